@@ -1,0 +1,271 @@
+//! Located findings about the user's data.
+//!
+//! A [`Diagnostic`] is something wrong (or worth a warning) *in the inputs*: a bad YAML value, a
+//! CNAME beside other data, a failed assertion. It always names a stable rule `code` and, when one
+//! exists, the [`Span`] of the YAML or CSV text that produced it. Tool failures (a file that cannot
+//! be read) are `Error`s of the module that failed, never diagnostics.
+//!
+//! Spans are compact (`FileId` + line + column) because every generated record carries one; the
+//! [`SourceMap`] turns a `FileId` back into a path when a diagnostic is printed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A position in an input file: 1-based line and column.
+///
+/// `line == 0` means "the whole file" (used when a problem has no better place).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// The file.
+    pub file: FileId,
+    /// 1-based line, or 0 for the whole file.
+    pub line: u32,
+    /// 1-based column, or 0 when unknown.
+    pub column: u32,
+}
+
+impl Span {
+    /// A span at `line:column` of `file`.
+    pub const fn new(file: FileId, line: u32, column: u32) -> Self {
+        Self { file, line, column }
+    }
+
+    /// A span covering a whole file.
+    pub const fn file(file: FileId) -> Self {
+        Self {
+            file,
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+/// The table of input files, so spans stay four words wide.
+///
+/// Paths are stored as the user should see them: relative to the repository root.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    paths: Vec<PathBuf>,
+}
+
+impl SourceMap {
+    /// Registers `path` (as it should be displayed) and returns its id.
+    pub fn add(&mut self, path: impl Into<PathBuf>) -> FileId {
+        let path = path.into();
+        if let Some(index) = self.paths.iter().position(|known| *known == path) {
+            return FileId(index as u32);
+        }
+        self.paths.push(path);
+        FileId((self.paths.len() - 1) as u32)
+    }
+
+    /// The display path of `file`.
+    ///
+    /// # Panics
+    /// Panics when `file` was not produced by this map; that is a programming error.
+    pub fn path(&self, file: FileId) -> &Path {
+        &self.paths[file.0 as usize]
+    }
+
+    /// Formats `span` as `path:line:column` (or `path` for a whole-file span).
+    pub fn locate(&self, span: Span) -> Location<'_> {
+        Location {
+            path: self.path(span.file),
+            line: span.line,
+            column: span.column,
+        }
+    }
+}
+
+/// A span resolved to its path, ready to print as `path:line:column`.
+#[derive(Clone, Copy, Debug)]
+pub struct Location<'a> {
+    /// Display path of the file.
+    pub path: &'a Path,
+    /// 1-based line, 0 for the whole file.
+    pub line: u32,
+    /// 1-based column, 0 when unknown.
+    pub column: u32,
+}
+
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How serious a finding is. `Off` only appears in configuration, never on an emitted diagnostic.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The rule is disabled.
+    Off,
+    /// Reported, but does not fail the run.
+    Warning,
+    /// Fails the run (exit 1), and `render` refuses to write zones.
+    Error,
+}
+
+impl Severity {
+    /// The lower-case name used in output and configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Off => "off",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A located finding about the user's data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable rule id, e.g. `cname-and-other-data`.
+    pub code: &'static str,
+    /// What is wrong, lower-case, no trailing period.
+    pub message: String,
+    /// Where the offending data was written, when known.
+    pub span: Option<Span>,
+    /// Follow-up lines printed as `hint: ...` (what was expected, what to do).
+    pub hints: Vec<String>,
+    /// Other places involved (e.g. the other half of a conflict), each with a note.
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    /// An error-severity diagnostic.
+    pub fn error(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span,
+            hints: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+
+    /// A warning-severity diagnostic.
+    pub fn warning(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
+    }
+
+    /// Adds a `hint:` line.
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Adds a related location.
+    #[must_use]
+    pub fn with_related(mut self, span: Span, note: impl Into<String>) -> Self {
+        self.related.push((span, note.into()));
+        self
+    }
+
+    /// Formats the diagnostic in the one-line-per-finding human format:
+    /// `path:line:col: severity[code]: message`, then indented `hint:` and `note:` lines.
+    pub fn display<'a>(&'a self, sources: &'a SourceMap) -> DisplayDiagnostic<'a> {
+        DisplayDiagnostic {
+            diagnostic: self,
+            sources,
+        }
+    }
+}
+
+/// See [`Diagnostic::display`].
+pub struct DisplayDiagnostic<'a> {
+    diagnostic: &'a Diagnostic,
+    sources: &'a SourceMap,
+}
+
+impl fmt::Display for DisplayDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.diagnostic;
+        if let Some(span) = d.span {
+            write!(f, "{}: ", self.sources.locate(span))?;
+        }
+        write!(f, "{}[{}]: {}", d.severity, d.code, d.message)?;
+        for (span, note) in &d.related {
+            write!(f, "\n  note: {}: {note}", self.sources.locate(*span))?;
+        }
+        for hint in &d.hints {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sorts diagnostics for stable output: by file, line, column, then code and message.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
+}
+
+/// True when any diagnostic is an error.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_has_location_code_hints_and_notes() {
+        let mut sources = SourceMap::default();
+        let records = sources.add("zones/records/edge.yaml");
+        let cmdb = sources.add("zones/cmdb/servers.csv");
+        let diagnostic = Diagnostic::error(
+            "cname-and-other-data",
+            Some(Span::new(records, 12, 7)),
+            "www has CNAME and A records",
+        )
+        .with_related(Span::new(cmdb, 4, 1), "the A record comes from here")
+        .with_hint("remove the A record or the CNAME");
+        insta::assert_snapshot!(diagnostic.display(&sources).to_string(), @r"
+        zones/records/edge.yaml:12:7: error[cname-and-other-data]: www has CNAME and A records
+          note: zones/cmdb/servers.csv:4:1: the A record comes from here
+          hint: remove the A record or the CNAME
+        ");
+    }
+
+    #[test]
+    fn whole_file_span_prints_only_the_path() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("zones/zonegate.yaml");
+        assert_eq!(
+            sources.locate(Span::file(file)).to_string(),
+            "zones/zonegate.yaml"
+        );
+        assert_eq!(
+            sources.add("zones/zonegate.yaml"),
+            file,
+            "paths are interned"
+        );
+    }
+}

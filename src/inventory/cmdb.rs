@@ -1,0 +1,1 @@
+//! CMDB export readers (placeholder).

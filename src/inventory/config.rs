@@ -1,0 +1,13 @@
+//! `zones/zonegate.yaml`, `zones/services/*.yaml`, `zones/records/*.yaml` (placeholder).
+
+use std::path::Path;
+
+use super::{Error, Inventory};
+
+/// Reads the repository at `root`.
+pub(crate) fn load(root: &Path) -> Result<Inventory, Error> {
+    Err(Error::Read {
+        path: root.to_path_buf(),
+        source: std::io::Error::other("not yet implemented"),
+    })
+}

@@ -1,0 +1,627 @@
+//! Stage 2 (pure): the zonextgen rules, turning an [`Inventory`] into a [`ZoneSet`].
+//!
+//! - every host whose status is in `generate.address_statuses` gets A/AAAA at its FQDN and a PTR
+//!   per address in the reverse zone covering it;
+//! - every service gets an SRV RRset per datacenter that has at least one host with an SRV status
+//!   carrying its role (plus a global RRset when asked);
+//! - hand-edited records are added as written;
+//! - each record goes to the most specific configured zone containing its owner.
+//!
+//! Problems in the data become [`Diagnostic`]s; the offending item is left out and the rest is
+//! still built, so one run reports everything. This module does no IO and reads no clock.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::inventory::{EntryData, Host, Inventory, WrittenName};
+
+pub mod name;
+pub mod record;
+pub mod zone;
+
+use name::{Name, NameError};
+use record::{Origin, Provenance, RData, Record, Soa};
+use zone::{Zone, ZoneSet};
+
+/// Rule ids emitted while building (the rest live in `check`).
+pub mod codes {
+    /// A name that is not a valid domain name.
+    pub const INVALID_NAME: &str = "invalid-name";
+    /// A hand-edited target without a trailing dot.
+    pub const RELATIVE_TARGET: &str = "relative-target";
+    /// A record whose owner lies in no configured zone.
+    pub const RECORD_OUTSIDE_ZONES: &str = "record-outside-zones";
+    /// A host address no reverse zone covers, so it gets no PTR.
+    pub const NO_REVERSE_ZONE: &str = "no-reverse-zone";
+    /// Two CMDB hosts with the same name.
+    pub const DUPLICATE_HOST: &str = "duplicate-host";
+    /// Two CMDB hosts with the same address.
+    pub const DUPLICATE_ADDRESS: &str = "duplicate-address";
+    /// A datacenter not declared in `zonegate.yaml`.
+    pub const UNKNOWN_DATACENTER: &str = "unknown-datacenter";
+    /// A CMDB role that names no service.
+    pub const UNKNOWN_ROLE: &str = "unknown-role";
+    /// A service with no SRV-status host in a datacenter listed in its `required_in`.
+    pub const SERVICE_MISSING_IN_DATACENTER: &str = "service-missing-in-datacenter";
+}
+
+/// Builds the zone set, returning it with every problem found on the way.
+pub fn build(inventory: &Inventory) -> (ZoneSet, Vec<Diagnostic>) {
+    let mut builder = Builder::new(inventory);
+    builder.settings_records();
+    let fqdns = builder.host_records();
+    builder.service_records(&fqdns);
+    builder.hand_edited_records();
+    builder.finish()
+}
+
+/// The fully-qualified name of a CMDB host: a name with dots is taken as qualified, a short one
+/// becomes `<hostname>.<datacenter>.<domain>`.
+pub fn host_fqdn(host: &Host, domain: &Name) -> Result<Name, NameError> {
+    if host.hostname.contains('.') {
+        Name::parse_fqdn(&host.hostname)
+    } else {
+        Name::parse_relative(&format!("{}.{}", host.hostname, host.datacenter), domain)
+    }
+}
+
+/// The reverse-mapping name of an address (`4.3.2.1.in-addr.arpa.`, nibbles for IPv6).
+pub fn reverse_name(address: IpAddr) -> Name {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(74);
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            let _ = write!(text, "{d}.{c}.{b}.{a}.in-addr.arpa.");
+        }
+        IpAddr::V6(v6) => {
+            for byte in v6.octets().iter().rev() {
+                let _ = write!(text, "{:x}.{:x}.", byte & 0x0f, byte >> 4);
+            }
+            text.push_str("ip6.arpa.");
+        }
+    }
+    Name::parse_absolute(&text).expect("reverse names are always valid")
+}
+
+struct Builder<'a> {
+    inventory: &'a Inventory,
+    origins: Vec<Name>,
+    records: Vec<Vec<Record>>,
+    diagnostics: Vec<Diagnostic>,
+    datacenters: HashMap<&'a str, u32>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(inventory: &'a Inventory) -> Self {
+        let origins: Vec<Name> = inventory
+            .settings
+            .zones
+            .iter()
+            .map(|zone| zone.origin.clone())
+            .collect();
+        let datacenters = inventory
+            .settings
+            .datacenters
+            .iter()
+            .enumerate()
+            .map(|(index, dc)| (dc.name.as_str(), index as u32))
+            .collect();
+        Self {
+            inventory,
+            records: vec![Vec::new(); origins.len()],
+            origins,
+            diagnostics: Vec::new(),
+            datacenters,
+        }
+    }
+
+    /// SOA and apex NS for every zone.
+    fn settings_records(&mut self) {
+        let settings = &self.inventory.settings;
+        let soa = &settings.soa;
+        for (index, zone) in settings.zones.iter().enumerate() {
+            let provenance = Provenance {
+                span: zone.span,
+                origin: Origin::Settings,
+            };
+            let soa_data = Soa {
+                primary: soa.primary.clone(),
+                contact: soa.contact.clone(),
+                refresh: soa.refresh,
+                retry: soa.retry,
+                expire: soa.expire,
+                minimum: soa.minimum,
+            };
+            self.records[index].push(Record {
+                name: zone.origin.clone(),
+                ttl: soa.ttl,
+                data: RData::Soa(Box::new(soa_data)),
+                provenance,
+            });
+            for (nameserver, span) in &settings.nameservers {
+                self.records[index].push(Record {
+                    name: zone.origin.clone(),
+                    ttl: settings.ttl.ns,
+                    data: RData::Ns(nameserver.clone()),
+                    provenance: Provenance {
+                        span: *span,
+                        origin: Origin::Settings,
+                    },
+                });
+            }
+        }
+    }
+
+    /// A/AAAA/PTR per address-status host. Returns each host's FQDN (None when it gets no
+    /// records) for the SRV step.
+    fn host_records(&mut self) -> Vec<Option<Name>> {
+        let inventory = self.inventory;
+        let settings = &inventory.settings;
+        let address_statuses: HashSet<&str> = settings
+            .generate
+            .address_statuses
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let mut fqdns = vec![None; inventory.hosts.len()];
+        let mut seen_names: HashMap<Name, Span> = HashMap::new();
+        let mut seen_addresses: HashMap<IpAddr, Span> = HashMap::new();
+        for (index, host) in inventory.hosts.iter().enumerate() {
+            if !address_statuses.contains(host.status.as_str()) {
+                continue;
+            }
+            if !self.datacenters.contains_key(host.datacenter.as_str()) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_DATACENTER,
+                        Some(host.span),
+                        format!(
+                            "host `{}` is in datacenter `{}`, which zonegate.yaml does not declare",
+                            host.hostname, host.datacenter
+                        ),
+                    )
+                    .with_hint(format!("declared datacenters: {}", self.datacenter_list())),
+                );
+                continue;
+            }
+            let fqdn = match host_fqdn(host, &settings.domain) {
+                Ok(fqdn) => fqdn,
+                Err(error) => {
+                    self.diagnostics.push(Diagnostic::error(
+                        codes::INVALID_NAME,
+                        Some(host.span),
+                        format!("host name `{}`: {error}", host.hostname),
+                    ));
+                    continue;
+                }
+            };
+            if let Some(first) = seen_names.get(&fqdn) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_HOST,
+                        Some(host.span),
+                        format!("host `{fqdn}` appears twice in the CMDB"),
+                    )
+                    .with_related(*first, "first seen here"),
+                );
+                continue;
+            }
+            seen_names.insert(fqdn.clone(), host.span);
+            let provenance = Provenance {
+                span: host.span,
+                origin: Origin::Host(index as u32),
+            };
+            for &address in &host.addresses {
+                if let Some(first) = seen_addresses.get(&address) {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_ADDRESS,
+                            Some(host.span),
+                            format!(
+                                "address {address} of `{fqdn}` is already assigned to another host"
+                            ),
+                        )
+                        .with_related(*first, "first assigned here"),
+                    );
+                    continue;
+                }
+                seen_addresses.insert(address, host.span);
+                let data = match address {
+                    IpAddr::V4(v4) => RData::A(v4),
+                    IpAddr::V6(v6) => RData::Aaaa(v6),
+                };
+                self.place(Record {
+                    name: fqdn.clone(),
+                    ttl: settings.ttl.host,
+                    data,
+                    provenance,
+                });
+                let reverse = reverse_name(address);
+                if self.zone_index(&reverse).is_some() {
+                    self.place(Record {
+                        name: reverse,
+                        ttl: settings.ttl.ptr,
+                        data: RData::Ptr(fqdn.clone()),
+                        provenance,
+                    });
+                } else {
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            codes::NO_REVERSE_ZONE,
+                            Some(host.span),
+                            format!("no configured reverse zone covers {address} of `{fqdn}`, so it gets no PTR record"),
+                        )
+                        .with_hint("add the covering prefix to `zones.reverse` in zonegate.yaml"),
+                    );
+                }
+            }
+            fqdns[index] = Some(fqdn);
+        }
+        fqdns
+    }
+
+    /// SRV RRsets per service and datacenter.
+    fn service_records(&mut self, fqdns: &[Option<Name>]) {
+        let inventory = self.inventory;
+        let settings = &inventory.settings;
+        let srv_statuses: HashSet<&str> = settings
+            .generate
+            .srv_statuses
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let roles: HashSet<&str> = inventory
+            .services
+            .iter()
+            .map(|service| service.role.as_str())
+            .collect();
+
+        // role -> datacenter index -> host indices, in CMDB order.
+        let mut members: HashMap<&str, Vec<Vec<u32>>> = HashMap::new();
+        let mut reported_roles: HashSet<&str> = HashSet::new();
+        for (index, host) in inventory.hosts.iter().enumerate() {
+            if fqdns[index].is_none() || !srv_statuses.contains(host.status.as_str()) {
+                continue;
+            }
+            let Some(&datacenter) = self.datacenters.get(host.datacenter.as_str()) else {
+                continue;
+            };
+            for role in &host.roles {
+                if !roles.contains(role.as_str()) {
+                    if reported_roles.insert(role.as_str()) {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                codes::UNKNOWN_ROLE,
+                                Some(host.span),
+                                format!("role `{role}` of host `{}` names no service in zones/services/", host.hostname),
+                            )
+                            .with_hint(suggest(role, roles.iter().copied()).map_or_else(
+                                || format!("add zones/services/{role}.yaml, or fix the role in the CMDB"),
+                                |close| format!("did you mean `{close}`?"),
+                            )),
+                        );
+                    }
+                    continue;
+                }
+                let per_datacenter = members
+                    .entry(role.as_str())
+                    .or_insert_with(|| vec![Vec::new(); settings.datacenters.len()]);
+                per_datacenter[datacenter as usize].push(index as u32);
+            }
+        }
+
+        for (service_index, service) in inventory.services.iter().enumerate() {
+            let ttl = service.ttl.unwrap_or(settings.ttl.srv);
+            let service_label = format!("_{}._{}", service.name, service.protocol);
+            let empty = Vec::new();
+            let per_datacenter = members.get(service.role.as_str()).unwrap_or(&empty);
+            for (dc_name, span) in &service.required_in {
+                match self.datacenters.get(dc_name.as_str()) {
+                    None => self.diagnostics.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_DATACENTER,
+                            Some(*span),
+                            format!("service `{}` is required in `{dc_name}`, which zonegate.yaml does not declare", service.name),
+                        )
+                        .with_hint(format!("declared datacenters: {}", self.datacenter_list())),
+                    ),
+                    Some(&dc) if per_datacenter.get(dc as usize).is_none_or(Vec::is_empty) => self.diagnostics.push(
+                        Diagnostic::error(
+                            codes::SERVICE_MISSING_IN_DATACENTER,
+                            Some(*span),
+                            format!(
+                                "service `{}` is required in `{dc_name}` but no host there has role `{}` and an SRV status ({})",
+                                service.name,
+                                service.role,
+                                settings.generate.srv_statuses.join(", ")
+                            ),
+                        )
+                        .with_hint("add hosts with this role in the CMDB, or remove the datacenter from `required_in`"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            for (dc_index, hosts) in per_datacenter.iter().enumerate() {
+                if hosts.is_empty() {
+                    continue;
+                }
+                let dc = &settings.datacenters[dc_index];
+                let owner = match Name::parse_relative(
+                    &format!("{service_label}.{}", dc.name),
+                    &settings.domain,
+                ) {
+                    Ok(owner) => owner,
+                    Err(error) => {
+                        self.diagnostics.push(Diagnostic::error(
+                            codes::INVALID_NAME,
+                            Some(service.span),
+                            format!(
+                                "SRV name for service `{}` in `{}`: {error}",
+                                service.name, dc.name
+                            ),
+                        ));
+                        continue;
+                    }
+                };
+                for &host in hosts {
+                    self.push_srv(
+                        service_index,
+                        Some(dc_index as u32),
+                        host,
+                        &owner,
+                        ttl,
+                        fqdns,
+                    );
+                }
+            }
+            if service.global && per_datacenter.iter().any(|hosts| !hosts.is_empty()) {
+                match Name::parse_relative(&service_label, &settings.domain) {
+                    Ok(owner) => {
+                        for &host in per_datacenter.iter().flatten() {
+                            self.push_srv(service_index, None, host, &owner, ttl, fqdns);
+                        }
+                    }
+                    Err(error) => self.diagnostics.push(Diagnostic::error(
+                        codes::INVALID_NAME,
+                        Some(service.span),
+                        format!("global SRV name for service `{}`: {error}", service.name),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn push_srv(
+        &mut self,
+        service: usize,
+        datacenter: Option<u32>,
+        host: u32,
+        owner: &Name,
+        ttl: u32,
+        fqdns: &[Option<Name>],
+    ) {
+        let definition = &self.inventory.services[service];
+        let target = fqdns[host as usize]
+            .clone()
+            .expect("SRV members have records");
+        self.place(Record {
+            name: owner.clone(),
+            ttl,
+            data: RData::Srv {
+                priority: definition.priority,
+                weight: definition.weight,
+                port: definition.port,
+                target,
+            },
+            provenance: Provenance {
+                span: self.inventory.hosts[host as usize].span,
+                origin: Origin::Service {
+                    service: service as u32,
+                    datacenter,
+                    host,
+                },
+            },
+        });
+    }
+
+    /// Records from `zones/records/`.
+    fn hand_edited_records(&mut self) {
+        let inventory = self.inventory;
+        let settings = &inventory.settings;
+        for entry in &inventory.records {
+            let name = match Name::parse_relative(&entry.name, &settings.domain) {
+                Ok(name) => name,
+                Err(error) => {
+                    self.diagnostics.push(Diagnostic::error(
+                        codes::INVALID_NAME,
+                        Some(entry.name_span),
+                        format!("record name `{}`: {error}", entry.name),
+                    ));
+                    continue;
+                }
+            };
+            let Some(data) = self.entry_data(&entry.data) else {
+                continue;
+            };
+            let ttl = entry.ttl.unwrap_or(settings.ttl.default);
+            self.place(Record {
+                name,
+                ttl,
+                data,
+                provenance: Provenance {
+                    span: entry.span,
+                    origin: Origin::HandEdited,
+                },
+            });
+        }
+    }
+
+    fn entry_data(&mut self, data: &EntryData) -> Option<RData> {
+        Some(match data {
+            EntryData::A(address) => RData::A(*address),
+            EntryData::Aaaa(address) => RData::Aaaa(*address),
+            EntryData::Cname(target) => RData::Cname(self.target(target)?),
+            EntryData::Ns(target) => RData::Ns(self.target(target)?),
+            EntryData::Ptr(target) => RData::Ptr(self.target(target)?),
+            EntryData::Mx {
+                preference,
+                exchange,
+            } => RData::Mx {
+                preference: *preference,
+                exchange: self.target(exchange)?,
+            },
+            EntryData::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => RData::Srv {
+                priority: *priority,
+                weight: *weight,
+                port: *port,
+                target: self.target(target)?,
+            },
+            EntryData::Txt(strings) => RData::txt(strings),
+            EntryData::Caa { flags, tag, value } => RData::Caa {
+                flags: *flags,
+                tag: tag.as_str().into(),
+                value: value.as_str().into(),
+            },
+        })
+    }
+
+    /// Resolves a written target. A target without a trailing dot is the classic zone-file
+    /// mistake (`www.other.org` silently becoming `www.other.org.example.net.`), so it is
+    /// reported; it is read relative to the domain so the rest of the run can go on.
+    fn target(&mut self, written: &WrittenName) -> Option<Name> {
+        let domain = &self.inventory.settings.domain;
+        match Name::parse_relative(&written.text, domain) {
+            Ok(name) => {
+                if !written.text.ends_with('.') {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            codes::RELATIVE_TARGET,
+                            Some(written.span),
+                            format!(
+                                "target `{}` is relative; it would be read as `{name}`",
+                                written.text
+                            ),
+                        )
+                        .with_hint(format!(
+                            "write `{name}` (or `{}.` if it is already fully qualified)",
+                            written.text
+                        )),
+                    );
+                }
+                Some(name)
+            }
+            Err(error) => {
+                self.diagnostics.push(Diagnostic::error(
+                    codes::INVALID_NAME,
+                    Some(written.span),
+                    format!("target `{}`: {error}", written.text),
+                ));
+                None
+            }
+        }
+    }
+
+    fn zone_index(&self, name: &Name) -> Option<usize> {
+        self.origins
+            .iter()
+            .enumerate()
+            .filter(|(_, origin)| name.is_subdomain_of(origin))
+            .max_by_key(|(_, origin)| origin.label_count())
+            .map(|(index, _)| index)
+    }
+
+    /// Puts a record in the most specific zone containing its owner.
+    fn place(&mut self, record: Record) {
+        match self.zone_index(&record.name) {
+            Some(index) => self.records[index].push(record),
+            None => self.diagnostics.push(
+                Diagnostic::error(
+                    codes::RECORD_OUTSIDE_ZONES,
+                    Some(record.provenance.span),
+                    format!(
+                        "{} record `{}` is in no configured zone",
+                        record.record_type(),
+                        record.name
+                    ),
+                )
+                .with_hint(format!(
+                    "configured zones: {}",
+                    self.origins
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+        }
+    }
+
+    fn datacenter_list(&self) -> String {
+        self.inventory
+            .settings
+            .datacenters
+            .iter()
+            .map(|dc| dc.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn finish(self) -> (ZoneSet, Vec<Diagnostic>) {
+        use rayon::prelude::*;
+        let built: Vec<(Zone, Vec<Record>)> = self
+            .origins
+            .into_par_iter()
+            .zip(self.records.into_par_iter())
+            .map(|(origin, records)| Zone::from_records(origin, records))
+            .collect();
+        let mut set = ZoneSet::default();
+        for (zone, duplicates) in built {
+            set.zones.push(zone);
+            set.duplicates.extend(duplicates);
+        }
+        set.zones.sort_by(|a, b| a.origin.cmp(&b.origin));
+        (set, self.diagnostics)
+    }
+}
+
+/// The closest candidate to `word` by edit distance, if close enough to be a likely typo.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            *distance <= 2.max(candidate.len() / 4) && *distance < candidate.len()
+        })
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_names_for_both_families() {
+        assert_eq!(
+            reverse_name("10.1.2.3".parse().unwrap()).to_string(),
+            "3.2.1.10.in-addr.arpa."
+        );
+        assert_eq!(
+            reverse_name("2001:db8::1".parse().unwrap()).to_string(),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+        );
+    }
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        assert_eq!(suggest("playlst", ["playlist", "search"]), Some("playlist"));
+        assert_eq!(suggest("zzz", ["playlist", "search"]), None);
+    }
+}

@@ -1,0 +1,267 @@
+//! Resource records and where each one came from.
+//!
+//! The types here are zonegate's own rather than hickory's: a generated record is a few dozen
+//! bytes (a million of them must fit in well under 300 MiB), and every record carries its
+//! [`Provenance`] so a finding can name the YAML line or CMDB row that produced it.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::name::Name;
+use crate::diagnostic::Span;
+
+/// Record types zonegate generates or accepts by hand.
+///
+/// The declaration order is the order records of one name are rendered in: SOA and NS first
+/// (as servers and readers expect at an apex), then by type code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RecordType {
+    /// Start of authority (RFC 1035).
+    Soa,
+    /// Name server (RFC 1035).
+    Ns,
+    /// IPv4 address (RFC 1035).
+    A,
+    /// Canonical name (RFC 1035).
+    Cname,
+    /// Domain name pointer (RFC 1035).
+    Ptr,
+    /// Mail exchange (RFC 1035).
+    Mx,
+    /// Text (RFC 1035).
+    Txt,
+    /// IPv6 address (RFC 3596).
+    Aaaa,
+    /// Service location (RFC 2782).
+    Srv,
+    /// Certification authority authorization (RFC 8659).
+    Caa,
+}
+
+impl RecordType {
+    /// Every type, in rendering order.
+    pub const ALL: [RecordType; 10] = [
+        RecordType::Soa,
+        RecordType::Ns,
+        RecordType::A,
+        RecordType::Cname,
+        RecordType::Ptr,
+        RecordType::Mx,
+        RecordType::Txt,
+        RecordType::Aaaa,
+        RecordType::Srv,
+        RecordType::Caa,
+    ];
+
+    /// The mnemonic, e.g. `AAAA`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RecordType::Soa => "SOA",
+            RecordType::Ns => "NS",
+            RecordType::A => "A",
+            RecordType::Cname => "CNAME",
+            RecordType::Ptr => "PTR",
+            RecordType::Mx => "MX",
+            RecordType::Txt => "TXT",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Srv => "SRV",
+            RecordType::Caa => "CAA",
+        }
+    }
+
+    /// The type code on the wire (IANA registry).
+    pub const fn code(self) -> u16 {
+        match self {
+            RecordType::Soa => 6,
+            RecordType::Ns => 2,
+            RecordType::A => 1,
+            RecordType::Cname => 5,
+            RecordType::Ptr => 12,
+            RecordType::Mx => 15,
+            RecordType::Txt => 16,
+            RecordType::Aaaa => 28,
+            RecordType::Srv => 33,
+            RecordType::Caa => 257,
+        }
+    }
+
+    /// Parses a mnemonic, case-insensitively.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SOA fields other than the serial, which is chosen at render time.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Soa {
+    /// Primary name server (MNAME).
+    pub primary: Name,
+    /// Responsible mailbox (RNAME) as a name: `hostmaster.example.net.`.
+    pub contact: Name,
+    /// Seconds between secondary refresh attempts.
+    pub refresh: u32,
+    /// Seconds between retries after a failed refresh.
+    pub retry: u32,
+    /// Seconds after which a secondary stops answering without a refresh.
+    pub expire: u32,
+    /// Negative-caching TTL (RFC 2308).
+    pub minimum: u32,
+}
+
+/// Record data. Field order within each variant is the rendering sort order (MX by preference,
+/// SRV by priority then weight, A and AAAA numerically).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RData {
+    /// See [`Soa`]; the serial is not part of the model.
+    Soa(Box<Soa>),
+    /// Name server host.
+    Ns(Name),
+    /// IPv4 address.
+    A(Ipv4Addr),
+    /// Alias target.
+    Cname(Name),
+    /// Reverse-mapping target.
+    Ptr(Name),
+    /// Mail exchange.
+    Mx {
+        /// Lower is preferred.
+        preference: u16,
+        /// Mail host.
+        exchange: Name,
+    },
+    /// Character strings, each at most 255 octets.
+    Txt(Box<[Box<[u8]>]>),
+    /// IPv6 address.
+    Aaaa(Ipv6Addr),
+    /// Service location.
+    Srv {
+        /// Lower is tried first.
+        priority: u16,
+        /// Relative weight among equal priorities.
+        weight: u16,
+        /// Service port.
+        port: u16,
+        /// Host offering the service.
+        target: Name,
+    },
+    /// Certification authority authorization.
+    Caa {
+        /// Flags; 128 is "issuer critical".
+        flags: u8,
+        /// Property tag: `issue`, `issuewild` or `iodef`.
+        tag: Box<str>,
+        /// Property value.
+        value: Box<str>,
+    },
+}
+
+impl RData {
+    /// The record type of this data.
+    pub const fn record_type(&self) -> RecordType {
+        match self {
+            RData::Soa(_) => RecordType::Soa,
+            RData::Ns(_) => RecordType::Ns,
+            RData::A(_) => RecordType::A,
+            RData::Cname(_) => RecordType::Cname,
+            RData::Ptr(_) => RecordType::Ptr,
+            RData::Mx { .. } => RecordType::Mx,
+            RData::Txt(_) => RecordType::Txt,
+            RData::Aaaa(_) => RecordType::Aaaa,
+            RData::Srv { .. } => RecordType::Srv,
+            RData::Caa { .. } => RecordType::Caa,
+        }
+    }
+
+    /// The name this data points at (CNAME, NS, PTR, MX, SRV), if any.
+    pub fn target(&self) -> Option<&Name> {
+        match self {
+            RData::Ns(name) | RData::Cname(name) | RData::Ptr(name) => Some(name),
+            RData::Mx { exchange, .. } => Some(exchange),
+            RData::Srv { target, .. } => Some(target),
+            RData::Soa(_) | RData::A(_) | RData::Txt(_) | RData::Aaaa(_) | RData::Caa { .. } => {
+                None
+            }
+        }
+    }
+
+    /// Splits `text` into character-strings of at most 255 octets, as TXT data requires.
+    pub fn txt(strings: &[String]) -> RData {
+        let mut chunks: Vec<Box<[u8]>> = Vec::new();
+        for string in strings {
+            if string.is_empty() {
+                chunks.push(Box::default());
+            }
+            chunks.extend(string.as_bytes().chunks(255).map(Box::from));
+        }
+        RData::Txt(chunks.into_boxed_slice())
+    }
+}
+
+/// What produced a record: the place in the inputs and, for generated records, which host or
+/// service. Compact on purpose: it rides along with every record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Provenance {
+    /// The YAML line or CMDB row.
+    pub span: Span,
+    /// Which part of the inventory.
+    pub origin: Origin,
+}
+
+/// The inventory item behind a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// SOA, apex NS: from `zonegate.yaml`.
+    Settings,
+    /// A/AAAA/PTR of a CMDB host (index into `Inventory::hosts`).
+    Host(u32),
+    /// SRV of a service (index into `Inventory::services`) in a datacenter (index into
+    /// `Settings::datacenters`, `None` for the service's global name), pointing at a host (index
+    /// into `Inventory::hosts`). The record's span is the host's CMDB row.
+    Service {
+        /// Index into `Inventory::services`.
+        service: u32,
+        /// Index into `Settings::datacenters`; `None` for the global name.
+        datacenter: Option<u32>,
+        /// Index into `Inventory::hosts`: the SRV target.
+        host: u32,
+    },
+    /// A hand-edited record from `zones/records/`.
+    HandEdited,
+}
+
+/// One resource record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Owner name.
+    pub name: Name,
+    /// Time to live, seconds.
+    pub ttl: u32,
+    /// Type and data.
+    pub data: RData,
+    /// Where it came from.
+    pub provenance: Provenance,
+}
+
+impl Record {
+    /// The record's type.
+    pub const fn record_type(&self) -> RecordType {
+        self.data.record_type()
+    }
+
+    /// Sort key for canonical zone order: owner, type, data.
+    pub fn canonical_cmp(&self, other: &Record) -> std::cmp::Ordering {
+        self.name
+            .cmp(&other.name)
+            .then_with(|| self.record_type().cmp(&other.record_type()))
+            .then_with(|| self.data.cmp(&other.data))
+    }
+}
