@@ -1,11 +1,26 @@
 //! zonegate: a GitOps DNS zone generator and tester.
 //!
-//! The modules follow the pipeline (see ARCHITECTURE.md):
+//! The modules follow the pipeline (ARCHITECTURE.md has the full codemap):
 //!
 //! - [`inventory`] (IO edge) reads `zones/`: settings, the CMDB export, services, records;
-//! - [`model`] (pure) applies the zonextgen rules and places records in zones;
-//! - [`diagnostic`] is the located-finding type every stage reports with.
+//! - [`model`] (pure) applies the zonextgen rules and places every record in its zone;
+//! - [`check`] (pure) runs the validation rules;
+//! - [`render`] (pure) turns a zone and a serial into master-file text; [`serial`] picks serials;
+//! - [`output`] (IO edge) replaces the output directory atomically;
+//! - [`report`] prints findings as text, JSON, GitHub annotations or SARIF;
+//! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
+//!
+//! [`diagnostic`] is the located-finding type every stage reports with.
 
 pub mod diagnostic;
+
+pub mod check;
 pub mod inventory;
 pub mod model;
+pub mod output;
+pub mod render;
+pub mod report;
+pub mod serial;
+
+pub mod cli;
+pub mod commands;

@@ -1,1 +1,104 @@
-fn main() {}
+//! The `zonegate` binary: parse arguments, read the clock once, run a command, map the result to
+//! an exit code (0 clean, 1 findings, 2 bad input or failure; a closed stdout pipe is 0).
+#![allow(clippy::print_stderr)] // The one place that reports top-level errors.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use zonegate::cli::{Args, CheckFormat, Command, RenderFormat};
+use zonegate::commands::{self, Context, Outcome, check, render};
+use zonegate::report::Format;
+use zonegate::serial::Clock;
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => {
+            let _ = error.print();
+            // clap: --help/--version are successes, anything else is a usage error (2).
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let context = Context {
+        root: args.repo.clone(),
+        clock: read_clock(),
+        quiet: args.quiet,
+        progress: !args.quiet && io::stderr().is_terminal(),
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    let result = match &args.command {
+        Command::Render(render_args) => {
+            let options = render::Options {
+                output: render_args.output.clone(),
+                cmdb: render_args.cmdb.clone(),
+                json: render_args.format == RenderFormat::Json,
+            };
+            render::run(&context, &options, &mut out, &mut err)
+        }
+        Command::Check(check_args) => {
+            let format = match check_args.format {
+                CheckFormat::Human => Format::Human,
+                CheckFormat::Json => Format::Json,
+                CheckFormat::Github => Format::Github,
+                CheckFormat::Sarif => Format::Sarif,
+            };
+            check::run(
+                &context,
+                &check::Options {
+                    cmdb: check_args.cmdb.clone(),
+                    format,
+                },
+                &mut out,
+                &mut err,
+            )
+        }
+    };
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Err(commands::Error::Write(error)), _) | (_, Err(error))
+            if error.kind() == io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
+        (Ok(Outcome::Clean), _) => ExitCode::SUCCESS,
+        (Ok(Outcome::Findings), _) => ExitCode::from(1),
+        (Err(error), _) => {
+            eprintln!("error: {}", chain(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The run's one reading of the clock. `SOURCE_DATE_EPOCH` (reproducible-builds.org) fixes it,
+/// for reproducible output and tests.
+#[allow(clippy::disallowed_methods)] // The one place that reads the clock.
+fn read_clock() -> Clock {
+    let fixed = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let unix_seconds = fixed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+    });
+    Clock { unix_seconds }
+}
+
+/// `error: cause: cause`, like anyhow's `{:#}`.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

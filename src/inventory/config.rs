@@ -11,3 +11,15 @@ pub(crate) fn load(root: &Path) -> Result<Inventory, Error> {
         source: std::io::Error::other("not yet implemented"),
     })
 }
+
+/// Placeholder.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// CMDB override.
+    pub cmdb: Option<std::path::PathBuf>,
+}
+
+/// Placeholder.
+pub fn load_with(root: &Path, _options: &LoadOptions) -> Result<Inventory, Error> {
+    load(root)
+}

@@ -296,12 +296,12 @@ fn normalise_label(raw: &str) -> Result<String, NameError> {
         && let Some(character) = label
             .chars()
             .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
-        {
-            if character == '*' {
-                return Err(NameError::MisplacedWildcard);
-            }
-            return Err(NameError::InvalidCharacter { character, label });
+    {
+        if character == '*' {
+            return Err(NameError::MisplacedWildcard);
         }
+        return Err(NameError::InvalidCharacter { character, label });
+    }
     Ok(label)
 }
 

@@ -1,0 +1,110 @@
+//! Command-line arguments: the only module that knows about clap.
+//!
+//! [`Args`] is what the user typed; the commands receive plain options structs built from it, so
+//! no stage ever sees a clap type.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// GitOps DNS: CMDB + YAML -> zone files, checks, assertions, blast radius, merge bot, deploy.
+#[derive(Debug, Parser)]
+#[command(name = "zonegate", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 success, 1 a check/test/policy failed, 2 bad input or usage.\n\
+Run `zonegate <command> --help` for examples."
+)]
+pub struct Args {
+    /// The zones repository: the directory that holds `zones/` and `assertions/`.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+
+    /// Print nothing but findings and errors (no summary, no progress bar).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the zone files and manifest into the output directory (after checking).
+    #[command(
+        after_help = "Examples:\n  zonegate render\n  zonegate render --output /srv/zones --cmdb export.csv\n\n\
+Writes one master file per zone plus manifest.json, replacing the directory atomically.\n\
+Refuses (exit 1) when `check` finds an error; nothing is written then."
+    )]
+    Render(RenderArgs),
+
+    /// Validate the zone set: every rule, with file:line:column of the input that caused it.
+    #[command(
+        after_help = "Examples:\n  zonegate check\n  zonegate check --format sarif > zonegate.sarif\n  \
+zonegate check --format github   # annotations in a GitHub Actions log\n\n\
+Rule severities are set per repository in zones/zonegate.yaml under `check.rules`."
+    )]
+    Check(CheckArgs),
+}
+
+/// `zonegate render`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// Output directory (default: `output` in zonegate.yaml, `out` unless set).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Read this CMDB export instead of the one configured in zonegate.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: Option<PathBuf>,
+
+    /// How to print findings and the summary.
+    #[arg(long, value_enum, default_value_t = RenderFormat::Human)]
+    pub format: RenderFormat,
+}
+
+/// Output formats of `render`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    /// Findings and a per-zone summary for people.
+    Human,
+    /// The manifest and findings as JSON.
+    Json,
+}
+
+/// `zonegate check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Read this CMDB export instead of the one configured in zonegate.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: Option<PathBuf>,
+
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+}
+
+/// Output formats of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// `path:line:col: severity[rule]: message`, with hints.
+    Human,
+    /// A JSON array of findings.
+    Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+}

@@ -1,0 +1,60 @@
+//! `zonegate check`: every rule over the zone set, printed in the requested format.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{Context, Error, Outcome, load_and_check, print_input_errors};
+use crate::report::{self, Format};
+use crate::{diagnostic, inventory};
+
+/// Options of `zonegate check`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// CMDB export overriding the configured one.
+    pub cmdb: Option<PathBuf>,
+    /// Output format.
+    pub format: Format,
+}
+
+/// Runs `check`.
+pub fn run(
+    context: &Context,
+    options: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let checked = match load_and_check(context, options.cmdb.as_deref()) {
+        Ok(checked) => checked,
+        // Malformed input is reported in the requested format too, so a pull request gets
+        // annotations for a YAML typo just as for a CNAME conflict.
+        Err(inventory::Error::Invalid {
+            mut diagnostics,
+            sources,
+        }) if options.format != Format::Human => {
+            diagnostic::sort(&mut diagnostics);
+            report::write(
+                out,
+                options.format,
+                &diagnostics,
+                &sources,
+                crate::check::RULES,
+            )?;
+            return Err(Error::Input {
+                count: diagnostics.len(),
+            });
+        }
+        Err(error) => return Err(print_input_errors(error, err)),
+    };
+    report::write(
+        out,
+        options.format,
+        &checked.diagnostics,
+        &checked.inventory.sources,
+        crate::check::RULES,
+    )?;
+    Ok(if diagnostic::has_errors(&checked.diagnostics) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

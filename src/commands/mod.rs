@@ -1,0 +1,158 @@
+//! The commands: each runs the pipeline stages it needs and reports.
+//!
+//! Commands write data to `out` and progress and logs to `err` (both passed in, so tests capture
+//! them), return [`Outcome::Findings`] when a check or test failed, and `Err` when the tool could
+//! not do its job or the input is malformed. Only `main` turns these into exit codes.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{self, Diagnostic, SourceMap};
+use crate::inventory::{self, Inventory};
+use crate::model::{self, zone::ZoneSet};
+use crate::serial::Clock;
+
+pub mod check;
+pub mod render;
+
+/// How a command ended when it could do its job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing failed.
+    Clean,
+    /// A check, test or policy failed (exit 1).
+    Findings,
+}
+
+/// The tool could not do its job, or the input is malformed (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The repository could not be read.
+    #[error(transparent)]
+    Read(#[from] inventory::Error),
+    /// The input is malformed; the problems were already printed.
+    #[error("{count} input error(s); nothing was written")]
+    Input {
+        /// How many problems were printed.
+        count: usize,
+    },
+    /// The output directory could not be written.
+    #[error(transparent)]
+    Output(#[from] crate::output::Error),
+    /// The zone template failed.
+    #[error(transparent)]
+    Template(#[from] crate::render::TemplateError),
+    /// Writing to stdout or stderr failed.
+    #[error("cannot write output")]
+    Write(#[from] io::Error),
+}
+
+/// What every command gets besides its own arguments.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Repository root.
+    pub root: PathBuf,
+    /// The moment of the run (serials).
+    pub clock: Clock,
+    /// Suppress summaries and progress.
+    pub quiet: bool,
+    /// Draw a progress bar (stderr is a terminal and not quiet).
+    pub progress: bool,
+}
+
+/// Everything up to and including `check`, shared by render, check, test, diff and deploy.
+#[derive(Debug)]
+pub struct Checked {
+    /// What the repository says.
+    pub inventory: Inventory,
+    /// The zones built from it.
+    pub zones: ZoneSet,
+    /// Findings from building and checking, severities applied, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads the repository, builds the zones and runs every check rule.
+///
+/// Malformed input comes back as [`inventory::Error::Invalid`] for the caller to print in its
+/// own format (see [`print_input_errors`]).
+pub fn load_and_check(context: &Context, cmdb: Option<&Path>) -> Result<Checked, inventory::Error> {
+    let progress = Progress::new(context.progress);
+    progress.stage("reading the repository");
+    let options = inventory::config::LoadOptions {
+        cmdb: cmdb.map(Path::to_path_buf),
+    };
+    let inventory =
+        inventory::config::load_with(&context.root, &options).inspect_err(|_| progress.finish())?;
+    progress.stage("generating records");
+    let (zones, mut diagnostics) = model::build(&inventory);
+    progress.stage("checking");
+    diagnostics.extend(crate::check::run(&zones, &inventory.settings));
+    let mut diagnostics = crate::check::apply_severities(diagnostics, &inventory.settings);
+    diagnostic::sort(&mut diagnostics);
+    progress.finish();
+    Ok(Checked {
+        inventory,
+        zones,
+        diagnostics,
+    })
+}
+
+/// Turns a load failure into the command's error, printing malformed-input diagnostics to `err`
+/// first.
+pub fn print_input_errors(error: inventory::Error, err: &mut dyn Write) -> Error {
+    match error {
+        inventory::Error::Invalid {
+            mut diagnostics,
+            sources,
+        } => {
+            diagnostic::sort(&mut diagnostics);
+            if let Err(error) = print_human(err, &diagnostics, &sources) {
+                return Error::Write(error);
+            }
+            Error::Input {
+                count: diagnostics.len(),
+            }
+        }
+        error @ inventory::Error::Read { .. } => Error::Read(error),
+    }
+}
+
+/// Prints diagnostics one per line (with hint and note lines) followed by a blank line.
+pub fn print_human(
+    out: &mut dyn Write,
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+) -> io::Result<()> {
+    for diagnostic in diagnostics {
+        writeln!(out, "{}", diagnostic.display(sources))?;
+    }
+    Ok(())
+}
+
+/// A spinner with the current stage on a terminal; nothing otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        let bar = enabled.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { bar }
+    }
+
+    fn stage(&self, message: &'static str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
