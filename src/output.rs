@@ -134,7 +134,7 @@ pub fn lock(directory: &Path, waiting: impl FnOnce()) -> Result<OutputLock, Erro
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
-    let lock_path = parent.join(format!(".{name}.lock"));
+    let lock_path = parent.join(format!(".{name}.zonegate-lock"));
     let lock_file = File::options()
         .create(true)
         .truncate(false)
@@ -151,8 +151,8 @@ pub fn lock(directory: &Path, waiting: impl FnOnce()) -> Result<OutputLock, Erro
     }
     let output = OutputLock {
         directory: directory.to_path_buf(),
-        staging: parent.join(format!(".{name}.new")),
-        retired: parent.join(format!(".{name}.old")),
+        staging: parent.join(format!(".{name}.zonegate-new")),
+        retired: parent.join(format!(".{name}.zonegate-old")),
         _lock: lock_file,
     };
     output.recover()?;

@@ -1,0 +1,99 @@
+//! Shared helpers for the integration tests: fixture repositories in temporary directories and
+//! runs of the real binary.
+#![allow(dead_code, clippy::missing_panics_doc)] // Each test binary uses a different subset.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fixed clock (2026-11-25T00:00:00Z) so date serials are reproducible.
+pub(crate) const SOURCE_DATE_EPOCH: &str = "1795564800";
+
+/// The directory of fixtures.
+pub(crate) fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Copies `source` recursively into `target`.
+pub(crate) fn copy_tree(source: &Path, target: &Path) {
+    fs::create_dir_all(target).unwrap();
+    for entry in fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        let destination = target.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &destination);
+        } else {
+            fs::copy(entry.path(), &destination).unwrap();
+        }
+    }
+}
+
+/// A temporary copy of this project's example repository (`zones/`, `assertions/`).
+pub(crate) fn example_repository() -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_tree(&root.join("zones"), &temp.path().join("zones"));
+    if root.join("assertions").exists() {
+        copy_tree(&root.join("assertions"), &temp.path().join("assertions"));
+    }
+    temp
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// Exit code.
+    pub(crate) code: i32,
+    /// Standard output.
+    pub(crate) stdout: String,
+    /// Standard error.
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// `exit: N`, then stdout and stderr, for snapshots.
+    pub(crate) fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `zonegate --repo <repo> <args>` with a fixed clock.
+pub(crate) fn zonegate(repo: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_zonegate"))
+        .arg("--repo")
+        .arg(repo)
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the zonegate binary runs");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Every file below `root`, relative, sorted.
+pub(crate) fn list_files(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&directory) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    files.sort();
+    files
+}
