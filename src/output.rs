@@ -464,17 +464,17 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
         // A killed fallback swap: the previous set was moved aside, the new one never arrived.
-        fs::create_dir(temp.path().join(".out.old")).unwrap();
+        fs::create_dir(temp.path().join(".out.zonegate-old")).unwrap();
         fs::write(
-            temp.path().join(".out.old/manifest.json"),
+            temp.path().join(".out.zonegate-old/manifest.json"),
             "{\"generator\":\"g\",\"zones\":[]}",
         )
         .unwrap();
-        fs::create_dir(temp.path().join(".out.new")).unwrap();
-        fs::write(temp.path().join(".out.new/half.zone"), "half").unwrap();
+        fs::create_dir(temp.path().join(".out.zonegate-new")).unwrap();
+        fs::write(temp.path().join(".out.zonegate-new/half.zone"), "half").unwrap();
         let output = lock(&out, || {}).unwrap();
         assert!(out.join("manifest.json").exists(), "previous set restored");
-        assert!(!temp.path().join(".out.new").exists(), "staging removed");
+        assert!(!temp.path().join(".out.zonegate-new").exists(), "staging removed");
         assert_eq!(output.previous_manifest().unwrap().unwrap().zones.len(), 0);
     }
 }

@@ -1,25 +1,1043 @@
-//! `zones/zonegate.yaml`, `zones/services/*.yaml`, `zones/records/*.yaml` (placeholder).
+//! Reads `zones/zonegate.yaml`, `zones/services/*.yaml`, `zones/records/*.yaml` and the optional
+//! template, and calls the CMDB reader; resolves raw YAML into the [`Settings`], [`Service`] and
+//! [`RecordEntry`] types (names parsed, durations in seconds, defaults applied).
+//!
+//! Every problem in every file is collected before returning [`Error::Invalid`]. Semantic checks
+//! that need the whole inventory (unknown datacenters, duplicate hosts) belong to `model`.
+#![allow(clippy::disallowed_methods)] // IO edge: reads the zones repository.
 
-use std::path::Path;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
-use super::{Error, Inventory};
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_saphyr::Spanned;
+
+use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, span_of};
+use super::{
+    CmdbFormat, CmdbSource, Datacenter, EntryData, Error, GenerateSettings, Inventory, Limits,
+    RecordEntry, SerialPolicy, Service, Settings, SoaSettings, TtlSettings, WrittenName,
+    ZoneSettings, cmdb,
+};
+use crate::diagnostic::{Diagnostic, FileId, Severity, SourceMap, Span};
+use crate::model::name::Name;
+use crate::model::record::RecordType;
+
+/// Where the settings live, relative to the repository root.
+pub const SETTINGS_PATH: &str = "zones/zonegate.yaml";
+
+/// Overrides for [`load_with`].
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Read this CMDB export instead of the configured one (`regen --cmdb`, benchmarks). Shown
+    /// in diagnostics as given.
+    pub cmdb: Option<PathBuf>,
+}
+
+/// Reads the repository at `root` with the configured CMDB.
+pub(crate) fn load(root: &Path) -> Result<Inventory, Error> {
+    load_with(root, &LoadOptions::default())
+}
 
 /// Reads the repository at `root`.
-pub(crate) fn load(root: &Path) -> Result<Inventory, Error> {
-    Err(Error::Read {
-        path: root.to_path_buf(),
-        source: std::io::Error::other("not yet implemented"),
+pub fn load_with(root: &Path, options: &LoadOptions) -> Result<Inventory, Error> {
+    let mut sources = SourceMap::default();
+    let mut diagnostics = Vec::new();
+
+    let settings_path = root.join(SETTINGS_PATH);
+    let settings_bytes = match fs::read(&settings_path) {
+        Ok(bytes) => bytes,
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Read {
+                path: settings_path,
+                source: std::io::Error::new(
+                    source.kind(),
+                    "no zones/zonegate.yaml here; the repository root is the directory that holds zones/ (see --repo)",
+                ),
+            });
+        }
+        Err(source) => {
+            return Err(Error::Read {
+                path: settings_path,
+                source,
+            });
+        }
+    };
+    let settings_file = sources.add(SETTINGS_PATH);
+    let settings = match yaml::parse::<RawSettings>(&settings_bytes, settings_file) {
+        Ok(raw) => resolve_settings(raw, settings_file, &mut diagnostics),
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            None
+        }
+    };
+
+    let services = read_services(root, &mut sources, &mut diagnostics, settings.as_ref())?;
+    let records = read_records(root, &mut sources, &mut diagnostics)?;
+
+    let template_path = root.join("zones/templates/zone.j2");
+    let template = match fs::read(&template_path) {
+        Ok(bytes) => {
+            let file = sources.add("zones/templates/zone.j2");
+            match String::from_utf8(bytes) {
+                Ok(text) => Some((file, text)),
+                Err(_) => {
+                    diagnostics.push(Diagnostic::error(
+                        yaml::YAML_SYNTAX,
+                        Some(Span::new(file, 1, 1)),
+                        "the template is not valid UTF-8",
+                    ));
+                    None
+                }
+            }
+        }
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(Error::Read {
+                path: template_path,
+                source,
+            });
+        }
+    };
+
+    let mut hosts = Vec::new();
+    if let Some(settings) = &settings {
+        let (path, display) = match &options.cmdb {
+            Some(path) => (path.clone(), path.clone()),
+            None => (root.join(&settings.cmdb.path), settings.cmdb.path.clone()),
+        };
+        let format = match &options.cmdb {
+            Some(path) => format_from_extension(path).unwrap_or(settings.cmdb.format),
+            None => settings.cmdb.format,
+        };
+        let file = sources.add(display);
+        cmdb::read(&path, format, file, &mut hosts, &mut diagnostics)?;
+    }
+
+    match settings {
+        Some(settings) if diagnostics.iter().all(|d| d.severity != Severity::Error) => {
+            Ok(Inventory {
+                root: root.to_path_buf(),
+                sources,
+                settings,
+                hosts,
+                services,
+                records,
+                template,
+            })
+        }
+        _ => Err(Error::Invalid {
+            diagnostics,
+            sources,
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// zonegate.yaml
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    domain: Spanned<String>,
+    datacenters: Vec<Spanned<String>>,
+    zones: RawZones,
+    nameservers: Vec<Spanned<String>>,
+    #[serde(default)]
+    soa: Option<Spanned<RawSoa>>,
+    #[serde(default)]
+    ttl: RawTtl,
+    #[serde(default)]
+    serial: Option<RawSerial>,
+    #[serde(default)]
+    generate: RawGenerate,
+    #[serde(default)]
+    cmdb: Option<Spanned<RawCmdb>>,
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    check: RawCheck,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZones {
+    #[serde(default)]
+    forward: Vec<Spanned<String>>,
+    #[serde(default)]
+    reverse: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSoa {
+    primary: Option<Spanned<String>>,
+    contact: Option<Spanned<String>>,
+    refresh: Option<Duration>,
+    retry: Option<Duration>,
+    expire: Option<Duration>,
+    minimum: Option<Duration>,
+    ttl: Option<Duration>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTtl {
+    default: Option<Duration>,
+    host: Option<Duration>,
+    ptr: Option<Duration>,
+    srv: Option<Duration>,
+    ns: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RawSerial {
+    Date,
+    Counter,
+    Unixtime,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGenerate {
+    address_statuses: Option<Vec<String>>,
+    srv_statuses: Option<Vec<String>>,
+}
+
+/// `cmdb: path` or `cmdb: { path, format }`.
+struct RawCmdb {
+    path: String,
+    format: Option<CmdbFormat>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    #[serde(default)]
+    rules: BTreeMap<String, Spanned<Severity>>,
+    max_cname_chain: Option<usize>,
+    max_rrset_records: Option<usize>,
+    udp_payload: Option<usize>,
+}
+
+impl<'de> Deserialize<'de> for RawCmdb {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CmdbVisitor;
+        impl<'de> Visitor<'de> for CmdbVisitor {
+            type Value = RawCmdb;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a path, or a mapping with `path` and `format` (csv, json or netbox)")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<RawCmdb, E> {
+                Ok(RawCmdb {
+                    path: value.to_owned(),
+                    format: None,
+                })
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawCmdb, A::Error> {
+                let mut path = None;
+                let mut format = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "path" => path = Some(map.next_value::<String>()?),
+                        "format" => {
+                            let value = map.next_value::<String>()?;
+                            format = Some(match value.as_str() {
+                                "csv" => CmdbFormat::Csv,
+                                "json" => CmdbFormat::Json,
+                                "netbox" => CmdbFormat::Netbox,
+                                other => {
+                                    return Err(de::Error::custom(format!(
+                                        "unknown CMDB format `{other}`, expected one of csv, json, netbox"
+                                    )));
+                                }
+                            });
+                        }
+                        other => return Err(de::Error::unknown_field(other, &["path", "format"])),
+                    }
+                }
+                let path = path.ok_or_else(|| de::Error::missing_field("path"))?;
+                Ok(RawCmdb { path, format })
+            }
+        }
+        deserializer.deserialize_any(CmdbVisitor)
+    }
+}
+
+fn resolve_settings(
+    raw: RawSettings,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Settings> {
+    let error_count = diagnostics.len();
+    let mut invalid = |span: Span, message: String| {
+        diagnostics.push(Diagnostic::error(INVALID_VALUE, Some(span), message))
+    };
+
+    let domain = absolute_name(&raw.domain, file, "domain", &mut invalid);
+
+    let mut datacenters = Vec::new();
+    let mut seen = HashSet::new();
+    for dc in &raw.datacenters {
+        let span = span_of(dc, file);
+        let name = dc.value.trim().to_ascii_lowercase();
+        if Name::parse_fqdn(&name).map(|parsed| parsed.label_count()) != Ok(1) {
+            invalid(
+                span,
+                format!(
+                    "datacenter `{}` must be a single DNS label (letters, digits, `-`)",
+                    dc.value
+                ),
+            );
+        } else if !seen.insert(name.clone()) {
+            invalid(span, format!("datacenter `{name}` is declared twice"));
+        } else {
+            datacenters.push(Datacenter { name, span });
+        }
+    }
+    if raw.datacenters.is_empty() {
+        invalid(
+            Span::new(file, 1, 1),
+            "`datacenters` is empty; declare at least one datacenter".into(),
+        );
+    }
+
+    let mut zones = Vec::new();
+    for zone in &raw.zones.forward {
+        if let Some(origin) = absolute_name(zone, file, "zone", &mut invalid) {
+            zones.push(ZoneSettings {
+                origin,
+                span: span_of(zone, file),
+            });
+        }
+    }
+    for prefix in &raw.zones.reverse {
+        match reverse_origin(&prefix.value) {
+            Ok(origin) => zones.push(ZoneSettings {
+                origin,
+                span: span_of(prefix, file),
+            }),
+            Err(message) => invalid(span_of(prefix, file), message),
+        }
+    }
+    let mut origins = HashSet::new();
+    for zone in &zones {
+        if !origins.insert(zone.origin.clone()) {
+            invalid(
+                zone.span,
+                format!("zone `{}` is configured twice", zone.origin),
+            );
+        }
+    }
+    if zones.is_empty() {
+        invalid(
+            Span::new(file, 1, 1),
+            "no zones configured; list them under `zones.forward` and `zones.reverse`".into(),
+        );
+    }
+
+    let nameservers: Vec<(Name, Span)> = raw
+        .nameservers
+        .iter()
+        .filter_map(|ns| {
+            absolute_name(ns, file, "name server", &mut invalid)
+                .map(|name| (name, span_of(ns, file)))
+        })
+        .collect();
+    if raw.nameservers.is_empty() {
+        invalid(
+            Span::new(file, 1, 1),
+            "`nameservers` is empty; every zone needs NS records".into(),
+        );
+    }
+
+    let ttl = TtlSettings {
+        default: raw.ttl.default.map_or(3600, |d| d.0),
+        host: raw.ttl.host.map_or(3600, |d| d.0),
+        ptr: raw.ttl.ptr.map_or(3600, |d| d.0),
+        srv: raw.ttl.srv.map_or(300, |d| d.0),
+        ns: raw.ttl.ns.map_or(86_400, |d| d.0),
+    };
+
+    let soa_span = raw
+        .soa
+        .as_ref()
+        .map_or(Span::new(file, 1, 1), |soa| span_of(soa, file));
+    let raw_soa = raw.soa.map(|soa| soa.value);
+    let primary = match raw_soa.as_ref().and_then(|soa| soa.primary.as_ref()) {
+        Some(primary) => absolute_name(primary, file, "SOA primary", &mut invalid),
+        None => nameservers.first().map(|(name, _)| name.clone()),
+    };
+    let contact = match (
+        raw_soa.as_ref().and_then(|soa| soa.contact.as_ref()),
+        &domain,
+    ) {
+        (Some(contact), _) => match contact_name(&contact.value) {
+            Ok(name) => Some(name),
+            Err(message) => {
+                invalid(span_of(contact, file), message);
+                None
+            }
+        },
+        (None, Some(domain)) => domain.prepend("hostmaster").ok(),
+        (None, None) => None,
+    };
+    let soa_value = |pick: fn(&RawSoa) -> Option<Duration>, default: u32| {
+        raw_soa.as_ref().and_then(pick).map_or(default, |d| d.0)
+    };
+
+    let limits = Limits {
+        max_cname_chain: raw.check.max_cname_chain.unwrap_or(8),
+        max_rrset_records: raw.check.max_rrset_records.unwrap_or(100),
+        udp_payload: raw.check.udp_payload.unwrap_or(1232),
+    };
+    let rules = raw
+        .check
+        .rules
+        .iter()
+        .map(|(id, severity)| (id.clone(), severity.value, span_of(severity, file)))
+        .collect();
+
+    let cmdb_span = raw.cmdb.as_ref().map(|cmdb| span_of(cmdb, file));
+    let (cmdb_path, cmdb_format) = match raw.cmdb.map(|cmdb| cmdb.value) {
+        Some(RawCmdb { path, format }) => {
+            let format = format.or_else(|| format_from_extension(Path::new(&path)));
+            (path, format)
+        }
+        None => ("cmdb/servers.csv".to_owned(), Some(CmdbFormat::Csv)),
+    };
+    if cmdb_path.split('/').any(|part| part == "..") || Path::new(&cmdb_path).is_absolute() {
+        invalid(
+            cmdb_span.unwrap_or(Span::new(file, 1, 1)),
+            format!("CMDB path `{cmdb_path}` must stay inside zones/ (no `..`, not absolute)"),
+        );
+    }
+    let cmdb_format = cmdb_format.unwrap_or_else(|| {
+        invalid(
+            cmdb_span.unwrap_or(Span::new(file, 1, 1)),
+            format!("cannot tell the format of `{cmdb_path}` from its extension; write `cmdb: {{ path: ..., format: csv|json|netbox }}`"),
+        );
+        CmdbFormat::Csv
+    });
+
+    let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
+
+    if diagnostics.len() > error_count {
+        return None;
+    }
+    Some(Settings {
+        file,
+        domain: domain?,
+        datacenters,
+        zones,
+        soa: SoaSettings {
+            primary: primary?,
+            contact: contact?,
+            refresh: soa_value(|soa| soa.refresh, 3600),
+            retry: soa_value(|soa| soa.retry, 600),
+            expire: soa_value(|soa| soa.expire, 1_209_600),
+            minimum: soa_value(|soa| soa.minimum, 300),
+            ttl: soa_value(|soa| soa.ttl, ttl.default),
+            span: soa_span,
+        },
+        nameservers,
+        ttl,
+        serial: match raw.serial {
+            None | Some(RawSerial::Date) => SerialPolicy::Date,
+            Some(RawSerial::Counter) => SerialPolicy::Counter,
+            Some(RawSerial::Unixtime) => SerialPolicy::Unixtime,
+        },
+        generate: GenerateSettings {
+            address_statuses: lower_all(
+                raw.generate
+                    .address_statuses
+                    .unwrap_or_else(|| vec!["in_use".into(), "provisioning".into()]),
+            ),
+            srv_statuses: lower_all(
+                raw.generate
+                    .srv_statuses
+                    .unwrap_or_else(|| vec!["in_use".into()]),
+            ),
+        },
+        cmdb: CmdbSource {
+            path: PathBuf::from("zones").join(cmdb_path),
+            format: cmdb_format,
+        },
+        output,
+        rules,
+        limits,
     })
 }
 
-/// Placeholder.
-#[derive(Clone, Debug, Default)]
-pub struct LoadOptions {
-    /// CMDB override.
-    pub cmdb: Option<std::path::PathBuf>,
+fn absolute_name(
+    value: &Spanned<String>,
+    file: FileId,
+    what: &str,
+    invalid: &mut impl FnMut(Span, String),
+) -> Option<Name> {
+    match Name::parse_absolute(value.value.trim()) {
+        Ok(name) => Some(name),
+        Err(error) => {
+            invalid(
+                span_of(value, file),
+                format!("{what} `{}`: {error}", value.value),
+            );
+            None
+        }
+    }
 }
 
-/// Placeholder.
-pub fn load_with(root: &Path, _options: &LoadOptions) -> Result<Inventory, Error> {
-    load(root)
+/// `10.0.0.0/8` -> `10.in-addr.arpa.`; `2001:db8::/32` -> `8.b.d.0.1.0.0.2.ip6.arpa.`.
+fn reverse_origin(prefix: &str) -> Result<Name, String> {
+    let network: IpNet = prefix.trim().parse().map_err(|_| {
+        format!("`{prefix}` is not an address prefix; expected e.g. 10.0.0.0/8 or 2001:db8::/32")
+    })?;
+    if network.network() != network.addr() {
+        return Err(format!(
+            "`{prefix}` has host bits set; the network is {}/{}",
+            network.network(),
+            network.prefix_len()
+        ));
+    }
+    let mut labels: Vec<String> = Vec::new();
+    match network.network() {
+        IpAddr::V4(address) => {
+            if network.prefix_len() % 8 != 0 {
+                return Err(format!(
+                    "IPv4 reverse zones must be octet-aligned (/8, /16, /24); `{prefix}` is not (RFC 2317 classless delegation is not supported)"
+                ));
+            }
+            labels.extend(
+                address.octets()[..usize::from(network.prefix_len() / 8)]
+                    .iter()
+                    .map(u8::to_string),
+            );
+            labels.reverse();
+            labels.push("in-addr.arpa.".into());
+        }
+        IpAddr::V6(address) => {
+            if network.prefix_len() % 4 != 0 {
+                return Err(format!(
+                    "IPv6 reverse zones must be nibble-aligned (a multiple of /4); `{prefix}` is not"
+                ));
+            }
+            let nibbles: Vec<String> = address
+                .octets()
+                .iter()
+                .flat_map(|byte| [byte >> 4, byte & 0x0f])
+                .map(|n| format!("{n:x}"))
+                .collect();
+            labels.extend(
+                nibbles[..usize::from(network.prefix_len() / 4)]
+                    .iter()
+                    .cloned(),
+            );
+            labels.reverse();
+            labels.push("ip6.arpa.".into());
+        }
+    }
+    Name::parse_absolute(&labels.join(".")).map_err(|error| error.to_string())
+}
+
+/// `hostmaster@example.net` or `hostmaster.example.net.` -> the RNAME `hostmaster.example.net.`.
+fn contact_name(text: &str) -> Result<Name, String> {
+    let text = text.trim();
+    let Some((local, domain)) = text.split_once('@') else {
+        return Name::parse_absolute(text)
+            .map_err(|error| format!("SOA contact `{text}`: {error}"));
+    };
+    if local.contains('.') {
+        return Err(format!(
+            "SOA contact `{text}`: a dot in the mailbox part would need an escaped dot in the RNAME; use a mailbox without dots such as hostmaster@"
+        ));
+    }
+    let domain = domain.trim_end_matches('.');
+    Name::parse_absolute(&format!("{local}.{domain}."))
+        .map_err(|error| format!("SOA contact `{text}`: {error}"))
+}
+
+fn format_from_extension(path: &Path) -> Option<CmdbFormat> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "csv" => Some(CmdbFormat::Csv),
+        "json" => Some(CmdbFormat::Json),
+        _ => None,
+    }
+}
+
+fn lower_all(values: Vec<String>) -> Vec<String> {
+    values
+        .into_iter()
+        .map(|value| value.trim().to_ascii_lowercase())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// zones/services/*.yaml
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    port: u16,
+    #[serde(default)]
+    protocol: Option<Spanned<String>>,
+    #[serde(default)]
+    priority: Option<u16>,
+    #[serde(default)]
+    weight: Option<u16>,
+    #[serde(default)]
+    ttl: Option<Duration>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    global: bool,
+    #[serde(default)]
+    required_in: Option<Spanned<RequiredIn>>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// `required_in: all` or `required_in: [ash, lon]`.
+enum RequiredIn {
+    All,
+    Some(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RequiredIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RequiredInVisitor;
+        impl<'de> Visitor<'de> for RequiredInVisitor {
+            type Value = RequiredIn;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`all` or a list of datacenters")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<RequiredIn, E> {
+                if value == "all" {
+                    Ok(RequiredIn::All)
+                } else {
+                    Err(E::custom(format!(
+                        "expected `all` or a list of datacenters, found `{value}`"
+                    )))
+                }
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RequiredIn, A::Error> {
+                let mut datacenters = Vec::new();
+                while let Some(datacenter) = seq.next_element::<Spanned<String>>()? {
+                    datacenters.push(datacenter);
+                }
+                Ok(RequiredIn::Some(datacenters))
+            }
+        }
+        deserializer.deserialize_any(RequiredInVisitor)
+    }
+}
+
+fn read_services(
+    root: &Path,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+    settings: Option<&Settings>,
+) -> Result<Vec<Service>, Error> {
+    let mut services = Vec::new();
+    for (display, path) in yaml_files(root, "zones/services")? {
+        let bytes = fs::read(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let file = sources.add(&display);
+        let stem = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if Name::parse_fqdn(&stem).map(|name| name.label_count()) != Ok(1) || stem.contains('_') {
+            diagnostics.push(
+                Diagnostic::error(INVALID_VALUE, Some(Span::file(file)), format!("service name `{stem}` (the file name) is not a valid DNS label"))
+                    .with_hint("name the file after the service, with letters, digits and `-` only: zones/services/playlist.yaml"),
+            );
+            continue;
+        }
+        let raw = match yaml::parse::<RawService>(&bytes, file) {
+            Ok(raw) => raw,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                continue;
+            }
+        };
+        let protocol = match &raw.protocol {
+            None => "tcp".to_owned(),
+            Some(protocol) if ["tcp", "udp", "tls", "sctp"].contains(&protocol.value.as_str()) => {
+                protocol.value.clone()
+            }
+            Some(protocol) => {
+                diagnostics.push(Diagnostic::error(
+                    INVALID_VALUE,
+                    Some(span_of(protocol, file)),
+                    format!(
+                        "protocol `{}` is not one of tcp, udp, tls, sctp",
+                        protocol.value
+                    ),
+                ));
+                continue;
+            }
+        };
+        let required_in = match raw.required_in {
+            None => Vec::new(),
+            Some(Spanned {
+                value: RequiredIn::All,
+                referenced,
+                ..
+            }) => settings
+                .map(|settings| {
+                    settings
+                        .datacenters
+                        .iter()
+                        .map(|dc| (dc.name.clone(), yaml::span(&referenced, file)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Some(Spanned {
+                value: RequiredIn::Some(datacenters),
+                ..
+            }) => datacenters
+                .iter()
+                .map(|dc| (dc.value.trim().to_ascii_lowercase(), span_of(dc, file)))
+                .collect(),
+        };
+        let _ = raw.description;
+        services.push(Service {
+            role: raw
+                .role
+                .map_or_else(|| stem.clone(), |role| role.trim().to_ascii_lowercase()),
+            name: stem.to_ascii_lowercase(),
+            protocol,
+            port: raw.port,
+            priority: raw.priority.unwrap_or(10),
+            weight: raw.weight.unwrap_or(10),
+            ttl: raw.ttl.map(|ttl| ttl.0),
+            global: raw.global,
+            required_in,
+            owner: raw.owner,
+            span: Span::new(file, 1, 1),
+        });
+    }
+    Ok(services)
+}
+
+// ---------------------------------------------------------------------------------------------
+// zones/records/*.yaml
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecordsFile {
+    #[serde(default)]
+    owner: Option<String>,
+    records: Vec<Spanned<RawRecord>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    record_type: Spanned<String>,
+    ttl: Option<Duration>,
+    comment: Option<String>,
+    address: Option<Spanned<String>>,
+    target: Option<Spanned<String>>,
+    preference: Option<u16>,
+    exchange: Option<Spanned<String>>,
+    priority: Option<u16>,
+    weight: Option<u16>,
+    port: Option<u16>,
+    text: Option<OneOrMany>,
+    flags: Option<u8>,
+    tag: Option<Spanned<String>>,
+    value: Option<String>,
+}
+
+impl RawRecord {
+    /// The type-specific fields that were written, by name.
+    fn present_fields(&self) -> Vec<&'static str> {
+        [
+            ("address", self.address.is_some()),
+            ("target", self.target.is_some()),
+            ("preference", self.preference.is_some()),
+            ("exchange", self.exchange.is_some()),
+            ("priority", self.priority.is_some()),
+            ("weight", self.weight.is_some()),
+            ("port", self.port.is_some()),
+            ("text", self.text.is_some()),
+            ("flags", self.flags.is_some()),
+            ("tag", self.tag.is_some()),
+            ("value", self.value.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, present)| present.then_some(field))
+        .collect()
+    }
+}
+
+fn read_records(
+    root: &Path,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<RecordEntry>, Error> {
+    let mut entries = Vec::new();
+    for (display, path) in yaml_files(root, "zones/records")? {
+        let bytes = fs::read(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let file = sources.add(&display);
+        match yaml::parse::<RawRecordsFile>(&bytes, file) {
+            Ok(raw) => {
+                let _ = raw.owner;
+                for record in &raw.records {
+                    match resolve_record(&record.value, span_of(record, file), file) {
+                        Ok(entry) => entries.push(entry),
+                        Err(diagnostic) => diagnostics.push(diagnostic),
+                    }
+                }
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    Ok(entries)
+}
+
+fn resolve_record(raw: &RawRecord, span: Span, file: FileId) -> Result<RecordEntry, Diagnostic> {
+    let type_span = span_of(&raw.record_type, file);
+    let Some(record_type) = RecordType::parse(raw.record_type.value.trim()) else {
+        return Err(Diagnostic::error(
+            INVALID_VALUE,
+            Some(type_span),
+            format!("unknown record type `{}`", raw.record_type.value),
+        )
+        .with_hint("expected one of: A, AAAA, CNAME, MX, NS, PTR, SRV, TXT, CAA"));
+    };
+    let (required, optional): (&[&str], &[&str]) = match record_type {
+        RecordType::A | RecordType::Aaaa => (&["address"], &[]),
+        RecordType::Cname | RecordType::Ns | RecordType::Ptr => (&["target"], &[]),
+        RecordType::Mx => (&["preference", "exchange"], &[]),
+        RecordType::Srv => (&["priority", "weight", "port", "target"], &[]),
+        RecordType::Txt => (&["text"], &[]),
+        RecordType::Caa => (&["tag", "value"], &["flags"]),
+        RecordType::Soa => {
+            return Err(Diagnostic::error(
+                INVALID_VALUE,
+                Some(type_span),
+                "SOA records come from zonegate.yaml, not from record files",
+            )
+            .with_hint("set SOA fields under `soa:` in zones/zonegate.yaml"));
+        }
+    };
+    let allowed = || {
+        let mut fields: Vec<&str> = ["name", "type", "ttl", "comment"].to_vec();
+        fields.extend(required);
+        fields.extend(optional);
+        fields.join(", ")
+    };
+    let present = raw.present_fields();
+    if let Some(extra) = present
+        .iter()
+        .find(|field| !required.contains(field) && !optional.contains(field))
+    {
+        return Err(Diagnostic::error(
+            INVALID_VALUE,
+            Some(span),
+            format!("`{extra}` does not apply to {record_type} records"),
+        )
+        .with_hint(format!("{record_type} records take: {}", allowed())));
+    }
+    if let Some(missing) = required.iter().find(|field| !present.contains(field)) {
+        return Err(Diagnostic::error(
+            MISSING_KEY,
+            Some(span),
+            format!(
+                "{record_type} record `{}` needs `{missing}`",
+                raw.name.value
+            ),
+        )
+        .with_hint(format!("{record_type} records take: {}", allowed())));
+    }
+    let written = |value: &Option<Spanned<String>>| {
+        value
+            .as_ref()
+            .map(|value| WrittenName {
+                text: value.value.trim().to_owned(),
+                span: span_of(value, file),
+            })
+            .expect("checked present")
+    };
+    let address = |value: &Option<Spanned<String>>| -> Result<IpAddr, Diagnostic> {
+        let value = value.as_ref().expect("checked present");
+        value.value.trim().parse::<IpAddr>().map_err(|_| {
+            Diagnostic::error(
+                INVALID_VALUE,
+                Some(span_of(value, file)),
+                format!("`{}` is not an IP address", value.value),
+            )
+        })
+    };
+    let data = match record_type {
+        RecordType::A => match address(&raw.address)? {
+            IpAddr::V4(v4) => EntryData::A(v4),
+            IpAddr::V6(_) => {
+                return Err(wrong_family(
+                    raw,
+                    file,
+                    "an A record needs an IPv4 address; use type AAAA for IPv6",
+                ));
+            }
+        },
+        RecordType::Aaaa => match address(&raw.address)? {
+            IpAddr::V6(v6) => EntryData::Aaaa(v6),
+            IpAddr::V4(_) => {
+                return Err(wrong_family(
+                    raw,
+                    file,
+                    "an AAAA record needs an IPv6 address; use type A for IPv4",
+                ));
+            }
+        },
+        RecordType::Cname => EntryData::Cname(written(&raw.target)),
+        RecordType::Ns => EntryData::Ns(written(&raw.target)),
+        RecordType::Ptr => EntryData::Ptr(written(&raw.target)),
+        RecordType::Mx => EntryData::Mx {
+            preference: raw.preference.unwrap_or_default(),
+            exchange: written(&raw.exchange),
+        },
+        RecordType::Srv => EntryData::Srv {
+            priority: raw.priority.unwrap_or_default(),
+            weight: raw.weight.unwrap_or_default(),
+            port: raw.port.unwrap_or_default(),
+            target: written(&raw.target),
+        },
+        RecordType::Txt => EntryData::Txt(raw.text.clone().map(|text| text.0).unwrap_or_default()),
+        RecordType::Caa => {
+            let tag = raw.tag.as_ref().expect("checked present");
+            let tag_text = tag.value.trim().to_ascii_lowercase();
+            if !["issue", "issuewild", "iodef"].contains(&tag_text.as_str()) {
+                return Err(Diagnostic::error(
+                    INVALID_VALUE,
+                    Some(span_of(tag, file)),
+                    format!(
+                        "CAA tag `{}` is not issue, issuewild or iodef (RFC 8659)",
+                        tag.value
+                    ),
+                ));
+            }
+            EntryData::Caa {
+                flags: raw.flags.unwrap_or(0),
+                tag: tag_text,
+                value: raw.value.clone().unwrap_or_default(),
+            }
+        }
+        RecordType::Soa => unreachable!("rejected above"),
+    };
+    let _ = &raw.comment;
+    Ok(RecordEntry {
+        name: raw.name.value.trim().to_owned(),
+        name_span: span_of(&raw.name, file),
+        ttl: raw.ttl.map(|ttl| ttl.0),
+        data,
+        span,
+    })
+}
+
+fn wrong_family(raw: &RawRecord, file: FileId, message: &str) -> Diagnostic {
+    let span = raw.address.as_ref().map(|address| span_of(address, file));
+    Diagnostic::error(INVALID_VALUE, span, message)
+}
+
+/// `*.yaml` and `*.yml` files directly in `root/relative`, sorted by name, with display paths.
+fn yaml_files(root: &Path, relative: &str) -> Result<Vec<(String, PathBuf)>, Error> {
+    let directory = root.join(relative);
+    let entries = match fs::read_dir(&directory) {
+        Ok(entries) => entries,
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Read {
+                path: directory,
+                source,
+            });
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Read {
+            path: directory.clone(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with('.') {
+            files.push((format!("{relative}/{name}"), entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_origins_from_prefixes() {
+        assert_eq!(
+            reverse_origin("10.0.0.0/8").unwrap().to_string(),
+            "10.in-addr.arpa."
+        );
+        assert_eq!(
+            reverse_origin("192.168.4.0/24").unwrap().to_string(),
+            "4.168.192.in-addr.arpa."
+        );
+        assert_eq!(
+            reverse_origin("2001:db8::/32").unwrap().to_string(),
+            "8.b.d.0.1.0.0.2.ip6.arpa."
+        );
+        assert!(
+            reverse_origin("10.0.0.0/12")
+                .unwrap_err()
+                .contains("octet-aligned")
+        );
+        assert!(
+            reverse_origin("10.0.0.1/8")
+                .unwrap_err()
+                .contains("host bits")
+        );
+        assert!(
+            reverse_origin("2001:db8::/30")
+                .unwrap_err()
+                .contains("nibble-aligned")
+        );
+        assert!(
+            reverse_origin("ten")
+                .unwrap_err()
+                .contains("not an address prefix")
+        );
+    }
+
+    #[test]
+    fn contacts_in_both_forms() {
+        assert_eq!(
+            contact_name("hostmaster@example.net").unwrap().to_string(),
+            "hostmaster.example.net."
+        );
+        assert_eq!(
+            contact_name("hostmaster.example.net.").unwrap().to_string(),
+            "hostmaster.example.net."
+        );
+        assert!(
+            contact_name("john.doe@example.net")
+                .unwrap_err()
+                .contains("escaped dot")
+        );
+    }
 }

@@ -16,6 +16,7 @@ use crate::model::record::RecordType;
 
 pub mod cmdb;
 pub mod config;
+pub mod yaml;
 
 /// Everything a repository says, with spans.
 #[derive(Clone, Debug)]

@@ -1,0 +1,269 @@
+//! The YAML layer: serde-saphyr with our diagnostics.
+//!
+//! Every file a user writes goes through [`parse`]: the text must be UTF-8, serde-saphyr parses
+//! it under its default budget (so alias bombs, deep nesting and huge documents are refused), and
+//! any error becomes one [`Diagnostic`] with `file:line:column`, a stable code and, for an
+//! unknown key, a did-you-mean hint. Types use `#[serde(deny_unknown_fields)]` and
+//! [`Spanned`] where a later check needs a location.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde_saphyr::{Location, MessageFormatter, Spanned};
+
+use crate::diagnostic::{Diagnostic, FileId, Span};
+
+/// Input could not be parsed at all (YAML syntax, or too large or deep for the budget).
+pub const YAML_SYNTAX: &str = "yaml-syntax";
+/// A key the format does not know.
+pub const UNKNOWN_KEY: &str = "unknown-key";
+/// A value of the wrong type or out of range.
+pub const INVALID_VALUE: &str = "invalid-value";
+/// A required key is absent.
+pub const MISSING_KEY: &str = "missing-key";
+
+/// Parses `bytes` (the content of `file`) into `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8], file: FileId) -> Result<T, Diagnostic> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = &bytes[..error.valid_up_to()];
+            let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+            let column = valid
+                .iter()
+                .rev()
+                .take_while(|&&byte| byte != b'\n')
+                .count()
+                + 1;
+            return Err(Diagnostic::error(
+                YAML_SYNTAX,
+                Some(Span::new(file, line as u32, column as u32)),
+                "the file is not valid UTF-8",
+            )
+            .with_hint("save the file as UTF-8"));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error(
+            YAML_SYNTAX,
+            Some(Span::new(file, 1, 1)),
+            "the file is empty; expected a YAML mapping",
+        ));
+    }
+    serde_saphyr::from_str(text).map_err(|error| diagnostic(&error, file))
+}
+
+/// The span of a serde-saphyr location in `file`.
+pub fn span(location: &Location, file: FileId) -> Span {
+    Span::new(file, location.line() as u32, location.column() as u32)
+}
+
+/// The span where a [`Spanned`] value was written.
+pub fn span_of<T>(value: &Spanned<T>, file: FileId) -> Span {
+    span(&value.referenced, file)
+}
+
+fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
+    let location = error
+        .location()
+        .map_or(Span::new(file, 1, 1), |location| span(&location, file));
+    let message = serde_saphyr::DefaultMessageFormatter
+        .format_message(error.without_snippet())
+        .into_owned();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let expected: Vec<&str> = expected
+            .trim_start_matches(", expected one of ")
+            .trim_start_matches(", expected ")
+            .split(", ")
+            .map(|candidate| candidate.trim_matches('`'))
+            .filter(|candidate| !candidate.is_empty())
+            .collect();
+        let mut diagnostic =
+            Diagnostic::error(UNKNOWN_KEY, Some(location), format!("unknown key `{key}`"));
+        if let Some(close) = crate::model::suggest(key, expected.iter().copied()) {
+            diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+        }
+        if !expected.is_empty() {
+            diagnostic = diagnostic.with_hint(format!("expected one of: {}", expected.join(", ")));
+        }
+        return diagnostic;
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let key = rest.split('`').next().unwrap_or(rest);
+        return Diagnostic::error(
+            MISSING_KEY,
+            Some(location),
+            format!("missing required key `{key}`"),
+        );
+    }
+    let code = match error.without_snippet() {
+        serde_saphyr::Error::ExternalMessage { .. } | serde_saphyr::Error::Eof { .. } => {
+            YAML_SYNTAX
+        }
+        _ if message.contains("budget") || message.contains("limit") => YAML_SYNTAX,
+        _ => INVALID_VALUE,
+    };
+    Diagnostic::error(code, Some(location), message)
+}
+
+/// A duration in seconds, written as an integer or with BIND units (`30s`, `5m`, `1h`, `2d`,
+/// `1w`, combinable: `1h30m`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Duration(pub u32);
+
+impl Duration {
+    /// Parses the textual form.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("expected a duration such as 300, 5m, 1h or 1d".into());
+        }
+        if let Ok(seconds) = text.parse::<u32>() {
+            return Ok(Self(seconds));
+        }
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        for character in text.chars() {
+            if character.is_ascii_digit() {
+                digits.push(character);
+                continue;
+            }
+            let unit: u64 = match character.to_ascii_lowercase() {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 604_800,
+                _ => {
+                    return Err(format!(
+                        "`{text}` is not a duration: unknown unit `{character}`; expected s, m, h, d or w"
+                    ));
+                }
+            };
+            let amount: u64 = digits.parse().map_err(|_| {
+                format!("`{text}` is not a duration: a number must precede `{character}`")
+            })?;
+            digits.clear();
+            total = total.saturating_add(amount.saturating_mul(unit));
+        }
+        if !digits.is_empty() {
+            return Err(format!(
+                "`{text}` is not a duration: `{digits}` has no unit; expected s, m, h, d or w"
+            ));
+        }
+        u32::try_from(total).map(Self).map_err(|_| {
+            format!("`{text}` is too long; durations must fit in 32 bits (about 136 years)")
+        })
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+        impl Visitor<'_> for DurationVisitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration in seconds or with units (300, 5m, 1h, 1d)")
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Duration, E> {
+                u32::try_from(value)
+                    .map(Duration)
+                    .map_err(|_| E::custom(format!("{value} is too large for a duration")))
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Duration, E> {
+                u32::try_from(value)
+                    .map(Duration)
+                    .map_err(|_| E::custom(format!("{value} is not a valid duration")))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Duration, E> {
+                Duration::parse(value).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// One string or a list of strings (`text: "x"` or `text: [a, b]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OneOrMany(pub Vec<String>);
+
+impl<'de> de::Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrManyVisitor;
+        impl<'de> Visitor<'de> for OneOrManyVisitor {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![value.to_owned()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(OneOrMany(items))
+            }
+        }
+        deserializer.deserialize_any(OneOrManyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::SourceMap;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // Fields exist to be parsed.
+    struct Sample {
+        domain: String,
+        port: Option<u16>,
+        ttl: Option<Duration>,
+    }
+
+    fn render(bytes: &[u8]) -> String {
+        let mut sources = SourceMap::default();
+        let file = sources.add("zones/sample.yaml");
+        match parse::<Sample>(bytes, file) {
+            Ok(sample) => format!("{sample:?}"),
+            Err(diagnostic) => diagnostic.display(&sources).to_string(),
+        }
+    }
+
+    #[test]
+    fn durations_accept_seconds_and_bind_units() {
+        assert_eq!(Duration::parse("300"), Ok(Duration(300)));
+        assert_eq!(Duration::parse("1h30m"), Ok(Duration(5400)));
+        assert_eq!(Duration::parse("2W"), Ok(Duration(1_209_600)));
+        assert!(
+            Duration::parse("5x")
+                .unwrap_err()
+                .contains("unknown unit `x`")
+        );
+        assert!(Duration::parse("10").is_ok() && Duration::parse("1h5").is_err());
+        assert!(Duration::parse("100000w").unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn errors_point_at_the_line_and_column() {
+        insta::assert_snapshot!(render(b"domain: x\nprot: 80\n"), @r"
+        zones/sample.yaml:2:1: error[unknown-key]: unknown key `prot`
+          hint: did you mean `port`?
+          hint: expected one of: domain, port, ttl
+        ");
+        insta::assert_snapshot!(render(b"domain: x\nport: 70000\n"), @"zones/sample.yaml:2:7: error[invalid-value]: invalid u16");
+        insta::assert_snapshot!(render(b"port: 80\n"), @"zones/sample.yaml:1:1: error[missing-key]: missing required key `domain`");
+        insta::assert_snapshot!(render(b"domain: x\nttl: 5x\n"), @"zones/sample.yaml:2:6: error[invalid-value]: `5x` is not a duration: unknown unit `x`; expected s, m, h, d or w");
+        insta::assert_snapshot!(render(b"domain: [x\n"), @"zones/sample.yaml:1:9: error[invalid-value]: expected string scalar");
+        insta::assert_snapshot!(render(b"domain: x\n\xff\n"), @r"
+        zones/sample.yaml:2:1: error[yaml-syntax]: the file is not valid UTF-8
+          hint: save the file as UTF-8
+        ");
+        insta::assert_snapshot!(render(b"\n"), @"zones/sample.yaml:1:1: error[yaml-syntax]: the file is empty; expected a YAML mapping");
+    }
+}

@@ -1,0 +1,170 @@
+//! End-to-end runs of the binary on the example repository: help, a clean check in every format,
+//! rendered zones, and the serial and idempotence guarantees of `render`.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use support::{example_repository, list_files, zonegate};
+
+#[test]
+fn help_lists_the_commands_with_examples() {
+    let run = zonegate(Path::new("."), &["--help"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!(run.stdout);
+    let run = zonegate(Path::new("."), &["render", "--help"]);
+    assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = zonegate(Path::new("."), &["render", "--no-such-flag"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+}
+
+#[test]
+fn a_directory_without_zones_is_a_clear_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let run = zonegate(temp.path(), &["check"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(
+        run.transcript()
+            .replace(&temp.path().display().to_string(), "<repo>")
+    );
+}
+
+#[test]
+fn the_example_repository_checks_clean_in_every_format() {
+    let repo = example_repository();
+    for format in ["human", "json", "github", "sarif"] {
+        let run = zonegate(repo.path(), &["check", "--format", format]);
+        assert_eq!(run.code, 0, "{format}: {}", run.transcript());
+        insta::assert_snapshot!(format!("example_check_{format}"), run.transcript());
+    }
+}
+
+#[test]
+fn the_example_repository_renders_to_these_zones() {
+    let repo = example_repository();
+    let run = zonegate(repo.path(), &["render"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    insta::assert_snapshot!("example_render_summary", run.transcript());
+    let out = repo.path().join("out");
+    for file in list_files(&out) {
+        let text = fs::read_to_string(out.join(&file)).unwrap();
+        insta::assert_snapshot!(format!("example_out_{file}"), text);
+    }
+}
+
+#[test]
+fn rendering_unchanged_input_changes_no_byte_and_no_mtime() {
+    let repo = example_repository();
+    assert_eq!(zonegate(repo.path(), &["render"]).code, 0);
+    let out = repo.path().join("out");
+    let before: Vec<_> = list_files(&out)
+        .into_iter()
+        .map(|file| {
+            let meta = fs::metadata(out.join(&file)).unwrap();
+            (
+                file.clone(),
+                fs::read(out.join(&file)).unwrap(),
+                meta.mtime_nsec(),
+                meta.mtime(),
+                meta.ino(),
+            )
+        })
+        .collect();
+    let run = zonegate(repo.path(), &["render"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.ends_with("up to date, nothing written\n"),
+        "{}",
+        run.stdout
+    );
+    let after: Vec<_> = list_files(&out)
+        .into_iter()
+        .map(|file| {
+            let meta = fs::metadata(out.join(&file)).unwrap();
+            (
+                file.clone(),
+                fs::read(out.join(&file)).unwrap(),
+                meta.mtime_nsec(),
+                meta.mtime(),
+                meta.ino(),
+            )
+        })
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn changing_one_host_bumps_the_serial_of_exactly_the_zones_that_changed() {
+    let repo = example_repository();
+    assert_eq!(zonegate(repo.path(), &["render"]).code, 0);
+    let manifest = |repo: &Path| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(repo.join("out/manifest.json")).unwrap()).unwrap()
+    };
+    let serials = |manifest: &serde_json::Value| -> Vec<(String, u64)> {
+        manifest["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|zone| {
+                (
+                    zone["origin"].as_str().unwrap().to_owned(),
+                    zone["serial"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let first = serials(&manifest(repo.path()));
+
+    // Give the first in-use host with an IPv4 address a new IPv4 address: the forward zone and
+    // the IPv4 reverse zone change, the IPv6 reverse zone does not.
+    let csv_path = repo.path().join("zones/cmdb/servers.csv");
+    let csv = fs::read_to_string(&csv_path).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let ipv4_column = header.iter().position(|column| *column == "ipv4").unwrap();
+    let status_column = header
+        .iter()
+        .position(|column| *column == "status")
+        .unwrap();
+    let mut changed = false;
+    let lines: Vec<String> = csv
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split(',').map(str::to_owned).collect();
+            if !changed
+                && fields.get(status_column).is_some_and(|s| s == "in_use")
+                && fields[ipv4_column].starts_with("10.")
+            {
+                fields[ipv4_column] = "10.99.99.99".to_owned();
+                changed = true;
+            }
+            fields.join(",")
+        })
+        .collect();
+    assert!(changed);
+    fs::write(&csv_path, lines.join("\n") + "\n").unwrap();
+
+    let run = zonegate(repo.path(), &["render"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let second = serials(&manifest(repo.path()));
+    for ((origin, before), (_, after)) in first.iter().zip(&second) {
+        let expect_change = origin == "example.net." || origin.ends_with("in-addr.arpa.");
+        if expect_change {
+            assert_eq!(
+                *after,
+                before + 1,
+                "{origin} changed, so its serial moves on by one within the day"
+            );
+        } else {
+            assert_eq!(
+                after, before,
+                "{origin} did not change, so its serial must not"
+            );
+        }
+    }
+}
