@@ -474,7 +474,10 @@ mod tests {
         fs::write(temp.path().join(".out.zonegate-new/half.zone"), "half").unwrap();
         let output = lock(&out, || {}).unwrap();
         assert!(out.join("manifest.json").exists(), "previous set restored");
-        assert!(!temp.path().join(".out.zonegate-new").exists(), "staging removed");
+        assert!(
+            !temp.path().join(".out.zonegate-new").exists(),
+            "staging removed"
+        );
         assert_eq!(output.previous_manifest().unwrap().unwrap().zones.len(), 0);
     }
 }

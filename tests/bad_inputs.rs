@@ -4,6 +4,7 @@
 //!
 //! A case may hold `_args` (the command line, default `render`) and `_delete` (paths, one per
 //! line, to remove from the base first).
+#![allow(clippy::disallowed_methods)] // Tests build and read fixtures directly.
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! End-to-end runs of the binary on the example repository: help, a clean check in every format,
 //! rendered zones, and the serial and idempotence guarantees of `render`.
+#![allow(clippy::disallowed_methods)] // Tests build and read fixtures directly.
 
 mod support;
 

@@ -275,7 +275,9 @@ fn flatten_parsed(text: &str, origin: &str) -> BTreeSet<Flat> {
                         srv.target.to_ascii()
                     ),
                 ),
-                HickoryRData::TXT(txt) => (RecordType::Txt, format!("{:?}", txt.txt_data)),
+                HickoryRData::TXT(text_record) => {
+                    (RecordType::Txt, format!("{:?}", text_record.txt_data))
+                }
                 HickoryRData::CAA(caa) => {
                     let flags = caa.flags();
                     (
@@ -304,7 +306,6 @@ proptest! {
         let mut cname_owners = BTreeSet::new();
         records.retain(|entry| !matches!(entry.data, EntryData::Cname(_)) || cname_owners.insert(entry.name.clone()));
         let inventory = Inventory {
-            root: PathBuf::from("."),
             sources: SourceMap::default(),
             settings: settings(),
             hosts,

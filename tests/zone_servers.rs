@@ -1,6 +1,7 @@
 //! The rendered example repository is loaded by the real checkers of BIND (`named-checkzone`,
 //! with its strictest integrity checks), Knot (`kzonecheck`) and NSD (`nsd-checkzone`).
 //! `scripts/test.sh` installs them; a missing checker fails the test rather than skipping it.
+#![allow(clippy::disallowed_methods)] // Tests build and read fixtures directly.
 
 mod support;
 

@@ -82,7 +82,8 @@ pub fn load_and_check(context: &Context, cmdb: Option<&Path>) -> Result<Checked,
         cmdb: cmdb.map(Path::to_path_buf),
     };
     let inventory =
-        inventory::config::load_with(&context.root, &options).inspect_err(|_| progress.finish())?;
+        inventory::config::load_with(&inventory::files::Directory::new(&context.root), &options)
+            .inspect_err(|_| progress.finish())?;
     progress.stage("generating records");
     let (zones, mut diagnostics) = model::build(&inventory);
     progress.stage("checking");

@@ -16,21 +16,18 @@
 //!   `GET /api/ipam/ip-addresses/` as `{"devices": ..., "ip_addresses": ...}`. See
 //!   `docs/formats.md` for the fields read.
 //!
-//! JSON exports are read into memory once and walked element by element without copying, so the
-//! position of every object is known for diagnostics.
-#![allow(clippy::disallowed_methods)] // IO edge: reads the CMDB export.
+//! CSV is streamed row by row. JSON exports are read into memory once and walked element by
+//! element without copying, so the position of every object is known for diagnostics.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufReader};
+use std::io;
 use std::net::IpAddr;
-use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{CmdbFormat, Error, Host};
+use super::{CmdbFormat, Host};
 use crate::diagnostic::{Diagnostic, FileId, Span};
 
 /// The export cannot be parsed at this point (CSV quoting, JSON syntax, not UTF-8).
@@ -44,27 +41,21 @@ pub const CMDB_INVALID_VALUE: &str = "cmdb-invalid-value";
 /// of a million rows should not print a million lines.
 const MAX_DIAGNOSTICS: usize = 100;
 
-/// Reads the export at `path` (shown as `file` in diagnostics) in `format`, appending hosts and
-/// problems.
+/// Reads an export in `format` from `reader` (shown as `file` in diagnostics), appending hosts
+/// and problems. Only a failure to read is an `Err`.
 pub fn read(
-    path: &Path,
+    reader: &mut dyn io::Read,
     format: CmdbFormat,
     file: FileId,
     hosts: &mut Vec<Host>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<(), Error> {
-    let read_error = |source: io::Error| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+) -> io::Result<()> {
     let mut sink = Sink::new(file, hosts, diagnostics);
     match format {
-        CmdbFormat::Csv => {
-            let reader = File::open(path).map_err(read_error)?;
-            read_csv(BufReader::with_capacity(1 << 16, reader), &mut sink).map_err(read_error)?;
-        }
+        CmdbFormat::Csv => read_csv(reader, &mut sink)?,
         CmdbFormat::Json | CmdbFormat::Netbox => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes)?;
             if format == CmdbFormat::Json {
                 read_json(&bytes, &mut sink);
             } else {
@@ -238,19 +229,18 @@ fn csv_row(row: &csv::ByteRecord, line: u32, columns: &Columns, sink: &mut Sink<
             .sum::<u32>()
     };
     let field = |index: usize, what: &str, sink: &mut Sink<'_>| -> Option<&str> {
-        match std::str::from_utf8(&row[index]) {
-            Ok(text) => Some(text.trim()),
-            Err(_) => {
-                sink.report(
-                    Diagnostic::error(
-                        CMDB_SYNTAX,
-                        Some(Span::new(sink.file, line, column_of(index))),
-                        format!("the `{what}` field is not valid UTF-8"),
-                    )
-                    .with_hint("export the CMDB as UTF-8"),
-                );
-                None
-            }
+        if let Ok(text) = std::str::from_utf8(&row[index]) {
+            Some(text.trim())
+        } else {
+            sink.report(
+                Diagnostic::error(
+                    CMDB_SYNTAX,
+                    Some(Span::new(sink.file, line, column_of(index))),
+                    format!("the `{what}` field is not valid UTF-8"),
+                )
+                .with_hint("export the CMDB as UTF-8"),
+            );
+            None
         }
     };
     let hostname = field(columns.hostname, "hostname", sink);
@@ -969,6 +959,7 @@ mod tests {
     use crate::diagnostic::SourceMap;
 
     fn run(format: CmdbFormat, text: &[u8]) -> String {
+        use std::fmt::Write as _;
         let mut sources = SourceMap::default();
         let file = sources.add("zones/cmdb/export");
         let mut hosts = Vec::new();
@@ -982,8 +973,9 @@ mod tests {
         sink.finish();
         let mut out = String::new();
         for host in &hosts {
-            out.push_str(&format!(
-                "{}:{}:{} {} {} {} {:?} {:?}\n",
+            let _ = writeln!(
+                out,
+                "{}:{}:{} {} {} {} {:?} {:?}",
                 sources.path(host.span.file).display(),
                 host.span.line,
                 host.span.column,
@@ -992,7 +984,7 @@ mod tests {
                 host.status,
                 host.addresses,
                 host.roles
-            ));
+            );
         }
         for diagnostic in &diagnostics {
             out.push_str(&diagnostic.display(&sources).to_string());
@@ -1126,9 +1118,10 @@ web7,ams,10.0.0.7,,in_use\n";
 
     #[test]
     fn many_problems_are_capped() {
+        use std::fmt::Write as _;
         let mut text = String::from("hostname,datacenter,ipv4,status\n");
         for index in 0..150 {
-            text.push_str(&format!("h{index},ams,bad,in_use\n"));
+            let _ = writeln!(text, "h{index},ams,bad,in_use");
         }
         let out = run(CmdbFormat::Csv, text.as_bytes());
         assert_eq!(out.lines().count(), MAX_DIAGNOSTICS + 1);

@@ -4,11 +4,10 @@
 //!
 //! Every problem in every file is collected before returning [`Error::Invalid`]. Semantic checks
 //! that need the whole inventory (unknown datacenters, duplicate hosts) belong to `model`.
-#![allow(clippy::disallowed_methods)] // IO edge: reads the zones repository.
+#![allow(clippy::disallowed_methods)] // IO edge: opens a `--cmdb` override given on the command line.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -17,10 +16,11 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
+use super::files::Files;
 use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, span_of};
 use super::{
-    CmdbFormat, CmdbSource, Datacenter, EntryData, Error, GenerateSettings, Inventory, Limits,
-    RecordEntry, SerialPolicy, Service, Settings, SoaSettings, TtlSettings, WrittenName,
+    CmdbFormat, CmdbSource, Datacenter, EntryData, Error, GenerateSettings, Host, Inventory,
+    Limits, RecordEntry, SerialPolicy, Service, Settings, SoaSettings, TtlSettings, WrittenName,
     ZoneSettings, cmdb,
 };
 use crate::diagnostic::{Diagnostic, FileId, Severity, SourceMap, Span};
@@ -38,34 +38,24 @@ pub struct LoadOptions {
     pub cmdb: Option<PathBuf>,
 }
 
-/// Reads the repository at `root` with the configured CMDB.
-pub(crate) fn load(root: &Path) -> Result<Inventory, Error> {
-    load_with(root, &LoadOptions::default())
+/// Reads the repository in `files` with the configured CMDB.
+pub fn load(files: &dyn Files) -> Result<Inventory, Error> {
+    load_with(files, &LoadOptions::default())
 }
 
-/// Reads the repository at `root`.
-pub fn load_with(root: &Path, options: &LoadOptions) -> Result<Inventory, Error> {
+/// Reads the repository in `files`.
+pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, Error> {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
 
-    let settings_path = root.join(SETTINGS_PATH);
-    let settings_bytes = match fs::read(&settings_path) {
-        Ok(bytes) => bytes,
-        Err(source) if source.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Read {
-                path: settings_path,
-                source: std::io::Error::new(
-                    source.kind(),
-                    "no zones/zonegate.yaml here; the repository root is the directory that holds zones/ (see --repo)",
-                ),
-            });
-        }
-        Err(source) => {
-            return Err(Error::Read {
-                path: settings_path,
-                source,
-            });
-        }
+    let Some(settings_bytes) = read_file(files, SETTINGS_PATH)? else {
+        return Err(Error::Read {
+            path: files.locate(SETTINGS_PATH),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no zones/zonegate.yaml here; the repository root is the directory that holds zones/ (see --repo)",
+            ),
+        });
     };
     let settings_file = sources.add(SETTINGS_PATH);
     let settings = match yaml::parse::<RawSettings>(&settings_bytes, settings_file) {
@@ -76,52 +66,41 @@ pub fn load_with(root: &Path, options: &LoadOptions) -> Result<Inventory, Error>
         }
     };
 
-    let services = read_services(root, &mut sources, &mut diagnostics, settings.as_ref())?;
-    let records = read_records(root, &mut sources, &mut diagnostics)?;
+    let services = read_services(files, &mut sources, &mut diagnostics, settings.as_ref())?;
+    let records = read_records(files, &mut sources, &mut diagnostics)?;
 
-    let template_path = root.join("zones/templates/zone.j2");
-    let template = match fs::read(&template_path) {
-        Ok(bytes) => {
-            let file = sources.add("zones/templates/zone.j2");
-            match String::from_utf8(bytes) {
-                Ok(text) => Some((file, text)),
-                Err(_) => {
-                    diagnostics.push(Diagnostic::error(
-                        yaml::YAML_SYNTAX,
-                        Some(Span::new(file, 1, 1)),
-                        "the template is not valid UTF-8",
-                    ));
-                    None
-                }
+    let template = match read_file(files, TEMPLATE_PATH)? {
+        Some(bytes) => {
+            let file = sources.add(TEMPLATE_PATH);
+            if let Ok(text) = String::from_utf8(bytes) {
+                Some((file, text))
+            } else {
+                diagnostics.push(Diagnostic::error(
+                    yaml::YAML_SYNTAX,
+                    Some(Span::new(file, 1, 1)),
+                    "the template is not valid UTF-8",
+                ));
+                None
             }
         }
-        Err(source) if source.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(Error::Read {
-                path: template_path,
-                source,
-            });
-        }
+        None => None,
     };
 
     let mut hosts = Vec::new();
     if let Some(settings) = &settings {
-        let (path, display) = match &options.cmdb {
-            Some(path) => (path.clone(), path.clone()),
-            None => (root.join(&settings.cmdb.path), settings.cmdb.path.clone()),
-        };
-        let format = match &options.cmdb {
-            Some(path) => format_from_extension(path).unwrap_or(settings.cmdb.format),
-            None => settings.cmdb.format,
-        };
-        let file = sources.add(display);
-        cmdb::read(&path, format, file, &mut hosts, &mut diagnostics)?;
+        read_cmdb(
+            files,
+            settings,
+            options,
+            &mut sources,
+            &mut hosts,
+            &mut diagnostics,
+        )?;
     }
 
     match settings {
         Some(settings) if diagnostics.iter().all(|d| d.severity != Severity::Error) => {
             Ok(Inventory {
-                root: root.to_path_buf(),
                 sources,
                 settings,
                 hosts,
@@ -135,6 +114,51 @@ pub fn load_with(root: &Path, options: &LoadOptions) -> Result<Inventory, Error>
             sources,
         }),
     }
+}
+
+/// Where a repository may override the zone-file template.
+pub const TEMPLATE_PATH: &str = "zones/templates/zone.j2";
+
+fn read_file(files: &dyn Files, path: &str) -> Result<Option<Vec<u8>>, Error> {
+    files.read(path).map_err(|source| Error::Read {
+        path: files.locate(path),
+        source,
+    })
+}
+
+/// Streams the CMDB export: the configured one from the repository, or the `--cmdb` override
+/// from disk.
+fn read_cmdb(
+    files: &dyn Files,
+    settings: &Settings,
+    options: &LoadOptions,
+    sources: &mut SourceMap,
+    hosts: &mut Vec<Host>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<(), Error> {
+    let read_error = |path: PathBuf| move |source| Error::Read { path, source };
+    if let Some(path) = &options.cmdb {
+        let format = format_from_extension(path).unwrap_or(settings.cmdb.format);
+        let file = sources.add(path.clone());
+        let reader = std::fs::File::open(path).map_err(read_error(path.clone()))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+        return cmdb::read(&mut reader, format, file, hosts, diagnostics)
+            .map_err(read_error(path.clone()));
+    }
+    let relative = settings.cmdb.path.to_string_lossy().replace('\\', "/");
+    let located = files.locate(&relative);
+    let Some(mut reader) = files.open(&relative).map_err(read_error(located.clone()))? else {
+        return Err(Error::Read {
+            path: located,
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the CMDB export configured as `cmdb` in zones/zonegate.yaml does not exist",
+            ),
+        });
+    };
+    let file = sources.add(settings.cmdb.path.clone());
+    cmdb::read(&mut reader, settings.cmdb.format, file, hosts, diagnostics)
+        .map_err(read_error(located))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +300,7 @@ fn resolve_settings(
 ) -> Option<Settings> {
     let error_count = diagnostics.len();
     let mut invalid = |span: Span, message: String| {
-        diagnostics.push(Diagnostic::error(INVALID_VALUE, Some(span), message))
+        diagnostics.push(Diagnostic::error(INVALID_VALUE, Some(span), message));
     };
 
     let domain = absolute_name(&raw.domain, file, "domain", &mut invalid);
@@ -507,7 +531,7 @@ fn reverse_origin(prefix: &str) -> Result<Name, String> {
     let mut labels: Vec<String> = Vec::new();
     match network.network() {
         IpAddr::V4(address) => {
-            if network.prefix_len() % 8 != 0 {
+            if !network.prefix_len().is_multiple_of(8) {
                 return Err(format!(
                     "IPv4 reverse zones must be octet-aligned (/8, /16, /24); `{prefix}` is not (RFC 2317 classless delegation is not supported)"
                 ));
@@ -521,7 +545,7 @@ fn reverse_origin(prefix: &str) -> Result<Name, String> {
             labels.push("in-addr.arpa.".into());
         }
         IpAddr::V6(address) => {
-            if network.prefix_len() % 4 != 0 {
+            if !network.prefix_len().is_multiple_of(4) {
                 return Err(format!(
                     "IPv6 reverse zones must be nibble-aligned (a multiple of /4); `{prefix}` is not"
                 ));
@@ -639,19 +663,15 @@ impl<'de> Deserialize<'de> for RequiredIn {
 }
 
 fn read_services(
-    root: &Path,
+    files: &dyn Files,
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
     settings: Option<&Settings>,
 ) -> Result<Vec<Service>, Error> {
     let mut services = Vec::new();
-    for (display, path) in yaml_files(root, "zones/services")? {
-        let bytes = fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let file = sources.add(&display);
-        let stem = path
+    for (path, bytes) in yaml_files(files, "zones/services")? {
+        let file = sources.add(&path);
+        let stem = Path::new(&path)
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -784,17 +804,13 @@ impl RawRecord {
 }
 
 fn read_records(
-    root: &Path,
+    files: &dyn Files,
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<RecordEntry>, Error> {
     let mut entries = Vec::new();
-    for (display, path) in yaml_files(root, "zones/records")? {
-        let bytes = fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let file = sources.add(&display);
+    for (path, bytes) in yaml_files(files, "zones/records")? {
+        let file = sources.add(&path);
         match yaml::parse::<RawRecordsFile>(&bytes, file) {
             Ok(raw) => {
                 let _ = raw.owner;
@@ -956,32 +972,27 @@ fn wrong_family(raw: &RawRecord, file: FileId, message: &str) -> Diagnostic {
     Diagnostic::error(INVALID_VALUE, span, message)
 }
 
-/// `*.yaml` and `*.yml` files directly in `root/relative`, sorted by name, with display paths.
-fn yaml_files(root: &Path, relative: &str) -> Result<Vec<(String, PathBuf)>, Error> {
-    let directory = root.join(relative);
-    let entries = match fs::read_dir(&directory) {
-        Ok(entries) => entries,
-        Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Read {
-                path: directory,
-                source,
-            });
+/// The `*.yaml` and `*.yml` files directly in `directory`, sorted by name: each path (relative
+/// to the repository root) with its bytes.
+fn yaml_files(files: &dyn Files, directory: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let names = files.list(directory).map_err(|source| Error::Read {
+        path: files.locate(directory),
+        source,
+    })?;
+    let mut found = Vec::new();
+    for name in names {
+        let is_yaml = Path::new(&name)
+            .extension()
+            .is_some_and(|extension| extension == "yaml" || extension == "yml");
+        if !is_yaml || name.starts_with('.') {
+            continue;
         }
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| Error::Read {
-            path: directory.clone(),
-            source,
-        })?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with('.') {
-            files.push((format!("{relative}/{name}"), entry.path()));
+        let path = format!("{directory}/{name}");
+        if let Some(bytes) = read_file(files, &path)? {
+            found.push((path, bytes));
         }
     }
-    files.sort();
-    Ok(files)
+    Ok(found)
 }
 
 #[cfg(test)]

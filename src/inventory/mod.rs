@@ -8,7 +8,7 @@
 //! datacenter, duplicate host) are left to `model` and `check`.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity, SourceMap, Span};
 use crate::model::name::Name;
@@ -16,13 +16,12 @@ use crate::model::record::RecordType;
 
 pub mod cmdb;
 pub mod config;
+pub mod files;
 pub mod yaml;
 
 /// Everything a repository says, with spans.
 #[derive(Clone, Debug)]
 pub struct Inventory {
-    /// The repository root (the directory holding `zones/`).
-    pub root: PathBuf,
     /// Paths of every file read, for spans.
     pub sources: SourceMap,
     /// `zones/zonegate.yaml`.
@@ -325,9 +324,9 @@ impl EntryData {
     }
 }
 
-/// Reads the repository at `root`.
+/// Reads the repository in `files`.
 ///
 /// All input errors across all files are collected before returning [`Error::Invalid`].
-pub fn load(root: &Path) -> Result<Inventory, Error> {
-    config::load(root)
+pub fn load(files: &dyn files::Files) -> Result<Inventory, Error> {
+    config::load(files)
 }
