@@ -14,6 +14,7 @@
 
 pub mod diagnostic;
 
+pub mod assertions;
 pub mod check;
 pub mod inventory;
 pub mod model;
