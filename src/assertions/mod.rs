@@ -609,14 +609,17 @@ impl<'b> Evaluation<'b> {
         let at_most = expectation.at_most;
         let count_ok = count >= minimum && at_most.is_none_or(|most| count <= most);
         if !count_ok {
+            let counted = |number: usize| plural(number, &section_name);
             let (matcher, bound) = match (expectation.at_least, at_most) {
                 (Some(least), Some(most)) if least == most => {
-                    ("exactly", format!("exactly {least}"))
+                    ("exactly", format!("exactly {}", counted(least)))
                 }
-                (Some(least), Some(most)) => ("at_least", format!("between {least} and {most}")),
-                (_, Some(most)) => ("at_most", format!("at most {most}")),
-                (Some(least), None) => ("at_least", format!("at least {least}")),
-                (None, None) => ("records", format!("at least {minimum}")),
+                (Some(least), Some(most)) => {
+                    ("at_least", format!("between {least} and {}", counted(most)))
+                }
+                (_, Some(most)) => ("at_most", format!("at most {}", counted(most))),
+                (Some(least), None) => ("at_least", format!("at least {}", counted(least))),
+                (None, None) => ("records", format!("at least {}", counted(minimum))),
             };
             let matcher = if expectation.at_least.is_none() && at_most.is_none() {
                 first_filter(expectation).unwrap_or(matcher)
@@ -625,12 +628,18 @@ impl<'b> Evaluation<'b> {
             };
             self.mismatch(
                 matcher,
-                format!("{bound} {section_name}(s){filters}"),
-                describe_candidates(count, &candidates, &section_name, primary),
+                format!("{bound}{filters}"),
+                describe_candidates(&candidates, &section_name, primary, record_type),
             );
         }
         if minimum > 0 && count_ok {
-            self.presence(expectation, &matching, &candidates, &section_name, primary);
+            self.presence(
+                expectation,
+                &matching,
+                &candidates,
+                &section_name,
+                (primary, record_type),
+            );
         }
         if expectation.only {
             let extra: Vec<&ResponseRecord<'_>> = candidates
@@ -678,7 +687,7 @@ impl<'b> Evaluation<'b> {
         matching: &[&ResponseRecord<'_>],
         candidates: &[&ResponseRecord<'_>],
         section_name: &str,
-        primary: &Answer<'_>,
+        (primary, record_type): (&Answer<'_>, RecordType),
     ) {
         let single = |filter: &RecordExpectation| -> Vec<(&'static str, String)> {
             let mut missing = Vec::new();
@@ -751,7 +760,7 @@ impl<'b> Evaluation<'b> {
             self.mismatch(
                 matcher,
                 format!("a {section_name} with {matcher} {value}"),
-                describe_candidates(candidates.len(), candidates, section_name, primary),
+                describe_candidates(candidates, section_name, primary, record_type),
             );
         }
     }
@@ -971,12 +980,27 @@ impl<'b> Evaluation<'b> {
                 current = end;
                 continue;
             }
-            followed.problem = Some(format!(
-                "{end} {record_type}: {}",
-                summary_line(&answer, record_type)
-            ));
+            followed.problem = Some(format!("{end} {}", outcome_words(&answer, record_type)));
             return followed;
         }
+    }
+}
+
+/// What a response says about its last name, in words: `does not exist (NXDOMAIN)`.
+fn outcome_words(answer: &Answer<'_>, record_type: RecordType) -> String {
+    match answer.rcode {
+        Rcode::NxDomain => "does not exist (NXDOMAIN)".to_owned(),
+        Rcode::Refused => "is in no zone the server serves (REFUSED)".to_owned(),
+        Rcode::NoError
+            if answer
+                .authority
+                .iter()
+                .any(|r| r.record_type() == RecordType::Ns) =>
+        {
+            "is delegated elsewhere (referral)".to_owned()
+        }
+        Rcode::NoError => format!("has no {record_type} record (NODATA)"),
+        other => format!("could not be resolved ({other})"),
     }
 }
 
@@ -998,21 +1022,14 @@ fn first_filter(expectation: &RecordExpectation) -> Option<&'static str> {
 }
 
 fn describe_candidates(
-    count: usize,
     candidates: &[&ResponseRecord<'_>],
     section_name: &str,
     primary: &Answer<'_>,
+    record_type: RecordType,
 ) -> String {
     if candidates.is_empty() {
-        return format!(
-            "no {section_name} ({})",
-            summary_line(primary, RecordType::A)
-                .split(',')
-                .next()
-                .unwrap_or_default()
-        );
+        return format!("no {section_name} ({})", summary(primary, record_type));
     }
-    let _ = count;
     format!(
         "{}: {}",
         plural(candidates.len(), section_name),
@@ -1120,9 +1137,12 @@ pub struct TracedRecord {
 pub fn explain(resolver: &Resolver<'_>, queries: &[(Name, RecordType)]) -> Vec<TraceLine> {
     let mut lines = Vec::new();
     let mut steps: Vec<Step<'_>> = Vec::new();
-    for (name, record_type) in queries {
+    for (index, (name, record_type)) in queries.iter().enumerate() {
         if lines.len() > 64 {
             break;
+        }
+        if queries[..index].contains(&(name.clone(), *record_type)) {
+            continue;
         }
         steps.clear();
         let _ = resolver.answer_traced(name, *record_type, &mut steps);

@@ -318,9 +318,16 @@ pub fn parse(bytes: &[u8], file: FileId, specs: &mut Vec<Spec>, diagnostics: &mu
     let raw = match yaml::parse::<Vec<Spanned<RawAssertion>>>(bytes, file) {
         Ok(raw) => raw,
         Err(diagnostic) => {
-            diagnostics.push(diagnostic.with_hint(
-                "an assertion file is a YAML list of mappings with `it`, `query`, `type` and `expect` (see README.md)",
-            ));
+            let shape = diagnostic.code != yaml::UNKNOWN_KEY
+                && (diagnostic.message.contains("sequence")
+                    || diagnostic.code == yaml::MISSING_KEY);
+            diagnostics.push(if shape {
+                diagnostic.with_hint(
+                    "an assertion file is a YAML list; each item is a mapping with `it`, `query`, `type` (default A) and `expect`",
+                )
+            } else {
+                diagnostic
+            });
             return;
         }
     };
@@ -1059,5 +1066,168 @@ fn located<T>(value: &Spanned<T>, file: FileId, fallback: Span) -> Span {
         fallback
     } else {
         span_of(value, file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text` as `assertions/sample.yaml`: the specs' debug form, or the diagnostics.
+    fn check(text: &str) -> String {
+        let mut sources = SourceMap::default();
+        let file = sources.add("assertions/sample.yaml");
+        let mut specs = Vec::new();
+        let mut diagnostics = Vec::new();
+        parse(text.as_bytes(), file, &mut specs, &mut diagnostics);
+        if diagnostics.is_empty() {
+            return specs
+                .iter()
+                .map(|spec| {
+                    format!(
+                        "{}:{} it={:?} query={:?} type={:?} loops={:?} expect={}",
+                        spec.span.line,
+                        spec.span.column,
+                        show(&spec.it),
+                        show(&spec.query),
+                        spec.record_type.as_ref().map(show),
+                        spec.for_each
+                            .iter()
+                            .map(|each| format!(
+                                "{}@{}:{}<-{:?}",
+                                each.variable,
+                                each.span.line,
+                                each.span.column,
+                                each.source.collection
+                            ))
+                            .collect::<Vec<_>>(),
+                        match &spec.expect {
+                            ExpectSpec::Records(matchers) => format!(
+                                "{:?}",
+                                matchers
+                                    .spans
+                                    .iter()
+                                    .map(|(key, span)| format!(
+                                        "{key}@{}:{}",
+                                        span.line, span.column
+                                    ))
+                                    .collect::<Vec<_>>()
+                            ),
+                            other => format!("{other:?}"),
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        diagnostics
+            .iter()
+            .map(|d| d.display(&sources).to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn show(template: &Template) -> String {
+        template
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => text.clone(),
+                Part::Variable { name, field: None } => format!("<{name}>"),
+                Part::Variable {
+                    name,
+                    field: Some(field),
+                } => format!("<{name}.{field}>"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_assertion_keeps_spans_and_templates() {
+        insta::assert_snapshot!(check(
+            "- it: web in {{ dc }}
+  for_each: { dc: datacenters }
+  query: _web._tcp.{{ dc }}.example.com.
+  type: SRV
+  expect:
+    at_least: 2
+    port: [443, \"{{ dc }}\"]
+    covers_role: web
+- it: gone
+  query: old1.ams.example.com.
+  expect: nxdomain
+"
+        ), @r#"
+        1:3 it="web in <dc>" query="_web._tcp.<dc>.example.com." type=Some("SRV") loops=["dc@2:15<-Datacenters"] expect=["port@7:11", "at_least@6:15", "covers_role@8:18"]
+        9:3 it="gone" query="old1.ams.example.com." type=None loops=[] expect=NxDomain
+        "#);
+    }
+
+    #[test]
+    fn every_error_is_located_with_a_hint() {
+        insta::assert_snapshot!(check("- it: x\n  qurey: www.example.com.\n  expect: nxdomain\n"), @"
+        assertions/sample.yaml:2:3: error[unknown-key]: unknown key `qurey`
+          hint: did you mean `query`?
+          hint: expected one of: it, for_each, query, type, expect
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: www.example.com.\n  expect: { adress: 192.0.2.1 }\n"), @"
+        assertions/sample.yaml:3:13: error[unknown-key]: unknown key `adress`
+          hint: did you mean `address`?
+          hint: expected one of: address, target, port, priority, weight, exchange, preference, data, ttl, at_least, at_most, exactly, only, in_authority, in_additional, resolves_to, targets_resolve, covers_role, none_in, not_cname
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: www.example.com.\n  expect: nxdomian\n"), @"
+        assertions/sample.yaml:3:11: error[invalid-value]: unknown expectation `nxdomian`
+          hint: did you mean `nxdomain`?
+          hint: expected `nxdomain`, `nodata`, `refused` or a mapping of matchers such as `{ address: 192.0.2.1 }`
+        ");
+        insta::assert_snapshot!(check("- it: x\n  for_each: { dc: datacenters }\n  query: www.{{ dcc }}.example.com.\n  expect: nodata\n"), @"
+        assertions/sample.yaml:3:10: error[assertion-template]: unknown variable `dcc`
+          hint: did you mean `dc`?
+          hint: variables bound here: dc
+        ");
+        insta::assert_snapshot!(check("- it: x\n  for_each: { h: hosts }\n  query: \"{{ h.adress }}\"\n  expect: nodata\n"), @"
+        assertions/sample.yaml:3:10: error[assertion-template]: a host has no field `adress`
+          hint: host fields: name, hostname, datacenter, status, role, ipv4, ipv6
+        ");
+        insta::assert_snapshot!(check("- it: x\n  for_each: { dc: datacentres }\n  query: x.example.com.\n  expect: nodata\n"), @"
+        assertions/sample.yaml:2:19: error[invalid-value]: unknown collection `datacentres`
+          hint: did you mean `datacenters`?
+          hint: expected `datacenters`, `services`, `hosts`, or `<variable>.datacenters`, `<variable>.hosts`, `<variable>.addresses` of an earlier variable
+        ");
+        insta::assert_snapshot!(check("- it: x\n  for_each: { dc: datacenters, h: dc.addresses }\n  query: x.example.com.\n  expect: nodata\n"), @"
+        assertions/sample.yaml:2:35: error[invalid-value]: a datacenter has no collection `addresses`
+          hint: `dc` is a datacenter; it has: hosts
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: \"{{ dc | upper }}\"\n  expect: nodata\n"), @"
+        assertions/sample.yaml:2:10: error[assertion-template]: `{{ dc | upper }}` is not a variable reference
+          hint: templates support `{{ variable }}` and `{{ variable.field }}` only (no filters or expressions)
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: \"{{ dc\"\n  expect: nodata\n"), @"
+        assertions/sample.yaml:2:10: error[assertion-template]: unclosed `{{` in `{{ dc`
+          hint: write `{{ variable }}` or `{{ variable.field }}`
+        ");
+        insta::assert_snapshot!(check("- it: x\n  for_each:\n    h: { from: hosts, where: { stauts: in_use }, sample: 3 }\n  query: \"{{ h }}\"\n  expect: nodata\n"), @"
+        assertions/sample.yaml:3:32: error[assertion-template]: a host has no field `stauts`
+          hint: did you mean `status`?
+          hint: host fields: name, hostname, datacenter, status, role, ipv4, ipv6
+        ");
+        insta::assert_snapshot!(check("- it: x\n  for_each:\n    h: { from: hosts, sampel: 3 }\n  query: \"{{ h }}\"\n  expect: nodata\n"), @"
+        assertions/sample.yaml:3:23: error[unknown-key]: unknown key `sampel`
+          hint: did you mean `sample`?
+          hint: expected one of: from, where, sample
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: www.example.com.\n  expect: { only: maybe }\n"), @"assertions/sample.yaml:3:19: error[invalid-value]: invalid boolean");
+        insta::assert_snapshot!(check("it: x\nquery: www.example.com.\n"), @"
+        assertions/sample.yaml:1:1: error[invalid-value]: expected sequence start
+          hint: an assertion file is a YAML list; each item is a mapping with `it`, `query`, `type` (default A) and `expect`
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: www.example.com.\n"), @"
+        assertions/sample.yaml:2:3: error[missing-key]: missing required key `expect`
+          hint: an assertion file is a YAML list; each item is a mapping with `it`, `query`, `type` (default A) and `expect`
+        ");
+        insta::assert_snapshot!(check("- it: x\n  query: www.example.com.\n  expect: { covers_role: { role: web, dc: ams } }\n"), @"
+        assertions/sample.yaml:3:39: error[unknown-key]: unknown key `dc`
+          hint: expected one of: role, datacenter
+        ");
     }
 }
