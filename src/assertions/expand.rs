@@ -315,17 +315,14 @@ impl Expansion<'_, '_> {
         match parse(text.trim()) {
             Ok(value) => Some(value),
             Err(problem) => {
-                let shown = if template.is_literal() {
-                    format!("`{text}`")
+                let message = if template.is_literal() {
+                    format!("`{text}` is not {what}: {problem}")
+                } else if text.trim().is_empty() {
+                    format!("`{template}` renders empty, which is not {what}")
                 } else {
-                    format!("`{text}` (rendered)")
+                    format!("`{template}` renders as `{text}`, which is not {what}: {problem}")
                 };
-                self.error(
-                    template.span,
-                    format!("{shown} is not {what}: {problem}"),
-                    None,
-                    bindings,
-                );
+                self.error(template.span, message, None, bindings);
                 None
             }
         }
@@ -351,7 +348,15 @@ impl Expansion<'_, '_> {
 
     fn instantiate(&mut self, bindings: &[(String, Item)]) -> Option<Assertion> {
         let spec = self.spec;
-        let it = self.render(&spec.it, bindings)?;
+        let mut it = self.render(&spec.it, bindings)?;
+        if spec.it.is_literal() && !bindings.is_empty() {
+            // Without variables in `it`, name the binding so each instance is told apart.
+            let described: Vec<String> = bindings
+                .iter()
+                .map(|(variable, item)| format!("{variable}={}", field(self.context, *item, None)))
+                .collect();
+            it = format!("{it} [{}]", described.join(", "));
+        }
         let query = self.typed(&spec.query, bindings, "a domain name", parse_name);
         let record_type = match &spec.record_type {
             Some(template) => self.typed(template, bindings, "a record type", |text| {
@@ -365,12 +370,10 @@ impl Expansion<'_, '_> {
             ExpectSpec::NxDomain => Some(Expectation::NxDomain),
             ExpectSpec::NoData => Some(Expectation::NoData),
             ExpectSpec::Refused => Some(Expectation::Refused),
-            ExpectSpec::Records(matchers) => match (query.as_ref(), record_type) {
-                (Some(query), Some(record_type)) => self
-                    .records(matchers, bindings, query, record_type)
-                    .map(|records| Expectation::Records(Box::new(records))),
-                _ => None,
-            },
+            // Checked even when the query or type is bad, so every problem is reported at once.
+            ExpectSpec::Records(matchers) => self
+                .records(matchers, bindings, query.as_ref(), record_type)
+                .map(|records| Expectation::Records(Box::new(records))),
         };
         Some(Assertion {
             it,
@@ -394,8 +397,8 @@ impl Expansion<'_, '_> {
         &mut self,
         matchers: &Matchers,
         bindings: &[(String, Item)],
-        query: &Name,
-        record_type: RecordType,
+        query: Option<&Name>,
+        record_type: Option<RecordType>,
     ) -> Option<RecordExpectation> {
         let address = self.list(&matchers.address, bindings, "an IP address", parse_address);
         let target = self.list(&matchers.target, bindings, "a domain name", parse_name);
@@ -449,9 +452,12 @@ impl Expansion<'_, '_> {
         });
         let covers_role = match &matchers.covers_role {
             None => Some(None),
-            Some(covers) => self
-                .covers_role(covers, matchers, bindings, query, record_type)
-                .map(Some),
+            Some(covers) => match (query, record_type) {
+                (Some(query), Some(record_type)) => self
+                    .covers_role(covers, matchers, bindings, query, record_type)
+                    .map(Some),
+                _ => None,
+            },
         };
         let (mut at_least, mut at_most, exactly) = (at_least?, at_most?, exactly?);
         let expect_span = matchers.span("expect", self.spec.span);

@@ -80,6 +80,23 @@ pub enum Part {
     },
 }
 
+impl fmt::Display for Template {
+    /// The template as written (`_web._tcp.{{ dc }}.example.net.`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => f.write_str(text)?,
+                Part::Variable { name, field: None } => write!(f, "{{{{ {name} }}}}")?,
+                Part::Variable {
+                    name,
+                    field: Some(field),
+                } => write!(f, "{{{{ {name}.{field} }}}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Template {
     /// True when the template has no variables.
     pub fn is_literal(&self) -> bool {

@@ -490,3 +490,129 @@ fn referrals_wildcards_and_dangling_aliases_explain_themselves() {
     3 assertion(s) against the in-memory resolver: 1 passed, 2 failed, 0 skipped
     ");
 }
+
+/// `title | query TYPE` per expanded assertion, or the diagnostics.
+fn expanded(yaml: &str) -> String {
+    let (inventory, _) = fixture();
+    match prepare(&inventory, yaml) {
+        Ok((assertions, _)) => assertions
+            .iter()
+            .map(|a| format!("{} | {} {}", a.title(), a.query, a.record_type))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(errors) => errors,
+    }
+}
+
+#[test]
+fn for_each_over_datacenters_services_and_their_datacenters() {
+    insta::assert_snapshot!(expanded(
+        "- it: \"{{ s }} in {{ dc }}\"
+  for_each: { s: services, dc: s.datacenters }
+  query: \"{{ s.srv }}.{{ dc }}.example.com.\"
+  type: SRV
+  expect: { port: \"{{ s.port }}\", covers_role: \"{{ s.role }}\" }
+- it: every datacenter
+  for_each: { dc: datacenters }
+  query: \"_web._tcp.{{ dc.name }}.example.com\"
+  type: SRV
+  expect: { at_least: 1 }"
+    ), @"
+    api in nyc | _api._tcp.nyc.example.com. SRV
+    web in ams | _web._tcp.ams.example.com. SRV
+    web in nyc | _web._tcp.nyc.example.com. SRV
+    every datacenter [dc=ams] | _web._tcp.ams.example.com. SRV
+    every datacenter [dc=nyc] | _web._tcp.nyc.example.com. SRV
+    ");
+}
+
+#[test]
+fn for_each_over_hosts_with_where_sample_and_addresses() {
+    insta::assert_snapshot!(expanded(
+        "- it: reverse of {{ a }}
+  for_each:
+    h: { from: hosts, where: { status: [in_use, provisioning] }, sample: 3 }
+    a: h.addresses
+  query: \"{{ a.reverse }}\"
+  type: PTR
+  expect: { target: \"{{ a.host }}\" }
+- it: decommissioned {{ h.hostname }} is gone
+  for_each: { h: { from: hosts, where: { status: decommissioned } } }
+  query: \"{{ h }}\"
+  expect: nxdomain
+- it: web hosts of {{ dc }}
+  for_each: { dc: datacenters, h: { from: dc.hosts, where: { role: web, status: in_use } } }
+  query: \"{{ h }}\"
+  expect: { address: \"{{ h.ipv4 }}\" }
+- it: forward of {{ a }}
+  for_each: { h: { from: hosts, where: { hostname: web3 } }, a: h.addresses }
+  query: \"{{ a.host }}\"
+  type: \"{{ a.type }}\"
+  expect: { address: \"{{ a }}\" }"
+    ), @"
+    reverse of 10.1.0.1 | 1.0.1.10.in-addr.arpa. PTR
+    reverse of 2001:db8:1::1 | 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR
+    reverse of 10.1.0.2 | 2.0.1.10.in-addr.arpa. PTR
+    reverse of 2001:db8:1::2 | 2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR
+    reverse of 10.2.0.2 | 2.0.2.10.in-addr.arpa. PTR
+    decommissioned old1 is gone | old1.ams.example.com. A
+    web hosts of ams | web1.ams.example.com. A
+    web hosts of ams | web2.ams.example.com. A
+    web hosts of nyc | web3.nyc.example.com. A
+    forward of 10.2.0.1 | web3.nyc.example.com. A
+    forward of 2001:db8:2::1 | web3.nyc.example.com. AAAA
+    ");
+}
+
+#[test]
+fn rendered_values_are_checked_with_the_binding_named() {
+    insta::assert_snapshot!(expanded(
+        "- it: v6 of {{ h }}
+  for_each: { h: { from: hosts, where: { datacenter: nyc } } }
+  query: \"{{ h }}\"
+  type: AAAA
+  expect: { address: \"{{ h.ipv6 }}\" }
+- it: bad literal values
+  query: www.example.com.
+  type: AXFR
+  expect: { ttl: soon }
+- it: bad port
+  query: _web._tcp.ams.example.com.
+  type: SRV
+  expect: { port: 70000, at_least: 3, at_most: 2 }
+- it: covers needs srv
+  query: www.example.com.
+  expect: { covers_role: web }
+- it: covers a typo
+  query: _web._tcp.ams.example.com.
+  type: SRV
+  expect: { covers_role: wbe }
+- it: covers cannot guess
+  query: web.example.com.
+  type: SRV
+  expect: { covers_role: web }
+- it: two sections
+  query: corp.example.com.
+  type: NS
+  expect: { in_authority: true, in_additional: true }
+- it: exactly and at_least
+  query: www.example.com.
+  expect: { exactly: 1, at_least: 1 }"
+    ), @"
+    assertions/test.yaml:5:22: error[invalid-value]: `{{ h.ipv6 }}` renders empty, which is not an IP address
+      hint: with h = api1.nyc.example.com.
+    assertions/test.yaml:8:9: error[invalid-value]: `AXFR` is not a record type: expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, CAA
+    assertions/test.yaml:9:18: error[invalid-value]: `soon` is not a TTL: `soon` is not a duration: a number must precede `s`
+    assertions/test.yaml:13:19: error[invalid-value]: `70000` is not a port (0-65535): expected a whole number from 0 to 65535
+    assertions/test.yaml:13:36: error[invalid-value]: `at_least: 3` is more than `at_most: 2`; nothing can pass
+    assertions/test.yaml:16:26: error[invalid-value]: `covers_role` compares SRV targets, but the query type is A
+      hint: add `type: SRV`
+    assertions/test.yaml:20:26: error[invalid-value]: no service or CMDB host has role `wbe`
+      hint: did you mean `web`?
+    assertions/test.yaml:24:26: error[invalid-value]: cannot tell the datacenter from `web.example.com.`
+      hint: write `covers_role: { role: web, datacenter: ams }` (or `datacenter: all`)
+    assertions/test.yaml:28:48: error[invalid-value]: `in_authority` and `in_additional` cannot both be set
+      hint: write two assertions, one per section
+    assertions/test.yaml:31:22: error[invalid-value]: `exactly` cannot be combined with `at_least` or `at_most`
+    ");
+}
