@@ -394,6 +394,20 @@ pub struct Outcome {
     pub trace: Vec<TraceLine>,
 }
 
+/// Reads `assertions/*.yaml` from `files` and expands them against `inventory`, registering the
+/// files in `sources`. The diagnostics are malformed assertions (exit 2): each is located, and
+/// nothing should run while any exists.
+pub fn load(
+    files: &dyn crate::inventory::files::Files,
+    inventory: &crate::inventory::Inventory,
+    sources: &mut crate::diagnostic::SourceMap,
+) -> Result<(Vec<Assertion>, Vec<crate::diagnostic::Diagnostic>), crate::inventory::Error> {
+    let (specs, mut diagnostics) = spec::load(files, sources)?;
+    let (assertions, more) = expand::expand(&specs, inventory);
+    diagnostics.extend(more);
+    Ok((assertions, diagnostics))
+}
+
 /// Evaluates every assertion against `backend`, in parallel, in input order.
 pub fn run(assertions: &[Assertion], backend: &dyn Backend) -> Vec<Outcome> {
     let evaluate_all = || {
@@ -1012,7 +1026,13 @@ fn describe_candidates(
     record_type: RecordType,
 ) -> String {
     if candidates.is_empty() {
-        return format!("no {section_name} ({})", summary(primary, record_type));
+        // For the answer section the response summary says it all (NODATA, a referral, a
+        // chain without the type).
+        return if section_name.starts_with(record_type.as_str()) {
+            summary(primary, record_type)
+        } else {
+            format!("no {section_name} ({})", summary(primary, record_type))
+        };
     }
     format!(
         "{}: {}",

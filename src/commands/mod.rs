@@ -14,6 +14,7 @@ use crate::serial::Clock;
 
 pub mod check;
 pub mod render;
+pub mod test;
 
 /// How a command ended when it could do its job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +43,9 @@ pub enum Error {
     /// The zone template failed.
     #[error(transparent)]
     Template(#[from] crate::render::TemplateError),
+    /// `zonegate test` could not reach its server or write its report.
+    #[error(transparent)]
+    Test(#[from] test::Error),
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),
