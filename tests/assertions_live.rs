@@ -178,13 +178,14 @@ fn verdict_table(
         .join("\n")
 }
 
-#[test]
-fn bind_and_the_in_memory_resolver_give_the_same_verdicts() {
-    let root = support::fixtures().join("assertions");
-    let (inventory, zones, assertions, _) = load(&root);
+/// Runs the assertions of the repository at `root` through BIND and the in-memory resolver and
+/// checks each verdict: an assertion whose `it` ends in "(fails)" must fail, every other must
+/// pass (in_authority and in_additional: skipped in memory, passed live).
+fn check_parity(root: &Path, minimum: usize) {
+    let (inventory, zones, assertions, _) = load(root);
     assert!(
-        assertions.len() > 30,
-        "the parity suite expands to {} assertions",
+        assertions.len() >= minimum,
+        "the suite expands to {} assertions",
         assertions.len()
     );
     let temp = tempfile::tempdir().unwrap();
@@ -195,6 +196,14 @@ fn bind_and_the_in_memory_resolver_give_the_same_verdicts() {
     let server = Server::new(bind.address, live::Options::default());
     let live = assertions::run(&assertions, &server);
     let table = verdict_table(&assertions, &memory, &live);
+    let failing = assertions
+        .iter()
+        .filter(|assertion| assertion.title().ends_with("(fails)"))
+        .count();
+    assert!(
+        failing >= 10,
+        "only {failing} deliberately failing assertions"
+    );
 
     for ((assertion, memory), live) in assertions.iter().zip(&memory).zip(&live) {
         let title = assertion.title();
@@ -217,25 +226,118 @@ fn bind_and_the_in_memory_resolver_give_the_same_verdicts() {
             memory.mismatches
         );
         if !live_only {
-            // Same queries (in any order: BIND rotates RRsets), same verdict: the matchers saw
-            // the same records.
+            // Same queries (in any order: BIND rotates RRsets), same mismatches: the matchers
+            // saw the same records.
             let sorted = |outcome: &Outcome| {
                 let mut queries = outcome.queries.clone();
                 queries.sort();
                 queries
             };
             assert_eq!(sorted(memory), sorted(live), "queries of `{title}`");
+            let matchers = |outcome: &Outcome| {
+                outcome
+                    .mismatches
+                    .iter()
+                    .map(|mismatch| mismatch.matcher)
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(
-                memory.mismatches.len(),
-                live.mismatches.len(),
-                "mismatches of `{title}`:\n{:?}\n{:?}",
-                memory.mismatches,
-                live.mismatches
+                matchers(memory),
+                matchers(live),
+                "failed matchers of `{title}`"
             );
         }
     }
     drop(bind);
 }
+
+#[test]
+fn bind_and_the_in_memory_resolver_give_the_same_verdicts_on_every_response_kind() {
+    check_parity(&support::fixtures().join("assertions"), 40);
+}
+
+/// The example suite in `assertions/` over the example repository in `zones/`, plus assertions
+/// that must fail.
+#[test]
+fn the_example_suite_gives_the_same_verdicts_on_bind() {
+    let repo = support::example_repository();
+    fs::write(
+        repo.path().join("assertions/zz-deliberately-failing.yaml"),
+        DELIBERATELY_FAILING,
+    )
+    .unwrap();
+    check_parity(repo.path(), 300);
+}
+
+const DELIBERATELY_FAILING: &str = "
+- it: playlist has a global name (fails)
+  query: _playlist._tcp.example.net.
+  type: SRV
+  expect: { at_least: 1 }
+- it: search runs on ten hosts in ash (fails)
+  query: _search._tcp.ash.example.net.
+  type: SRV
+  expect: { at_least: 10 }
+- it: payment runs in sto (fails)
+  query: _payment._tcp.sto.example.net.
+  type: SRV
+  expect: { covers_role: { role: payment, datacenter: sto } }
+- it: www points straight at a host (fails)
+  query: www.example.net.
+  type: CNAME
+  expect: { target: edge01.lon.example.net. }
+- it: www is on a private address (fails)
+  query: www.example.net.
+  expect: { resolves_to: 10.3.2.17 }
+- it: www has no alias (fails)
+  query: www.example.net.
+  expect: { not_cname: true }
+- it: the edge is inside the datacenter network (fails)
+  query: edge.example.net.
+  expect: { none_in: 192.0.2.0/24 }
+- it: mail has a third exchanger (fails)
+  query: example.net.
+  type: MX
+  expect: { exactly: 3 }
+- it: mail prefers ash (fails)
+  query: example.net.
+  type: MX
+  expect: { exchange: mx2.ash.example.net., preference: 10 }
+- it: spf allows everyone (fails)
+  query: example.net.
+  type: TXT
+  expect: { data: v=spf1 +all }
+- it: grafana answers with a short ttl (fails)
+  query: grafana.example.net.
+  type: CNAME
+  expect: { ttl: 60 }
+- it: the corp name server answers here (fails)
+  query: ns1.corp.example.net.
+  expect: { at_least: 1 }
+- it: corp is delegated elsewhere (fails)
+  query: corp.example.net.
+  type: NS
+  expect: { in_authority: true, target: ns9.corp.example.net. }
+- it: corp carries more glue (fails)
+  query: corp.example.net.
+  type: NS
+  expect: { in_additional: true, address: 10.0.0.155 }
+- it: the apex has no mail (fails)
+  query: example.net.
+  type: MX
+  expect: nodata
+- it: bastion is gone (fails)
+  query: bastion.example.net.
+  expect: nxdomain
+- it: our own domain is refused (fails)
+  query: example.net.
+  type: SOA
+  expect: refused
+- it: the name servers live in another zone (fails)
+  query: example.net.
+  type: NS
+  expect: { target: ns1.example.org., only: true }
+";
 
 /// The answers themselves agree, section by section, for every response kind the resolver
 /// documents (BIND adds NS and addresses to positive answers; those extra sections are BIND's

@@ -19,7 +19,7 @@ use super::spec::{
 use super::{Assertion, CoversRole, Destination, Expectation, RecordExpectation, Section};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::inventory::yaml::{Duration, INVALID_VALUE};
-use crate::inventory::{Host, Inventory};
+use crate::inventory::{EntryData, Host, Inventory};
 use crate::model::name::Name;
 use crate::model::record::RecordType;
 use crate::model::{host_fqdn, reverse_name, suggest};
@@ -122,11 +122,15 @@ impl<'i> Context<'i> {
 
 /// A value of a `for_each` variable.
 #[derive(Clone, Copy, Debug)]
-enum Item {
+enum Item<'s> {
     Datacenter(usize),
     Service(usize),
     Host(usize),
     Address(usize, IpAddr),
+    /// Index into `Inventory::records`.
+    Record(usize),
+    /// A value of a literal list.
+    Value(&'s str),
 }
 
 struct Expansion<'a, 'i> {
@@ -140,8 +144,8 @@ struct Expansion<'a, 'i> {
     limit_reported: bool,
 }
 
-impl Expansion<'_, '_> {
-    fn bind(&mut self, depth: usize, bindings: &mut Vec<(String, Item)>) {
+impl<'a> Expansion<'a, '_> {
+    fn bind(&mut self, depth: usize, bindings: &mut Vec<(String, Item<'a>)>) {
         if depth == self.spec.for_each.len() {
             if self.assertions.len() >= MAX_EXPANSION {
                 if !self.limit_reported {
@@ -162,7 +166,8 @@ impl Expansion<'_, '_> {
             }
             return;
         }
-        let Some(items) = self.items(&self.spec.for_each[depth], bindings) else {
+        let spec = self.spec;
+        let Some(items) = self.items(&spec.for_each[depth], bindings) else {
             return;
         };
         let variable = &self.spec.for_each[depth].variable;
@@ -174,7 +179,7 @@ impl Expansion<'_, '_> {
     }
 
     /// The items of one loop under the current bindings, filtered and sampled.
-    fn items(&mut self, each: &Loop, bindings: &[(String, Item)]) -> Option<Vec<Item>> {
+    fn items(&mut self, each: &'a Loop, bindings: &[(String, Item<'a>)]) -> Option<Vec<Item<'a>>> {
         let context = self.context;
         let inventory = context.inventory;
         let bound = |variable: &str| {
@@ -184,12 +189,14 @@ impl Expansion<'_, '_> {
                 .find(|(name, _)| name == variable)
                 .map(|(_, item)| *item)
         };
-        let mut items: Vec<Item> = match &each.source.collection {
+        let mut items: Vec<Item<'a>> = match &each.source.collection {
             Collection::Datacenters => (0..inventory.settings.datacenters.len())
                 .map(Item::Datacenter)
                 .collect(),
             Collection::Services => (0..inventory.services.len()).map(Item::Service).collect(),
             Collection::Hosts => (0..inventory.hosts.len()).map(Item::Host).collect(),
+            Collection::Records => (0..inventory.records.len()).map(Item::Record).collect(),
+            Collection::Values(values) => values.iter().map(|value| Item::Value(value)).collect(),
             Collection::ServiceDatacenters(variable) => match bound(variable)? {
                 Item::Service(service) => context.members[service]
                     .iter()
@@ -256,7 +263,7 @@ impl Expansion<'_, '_> {
         Some(items)
     }
 
-    fn render(&mut self, template: &Template, bindings: &[(String, Item)]) -> Option<String> {
+    fn render(&mut self, template: &Template, bindings: &[(String, Item<'a>)]) -> Option<String> {
         let mut text = String::new();
         for part in &template.parts {
             match part {
@@ -282,7 +289,7 @@ impl Expansion<'_, '_> {
         span: Span,
         message: String,
         hint: Option<String>,
-        bindings: &[(String, Item)],
+        bindings: &[(String, Item<'a>)],
     ) {
         if !self.reported.insert((span, message.clone())) {
             return;
@@ -307,7 +314,7 @@ impl Expansion<'_, '_> {
     fn typed<T>(
         &mut self,
         template: &Template,
-        bindings: &[(String, Item)],
+        bindings: &[(String, Item<'a>)],
         what: &str,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Option<T> {
@@ -331,7 +338,7 @@ impl Expansion<'_, '_> {
     fn list<T>(
         &mut self,
         templates: &[Template],
-        bindings: &[(String, Item)],
+        bindings: &[(String, Item<'a>)],
         what: &str,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Option<Vec<T>> {
@@ -346,7 +353,7 @@ impl Expansion<'_, '_> {
         ok.then_some(values)
     }
 
-    fn instantiate(&mut self, bindings: &[(String, Item)]) -> Option<Assertion> {
+    fn instantiate(&mut self, bindings: &[(String, Item<'a>)]) -> Option<Assertion> {
         let spec = self.spec;
         let mut it = self.render(&spec.it, bindings)?;
         if spec.it.is_literal() && !bindings.is_empty() {
@@ -396,7 +403,7 @@ impl Expansion<'_, '_> {
     fn records(
         &mut self,
         matchers: &Matchers,
-        bindings: &[(String, Item)],
+        bindings: &[(String, Item<'a>)],
         query: Option<&Name>,
         record_type: Option<RecordType>,
     ) -> Option<RecordExpectation> {
@@ -525,7 +532,7 @@ impl Expansion<'_, '_> {
         &mut self,
         covers: &CoversRoleSpec,
         matchers: &Matchers,
-        bindings: &[(String, Item)],
+        bindings: &[(String, Item<'a>)],
         query: &Name,
         record_type: RecordType,
     ) -> Option<CoversRole> {
@@ -627,7 +634,7 @@ impl Expansion<'_, '_> {
 }
 
 /// The text of `item`'s `field` (its default field when `None`).
-fn field<'c>(context: &'c Context<'_>, item: Item, field: Option<&str>) -> Cow<'c, str> {
+fn field<'c>(context: &'c Context<'_>, item: Item<'c>, field: Option<&str>) -> Cow<'c, str> {
     let inventory = context.inventory;
     let field = field.unwrap_or(match item {
         Item::Address(..) => "ip",
@@ -645,6 +652,7 @@ fn field<'c>(context: &'c Context<'_>, item: Item, field: Option<&str>) -> Cow<'
                 "weight" => Cow::Owned(service.weight.to_string()),
                 "srv" => Cow::Owned(format!("_{}._{}", service.name, service.protocol)),
                 "owner" => Cow::Borrowed(service.owner.as_deref().unwrap_or("")),
+                "global" => Cow::Borrowed(if service.global { "true" } else { "false" }),
                 _ => Cow::Borrowed(&service.name),
             }
         }
@@ -676,6 +684,40 @@ fn field<'c>(context: &'c Context<'_>, item: Item, field: Option<&str>) -> Cow<'
                     }),
             }
         }
+        Item::Record(index) => {
+            let entry = &inventory.records[index];
+            let domain = &inventory.settings.domain;
+            let absolute = |text: &'c str| {
+                Name::parse_relative(text, domain)
+                    .map_or(Cow::Borrowed(text), |name| Cow::Owned(name.to_string()))
+            };
+            match field {
+                "type" => Cow::Borrowed(entry.data.record_type().as_str()),
+                "ttl" => Cow::Owned(
+                    entry
+                        .ttl
+                        .unwrap_or(inventory.settings.ttl.default)
+                        .to_string(),
+                ),
+                "target" => match &entry.data {
+                    EntryData::Cname(target)
+                    | EntryData::Ns(target)
+                    | EntryData::Ptr(target)
+                    | EntryData::Srv { target, .. }
+                    | EntryData::Mx {
+                        exchange: target, ..
+                    } => absolute(&target.text),
+                    _ => Cow::Borrowed(""),
+                },
+                "address" => match &entry.data {
+                    EntryData::A(address) => Cow::Owned(address.to_string()),
+                    EntryData::Aaaa(address) => Cow::Owned(address.to_string()),
+                    _ => Cow::Borrowed(""),
+                },
+                _ => absolute(&entry.name),
+            }
+        }
+        Item::Value(value) => Cow::Borrowed(value),
         Item::Address(host, address) => match field {
             "type" => Cow::Borrowed(if address.is_ipv4() { "A" } else { "AAAA" }),
             "reverse" => Cow::Owned(reverse_name(address).to_string()),

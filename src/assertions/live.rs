@@ -31,7 +31,7 @@ use hickory_proto::rr::{self as wire, RData as WireData};
 use super::resolver::{Answer, Rcode, ResponseRecord};
 use super::{Backend, QueryError};
 use crate::model::name::Name;
-use crate::model::record::{RData, RecordType, Soa};
+use crate::model::record::{Caa, RData, RecordType, Soa};
 
 /// The EDNS(0) UDP payload size advertised (DNS flag day 2020).
 pub const UDP_PAYLOAD: u16 = 1232;
@@ -390,11 +390,11 @@ fn convert_data(data: &WireData) -> Option<RData> {
             expire: u32::try_from(soa.expire).ok()?,
             minimum: soa.minimum,
         })),
-        WireData::CAA(caa) => RData::Caa {
+        WireData::CAA(caa) => RData::Caa(Box::new(Caa {
             flags: caa.flags(),
             tag: caa.tag.as_str().into(),
             value: String::from_utf8_lossy(&caa.value).into(),
-        },
+        })),
         _ => return None,
     })
 }

@@ -146,6 +146,10 @@ pub enum Collection {
     Services,
     /// `hosts`: every CMDB host, whatever its status.
     Hosts,
+    /// `records`: every hand-edited record in `zones/records/`.
+    Records,
+    /// A literal list: `for_each: { name: [www.example.net., api.example.net.] }`.
+    Values(Vec<String>),
     /// `<service>.datacenters`: where the service has an SRV RRset.
     ServiceDatacenters(String),
     /// `<service>.hosts`: the service's SRV targets in every datacenter.
@@ -167,6 +171,10 @@ pub enum Kind {
     Host,
     /// One address of a host.
     Address,
+    /// A hand-edited record.
+    Record,
+    /// A literal value.
+    Value,
 }
 
 impl Kind {
@@ -175,7 +183,7 @@ impl Kind {
         match self {
             Kind::Datacenter => &["name"],
             Kind::Service => &[
-                "name", "role", "protocol", "port", "priority", "weight", "srv", "owner",
+                "name", "role", "protocol", "port", "priority", "weight", "srv", "global", "owner",
             ],
             Kind::Host => &[
                 "name",
@@ -187,6 +195,8 @@ impl Kind {
                 "ipv6",
             ],
             Kind::Address => &["ip", "type", "reverse", "host"],
+            Kind::Record => &["name", "type", "target", "address", "ttl"],
+            Kind::Value => &["value"],
         }
     }
 
@@ -196,6 +206,8 @@ impl Kind {
             Kind::Service => "service",
             Kind::Host => "host",
             Kind::Address => "address",
+            Kind::Record => "record",
+            Kind::Value => "value",
         }
     }
 }
@@ -210,6 +222,8 @@ impl Collection {
                 Kind::Host
             }
             Collection::HostAddresses(_) => Kind::Address,
+            Collection::Records => Kind::Record,
+            Collection::Values(_) => Kind::Value,
         }
     }
 }
@@ -480,6 +494,7 @@ impl<'de> Deserialize<'de> for RawForEach {
 /// `datacenters` or `{ from: hosts, where: { status: in_use }, sample: 10 }`.
 enum RawSource {
     Name(Spanned<String>),
+    List(Spanned<Vec<String>>),
     Detailed(Box<Spanned<RawSourceMapping>>),
 }
 
@@ -524,6 +539,9 @@ impl<'de> Deserialize<'de> for RawSource {
             SourceShape::Name(name) => {
                 RawSource::Name(Spanned::new(name, spanned.referenced, spanned.defined))
             }
+            SourceShape::List(values) => {
+                RawSource::List(Spanned::new(values, spanned.referenced, spanned.defined))
+            }
             SourceShape::Mapping(mapping) => RawSource::Detailed(Box::new(Spanned::new(
                 *mapping,
                 spanned.referenced,
@@ -535,6 +553,7 @@ impl<'de> Deserialize<'de> for RawSource {
 
 enum SourceShape {
     Name(String),
+    List(Vec<String>),
     Mapping(Box<RawSourceMapping>),
 }
 
@@ -548,6 +567,13 @@ impl<'de> Deserialize<'de> for SourceShape {
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<SourceShape, E> {
                 Ok(SourceShape::Name(value.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<SourceShape, A::Error> {
+                let mut values = Vec::new();
+                while let Some(value) = seq.next_element::<Scalar>()? {
+                    values.push(value.0);
+                }
+                Ok(SourceShape::List(values))
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<SourceShape, A::Error> {
                 RawSourceMapping::deserialize(de::value::MapAccessDeserializer::new(map))
@@ -865,6 +891,21 @@ fn resolve_source(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Source> {
     let (name, filters, sample) = match raw {
+        RawSource::List(values) => {
+            if values.value.is_empty() {
+                diagnostics.push(Diagnostic::error(
+                    INVALID_VALUE,
+                    Some(span_of(&values, file)),
+                    "the list is empty; the assertion would never run",
+                ));
+                return None;
+            }
+            return Some(Source {
+                collection: Collection::Values(values.value),
+                filters: Vec::new(),
+                sample: None,
+            });
+        }
         RawSource::Name(name) => (name, None, None),
         RawSource::Detailed(mapping) => {
             let mapping = mapping.value;
@@ -920,11 +961,12 @@ fn resolve_source(
 
 /// Parses a collection name: `datacenters`, `services`, `hosts` or `<variable>.<collection>`.
 fn collection(text: &str, span: Span, scope: &Scope) -> Result<Collection, Box<Diagnostic>> {
-    const TOP: [&str; 3] = ["datacenters", "services", "hosts"];
+    const TOP: [&str; 4] = ["datacenters", "services", "hosts", "records"];
     match text {
         "datacenters" => return Ok(Collection::Datacenters),
         "services" => return Ok(Collection::Services),
         "hosts" => return Ok(Collection::Hosts),
+        "records" => return Ok(Collection::Records),
         _ => {}
     }
     let Some((variable, member)) = text.split_once('.') else {
@@ -937,7 +979,7 @@ fn collection(text: &str, span: Span, scope: &Scope) -> Result<Collection, Box<D
             diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
         }
         return Err(Box::new(diagnostic.with_hint(
-            "expected `datacenters`, `services`, `hosts`, or `<variable>.datacenters`, `<variable>.hosts`, `<variable>.addresses` of an earlier variable",
+            "expected `datacenters`, `services`, `hosts`, `records`, a list of values, or `<variable>.datacenters`, `<variable>.hosts`, `<variable>.addresses` of an earlier variable",
         )));
     };
     let Some((_, kind)) = scope.iter().find(|(bound, _)| bound == variable) else {
@@ -961,7 +1003,7 @@ fn collection(text: &str, span: Span, scope: &Scope) -> Result<Collection, Box<D
             (member == "addresses").then(|| Collection::HostAddresses(variable.clone())),
             &["addresses"],
         ),
-        Kind::Address => (None, &[]),
+        Kind::Address | Kind::Record | Kind::Value => (None, &[]),
     };
     collection.ok_or_else(|| {
         Box::new(
@@ -971,7 +1013,7 @@ fn collection(text: &str, span: Span, scope: &Scope) -> Result<Collection, Box<D
                 format!("a {} has no collection `{member}`", kind.noun()),
             )
             .with_hint(if allowed.is_empty() {
-                format!("`{variable}` is an address; it has no collections")
+                format!("`{variable}` is a {}; it has no collections", kind.noun())
             } else {
                 format!(
                     "`{variable}` is a {}; it has: {}",
