@@ -9,6 +9,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -69,21 +70,23 @@ fn start_bind(inventory: &inventory::Inventory, zones: &ZoneSet, directory: &Pat
     .expect("the zones render");
     let mut conf = String::new();
     let port = free_port();
-    conf.push_str(&format!(
+    let _ = write!(
+        conf,
         "options {{\n  directory \"{dir}\";\n  listen-on port {port} {{ 127.0.0.1; }};\n  \
 listen-on-v6 {{ none; }};\n  recursion no;\n  pid-file \"{dir}/named.pid\";\n  \
 session-keyfile \"{dir}/session.key\";\n  managed-keys-directory \"{dir}\";\n}};\n\
 controls {{ }};\n",
         dir = directory.display()
-    ));
+    );
     for (file, entry) in files.iter().zip(&manifest.zones) {
         let path = directory.join(&file.file);
         fs::write(&path, &file.text).unwrap();
-        conf.push_str(&format!(
-            "zone \"{}\" {{ type primary; file \"{}\"; }};\n",
+        let _ = writeln!(
+            conf,
+            "zone \"{}\" {{ type primary; file \"{}\"; }};",
             entry.origin,
             path.display()
-        ));
+        );
     }
     let conf_path = directory.join("named.conf");
     fs::write(&conf_path, conf).unwrap();

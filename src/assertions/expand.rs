@@ -578,51 +578,48 @@ impl<'a> Expansion<'a, '_> {
             return None;
         }
         let datacenters = &inventory.settings.datacenters;
-        let datacenter = match &covers.datacenter {
-            Some(template) => {
-                let text = self.render(template, bindings)?.trim().to_ascii_lowercase();
-                if text == "all" {
-                    None
-                } else if let Some(index) = datacenters.iter().position(|dc| dc.name == text) {
-                    Some(index)
-                } else {
-                    let names: Vec<&str> = datacenters.iter().map(|dc| dc.name.as_str()).collect();
-                    self.error(
-                        template.span,
-                        format!("`{text}` is not a datacenter"),
-                        Some(format!("datacenters: {}, or `all`", names.join(", "))),
-                        bindings,
-                    );
-                    return None;
-                }
+        let datacenter = if let Some(template) = &covers.datacenter {
+            let text = self.render(template, bindings)?.trim().to_ascii_lowercase();
+            if text == "all" {
+                None
+            } else if let Some(index) = datacenters.iter().position(|dc| dc.name == text) {
+                Some(index)
+            } else {
+                let names: Vec<&str> = datacenters.iter().map(|dc| dc.name.as_str()).collect();
+                self.error(
+                    template.span,
+                    format!("`{text}` is not a datacenter"),
+                    Some(format!("datacenters: {}, or `all`", names.join(", "))),
+                    bindings,
+                );
+                return None;
             }
-            None => {
-                // `_service._proto.<dc>.<domain>` or `_service._proto.<domain>`.
-                let domain = &inventory.settings.domain;
-                let labels: Vec<&str> = query.labels().collect();
-                let below = labels.len().saturating_sub(domain.label_count());
-                if !query.is_subdomain_of(domain) || !(2..=3).contains(&below) {
-                    self.error(
+        } else {
+            // `_service._proto.<dc>.<domain>` or `_service._proto.<domain>`.
+            let domain = &inventory.settings.domain;
+            let labels: Vec<&str> = query.labels().collect();
+            let below = labels.len().saturating_sub(domain.label_count());
+            if !query.is_subdomain_of(domain) || !(2..=3).contains(&below) {
+                self.error(
                         span,
                         format!("cannot tell the datacenter from `{query}`"),
                         Some("write `covers_role: { role: web, datacenter: ams }` (or `datacenter: all`)".to_owned()),
                         bindings,
                     );
-                    return None;
-                }
-                if below == 2 {
-                    None
-                } else if let Some(index) = datacenters.iter().position(|dc| dc.name == labels[2]) {
-                    Some(index)
-                } else {
-                    self.error(
-                        span,
-                        format!("`{}` in `{query}` is not a datacenter", labels[2]),
-                        Some("write `covers_role: { role: web, datacenter: ams }`".to_owned()),
-                        bindings,
-                    );
-                    return None;
-                }
+                return None;
+            }
+            if below == 2 {
+                None
+            } else if let Some(index) = datacenters.iter().position(|dc| dc.name == labels[2]) {
+                Some(index)
+            } else {
+                self.error(
+                    span,
+                    format!("`{}` in `{query}` is not a datacenter", labels[2]),
+                    Some("write `covers_role: { role: web, datacenter: ams }`".to_owned()),
+                    bindings,
+                );
+                return None;
             }
         };
         Some(CoversRole {

@@ -190,7 +190,8 @@ impl Server {
             .send(request)
             .map_err(|error| self.io_error("send", &error))?;
         let deadline = Instant::now() + self.options.timeout;
-        let mut buffer = [0_u8; 65_535];
+        // The largest UDP payload; on the heap, as one query's worth of stack would be a lot.
+        let mut buffer = vec![0_u8; 65_535];
         loop {
             let now = Instant::now();
             if now >= deadline {

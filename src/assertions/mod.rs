@@ -290,6 +290,9 @@ impl RecordExpectation {
     }
 }
 
+/// A numeric filter: its key, the wanted values, and how to read the field from data.
+type NumberFilter<'a> = (&'static str, &'a Vec<u16>, fn(&RData) -> Option<u16>);
+
 fn txt_data(data: &RData) -> Option<Vec<u8>> {
     match data {
         RData::Txt(strings) => Some(strings.concat()),
@@ -719,7 +722,7 @@ impl<'b> Evaluation<'b> {
                     missing.push(("data", format!("{data:?}")));
                 }
             }
-            let numbers: [(&'static str, &Vec<u16>, fn(&RData) -> Option<u16>); 4] = [
+            let numbers: [NumberFilter<'_>; 4] = [
                 ("port", &filter.port, |d| match d {
                     RData::Srv { port, .. } => Some(*port),
                     _ => None,

@@ -5,6 +5,7 @@
 //! the model's resolution naming the YAML line or CMDB row behind every record.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::coverage::Coverage;
@@ -304,19 +305,21 @@ pub fn github(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         let location = report.sources.locate(assertion.span);
         let mut message = format!("{} {}", assertion.query, assertion.record_type);
         for mismatch in &outcome.mismatches {
-            message.push_str(&format!(
+            let _ = write!(
+                message,
                 "\nexpected: {}\nactual: {}",
                 mismatch.expected, mismatch.actual
-            ));
+            );
         }
         for line in &outcome.trace {
             for record in &line.records {
                 if let Some(provenance) = record.provenance {
-                    message.push_str(&format!(
+                    let _ = write!(
+                        message,
                         "\n{} ({})",
                         record.text,
                         report.locate(provenance.span)
-                    ));
+                    );
                 }
             }
         }
@@ -395,7 +398,7 @@ pub fn junit(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             write!(
                 out,
                 r#"    <testcase name="{}" classname="{}" file="{}" line="{}""#,
-                xml(&assertion.title()),
+                xml(assertion.title()),
                 xml(&classname),
                 xml(path),
                 assertion.span.line

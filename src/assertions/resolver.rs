@@ -283,13 +283,13 @@ impl<'z> Resolver<'z> {
         record_type: RecordType,
         mut trace: Option<&mut Vec<Step<'z>>>,
     ) -> Answer<'z> {
-        let mut note = |step: Step<'z>| {
+        let mut record_step = |step: Step<'z>| {
             if let Some(trace) = trace.as_deref_mut() {
                 trace.push(step);
             }
         };
         let Some(zone_index) = self.zone_index(query) else {
-            note(Step {
+            record_step(Step {
                 zone: None,
                 name: query.clone(),
                 event: Event::NoZone,
@@ -306,7 +306,7 @@ impl<'z> Resolver<'z> {
         loop {
             if let Some(cut) = index.cut_above(&current) {
                 let ns = zone.rrset(cut, RecordType::Ns);
-                note(Step {
+                record_step(Step {
                     zone: origin,
                     name: current.clone(),
                     event: Event::Referral,
@@ -318,33 +318,29 @@ impl<'z> Resolver<'z> {
             let mut node = zone.records_at(&current);
             // An empty non-terminal exists (RFC 8020): it falls through to NODATA below.
             if node.is_empty() && !zone.name_exists(&current) {
-                match index.wildcard_for(zone, &current) {
-                    Some(wildcard) => {
-                        node = zone.records_at(wildcard);
-                        note(Step {
-                            zone: origin,
-                            name: current.clone(),
-                            event: Event::Wildcard,
-                            records: node,
-                        });
-                    }
-                    None => {
-                        let soa = zone.rrset(&zone.origin, RecordType::Soa);
-                        note(Step {
-                            zone: origin,
-                            name: current.clone(),
-                            event: Event::NxDomain,
-                            records: soa,
-                        });
-                        answer.rcode = Rcode::NxDomain;
-                        push_negative(&mut answer, soa);
-                        return answer;
-                    }
-                }
+                let Some(wildcard) = index.wildcard_for(zone, &current) else {
+                    let soa = zone.rrset(&zone.origin, RecordType::Soa);
+                    record_step(Step {
+                        zone: origin,
+                        name: current.clone(),
+                        event: Event::NxDomain,
+                        records: soa,
+                    });
+                    answer.rcode = Rcode::NxDomain;
+                    push_negative(&mut answer, soa);
+                    return answer;
+                };
+                node = zone.records_at(wildcard);
+                record_step(Step {
+                    zone: origin,
+                    name: current.clone(),
+                    event: Event::Wildcard,
+                    records: node,
+                });
             }
             let rrset = of_type(node, record_type);
             if !rrset.is_empty() {
-                note(Step {
+                record_step(Step {
                     zone: origin,
                     name: current.clone(),
                     event: Event::Found,
@@ -356,7 +352,7 @@ impl<'z> Resolver<'z> {
             let cname = of_type(node, RecordType::Cname);
             let Some(alias) = cname.first() else {
                 let soa = zone.rrset(&zone.origin, RecordType::Soa);
-                note(Step {
+                record_step(Step {
                     zone: origin,
                     name: current.clone(),
                     event: Event::NoData,
@@ -375,7 +371,7 @@ impl<'z> Resolver<'z> {
                 if !seen {
                     push(&mut answer.answer, &current, cname);
                 }
-                note(Step {
+                record_step(Step {
                     zone: origin,
                     name: current.clone(),
                     event: Event::ChainTooLong,
@@ -387,7 +383,7 @@ impl<'z> Resolver<'z> {
             push(&mut answer.answer, &current, cname);
             restarts += 1;
             if self.zone_index(target) != Some(zone_index) {
-                note(Step {
+                record_step(Step {
                     zone: origin,
                     name: current.clone(),
                     event: Event::LeavesZone,
@@ -395,7 +391,7 @@ impl<'z> Resolver<'z> {
                 });
                 return answer;
             }
-            note(Step {
+            record_step(Step {
                 zone: origin,
                 name: current.clone(),
                 event: Event::Cname,
@@ -542,6 +538,7 @@ mod tests {
     use super::*;
     use crate::diagnostic::{FileId, Span};
     use crate::model::record::{Origin, Soa};
+    use std::fmt::Write as _;
 
     fn name(text: &str) -> Name {
         Name::parse_absolute(text).unwrap()
@@ -623,10 +620,7 @@ mod tests {
     fn example() -> ZoneSet {
         let mut chain = String::new();
         for i in 1..=14 {
-            chain.push_str(&format!(
-                "k{i}.example.com. CNAME k{}.example.com.\n",
-                i + 1
-            ));
+            let _ = writeln!(chain, "k{i}.example.com. CNAME k{}.example.com.", i + 1);
         }
         chain.push_str("k15.example.com. A 192.0.2.15\n");
         let forward = format!(

@@ -244,6 +244,7 @@ pub enum ExpectSpec {
 
 /// The matchers of an `expect` mapping, as written.
 #[derive(Clone, Debug, Default)]
+#[allow(clippy::struct_excessive_bools)] // Each flag is a YAML key of its own.
 pub struct Matchers {
     /// `address`: A/AAAA data.
     pub address: Vec<Template>,
