@@ -1252,7 +1252,7 @@ mod tests {
         insta::assert_snapshot!(check("- it: x\n  for_each: { dc: datacentres }\n  query: x.example.com.\n  expect: nodata\n"), @"
         assertions/sample.yaml:2:19: error[invalid-value]: unknown collection `datacentres`
           hint: did you mean `datacenters`?
-          hint: expected `datacenters`, `services`, `hosts`, or `<variable>.datacenters`, `<variable>.hosts`, `<variable>.addresses` of an earlier variable
+          hint: expected `datacenters`, `services`, `hosts`, `records`, a list of values, or `<variable>.datacenters`, `<variable>.hosts`, `<variable>.addresses` of an earlier variable
         ");
         insta::assert_snapshot!(check("- it: x\n  for_each: { dc: datacenters, h: dc.addresses }\n  query: x.example.com.\n  expect: nodata\n"), @"
         assertions/sample.yaml:2:35: error[invalid-value]: a datacenter has no collection `addresses`
