@@ -290,6 +290,15 @@ impl RecordExpectation {
     }
 }
 
+/// `A record`, `authority record`, `additional record`: what the candidates are called.
+fn section_label(section: Section, record_type: RecordType) -> String {
+    match section {
+        Section::Answer => format!("{record_type} record"),
+        Section::Authority => "authority record".to_owned(),
+        Section::Additional => "additional record".to_owned(),
+    }
+}
+
 /// A numeric filter: its key, the wanted values, and how to read the field from data.
 type NumberFilter<'a> = (&'static str, &'a Vec<u16>, fn(&RData) -> Option<u16>);
 
@@ -595,22 +604,20 @@ impl<'b> Evaluation<'b> {
             Section::Authority => primary.authority.iter().collect(),
             Section::Additional => primary.additional.iter().collect(),
         };
-        let section_name = match section {
-            Section::Answer => format!("{record_type} record"),
-            Section::Authority => "authority record".to_owned(),
-            Section::Additional => "additional record".to_owned(),
-        };
+        // Words for messages are only built when something failed: the passing path allocates
+        // nothing but the candidate lists.
+        let section_name = || section_label(section, record_type);
         let matching: Vec<&ResponseRecord<'_>> = candidates
             .iter()
             .copied()
             .filter(|record| expectation.matches(record))
             .collect();
-        let filters = expectation.describe_filters();
+        let filters = || expectation.describe_filters();
         let count = matching.len();
         let at_most = expectation.at_most;
         let count_ok = count >= minimum && at_most.is_none_or(|most| count <= most);
         if !count_ok {
-            let counted = |number: usize| plural(number, &section_name);
+            let counted = |number: usize| plural(number, &section_name());
             let (matcher, bound) = match (expectation.at_least, at_most) {
                 (Some(least), Some(most)) if least == most => {
                     ("exactly", format!("exactly {}", counted(least)))
@@ -629,8 +636,8 @@ impl<'b> Evaluation<'b> {
             };
             self.mismatch(
                 matcher,
-                format!("{bound}{filters}"),
-                describe_candidates(&candidates, &section_name, primary, record_type),
+                format!("{bound}{}", filters()),
+                describe_candidates(&candidates, &section_name(), primary, record_type),
             );
         }
         if minimum > 0 && count_ok {
@@ -638,7 +645,7 @@ impl<'b> Evaluation<'b> {
                 expectation,
                 &matching,
                 &candidates,
-                &section_name,
+                section,
                 (primary, record_type),
             );
         }
@@ -651,7 +658,7 @@ impl<'b> Evaluation<'b> {
             if !extra.is_empty() {
                 self.mismatch(
                     "only",
-                    format!("no {section_name} other than those{filters}"),
+                    format!("no {} other than those{}", section_name(), filters()),
                     format!("also: {}", list_records(&extra)),
                 );
             }
@@ -687,7 +694,7 @@ impl<'b> Evaluation<'b> {
         expectation: &RecordExpectation,
         matching: &[&ResponseRecord<'_>],
         candidates: &[&ResponseRecord<'_>],
-        section_name: &str,
+        section: Section,
         (primary, record_type): (&Answer<'_>, RecordType),
     ) {
         let single = |filter: &RecordExpectation| -> Vec<(&'static str, String)> {
@@ -760,8 +767,8 @@ impl<'b> Evaluation<'b> {
         for (matcher, value) in single(expectation) {
             self.mismatch(
                 matcher,
-                format!("a {section_name} with {matcher} {value}"),
-                describe_candidates(candidates, section_name, primary, record_type),
+                format!("a {} with {matcher} {value}", section_label(section, record_type)),
+                describe_candidates(candidates, &section_label(section, record_type), primary, record_type),
             );
         }
     }
