@@ -48,7 +48,11 @@ fn estate(hosts: usize) -> tempfile::TempDir {
         } else {
             format!("svc{}", index % SERVICES)
         };
-        let status = if index % 50 == 49 { "decommissioned" } else { "in_use" };
+        let status = if index % 50 == 49 {
+            "decommissioned"
+        } else {
+            "in_use"
+        };
         let _ = writeln!(
             csv,
             "host{index},{},10.{}.{}.{},2001:db8:{}::{:x},{roles},{status}",
@@ -109,7 +113,11 @@ fn suite(criterion: &mut Criterion) {
     assert!(problems.is_empty(), "{problems:?}");
     // Top up to exactly 100,000 with more forward look-ups (the cheapest kind, so the figure
     // is not flattered by them being few).
-    let forward: Vec<_> = suite.iter().take(100_000 - suite.len().min(100_000)).cloned().collect();
+    let forward: Vec<_> = suite
+        .iter()
+        .take(100_000 - suite.len().min(100_000))
+        .cloned()
+        .collect();
     suite.extend(forward);
     suite.truncate(100_000);
     eprintln!(

@@ -338,7 +338,7 @@ impl Backend for Resolver<'_> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// No response after every try.
-    #[error("no response from {server} after {tries} tries ({timeout_ms} ms each)")]
+    #[error("no response from {server} (tries: {tries}, {timeout_ms} ms each)")]
     Timeout {
         /// The server.
         server: String,
@@ -767,8 +767,16 @@ impl<'b> Evaluation<'b> {
         for (matcher, value) in single(expectation) {
             self.mismatch(
                 matcher,
-                format!("a {} with {matcher} {value}", section_label(section, record_type)),
-                describe_candidates(candidates, &section_label(section, record_type), primary, record_type),
+                format!(
+                    "a {} with {matcher} {value}",
+                    section_label(section, record_type)
+                ),
+                describe_candidates(
+                    candidates,
+                    &section_label(section, record_type),
+                    primary,
+                    record_type,
+                ),
             );
         }
     }

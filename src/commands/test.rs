@@ -122,7 +122,15 @@ pub fn run(
                     ..live::Options::default()
                 },
             );
-            if let Some(zone) = checked.zones.zones.first() {
+            // The domain's own zone if there is one: the zone an operator expects to be served.
+            let domain = &checked.inventory.settings.domain;
+            let probe = checked
+                .zones
+                .zones
+                .iter()
+                .find(|zone| zone.origin == *domain)
+                .or_else(|| checked.zones.zones.first());
+            if let Some(zone) = probe {
                 server
                     .query(&zone.origin, RecordType::Soa)
                     .map_err(|source| Error::Unreachable {
