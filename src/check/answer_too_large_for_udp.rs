@@ -236,7 +236,11 @@ mod tests {
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         let zones = zone_set(&lines);
         let rrset = zones.zones[0].rrsets().next().unwrap();
-        (response_size(rrset), hickory_size(rrset), upper_bound(rrset))
+        (
+            response_size(rrset),
+            hickory_size(rrset),
+            upper_bound(rrset),
+        )
     }
 
     #[test]
@@ -270,7 +274,9 @@ mod tests {
     #[test]
     fn small_answers_pass() {
         let lines: Vec<String> = (1..=20)
-            .map(|i| format!("_web._tcp.ams.example.net. 300 SRV 10 10 443 web{i}.ams.example.net."))
+            .map(|i| {
+                format!("_web._tcp.ams.example.net. 300 SRV 10 10 443 web{i}.ams.example.net.")
+            })
             .collect();
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         assert_eq!(check_zones(check, &zone_set(&lines)), "");

@@ -81,7 +81,12 @@ mod tests {
 
     fn chain(links: usize) -> Vec<String> {
         let mut lines: Vec<String> = (0..links)
-            .map(|index| format!("l{index}.example.net. 300 CNAME l{}.example.net.", index + 1))
+            .map(|index| {
+                format!(
+                    "l{index}.example.net. 300 CNAME l{}.example.net.",
+                    index + 1
+                )
+            })
             .collect();
         lines.push(format!("l{links}.example.net. 300 A 192.0.2.1"));
         lines

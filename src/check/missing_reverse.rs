@@ -54,7 +54,11 @@ pub(crate) fn check(context: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|view| {
             let prefix = reverse_prefix(&view.zone.origin)?;
-            let delegated = view.cuts.iter().filter_map(|cut| reverse_prefix(cut)).collect();
+            let delegated = view
+                .cuts
+                .iter()
+                .filter_map(|cut| reverse_prefix(cut))
+                .collect();
             Some(ReverseZone {
                 prefix,
                 delegated,
@@ -142,7 +146,11 @@ mod tests {
     use super::super::testing::*;
     use super::*;
 
-    const ORIGINS: &[&str] = &["example.net.", "2.0.192.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."];
+    const ORIGINS: &[&str] = &[
+        "example.net.",
+        "2.0.192.in-addr.arpa.",
+        "8.b.d.0.1.0.0.2.ip6.arpa.",
+    ];
 
     #[test]
     fn addresses_with_ptrs_or_outside_managed_reverse_zones_pass() {

@@ -191,7 +191,10 @@ const CHECKS: &[(&Rule, Check)] = &[
         Check::Zone(data_below_delegation::check),
     ),
     (&duplicate_record::RULE, Check::Set(duplicate_record::check)),
-    (&invalid_hostname::RULE, Check::Zone(invalid_hostname::check)),
+    (
+        &invalid_hostname::RULE,
+        Check::Zone(invalid_hostname::check),
+    ),
     (&missing_glue::RULE, Check::Zone(missing_glue::check)),
     (&missing_reverse::RULE, Check::Set(missing_reverse::check)),
     (&multiple_cnames::RULE, Check::Zone(multiple_cnames::check)),
@@ -214,7 +217,9 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
     let mut tasks: Vec<(Check, Option<usize>)> = Vec::new();
     for (_, check) in enabled {
         match check {
-            Check::Zone(_) => tasks.extend((0..context.views.len()).map(|zone| (*check, Some(zone)))),
+            Check::Zone(_) => {
+                tasks.extend((0..context.views.len()).map(|zone| (*check, Some(zone))))
+            }
             Check::Set(_) => tasks.push((*check, None)),
         }
     }
@@ -241,14 +246,16 @@ pub fn apply_severities(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Ve
     }
     diagnostics
         .into_iter()
-        .filter_map(|mut diagnostic| match configured_severity(settings, diagnostic.code) {
-            Some(Severity::Off) => None,
-            Some(severity) => {
-                diagnostic.severity = severity;
-                Some(diagnostic)
-            }
-            None => Some(diagnostic),
-        })
+        .filter_map(
+            |mut diagnostic| match configured_severity(settings, diagnostic.code) {
+                Some(Severity::Off) => None,
+                Some(severity) => {
+                    diagnostic.severity = severity;
+                    Some(diagnostic)
+                }
+                None => Some(diagnostic),
+            },
+        )
         .collect()
 }
 
@@ -418,11 +425,7 @@ impl<'a> Context<'a> {
 
     /// Follows the CNAME chain that starts with `start` (a CNAME record), pushing every CNAME
     /// record followed onto `chain` (cleared first; `chain[0]` is `start`).
-    pub(crate) fn follow_cnames(
-        &self,
-        start: &'a Record,
-        chain: &mut Vec<&'a Record>,
-    ) -> ChainEnd {
+    pub(crate) fn follow_cnames(&self, start: &'a Record, chain: &mut Vec<&'a Record>) -> ChainEnd {
         chain.clear();
         chain.push(start);
         let mut current = start;
@@ -456,7 +459,11 @@ impl<'a> ZoneView<'a> {
                 continue;
             }
             let below_cut = cuts.last().is_some_and(|cut| name.is_subdomain_of(cut));
-            if !below_cut && node.iter().any(|record| record.record_type() == RecordType::Ns) {
+            if !below_cut
+                && node
+                    .iter()
+                    .any(|record| record.record_type() == RecordType::Ns)
+            {
                 cuts.push(name);
             }
         }
@@ -641,7 +648,10 @@ mod tests {
             assert_eq!(rule.stage, Stage::Check, "{}", rule.id);
             assert!(RULES.contains(rule), "{} is not in RULES", rule.id);
         }
-        let check_rules = RULES.iter().filter(|rule| rule.stage == Stage::Check).count();
+        let check_rules = RULES
+            .iter()
+            .filter(|rule| rule.stage == Stage::Check)
+            .count();
         assert_eq!(check_rules, CHECKS.len());
         use crate::inventory::{cmdb, yaml};
         use crate::model::codes;
@@ -685,11 +695,7 @@ mod tests {
         assert_eq!(codes(&findings), ["cname-and-other-data"]);
         assert_eq!(findings[0].severity, Severity::Error);
 
-        settings.rules = vec![(
-            "cname-and-other-data".into(),
-            Severity::Warning,
-            span(9),
-        )];
+        settings.rules = vec![("cname-and-other-data".into(), Severity::Warning, span(9))];
         let findings = apply_severities(run(&zones, &settings), &settings);
         assert_eq!(findings[0].severity, Severity::Warning);
 

@@ -111,7 +111,11 @@ mod tests {
     use super::super::testing::*;
     use super::*;
 
-    const ORIGINS: &[&str] = &["example.net.", "2.0.192.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."];
+    const ORIGINS: &[&str] = &[
+        "example.net.",
+        "2.0.192.in-addr.arpa.",
+        "8.b.d.0.1.0.0.2.ip6.arpa.",
+    ];
 
     #[test]
     fn ptrs_that_map_back_pass() {

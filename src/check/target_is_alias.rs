@@ -36,9 +36,11 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
     let mut chain: Vec<&Record> = Vec::new();
     for record in &view.zone.records {
         let Some(target) = (match &record.data {
-            RData::Srv { target, .. } | RData::Mx { exchange: target, .. } | RData::Ns(target) => {
-                Some(target)
+            RData::Srv { target, .. }
+            | RData::Mx {
+                exchange: target, ..
             }
+            | RData::Ns(target) => Some(target),
             _ => None,
         }) else {
             continue;
