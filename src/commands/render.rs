@@ -54,6 +54,16 @@ pub fn run(
         .output
         .clone()
         .unwrap_or_else(|| context.root.join(&checked.inventory.settings.output));
+    // Render before taking the lock, so a template that fails leaves nothing behind, not even
+    // the lock file. The previous manifest (which decides the serials) is read again under the
+    // lock, and the zones rendered again in the rare case another run published in between.
+    let unlocked_previous = output::read_manifest(&directory)?;
+    let (mut files, mut manifest) = render_all(
+        &checked.inventory,
+        &checked.zones,
+        unlocked_previous.as_ref(),
+        context.clock,
+    )?;
     let lock = output::lock(&directory, || {
         let _ = writeln!(
             err,
@@ -62,12 +72,14 @@ pub fn run(
         );
     })?;
     let previous = lock.previous_manifest()?;
-    let (files, manifest) = render_all(
-        &checked.inventory,
-        &checked.zones,
-        previous.as_ref(),
-        context.clock,
-    )?;
+    if previous != unlocked_previous {
+        (files, manifest) = render_all(
+            &checked.inventory,
+            &checked.zones,
+            previous.as_ref(),
+            context.clock,
+        )?;
+    }
     let published = lock.publish(&files, &manifest)?;
 
     if options.json {
