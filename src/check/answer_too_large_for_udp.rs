@@ -109,7 +109,7 @@ pub(crate) fn response_size(rrset: &[Record]) -> usize {
                 let primary = compression.write(&soa.primary, data_start, true);
                 primary + compression.write(&soa.contact, data_start + primary, true) + 20
             }
-            RData::Txt(_) | RData::Caa { .. } => uncompressed_data_length(&record.data),
+            RData::Txt(_) | RData::Caa(_) => uncompressed_data_length(&record.data),
         };
     }
     size + OPT_RECORD
@@ -142,7 +142,7 @@ fn uncompressed_data_length(data: &RData) -> usize {
             .map(|string| 1 + string.len())
             .sum::<usize>()
             .max(1),
-        RData::Caa { tag, value, .. } => 2 + tag.len() + value.len(),
+        RData::Caa(caa) => 2 + caa.tag.len() + caa.value.len(),
     }
 }
 

@@ -593,9 +593,7 @@ pub(crate) fn target_role(data: &RData) -> &'static str {
         RData::Ns(_) => "NS target",
         RData::Cname(_) => "CNAME target",
         RData::Ptr(_) => "PTR target",
-        RData::Soa(_) | RData::A(_) | RData::Aaaa(_) | RData::Txt(_) | RData::Caa { .. } => {
-            "target"
-        }
+        RData::Soa(_) | RData::A(_) | RData::Aaaa(_) | RData::Txt(_) | RData::Caa(_) => "target",
     }
 }
 
