@@ -65,10 +65,16 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
             continue;
         }
         let first = &rrset[0];
+        // Point at the record that contributes most (for a uniform SRV set, the first).
+        let largest = rrset
+            .iter()
+            .rev()
+            .max_by_key(|record| uncompressed_data_length(&record.data))
+            .unwrap_or(first);
         out.push(
             Diagnostic::warning(
                 RULE.id,
-                Some(first.provenance.span),
+                Some(largest.provenance.span),
                 format!(
                     "the answer to `{} {}` ({} records) is {size} octets; it does not fit a {payload}-octet UDP response, so clients must retry over TCP",
                     first.name,
@@ -291,7 +297,7 @@ mod tests {
         assert_eq!(estimate, encoded);
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         insta::assert_snapshot!(check_zones(check, &zone_set(&lines)), @"
-        test.yaml:1:1: warning[answer-too-large-for-udp]: the answer to `_playlist._tcp.ash.example.net. SRV` (40 records) is 2250 octets; it does not fit a 1232-octet UDP response, so clients must retry over TCP
+        test.yaml:10:1: warning[answer-too-large-for-udp]: the answer to `_playlist._tcp.ash.example.net. SRV` (40 records) is 2250 octets; it does not fit a 1232-octet UDP response, so clients must retry over TCP
           hint: publish fewer records per name (split the set), use shorter target names, or make sure every client can use TCP
         ");
     }

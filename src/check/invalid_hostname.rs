@@ -3,7 +3,7 @@
 use super::{Context, ZoneView, target_role};
 use crate::diagnostic::Diagnostic;
 use crate::model::name::Name;
-use crate::model::record::RData;
+use crate::model::record::{Origin, RData};
 
 declare_rule! {
     /// ## What it does
@@ -39,6 +39,12 @@ declare_rule! {
 /// Checks A/AAAA owners and MX/SRV/NS targets.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
     for record in &view.zone.records {
+        // A generated SRV record points at a CMDB host whose own A/AAAA records are checked
+        // (with the same CMDB row as their span): reporting the SRV target too would say the
+        // same thing twice.
+        if matches!(record.provenance.origin, Origin::Service { .. }) {
+            continue;
+        }
         let is_address = matches!(record.data, RData::A(_) | RData::Aaaa(_));
         let name = if is_address {
             &record.name
