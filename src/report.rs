@@ -8,6 +8,7 @@
 //! (stdout: this is the command's data); summaries and progress are the caller's business, on
 //! stderr. No colour: the human format is plain so it pipes and diffs cleanly.
 
+use std::fmt::Write as _;
 use std::io;
 
 use serde::Serialize;
@@ -185,10 +186,10 @@ fn github_command(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     ));
     let mut message = diagnostic.message.clone();
     for (span, note) in &diagnostic.related {
-        message.push_str(&format!("\nnote: {}: {note}", sources.locate(*span)));
+        let _ = write!(message, "\nnote: {}: {note}", sources.locate(*span));
     }
     for hint in &diagnostic.hints {
-        message.push_str(&format!("\nhint: {hint}"));
+        let _ = write!(message, "\nhint: {hint}");
     }
     format!(
         "::{command} {}::{}",
@@ -340,7 +341,7 @@ fn sarif_log<'a>(
         .map(|diagnostic| {
             let mut text = diagnostic.message.clone();
             for hint in &diagnostic.hints {
-                text.push_str(&format!("\nhint: {hint}"));
+                let _ = write!(text, "\nhint: {hint}");
             }
             SarifResult {
                 rule_id: diagnostic.code,
@@ -461,7 +462,7 @@ fn uri_reference(path: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
             uri.push(byte as char);
         } else {
-            uri.push_str(&format!("%{byte:02X}"));
+            let _ = write!(uri, "%{byte:02X}");
         }
     }
     uri

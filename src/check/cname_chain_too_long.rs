@@ -79,8 +79,9 @@ mod tests {
     use super::*;
     use crate::inventory::Limits;
 
-    fn chain(links: usize) -> Vec<String> {
-        let mut lines: Vec<String> = (0..links)
+    /// `length` CNAMEs in a row, ending at an address, checked with `limit`.
+    fn check_chain(length: usize, limit: usize) -> String {
+        let mut text: Vec<String> = (0..length)
             .map(|index| {
                 format!(
                     "l{index}.example.net. 300 CNAME l{}.example.net.",
@@ -88,13 +89,8 @@ mod tests {
                 )
             })
             .collect();
-        lines.push(format!("l{links}.example.net. 300 A 192.0.2.1"));
-        lines
-    }
-
-    fn check_chain(links: usize, limit: usize) -> String {
-        let lines = chain(links);
-        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        text.push(format!("l{length}.example.net. 300 A 192.0.2.1"));
+        let lines: Vec<&str> = text.iter().map(String::as_str).collect();
         let limits = Limits {
             max_cname_chain: limit,
             ..settings().limits

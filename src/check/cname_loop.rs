@@ -1,5 +1,7 @@
 //! The `cname-loop` rule.
 
+use std::fmt::Write as _;
+
 use super::{ChainEnd, Context, ZoneView};
 use crate::diagnostic::Diagnostic;
 use crate::model::record::{Record, RecordType};
@@ -48,9 +50,9 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
         }
         let mut path = String::new();
         for member in &chain {
-            path.push_str(&format!("`{}` → ", member.name));
+            let _ = write!(path, "`{}` → ", member.name);
         }
-        path.push_str(&format!("`{}`", start.name));
+        let _ = write!(path, "`{}`", start.name);
         let mut diagnostic = Diagnostic::error(
             RULE.id,
             Some(start.provenance.span),

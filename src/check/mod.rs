@@ -218,7 +218,7 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
     for (_, check) in enabled {
         match check {
             Check::Zone(_) => {
-                tasks.extend((0..context.views.len()).map(|zone| (*check, Some(zone))))
+                tasks.extend((0..context.views.len()).map(|zone| (*check, Some(zone))));
             }
             Check::Set(_) => tasks.push((*check, None)),
         }
@@ -642,6 +642,8 @@ mod tests {
 
     #[test]
     fn every_check_rule_is_registered_and_every_emitted_code_is_listed() {
+        use crate::inventory::{cmdb, yaml};
+        use crate::model::codes;
         for (rule, _) in CHECKS {
             assert_eq!(rule.stage, Stage::Check, "{}", rule.id);
             assert!(RULES.contains(rule), "{} is not in RULES", rule.id);
@@ -651,8 +653,6 @@ mod tests {
             .filter(|rule| rule.stage == Stage::Check)
             .count();
         assert_eq!(check_rules, CHECKS.len());
-        use crate::inventory::{cmdb, yaml};
-        use crate::model::codes;
         for code in [
             yaml::YAML_SYNTAX,
             yaml::UNKNOWN_KEY,

@@ -76,8 +76,7 @@ pub(crate) fn zone_set_with(origins: &[&str], lines: &[&str]) -> ZoneSet {
             .enumerate()
             .filter(|(_, origin)| record.name.is_subdomain_of(origin))
             .max_by_key(|(_, origin)| origin.label_count())
-            .map(|(index, _)| index)
-            .unwrap_or_else(|| panic!("{line} is in no test zone"));
+            .map_or_else(|| panic!("{line} is in no test zone"), |(index, _)| index);
         records[zone].push(record);
     }
     let mut set = ZoneSet::default();
