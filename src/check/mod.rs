@@ -223,7 +223,7 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
             Check::Set(_) => tasks.push((*check, None)),
         }
     }
-    tasks
+    let mut diagnostics: Vec<Diagnostic> = tasks
         .into_par_iter()
         .flat_map_iter(|(check, zone)| {
             let mut out = Vec::new();
@@ -234,7 +234,12 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
             }
             out
         })
-        .collect()
+        .collect();
+    // The apex NS records of every zone come from the same lines of zonegate.yaml, so a
+    // problem with one of them would otherwise be reported once per zone.
+    crate::diagnostic::sort(&mut diagnostics);
+    diagnostics.dedup();
+    diagnostics
 }
 
 /// Applies the `check.rules` overrides of `zonegate.yaml`: a rule set to `off` is dropped, a rule
@@ -715,6 +720,25 @@ mod tests {
             "invalid-value `yaml-syntax` reports malformed input, which always stops the run; its severity cannot be changed [\"remove it from `check.rules`\"]",
         ]
         "#);
+    }
+
+    #[test]
+    fn a_finding_shared_by_every_zone_is_reported_once() {
+        // Two zones with the same apex NS line (as zonegate.yaml gives every zone), pointing
+        // at a name that does not exist.
+        let mut zones = zone_set_with(
+            &["example.net.", "2.0.192.in-addr.arpa."],
+            &[
+                "example.net. 300 NS ns9.example.net.",
+                "2.0.192.in-addr.arpa. 300 NS ns9.example.net.",
+            ],
+        );
+        for zone in &mut zones.zones {
+            for record in &mut zone.records {
+                record.provenance.span = span(7);
+            }
+        }
+        assert_eq!(codes(&run(&zones, &settings())), ["dangling-target"]);
     }
 
     #[test]
