@@ -397,10 +397,12 @@ impl<'a> Context<'a> {
 
     /// The view of the most specific managed zone containing `name`.
     pub(crate) fn view_for(&self, name: &Name) -> Option<&ZoneView<'a>> {
+        // Zones are in canonical order of their origins, where a descendant sorts after its
+        // ancestors: the last zone containing the name is the most specific one.
         self.views
             .iter()
-            .filter(|view| name.is_subdomain_of(&view.zone.origin))
-            .max_by_key(|view| view.zone.origin.label_count())
+            .rev()
+            .find(|view| name.is_subdomain_of(&view.zone.origin))
     }
 
     /// What `name` owns, as a resolver would see it in the managed zones (wildcards included,
