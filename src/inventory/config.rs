@@ -450,6 +450,8 @@ fn resolve_settings(
     });
 
     let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
+    let rules: Vec<(String, Severity, Span)> = rules;
+    diagnostics.extend(crate::check::validate_overrides(&rules));
 
     if diagnostics.len() > error_count {
         return None;

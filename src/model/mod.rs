@@ -103,7 +103,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// SOA and apex NS for every zone.
+    /// SOA and apex NS for every zone, and the delegation of each zone nested in another.
     fn settings_records(&mut self) {
         let settings = &self.inventory.settings;
         let soa = &settings.soa;
@@ -138,6 +138,37 @@ impl<'a> Builder<'a> {
                 });
             }
         }
+        // A managed zone inside another managed zone is delegated from it: without NS records
+        // at the cut, the parent would answer NXDOMAIN for everything in the child (RFC 1034
+        // section 4.2.1). The delegation carries the same name servers as the child's apex;
+        // glue, where the servers sit inside the child, is checked by `missing-glue`.
+        for (child, zone) in settings.zones.iter().enumerate() {
+            let parent = self
+                .origins
+                .iter()
+                .enumerate()
+                .filter(|(index, origin)| {
+                    *index != child
+                        && zone.origin.is_subdomain_of(origin)
+                        && zone.origin != **origin
+                })
+                .max_by_key(|(_, origin)| origin.label_count())
+                .map(|(index, _)| index);
+            let Some(parent) = parent else {
+                continue;
+            };
+            for (nameserver, _) in &settings.nameservers {
+                self.records[parent].push(Record {
+                    name: zone.origin.clone(),
+                    ttl: settings.ttl.ns,
+                    data: RData::Ns(nameserver.clone()),
+                    provenance: Provenance {
+                        span: zone.span,
+                        origin: Origin::Settings,
+                    },
+                });
+            }
+        }
     }
 
     /// A/AAAA/PTR per address-status host. Returns each host's FQDN (None when it gets no
@@ -152,8 +183,20 @@ impl<'a> Builder<'a> {
             .map(String::as_str)
             .collect();
         let mut fqdns = vec![None; inventory.hosts.len()];
-        let mut seen_names: HashMap<Name, Span> = HashMap::new();
-        let mut seen_addresses: HashMap<IpAddr, Span> = HashMap::new();
+        let mut seen_names: HashMap<Name, Span> = HashMap::with_capacity(inventory.hosts.len());
+        let mut seen_addresses: HashMap<IpAddr, Span> =
+            HashMap::with_capacity(inventory.hosts.len() * 2);
+        // `<datacenter>.<domain>` once per datacenter, so a short host name costs one
+        // allocation.
+        let datacenter_names: HashMap<&str, Name> = settings
+            .datacenters
+            .iter()
+            .filter_map(|dc| {
+                Name::parse_relative(&dc.name, &settings.domain)
+                    .ok()
+                    .map(|name| (dc.name.as_str(), name))
+            })
+            .collect();
         for (index, host) in inventory.hosts.iter().enumerate() {
             if !address_statuses.contains(host.status.as_str()) {
                 continue;
@@ -172,7 +215,15 @@ impl<'a> Builder<'a> {
                 );
                 continue;
             }
-            let fqdn = match host_fqdn(host, &settings.domain) {
+            let qualified = if host.hostname.contains('.') {
+                Name::parse_fqdn(&host.hostname)
+            } else {
+                match datacenter_names.get(host.datacenter.as_str()) {
+                    Some(datacenter) => Name::parse_relative(&host.hostname, datacenter),
+                    None => host_fqdn(host, &settings.domain),
+                }
+            };
+            let fqdn = match qualified {
                 Ok(fqdn) => fqdn,
                 Err(error) => {
                     self.diagnostics.push(Diagnostic::error(
@@ -199,6 +250,8 @@ impl<'a> Builder<'a> {
                 span: host.span,
                 origin: Origin::Host(index as u32),
             };
+            let forward_zone = self.zone_index(&fqdn);
+            let mut placed_address = false;
             for &address in &host.addresses {
                 if let Some(first) = seen_addresses.get(&address) {
                     self.diagnostics.push(
@@ -214,19 +267,24 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 seen_addresses.insert(address, host.span);
+                placed_address = true;
                 let data = match address {
                     IpAddr::V4(v4) => RData::A(v4),
                     IpAddr::V6(v6) => RData::Aaaa(v6),
                 };
-                self.place(Record {
+                let record = Record {
                     name: fqdn.clone(),
                     ttl: settings.ttl.host,
                     data,
                     provenance,
-                });
+                };
+                match forward_zone {
+                    Some(zone) => self.records[zone].push(record),
+                    None => self.place(record),
+                }
                 let reverse = reverse_name(address);
-                if self.zone_index(&reverse).is_some() {
-                    self.place(Record {
+                if let Some(zone) = self.zone_index(&reverse) {
+                    self.records[zone].push(Record {
                         name: reverse,
                         ttl: settings.ttl.ptr,
                         data: RData::Ptr(fqdn.clone()),
@@ -243,7 +301,11 @@ impl<'a> Builder<'a> {
                     );
                 }
             }
-            fqdns[index] = Some(fqdn);
+            // A host whose every address belongs to another host has no records of its own,
+            // so it must not become an SRV target either (duplicate-address says why).
+            if placed_address || host.addresses.is_empty() {
+                fqdns[index] = Some(fqdn);
+            }
         }
         fqdns
     }
