@@ -4,6 +4,7 @@
 //! `covers_role` and `targets_resolve`, and names that must not exist. Run with
 //! `cargo bench --bench assertions`; the figure is reported in BENCHMARKS.md.
 #![allow(missing_docs, clippy::missing_panics_doc)]
+#![allow(clippy::print_stderr)] // Reports the size of the estate it measures.
 #![allow(clippy::disallowed_methods)] // Writes the synthetic estate it measures.
 
 use std::fmt::Write as _;
