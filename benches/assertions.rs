@@ -1,7 +1,7 @@
 //! Criterion benchmark of `zonegate test` in memory: 100,000 assertions against a zone set of
 //! about a million records (190,000 hosts: A, AAAA, two PTRs and one or two SRV records each).
 //! The suite mixes what real suites ask: forward addresses, reverse names, SRV RRsets with
-//! `covers_role` and `targets_resolve`, and names that must not exist. Run with
+//! `covers_role`, and names that must not exist. Run with
 //! `cargo bench --bench assertions`; the figure is reported in BENCHMARKS.md.
 #![allow(missing_docs, clippy::missing_panics_doc)]
 #![allow(clippy::print_stderr)] // Reports the size of the estate it measures.

@@ -13,9 +13,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::spec::{
-    Collection, CoversRoleSpec, ExpectSpec, Kind, Loop, Matchers, Part, Spec, Template,
-};
+use super::spec::{Collection, CoversRoleSpec, ExpectSpec, Loop, Matchers, Part, Spec, Template};
 use super::{Assertion, CoversRole, Destination, Expectation, RecordExpectation, Section};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::inventory::yaml::{Duration, INVALID_VALUE};
@@ -34,7 +32,6 @@ pub fn expand(specs: &[Spec], inventory: &Inventory) -> (Vec<Assertion>, Vec<Dia
     let mut diagnostics = Vec::new();
     for spec in specs {
         let mut bindings = Vec::new();
-        let before = assertions.len();
         let mut expansion = Expansion {
             context: &context,
             spec,
@@ -44,7 +41,6 @@ pub fn expand(specs: &[Spec], inventory: &Inventory) -> (Vec<Assertion>, Vec<Dia
             limit_reported: false,
         };
         expansion.bind(0, &mut bindings);
-        let _ = before;
     }
     (assertions, diagnostics)
 }
@@ -726,9 +722,6 @@ fn field<'c>(context: &'c Context<'_>, item: Item<'c>, field: Option<&str>) -> C
         },
     }
 }
-
-/// Kinds and their fields are checked statically in `spec`; this only documents the mapping.
-const _: fn(Kind) -> &'static [&'static str] = Kind::fields;
 
 /// A fully-qualified name, with or without the trailing dot (as `dig` takes it).
 fn parse_name(text: &str) -> Result<Name, String> {

@@ -1090,7 +1090,7 @@ pub fn record_text(record: &ResponseRecord<'_>) -> String {
 }
 
 /// The response code and counts in one line: `NOERROR, aa, 2 answer, 0 authority, 0 additional`.
-pub fn summary_line(answer: &Answer<'_>, _record_type: RecordType) -> String {
+pub fn summary_line(answer: &Answer<'_>) -> String {
     format!(
         "{}, {}, {} answer, {} authority, {} additional",
         answer.rcode,

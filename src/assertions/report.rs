@@ -123,11 +123,7 @@ fn failure(
         writeln!(out, "  actual: {}", mismatch.actual)?;
     }
     if let Some(response) = &outcome.response {
-        writeln!(
-            out,
-            "  response: {}",
-            summary_line(response, assertion.record_type)
-        )?;
+        writeln!(out, "  response: {}", summary_line(response))?;
         for (section, records) in sections(response) {
             for record in records {
                 writeln!(out, "    {section}: {}", record_text(record))?;
