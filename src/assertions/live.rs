@@ -399,3 +399,55 @@ fn convert_data(data: &WireData) -> Option<RData> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_default_to_port_53() {
+        let parsed = |text: &str| parse_address(text).map(|address| address.to_string());
+        assert_eq!(parsed("127.0.0.1"), Ok("127.0.0.1:53".to_owned()));
+        assert_eq!(parsed(" 127.0.0.1:5353 "), Ok("127.0.0.1:5353".to_owned()));
+        assert_eq!(parsed("::1"), Ok("[::1]:53".to_owned()));
+        assert_eq!(parsed("[::1]"), Ok("[::1]:53".to_owned()));
+        assert_eq!(
+            parsed("[2001:db8::53]:5300"),
+            Ok("[2001:db8::53]:5300".to_owned())
+        );
+        // Names are not resolved: the server under test is named by address.
+        assert_eq!(
+            parsed("localhost"),
+            Err(AddressError("localhost".to_owned()))
+        );
+        assert!(parsed("127.0.0.1:99999").is_err());
+    }
+
+    #[test]
+    fn wire_data_converts_into_the_model() {
+        use hickory_proto::rr::rdata;
+        let name = |text: &str| wire::Name::from_ascii(text).unwrap();
+        let srv = WireData::SRV(rdata::SRV::new(10, 5, 443, name("Web1.AMS.example.com.")));
+        assert_eq!(
+            convert_data(&srv),
+            Some(RData::Srv {
+                priority: 10,
+                weight: 5,
+                port: 443,
+                target: Name::parse_absolute("web1.ams.example.com.").unwrap(),
+            }),
+            "names are lower-cased like the model's"
+        );
+        let txt = WireData::TXT(rdata::TXT::new(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            convert_data(&txt),
+            Some(RData::txt(&["a".into(), "b".into()]))
+        );
+        let hinfo = WireData::HINFO(rdata::HINFO::new("x".into(), "y".into()));
+        assert_eq!(
+            convert_data(&hinfo),
+            None,
+            "types the model lacks are left out"
+        );
+    }
+}
