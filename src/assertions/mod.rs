@@ -422,10 +422,24 @@ pub fn load(
 
 /// Evaluates every assertion against `backend`, in parallel, in input order.
 pub fn run(assertions: &[Assertion], backend: &dyn Backend) -> Vec<Outcome> {
+    run_observed(assertions, backend, &|| {})
+}
+
+/// Like [`run`], calling `done` after each assertion (from any thread), e.g. to advance a
+/// progress bar.
+pub fn run_observed(
+    assertions: &[Assertion],
+    backend: &dyn Backend,
+    done: &(dyn Fn() + Sync),
+) -> Vec<Outcome> {
     let evaluate_all = || {
         assertions
             .par_iter()
-            .map(|assertion| evaluate(assertion, backend))
+            .map(|assertion| {
+                let outcome = evaluate(assertion, backend);
+                done();
+                outcome
+            })
             .collect()
     };
     let wanted = backend.concurrency();

@@ -107,9 +107,17 @@ pub fn run(
     }
 
     let resolver = Resolver::new(&checked.zones);
+    // A bar on a terminal when the run is long enough to wait for (a live server, a big suite).
+    let bar = (context.progress && (options.server.is_some() || assertions.len() > 50_000))
+        .then(|| indicatif::ProgressBar::new(assertions.len() as u64));
+    let done = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
     let (mut outcomes, backend_name) = match &options.server {
         None => (
-            assertions::run(&assertions, &resolver),
+            assertions::run_observed(&assertions, &resolver, &done),
             "the in-memory resolver".to_owned(),
         ),
         Some(text) => {
@@ -140,11 +148,14 @@ pub fn run(
                     })?;
             }
             (
-                assertions::run(&assertions, &server),
+                assertions::run_observed(&assertions, &server, &done),
                 format!("server {address}"),
             )
         }
     };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     assertions::explain_failures(&resolver, &mut outcomes);
     let coverage = options
         .coverage
