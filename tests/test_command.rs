@@ -255,8 +255,10 @@ fn malformed_assertion_files_exit_2_and_run_nothing() {
     assertions/checks.yaml:3:13: error[unknown-key]: unknown key `adress`
       hint: did you mean `address`?
       hint: expected one of: address, target, port, priority, weight, exchange, preference, data, ttl, at_least, at_most, exactly, only, in_authority, in_additional, resolves_to, targets_resolve, covers_role, none_in, not_cname
+    assertions/checks.yaml:6:10: error[assertion-template]: unknown variable `datacenter`
+      hint: variables bound here: dc
     assertions/second.yaml:3:9: error[invalid-value]: `AAA` is not a record type: expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, CAA
-    error: 2 input error(s); nothing was written
+    error: 3 input error(s); nothing was written
     ");
 }
 

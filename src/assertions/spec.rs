@@ -350,16 +350,9 @@ pub fn parse(bytes: &[u8], file: FileId, specs: &mut Vec<Spec>, diagnostics: &mu
     let raw = match yaml::parse::<Vec<Spanned<RawAssertion>>>(bytes, file) {
         Ok(raw) => raw,
         Err(diagnostic) => {
-            let shape = diagnostic.code != yaml::UNKNOWN_KEY
-                && (diagnostic.message.contains("sequence")
-                    || diagnostic.code == yaml::MISSING_KEY);
-            diagnostics.push(if shape {
-                diagnostic.with_hint(
-                    "an assertion file is a YAML list; each item is a mapping with `it`, `query`, `type` (default A) and `expect`",
-                )
-            } else {
-                diagnostic
-            });
+            if !parse_items_alone(bytes, file, specs, diagnostics) {
+                diagnostics.push(with_shape_hint(diagnostic));
+            }
             return;
         }
     };
@@ -368,6 +361,80 @@ pub fn parse(bytes: &[u8], file: FileId, specs: &mut Vec<Spec>, diagnostics: &mu
         if let Some(spec) = resolve(item.value, span, file, diagnostics) {
             specs.push(spec);
         }
+    }
+}
+
+/// Most list items re-parsed one at a time, for a file that failed as a whole.
+const MAX_ITEMS_REPARSED: usize = 500;
+
+/// After a file failed to parse, parses each item alone so one typo does not hide the problems
+/// of the others: every top-level item (a line starting with `-` at column 1) is parsed with the
+/// lines before it blanked, so every line and column stays where it was written, and the items
+/// that parse are checked as usual. Returns false, reporting nothing, when that cannot work: a
+/// flow-style list, an alias from one item to another, a huge file, or when every item parses
+/// alone (the problem is between items); the caller then reports the whole-file error.
+fn parse_items_alone(
+    bytes: &[u8],
+    file: FileId,
+    specs: &mut Vec<Spec>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut starts: Vec<usize> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('-') {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    if starts.len() < 2 || starts.len() > MAX_ITEMS_REPARSED {
+        return false;
+    }
+    let mut problems = Vec::new();
+    let mut parsed = Vec::new();
+    for (index, &start) in starts.iter().enumerate() {
+        let end = starts.get(index + 1).copied().unwrap_or(text.len());
+        let mut chunk: String = text[..start]
+            .chars()
+            .filter(|character| *character == '\n')
+            .collect();
+        chunk.push_str(&text[start..end]);
+        match yaml::parse::<Vec<Spanned<RawAssertion>>>(chunk.as_bytes(), file) {
+            Ok(items) => parsed.extend(items),
+            Err(diagnostic)
+                if diagnostic.message.contains("anchor")
+                    || diagnostic.message.contains("alias") =>
+            {
+                return false;
+            }
+            Err(diagnostic) => problems.push(with_shape_hint(diagnostic)),
+        }
+    }
+    if problems.is_empty() {
+        return false;
+    }
+    diagnostics.extend(problems);
+    for item in parsed {
+        let span = span_of(&item, file);
+        if let Some(spec) = resolve(item.value, span, file, diagnostics) {
+            specs.push(spec);
+        }
+    }
+    true
+}
+
+fn with_shape_hint(diagnostic: Diagnostic) -> Diagnostic {
+    let shape = diagnostic.code != yaml::UNKNOWN_KEY
+        && (diagnostic.message.contains("sequence") || diagnostic.code == yaml::MISSING_KEY);
+    if shape {
+        diagnostic.with_hint(
+            "an assertion file is a YAML list; each item is a mapping with `it`, `query`, `type` (default A) and `expect`",
+        )
+    } else {
+        diagnostic
     }
 }
 
@@ -1288,6 +1355,31 @@ mod tests {
         insta::assert_snapshot!(check("- it: x\n  query: www.example.com.\n  expect: { covers_role: { role: web, dc: ams } }\n"), @"
         assertions/sample.yaml:3:39: error[unknown-key]: unknown key `dc`
           hint: expected one of: role, datacenter
+        ");
+    }
+
+    #[test]
+    fn each_item_is_checked_even_when_the_file_does_not_parse() {
+        insta::assert_snapshot!(check(
+            "- it: a\n  qurey: x.example.com.\n  expect: nxdomain\n# a comment\n- it: b\n  query: x.example.com.\n  expect: nxdomian\n- it: c\n  query: y.example.com.\n  expect: { at_leats: 1 }\n"
+        ), @"
+        assertions/sample.yaml:2:3: error[unknown-key]: unknown key `qurey`
+          hint: did you mean `query`?
+          hint: expected one of: it, for_each, query, type, expect
+        assertions/sample.yaml:10:13: error[unknown-key]: unknown key `at_leats`
+          hint: did you mean `at_least`?
+          hint: expected one of: address, target, port, priority, weight, exchange, preference, data, ttl, at_least, at_most, exactly, only, in_authority, in_additional, resolves_to, targets_resolve, covers_role, none_in, not_cname
+        assertions/sample.yaml:7:11: error[invalid-value]: unknown expectation `nxdomian`
+          hint: did you mean `nxdomain`?
+          hint: expected `nxdomain`, `nodata`, `refused` or a mapping of matchers such as `{ address: 192.0.2.1 }`
+        ");
+        // An alias from one item to another cannot be parsed item by item: one error.
+        insta::assert_snapshot!(check(
+            "- &base { it: a, query: x.example.com., expect: nxdomain }\n- <<: *base\n  qurey: y.example.com.\n"
+        ), @"
+        assertions/sample.yaml:3:3: error[unknown-key]: unknown key `qurey`
+          hint: did you mean `query`?
+          hint: expected one of: it, for_each, query, type, expect
         ");
     }
 }
