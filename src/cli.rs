@@ -46,6 +46,88 @@ zonegate check --format github   # annotations in a GitHub Actions log\n\n\
 Rule severities are set per repository in zones/zonegate.yaml under `check.rules`."
     )]
     Check(CheckArgs),
+
+    /// Record-level diff of two git revisions with the blast radius (read from git objects).
+    #[command(
+        after_help = "Examples:\n  zonegate diff --base main                 # main against the working tree\n  \
+zonegate diff --base main --head HEAD     # main against the last commit\n  \
+zonegate diff --base HEAD^1 --head HEAD --format markdown   # a PR's merge commit, for a comment\n\n\
+Without --head the head is the working tree, as with `git diff REV`. Revisions are read\n\
+straight from git objects: nothing is checked out. Large changes are measured against the\n\
+base's `policy.thresholds`."
+    )]
+    Diff(DiffArgs),
+
+    /// One pass of the merge bot over the open pull requests into the default branch.
+    #[command(
+        after_help = "Examples:\n  zonegate bot --dry-run                              # local forge, change nothing\n  \
+zonegate bot --forge github --github-repository example/zones\n\n\
+The GitHub token comes from ZONEGATE_TOKEN or GITHUB_TOKEN and is never printed.\n\
+Exit status: 0 the pass ran; 1 a pull request could not be evaluated (or a merge could not\n\
+be verified); 2 the forge or repository is unusable."
+    )]
+    Bot(BotArgs),
+}
+
+/// `zonegate diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The base revision (branch, tag, SHA, `HEAD~1`, ...).
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+
+    /// The head revision; default: the working tree.
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+
+    /// How to print the difference.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+/// Output formats of `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Summary and records for people.
+    Human,
+    /// One JSON object.
+    Json,
+    /// GitHub-flavoured markdown, for a pull-request comment.
+    Markdown,
+}
+
+/// `zonegate bot`.
+#[derive(Debug, clap::Args)]
+pub struct BotArgs {
+    /// Decide and print what would be done; merge nothing, post nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where the pull requests are.
+    #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
+    pub forge: ForgeKind,
+
+    /// The GitHub repository, `owner/name`.
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub github_repository: Option<String>,
+
+    /// The GitHub API (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub github_api: String,
+}
+
+/// Forges the bot can work with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ForgeKind {
+    /// Pull requests recorded in the git repository itself (refs/zonegate/pulls/N).
+    Local,
+    /// The GitHub REST API.
+    Github,
 }
 
 /// `zonegate render`.

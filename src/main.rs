@@ -6,8 +6,8 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use zonegate::cli::{Args, CheckFormat, Command, RenderFormat};
-use zonegate::commands::{self, Context, Outcome, check, render};
+use zonegate::cli::{Args, CheckFormat, Command, DiffFormat, ForgeKind, RenderFormat};
+use zonegate::commands::{self, Context, Outcome, bot, check, diff, render};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -54,6 +54,41 @@ fn main() -> ExitCode {
                 &check::Options {
                     cmdb: check_args.cmdb.clone(),
                     format,
+                },
+                &mut out,
+                &mut err,
+            )
+        }
+        Command::Diff(diff_args) => diff::run(
+            &context,
+            &diff::Options {
+                base: diff_args.base.clone(),
+                head: diff_args.head.clone(),
+                format: match diff_args.format {
+                    DiffFormat::Human => diff::Format::Human,
+                    DiffFormat::Json => diff::Format::Json,
+                    DiffFormat::Markdown => diff::Format::Markdown,
+                },
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Bot(bot_args) => {
+            let forge = match bot_args.forge {
+                ForgeKind::Local => bot::ForgeChoice::Local,
+                ForgeKind::Github => bot::ForgeChoice::GitHub {
+                    api: bot_args.github_api.clone(),
+                    repository: bot_args.github_repository.clone().unwrap_or_default(),
+                    token: zonegate::merge::github::Token::from_environment(|name| {
+                        std::env::var(name).ok()
+                    }),
+                },
+            };
+            bot::run(
+                &context,
+                bot::Options {
+                    dry_run: bot_args.dry_run,
+                    forge,
                 },
                 &mut out,
                 &mut err,
