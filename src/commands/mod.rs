@@ -41,9 +41,9 @@ pub enum Error {
     /// The output directory could not be written.
     #[error(transparent)]
     Output(#[from] crate::output::Error),
-    /// The zone template failed.
+    /// A zone could not be rendered (template failure, or its file could not be written).
     #[error(transparent)]
-    Template(#[from] crate::render::TemplateError),
+    Render(#[from] crate::render::RenderError),
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),
