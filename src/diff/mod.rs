@@ -501,7 +501,7 @@ fn content_hash(inventory: &Inventory, zone: &Zone) -> [u8; 32] {
         fuel: render::DEFAULT_FUEL,
         template_name: "zone.j2",
     };
-    render::body(zone, &options).content_hash
+    render::content_hash(zone, &options)
 }
 
 /// The union of both revisions' datacenters, base order first.
