@@ -1,0 +1,840 @@
+//! The merge bot end to end against the local forge: real git repositories built with git2 in
+//! temporary directories, pull requests and reviews recorded in them, one pass per test.
+#![allow(clippy::disallowed_methods)] // Tests build repositories directly.
+
+mod support;
+
+use git2::{Oid, Repository};
+use zonegate::commands::bot::{self, PassSettings, PullOutcome};
+use zonegate::git::Repo;
+use zonegate::merge::forge::{Forge, MergeOutcome, StatusState, TestedMerge};
+use zonegate::merge::local::{Local, NewPull};
+use zonegate::merge::{ReviewState, Verdict};
+use zonegate::serial::Clock;
+
+const NOW: u64 = 1_795_564_800;
+
+const SETTINGS: &str = include_str!("fixtures/base/zones/zonegate.yaml");
+const SERVERS: &str = include_str!("fixtures/base/zones/cmdb/servers.csv");
+const WEB: &str = include_str!("fixtures/base/zones/services/web.yaml");
+const API: &str = include_str!("fixtures/base/zones/services/api.yaml");
+const EDGE: &str = include_str!("fixtures/base/zones/records/edge.yaml");
+
+const POLICY: &str = "policy:\n  approvals: 1\n  large_change_approvals: 2\n  override_label: large-change-approved\n  teams: { web-team: [dave] }\n";
+
+/// A bare repository acting as the forge, with `main` holding the base fixture plus a policy.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    repository: Repository,
+    path: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::with(&[])
+    }
+
+    /// The base fixture with `extra` files added or replaced on `main`.
+    fn with(extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zones.git");
+        let repository = Repository::init_bare(&path).unwrap();
+        repository.set_head("refs/heads/main").unwrap();
+        let settings = format!("{SETTINGS}{POLICY}");
+        let mut files: Vec<(&str, Option<&str>)> = vec![
+            ("zones/zonegate.yaml", Some(&settings)),
+            ("zones/cmdb/servers.csv", Some(SERVERS)),
+            ("zones/services/web.yaml", Some(WEB)),
+            ("zones/services/api.yaml", Some(API)),
+            ("zones/records/edge.yaml", Some(EDGE)),
+        ];
+        for (path, text) in extra {
+            files.retain(|(existing, _)| existing != path);
+            files.push((path, Some(text)));
+        }
+        let fixture = Self {
+            _dir: dir,
+            repository,
+            path,
+        };
+        fixture.commit("main", None, &files, "base");
+        fixture
+    }
+
+    /// Commits `files` (None deletes) on top of `parent` to `branch`.
+    fn commit(
+        &self,
+        branch: &str,
+        parent: Option<Oid>,
+        files: &[(&str, Option<&str>)],
+        message: &str,
+    ) -> Oid {
+        let repository = &self.repository;
+        let base_tree = match parent {
+            Some(parent) => repository.find_commit(parent).unwrap().tree().unwrap(),
+            None => {
+                let empty = repository.treebuilder(None).unwrap().write().unwrap();
+                repository.find_tree(empty).unwrap()
+            }
+        };
+        let mut builder = git2::build::TreeUpdateBuilder::new();
+        for (path, content) in files {
+            match content {
+                Some(content) => {
+                    let blob = repository.blob(content.as_bytes()).unwrap();
+                    builder.upsert(*path, blob, git2::FileMode::Blob);
+                }
+                None => {
+                    builder.remove(*path);
+                }
+            }
+        }
+        let tree = builder.create_updated(repository, &base_tree).unwrap();
+        let tree = repository.find_tree(tree).unwrap();
+        let signature = git2::Signature::new(
+            "Alice",
+            "alice@example.com",
+            &git2::Time::new(1_700_000_000, 0),
+        )
+        .unwrap();
+        let parents: Vec<git2::Commit<'_>> = parent
+            .map(|parent| repository.find_commit(parent).unwrap())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        repository
+            .commit(
+                Some(&format!("refs/heads/{branch}")),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .unwrap()
+    }
+
+    fn main(&self) -> Oid {
+        self.tip("main")
+    }
+
+    fn tip(&self, branch: &str) -> Oid {
+        self.repository
+            .find_reference(&format!("refs/heads/{branch}"))
+            .unwrap()
+            .target()
+            .unwrap()
+    }
+
+    fn file(&self, commit: Oid, path: &str) -> String {
+        let tree = self.repository.find_commit(commit).unwrap().tree().unwrap();
+        let entry = tree.get_path(std::path::Path::new(path)).unwrap();
+        let blob = self.repository.find_blob(entry.id()).unwrap();
+        String::from_utf8(blob.content().to_vec()).unwrap()
+    }
+
+    fn repo(&self) -> Repo {
+        Repo::discover(&self.path).unwrap()
+    }
+
+    fn forge(&self) -> Local {
+        Local::new(self.repo(), NOW as i64)
+    }
+
+    /// A branch off `main` changing `files`, opened as a pull request by alice.
+    fn pull(&self, branch: &str, files: &[(&str, Option<&str>)]) -> u64 {
+        self.commit(branch, Some(self.main()), files, branch);
+        self.forge()
+            .create_pull(&NewPull {
+                title: branch,
+                author: "alice",
+                head: branch,
+                base: "main",
+                draft: false,
+                labels: &[],
+            })
+            .unwrap()
+    }
+
+    fn approve(&self, number: u64, user: &str) {
+        self.forge()
+            .review(number, user, ReviewState::Approved, None)
+            .unwrap();
+    }
+
+    fn pass(&self) -> (Vec<PullOutcome>, String) {
+        self.pass_with(&self.forge(), false)
+    }
+
+    fn pass_with(&self, forge: &dyn Forge, dry_run: bool) -> (Vec<PullOutcome>, String) {
+        let repo = self.repo();
+        if dry_run {
+            repo.write_to_memory().unwrap();
+        }
+        let mut log = Vec::new();
+        let outcomes = bot::pass(
+            forge,
+            &repo,
+            &PassSettings {
+                dry_run,
+                clock: Clock { unix_seconds: NOW },
+            },
+            &mut log,
+        )
+        .unwrap();
+        (outcomes, String::from_utf8(log).unwrap())
+    }
+}
+
+/// A CMDB with one more web host in nyc (added at the top, so it merges with changes below).
+fn servers_with_web4() -> String {
+    SERVERS.replacen("web1,", "web4,nyc,r7,10.2.0.4,,web,in_use\nweb1,", 1)
+}
+
+fn commit_message(fixture: &Fixture, commit: Oid) -> String {
+    fixture
+        .repository
+        .find_commit(commit)
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_approved_green_change_is_merged_as_tested() {
+    let fixture = Fixture::new();
+    let base = fixture.main();
+    let servers = servers_with_web4();
+    let number = fixture.pull("add-web4", &[("zones/cmdb/servers.csv", Some(&servers))]);
+    let head = fixture.tip("add-web4");
+    fixture.approve(number, "bob");
+
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes.len(), 1, "{log}");
+    let outcome = &outcomes[0];
+    assert_eq!(outcome.verdict, Some(Verdict::Merge), "{log}");
+    assert_eq!(outcome.tests, 1);
+
+    // main is exactly the tested merge: base and head as parents, the merged content.
+    let merged = fixture.main();
+    assert_eq!(outcome.merged.as_deref(), Some(merged.to_string().as_str()));
+    let commit = fixture.repository.find_commit(merged).unwrap();
+    assert_eq!(commit.parent_ids().collect::<Vec<_>>(), [base, head]);
+    assert_eq!(fixture.file(merged, "zones/cmdb/servers.csv"), servers);
+    let message = commit_message(&fixture, merged);
+    assert!(
+        message.starts_with("Merge pull request #1 from add-web4\n\nadd-web4\n"),
+        "{message}"
+    );
+    assert!(message.contains("\nApproved-by: bob\n"), "{message}");
+    assert!(
+        message
+            .contains("\nBlast-radius: example.com.: 2 added, 0 removed, 0 changed of 23 records"),
+        "{message}"
+    );
+    assert!(message.contains("\nTested: 3 zones, "), "{message}");
+    assert!(message.contains(&format!("\nHead: {head}\n")), "{message}");
+
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(record.state, "merged");
+    assert_eq!(record.merged_commit, Some(merged.to_string()));
+    assert_eq!(record.statuses.len(), 1);
+    assert_eq!(record.statuses[0].state, "success");
+    assert_eq!(record.statuses[0].sha, head.to_string());
+    assert_eq!(record.comments.len(), 1);
+    assert!(
+        record.comments[0].body.contains("✅ merged as"),
+        "{}",
+        record.comments[0].body
+    );
+
+    // The next pass has nothing left to do.
+    let (outcomes, _) = fixture.pass();
+    assert!(outcomes.is_empty());
+}
+
+#[test]
+fn an_approval_by_the_author_only_is_not_enough() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "self",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "alice");
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert!(outcomes[0].reasons[0].contains("the author's own approval does not count"));
+    assert_eq!(fixture.main(), main);
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(record.statuses[0].state, "pending");
+}
+
+#[test]
+fn an_approval_given_before_a_new_push_is_stale() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "stale",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "bob");
+    let first = fixture.tip("stale");
+    fixture.commit(
+        "stale",
+        Some(first),
+        &[(
+            "zones/services/web.yaml",
+            Some("port: 8443\nrequired_in: all\n"),
+        )],
+        "sneak in a port change",
+    );
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert!(
+        outcomes[0].reasons[0].ends_with("approval by bob is for an older commit"),
+        "{:?}",
+        outcomes[0].reasons
+    );
+    assert_eq!(fixture.main(), main);
+}
+
+#[test]
+fn outstanding_changes_requested_block() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "contested",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "bob");
+    fixture
+        .forge()
+        .review(number, "carol", ReviewState::ChangesRequested, None)
+        .unwrap();
+    let (outcomes, _) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait));
+    assert_eq!(outcomes[0].reasons, ["carol requested changes"]);
+    // carol approves later: it merges.
+    fixture.approve(number, "carol");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
+}
+
+#[test]
+fn drafts_and_do_not_merge_are_skipped_silently() {
+    let fixture = Fixture::new();
+    let draft = fixture.pull(
+        "draft",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(draft, "bob");
+    fixture.forge().set_draft(draft, "alice", true).unwrap();
+    let held = fixture.pull(
+        "held",
+        &[(
+            "zones/services/api.yaml",
+            Some("port: 9443\nglobal: true\n"),
+        )],
+    );
+    fixture.approve(held, "bob");
+    fixture
+        .forge()
+        .set_labels(held, "bob", &["do-not-merge"])
+        .unwrap();
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    let verdicts: Vec<_> = outcomes.iter().map(|outcome| outcome.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [Some(Verdict::Skip), Some(Verdict::Skip)],
+        "{log}"
+    );
+    assert_eq!(fixture.main(), main);
+    for number in [draft, held] {
+        let record = fixture.forge().record(number).unwrap();
+        assert!(record.statuses.is_empty() && record.comments.is_empty());
+    }
+    assert!(
+        log.contains("#1 \"draft\" by alice: skipped\n  draft\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("#2 \"held\" by alice: skipped\n  labelled `do-not-merge`\n"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_merge_conflict_is_explained_and_not_merged() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "edge",
+        &[(
+            "zones/records/edge.yaml",
+            Some(&EDGE.replace("ttl: 5m", "ttl: 1m")),
+        )],
+    );
+    fixture.approve(number, "bob");
+    // main changes the same line meanwhile.
+    fixture.commit(
+        "main",
+        Some(fixture.main()),
+        &[(
+            "zones/records/edge.yaml",
+            Some(&EDGE.replace("ttl: 5m", "ttl: 10m")),
+        )],
+        "longer www ttl",
+    );
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
+    assert_eq!(
+        outcomes[0].reasons,
+        ["does not merge cleanly onto the current base: conflicts in zones/records/edge.yaml"]
+    );
+    assert_eq!(fixture.main(), main);
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(record.statuses[0].state, "failure");
+    assert!(
+        record.comments[0]
+            .body
+            .contains("conflicts in zones/records/edge.yaml; merge `main` into the branch")
+    );
+}
+
+#[test]
+fn a_branch_that_passes_alone_but_fails_merged_onto_the_base_is_not_merged() {
+    let fixture = Fixture::new();
+    // The branch gives a new host 10.2.0.50: fine on its own base.
+    let number = fixture.pull(
+        "add-db1",
+        &[(
+            "zones/cmdb/servers.csv",
+            Some(&SERVERS.replacen("web1,", "db1,nyc,r9,10.2.0.50,,,in_use\nweb1,", 1)),
+        )],
+    );
+    // Two approvals: taking db2's address is itself a large change in nyc.
+    fixture.approve(number, "bob");
+    fixture.approve(number, "carol");
+    // Meanwhile main gave the same address to another host (at the end of the file, so git
+    // merges both lines cleanly).
+    fixture.commit(
+        "main",
+        Some(fixture.main()),
+        &[(
+            "zones/cmdb/servers.csv",
+            Some(&format!("{SERVERS}db2,nyc,r9,10.2.0.50,,,in_use\n")),
+        )],
+        "add db2",
+    );
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
+    assert_eq!(outcomes[0].tests, 1);
+    assert!(
+        outcomes[0]
+            .reasons
+            .iter()
+            .any(|reason| reason.contains("error[duplicate-address]")),
+        "{:?}",
+        outcomes[0].reasons
+    );
+    assert_eq!(fixture.main(), main);
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(record.statuses[0].state, "failure");
+    assert!(
+        record.comments[0].body.contains("duplicate-address"),
+        "{}",
+        record.comments[0].body
+    );
+}
+
+/// Delegates to the local forge, but moves `main` right before the first merge, as a
+/// concurrent push would.
+struct MovingBase<'a> {
+    inner: Local,
+    fixture: &'a Fixture,
+    moved: std::cell::Cell<bool>,
+}
+
+impl Forge for MovingBase<'_> {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn default_branch(&self) -> Result<String, zonegate::merge::forge::Error> {
+        self.inner.default_branch()
+    }
+    fn open_pull_requests(
+        &self,
+        base: &str,
+    ) -> Result<Vec<zonegate::merge::PullRequestFacts>, zonegate::merge::forge::Error> {
+        self.inner.open_pull_requests(base)
+    }
+    fn pull_request(
+        &self,
+        number: u64,
+    ) -> Result<zonegate::merge::PullRequestFacts, zonegate::merge::forge::Error> {
+        self.inner.pull_request(number)
+    }
+    fn branch_tip(&self, branch: &str) -> Result<String, zonegate::merge::forge::Error> {
+        self.inner.branch_tip(branch)
+    }
+    fn team_members(
+        &self,
+        team: &str,
+    ) -> Result<Option<Vec<String>>, zonegate::merge::forge::Error> {
+        self.inner.team_members(team)
+    }
+    fn status(
+        &self,
+        pull: &zonegate::merge::PullRequestFacts,
+        sha: &str,
+        context: &str,
+    ) -> Result<Option<(StatusState, String)>, zonegate::merge::forge::Error> {
+        self.inner.status(pull, sha, context)
+    }
+    fn set_status(
+        &self,
+        pull: &zonegate::merge::PullRequestFacts,
+        sha: &str,
+        status: &zonegate::merge::forge::CommitStatus,
+    ) -> Result<(), zonegate::merge::forge::Error> {
+        self.inner.set_status(pull, sha, status)
+    }
+    fn upsert_comment(
+        &self,
+        pull: &zonegate::merge::PullRequestFacts,
+        marker: &str,
+        body: &str,
+    ) -> Result<zonegate::merge::forge::CommentAction, zonegate::merge::forge::Error> {
+        self.inner.upsert_comment(pull, marker, body)
+    }
+    fn merge(
+        &self,
+        pull: &zonegate::merge::PullRequestFacts,
+        tested: &TestedMerge,
+    ) -> Result<MergeOutcome, zonegate::merge::forge::Error> {
+        if !self.moved.replace(true) {
+            let records = EDGE.replace("ttl: 5m", "ttl: 10m");
+            self.fixture.commit(
+                "main",
+                Some(self.fixture.main()),
+                &[("zones/records/edge.yaml", Some(&records))],
+                "concurrent push",
+            );
+        }
+        self.inner.merge(pull, tested)
+    }
+}
+
+#[test]
+fn when_the_base_moves_between_test_and_merge_the_merge_is_tested_again() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "add-web4",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "bob");
+    let forge = MovingBase {
+        inner: fixture.forge(),
+        fixture: &fixture,
+        moved: std::cell::Cell::new(false),
+    };
+    let (outcomes, log) = fixture.pass_with(&forge, false);
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
+    assert_eq!(outcomes[0].tests, 2, "{log}");
+    assert!(
+        log.contains("main moved during the test; testing again on its new tip"),
+        "{log}"
+    );
+    // The merge sits on the moved base and holds both changes.
+    let merged = fixture.main();
+    let commit = fixture.repository.find_commit(merged).unwrap();
+    let first_parent = commit.parent_id(0).unwrap();
+    assert_eq!(commit_message(&fixture, first_parent), "concurrent push");
+    assert!(
+        fixture
+            .file(merged, "zones/records/edge.yaml")
+            .contains("ttl: 10m")
+    );
+    assert_eq!(
+        fixture.file(merged, "zones/cmdb/servers.csv"),
+        servers_with_web4()
+    );
+}
+
+#[test]
+fn a_large_deletion_needs_the_larger_number_of_approvals() {
+    let fixture = Fixture::new();
+    // Decommission both web hosts in ams: the web service loses every target there.
+    let servers = SERVERS
+        .replace(
+            "web1,ams,r1,10.1.0.1,2001:db8:1::1,web,in_use",
+            "web1,ams,r1,10.1.0.1,2001:db8:1::1,web,decommissioned",
+        )
+        .replace(
+            "web2,ams,r1,10.1.0.2,2001:db8:1::2,web,in_use",
+            "web2,ams,r1,10.1.0.2,2001:db8:1::2,web,decommissioned",
+        );
+    // Keep `required_in` satisfiable so only the blast radius is at stake.
+    let web = "port: 443\nprotocol: tcp\nrequired_in: [nyc]\nowner: team-web\n";
+    let number = fixture.pull(
+        "drain-ams",
+        &[
+            ("zones/cmdb/servers.csv", Some(&servers)),
+            ("zones/services/web.yaml", Some(web)),
+        ],
+    );
+    fixture.approve(number, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert!(
+        outcomes[0].reasons[0].starts_with("1 of 2 required approval(s)")
+            && outcomes[0].reasons[0].ends_with("(a large change needs more)"),
+        "{:?}",
+        outcomes[0].reasons
+    );
+    let comment = &fixture.forge().record(number).unwrap().comments[0].body;
+    assert!(
+        comment.contains("loses all 2 of its SRV targets"),
+        "{comment}"
+    );
+
+    fixture.approve(number, "carol");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
+    let message = commit_message(&fixture, fixture.main());
+    assert!(
+        message.contains("\nApproved-by: bob\nApproved-by: carol\n"),
+        "{message}"
+    );
+    assert!(message.contains("\nLarge-change: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets\n"), "{message}");
+}
+
+#[test]
+fn the_override_label_lets_a_large_change_through_with_one_approval() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "drop-ipv6",
+        &[(
+            "zones/zonegate.yaml",
+            Some(&format!("{SETTINGS}{POLICY}").replace(
+                "reverse: [10.0.0.0/8, 2001:db8::/32]",
+                "reverse: [10.0.0.0/8]",
+            )),
+        )],
+    );
+    fixture.approve(number, "bob");
+    let (outcomes, _) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait));
+    fixture
+        .forge()
+        .set_labels(number, "carol", &["large-change-approved"])
+        .unwrap();
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
+}
+
+#[test]
+fn two_approved_changes_merge_one_after_the_other_each_tested_on_the_latest_base() {
+    let fixture = Fixture::new();
+    let base = fixture.main();
+    let first = fixture.pull(
+        "add-web4",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    let second = fixture.pull(
+        "edge-ttl",
+        &[(
+            "zones/records/edge.yaml",
+            Some(&EDGE.replace("ttl: 5m", "ttl: 1m")),
+        )],
+    );
+    fixture.approve(first, "bob");
+    fixture.approve(second, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert!(
+        outcomes
+            .iter()
+            .all(|outcome| outcome.verdict == Some(Verdict::Merge)),
+        "{log}"
+    );
+    let second_merge = fixture.main();
+    let second_commit = fixture.repository.find_commit(second_merge).unwrap();
+    let first_merge = second_commit.parent_id(0).unwrap();
+    assert_eq!(outcomes[0].merged, Some(first_merge.to_string()));
+    assert_eq!(outcomes[1].merged, Some(second_merge.to_string()));
+    assert_eq!(
+        fixture
+            .repository
+            .find_commit(first_merge)
+            .unwrap()
+            .parent_id(0)
+            .unwrap(),
+        base
+    );
+    // The second was tested on top of the first: its trailers name the first merge as base.
+    let message = commit_message(&fixture, second_merge);
+    let short = &first_merge.to_string()[..7];
+    assert!(
+        message.contains(&format!("passed render, check and test on {short}")),
+        "{message}"
+    );
+    assert_eq!(
+        fixture.file(second_merge, "zones/cmdb/servers.csv"),
+        servers_with_web4()
+    );
+}
+
+#[test]
+fn the_policy_comes_from_the_base_so_a_change_cannot_lower_its_own_bar() {
+    let fixture = Fixture::with(&[(
+        "zones/zonegate.yaml",
+        &format!(
+            "{SETTINGS}{}",
+            POLICY.replace("approvals: 1\n", "approvals: 2\n")
+        ),
+    )]);
+    let relaxed = format!("{SETTINGS}{POLICY}");
+    let number = fixture.pull(
+        "relax",
+        &[
+            ("zones/zonegate.yaml", Some(&relaxed)),
+            ("zones/cmdb/servers.csv", Some(&servers_with_web4())),
+        ],
+    );
+    fixture.approve(number, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert!(outcomes[0].reasons[0].starts_with("1 of 2 required approval(s)"));
+}
+
+#[test]
+fn codeowners_from_the_base_require_an_owner_approval() {
+    let fixture = Fixture::with(&[(
+        "CODEOWNERS",
+        "* @bob @dave\n/zones/services/ @example/web-team\n",
+    )]);
+    let number = fixture.pull(
+        "web-owner",
+        &[(
+            "zones/services/web.yaml",
+            Some(&WEB.replace("team-web", "team-www")),
+        )],
+    );
+    fixture.approve(number, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert_eq!(
+        outcomes[0].reasons,
+        ["zones/services/web.yaml need(s) an approval from an owner: @example/web-team"]
+    );
+    fixture.approve(number, "dave");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
+}
+
+#[test]
+fn editing_an_assertion_of_the_base_is_a_large_change() {
+    let assertion = "- it: web is discoverable in ams\n  query: _web._tcp.ams.example.com.\n  type: SRV\n  expect: { at_least: 2 }\n";
+    let fixture = Fixture::with(&[("assertions/web.yaml", assertion)]);
+    let number = fixture.pull(
+        "weaken",
+        &[(
+            "assertions/web.yaml",
+            Some(&assertion.replace("at_least: 2", "at_least: 1")),
+        )],
+    );
+    fixture.approve(number, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    let comment = &fixture.forge().record(number).unwrap().comments[0].body;
+    assert!(
+        comment.contains(
+            "assertion \"web is discoverable in ams\" (assertions/web.yaml:1) is removed or changed"
+        ),
+        "{comment}"
+    );
+}
+
+#[test]
+fn the_status_and_comment_are_updated_not_repeated() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "add-web4",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.pass();
+    fixture.pass();
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(record.comments.len(), 1);
+    assert_eq!(record.statuses.len(), 1);
+    // Two passes with nothing new: the second wrote nothing at all.
+    let log = |fixture: &Fixture| {
+        let mut walk = fixture.repository.revwalk().unwrap();
+        walk.push_ref(&format!("refs/zonegate/pulls/{number}"))
+            .unwrap();
+        walk.count()
+    };
+    let before = log(&fixture);
+    fixture.pass();
+    assert_eq!(log(&fixture), before);
+    // A review changes what the comment says: the one comment is edited.
+    fixture.approve(number, "bob");
+    fixture.pass();
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(record.comments.len(), 1);
+    assert!(record.comments[0].body.contains("✅ merged"));
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_says_what_it_would_do() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "add-web4",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "bob");
+    let main = fixture.main();
+    let pull_ref = |fixture: &Fixture| {
+        fixture
+            .repository
+            .find_reference(&format!("refs/zonegate/pulls/{number}"))
+            .unwrap()
+            .target()
+    };
+    let before = pull_ref(&fixture);
+    let (outcomes, log) = fixture.pass_with(&fixture.forge(), true);
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge));
+    assert_eq!(outcomes[0].merged, None);
+    assert_eq!(fixture.main(), main);
+    assert_eq!(pull_ref(&fixture), before);
+    assert!(
+        log.contains("#1 \"add-web4\" by alice: would merge\n"),
+        "{log}"
+    );
+    assert!(log.contains("  would set status success on "), "{log}");
+    assert!(
+        log.contains("  | ## zonegate bot: ✅ would be merged"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_binary_runs_a_dry_pass_on_a_local_forge() {
+    let fixture = Fixture::new();
+    let number = fixture.pull(
+        "add-web4",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "bob");
+    let run = support::zonegate(&fixture.path, &["bot", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stdout.contains("(dry run)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("#1 \"add-web4\" by alice: would merge"),
+        "{}",
+        run.stdout
+    );
+}
