@@ -70,12 +70,11 @@ impl Fixture {
         message: &str,
     ) -> Oid {
         let repository = &self.repository;
-        let base_tree = match parent {
-            Some(parent) => repository.find_commit(parent).unwrap().tree().unwrap(),
-            None => {
-                let empty = repository.treebuilder(None).unwrap().write().unwrap();
-                repository.find_tree(empty).unwrap()
-            }
+        let base_tree = if let Some(parent) = parent {
+            repository.find_commit(parent).unwrap().tree().unwrap()
+        } else {
+            let empty = repository.treebuilder(None).unwrap().write().unwrap();
+            repository.find_tree(empty).unwrap()
         };
         let mut builder = git2::build::TreeUpdateBuilder::new();
         for (path, content) in files {
@@ -138,7 +137,7 @@ impl Fixture {
     }
 
     fn forge(&self) -> Local {
-        Local::new(self.repo(), NOW as i64)
+        Local::new(self.repo(), NOW.cast_signed())
     }
 
     /// A branch off `main` changing `files`, opened as a pull request by alice.
