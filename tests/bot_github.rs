@@ -75,8 +75,10 @@ impl StandIn {
         self.requests()
             .iter()
             .find(|request| request.method.as_str() == verb && request.url.path() == route)
-            .map(|request| request.body_json::<Value>().unwrap())
-            .unwrap_or_else(|| panic!("no {verb} {route}"))
+            .map_or_else(
+                || panic!("no {verb} {route}"),
+                |request| request.body_json::<Value>().unwrap(),
+            )
     }
 }
 
@@ -206,7 +208,7 @@ impl Scenario {
     }
 
     /// The bot's status and comment as they already are.
-    fn existing(&self, statuses: Value, comments: Value) -> &Self {
+    fn existing(&self, statuses: &Value, comments: Value) -> &Self {
         self.stand_in.on(
             "GET",
             &format!("{REPOSITORY}/commits/{}/status", self.head),
@@ -280,7 +282,7 @@ fn an_approved_green_change_is_merged_with_the_sha_guard_and_verified() {
     let scenario = Scenario::new();
     scenario
         .reviews(&[("bob", "APPROVED")])
-        .existing(json!([]), json!([]))
+        .existing(&json!([]), json!([]))
         .merge_answers(200, merged_body(), None);
     let (outcome, log) = scenario.run();
     assert_eq!(outcome.verdict, Some(Verdict::Merge), "{log}");
@@ -356,7 +358,7 @@ fn an_unapproved_change_gets_a_pending_status_and_a_comment_and_no_merge() {
     let scenario = Scenario::new();
     scenario
         .reviews(&[("alice", "APPROVED"), ("carol", "COMMENTED")])
-        .existing(json!([]), json!([]));
+        .existing(&json!([]), json!([]));
     let (outcome, log) = scenario.run();
     assert_eq!(outcome.verdict, Some(Verdict::Wait), "{log}");
     insta::assert_snapshot!(scenario.lines(), @"
@@ -379,7 +381,7 @@ fn an_unapproved_change_gets_a_pending_status_and_a_comment_and_no_merge() {
 fn the_comment_is_edited_in_place_and_an_unchanged_status_is_not_posted_again() {
     // First pass: learn the status the bot sets.
     let first = Scenario::new();
-    first.reviews(&[]).existing(json!([]), json!([]));
+    first.reviews(&[]).existing(&json!([]), json!([]));
     first.run();
     let status = first
         .stand_in
@@ -388,7 +390,7 @@ fn the_comment_is_edited_in_place_and_an_unchanged_status_is_not_posted_again() 
     // Same situation, the forge already shows that status and an older comment of the bot's.
     let second = Scenario::new();
     second.reviews(&[]).existing(
-        json!([{ "state": status["state"], "description": status["description"], "context": "zonegate/bot", "target_url": null }]),
+        &json!([{ "state": status["state"], "description": status["description"], "context": "zonegate/bot", "target_url": null }]),
         json!([
             { "id": 7, "body": "thanks!", "user": user("bob") },
             { "id": 555, "body": "<!-- zonegate-bot -->\nan older verdict", "user": user("zonegate[bot]") }
@@ -417,7 +419,7 @@ fn a_head_modified_answer_leaves_the_change_for_the_next_pass() {
     let scenario = Scenario::new();
     scenario
         .reviews(&[("bob", "APPROVED")])
-        .existing(json!([]), json!([]))
+        .existing(&json!([]), json!([]))
         .merge_answers(
             409,
             json!({ "message": "Head branch was modified. Review and try the merge again.", "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" }),
@@ -434,7 +436,7 @@ fn a_not_mergeable_answer_is_reported_as_not_merged() {
     let scenario = Scenario::new();
     scenario
         .reviews(&[("bob", "APPROVED")])
-        .existing(json!([]), json!([]))
+        .existing(&json!([]), json!([]))
         .merge_answers(
             405,
             json!({ "message": "Pull Request is not mergeable", "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request" }),
@@ -457,7 +459,7 @@ fn a_merge_whose_tree_differs_from_the_tested_one_is_an_error() {
     let scenario = Scenario::new();
     scenario
         .reviews(&[("bob", "APPROVED")])
-        .existing(json!([]), json!([]))
+        .existing(&json!([]), json!([]))
         .merge_answers(
             200,
             merged_body(),
@@ -505,7 +507,7 @@ fn zonegate_github(fixture: &Fixture, stand_in: &StandIn) -> support::Run {
 #[test]
 fn the_binary_never_prints_the_token() {
     let scenario = Scenario::new();
-    scenario.reviews(&[]).existing(json!([]), json!([]));
+    scenario.reviews(&[]).existing(&json!([]), json!([]));
     let run = zonegate_github(&scenario.fixture, &scenario.stand_in);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
