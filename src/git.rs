@@ -18,26 +18,25 @@ use git2::{ObjectType, Repository};
 
 use crate::inventory::files::Files;
 
-/// The tool could not read or write the git repository.
+/// The tool could not read or write the git repository. Each variant keeps libgit2's message
+/// (without its class and code numbers).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// No git repository contains the directory.
-    #[error("{} is not inside a git repository", path.display())]
+    #[error("{} is not inside a git repository: {reason}", path.display())]
     Open {
         /// The directory given.
         path: PathBuf,
         /// libgit2's reason.
-        #[source]
-        source: git2::Error,
+        reason: String,
     },
     /// A revision name did not resolve to a commit.
-    #[error("unknown revision `{revision}`")]
+    #[error("unknown revision `{revision}`: {reason}")]
     Revision {
         /// What the user wrote (`main`, `HEAD~2`, a SHA).
         revision: String,
         /// libgit2's reason.
-        #[source]
-        source: git2::Error,
+        reason: String,
     },
     /// The zones repository root is not in the revision.
     #[error("`{prefix}` does not exist in revision {revision}")]
@@ -48,13 +47,12 @@ pub enum Error {
         prefix: String,
     },
     /// Reading, merging or writing objects or references failed.
-    #[error("git: cannot {action}")]
+    #[error("git: cannot {action}: {reason}")]
     Operation {
         /// What was being done, e.g. `merge 1a2b3c4 into 5d6e7f8`.
         action: String,
         /// libgit2's reason.
-        #[source]
-        source: git2::Error,
+        reason: String,
     },
 }
 
@@ -113,7 +111,7 @@ impl Repo {
     pub fn discover(root: &Path) -> Result<Repo, Error> {
         let repository = Repository::discover(root).map_err(|source| Error::Open {
             path: root.to_path_buf(),
-            source,
+            reason: source.message().to_owned(),
         })?;
         let prefix = match repository.workdir() {
             Some(workdir) => {
@@ -168,7 +166,7 @@ impl Repo {
             .and_then(|object| object.peel_to_commit())
             .map_err(|source| Error::Revision {
                 revision: revision.to_owned(),
-                source,
+                reason: source.message().to_owned(),
             })?;
         Ok(object.id())
     }
@@ -314,7 +312,7 @@ impl Repo {
             Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(source) => Err(Error::Operation {
                 action: format!("read branch {branch}"),
-                source,
+                reason: source.message().to_owned(),
             }),
         }
     }
@@ -362,7 +360,7 @@ impl Repo {
             Err(error) if error.code() == git2::ErrorCode::Modified => Ok(false),
             Err(source) => Err(Error::Operation {
                 action: format!("move {reference} to {new}"),
-                source,
+                reason: source.message().to_owned(),
             }),
         }
     }
@@ -486,7 +484,10 @@ impl Files for GitTree {
 
 fn operation<S: Into<String>>(action: S) -> impl FnOnce(git2::Error) -> Error {
     let action = action.into();
-    move |source| Error::Operation { action, source }
+    move |source| Error::Operation {
+        action,
+        reason: source.message().to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -611,7 +612,10 @@ mod tests {
         Repository::init(temp.path()).unwrap();
         let repo = Repo::discover(temp.path()).unwrap();
         let error = repo.resolve("no-such-branch").unwrap_err();
-        assert_eq!(error.to_string(), "unknown revision `no-such-branch`");
+        assert_eq!(
+            error.to_string(),
+            "unknown revision `no-such-branch`: revspec 'no-such-branch' not found"
+        );
     }
 
     #[test]

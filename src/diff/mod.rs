@@ -684,7 +684,8 @@ fn vanished(
     for record in removed {
         names.entry(record.name.clone()).or_insert(record);
     }
-    let mut head_hosts: Option<HashMap<&str, &str>> = None;
+    // Host names repeat across datacenters (`playlist01` in each), so the key is both.
+    let mut head_hosts: Option<HashMap<(&str, &str), &str>> = None;
     let mut result = Vec::new();
     for (name, record) in names {
         let still_addressed = head.zones.zone_for(&name).is_some_and(|zone| {
@@ -700,15 +701,22 @@ fn vanished(
                     head.inventory
                         .hosts
                         .iter()
-                        .map(|host| (host.hostname.as_str(), host.status.as_str()))
+                        .map(|host| {
+                            (
+                                (host.hostname.as_str(), host.datacenter.as_str()),
+                                host.status.as_str(),
+                            )
+                        })
                         .collect()
                 });
-                let hostname = base
+                let key = base
                     .inventory
                     .hosts
                     .get(host as usize)
-                    .map_or("", |host| host.hostname.as_str());
-                match hosts.get(hostname) {
+                    .map_or(("", ""), |host| {
+                        (host.hostname.as_str(), host.datacenter.as_str())
+                    });
+                match hosts.get(&key) {
                     None => VanishReason::NotExported,
                     Some(status)
                         if head
