@@ -41,6 +41,18 @@ impl StandIn {
         );
     }
 
+    /// Like [`StandIn::on`], for the first `times` matching requests, before other answers.
+    fn first(&self, verb: &str, route: &str, times: u64, body: Value) {
+        self.runtime.block_on(
+            Mock::given(method(verb))
+                .and(path(route))
+                .respond_with(ResponseTemplate::new(200).set_body_json(body))
+                .up_to_n_times(times)
+                .with_priority(1)
+                .mount(&self.server),
+        );
+    }
+
     fn forge(&self) -> GitHub {
         GitHub::new(
             &self.server.uri(),
@@ -532,4 +544,165 @@ fn the_binary_never_prints_the_token() {
         "error: GET /repos/example/zones: HTTP 401: Bad credentials\n"
     );
     assert!(!run.transcript().contains(TOKEN));
+}
+
+#[test]
+fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_first() {
+    const MERGED_SECOND: &str = "7e1d0a6c0c6a3f3c3e7f0b8a4e2f8b1c9d0e1f2a";
+    let fixture = Fixture::new();
+    let base = fixture.main();
+    let first = fixture.commit(
+        "add-web4",
+        Some(base),
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+        "add web4",
+    );
+    let second = fixture.commit(
+        "edge-ttl",
+        Some(base),
+        &[(
+            "zones/records/edge.yaml",
+            Some(&support::forge::EDGE.replace("ttl: 5m", "ttl: 1m")),
+        )],
+        "shorter www ttl",
+    );
+    // What GitHub's merges hold: the first onto the base, the second onto that.
+    let repository = &fixture.repository;
+    let merge_tree = |ours: git2::Oid, theirs: git2::Oid| {
+        repository
+            .merge_commits(
+                &repository.find_commit(ours).unwrap(),
+                &repository.find_commit(theirs).unwrap(),
+                None,
+            )
+            .unwrap()
+            .write_tree_to(repository)
+            .unwrap()
+    };
+    let first_tree = merge_tree(base, first);
+    let signature = git2::Signature::now("GitHub", "noreply@github.com").unwrap();
+    let githubs_first = repository
+        .commit(
+            None,
+            &signature,
+            &signature,
+            "Merge pull request #1",
+            &repository.find_tree(first_tree).unwrap(),
+            &[
+                &repository.find_commit(base).unwrap(),
+                &repository.find_commit(first).unwrap(),
+            ],
+        )
+        .unwrap();
+    let second_tree = merge_tree(githubs_first, second);
+    let (base, first, second) = (base.to_string(), first.to_string(), second.to_string());
+
+    let stand_in = StandIn::start();
+    stand_in.on(
+        "GET",
+        REPOSITORY,
+        200,
+        json!({ "id": 1, "name": "zones", "default_branch": "main" }),
+    );
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/pulls"),
+        200,
+        json!([
+            pull(1, "add-web4", &first, &base, &[]),
+            pull(2, "edge-ttl", &second, &base, &[])
+        ]),
+    );
+    for (number, head_ref, head) in [(1, "add-web4", &first), (2, "edge-ttl", &second)] {
+        stand_in.on(
+            "GET",
+            &format!("{REPOSITORY}/pulls/{number}"),
+            200,
+            pull(number, head_ref, head, &base, &[]),
+        );
+        stand_in.on(
+            "GET",
+            &format!("{REPOSITORY}/pulls/{number}/reviews"),
+            200,
+            json!([review("bob", "APPROVED", head)]),
+        );
+        stand_in.on(
+            "GET",
+            &format!("{REPOSITORY}/commits/{head}/status"),
+            200,
+            json!({ "state": "pending", "statuses": [] }),
+        );
+        stand_in.on(
+            "POST",
+            &format!("{REPOSITORY}/statuses/{head}"),
+            201,
+            json!({ "id": number }),
+        );
+        stand_in.on(
+            "GET",
+            &format!("{REPOSITORY}/issues/{number}/comments"),
+            200,
+            json!([]),
+        );
+        stand_in.on(
+            "POST",
+            &format!("{REPOSITORY}/issues/{number}/comments"),
+            201,
+            json!({ "id": number }),
+        );
+    }
+    // main is the base for the first pull request's two reads, then GitHub's merge of it.
+    let reference =
+        |sha: &str| json!({ "ref": "refs/heads/main", "object": { "type": "commit", "sha": sha } });
+    stand_in.first(
+        "GET",
+        &format!("{REPOSITORY}/git/ref/heads/main"),
+        2,
+        reference(&base),
+    );
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/ref/heads/main"),
+        200,
+        reference(MERGED),
+    );
+    stand_in.on(
+        "PUT",
+        &format!("{REPOSITORY}/pulls/1/merge"),
+        200,
+        merged_body(),
+    );
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/commits/{MERGED}"),
+        200,
+        json!({ "sha": MERGED, "tree": { "sha": first_tree.to_string() }, "parents": [{ "sha": base }, { "sha": first }] }),
+    );
+    stand_in.on(
+        "PUT",
+        &format!("{REPOSITORY}/pulls/2/merge"),
+        200,
+        json!({ "sha": MERGED_SECOND, "merged": true, "message": "Pull Request successfully merged" }),
+    );
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/commits/{MERGED_SECOND}"),
+        200,
+        json!({ "sha": MERGED_SECOND, "tree": { "sha": second_tree.to_string() }, "parents": [{ "sha": MERGED }, { "sha": second }] }),
+    );
+
+    let (outcomes, log) = fixture.pass_with(&stand_in.forge(), false);
+    let merged: Vec<Option<&str>> = outcomes
+        .iter()
+        .map(|outcome| outcome.merged.as_deref())
+        .collect();
+    assert_eq!(merged, [Some(MERGED), Some(MERGED_SECOND)], "{log}");
+    let message = stand_in.body("PUT", &format!("{REPOSITORY}/pulls/2/merge"))["commit_message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("this exact tree passed render, check and test on 6dcb09b."),
+        "{message}"
+    );
 }

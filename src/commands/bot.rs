@@ -218,8 +218,26 @@ fn process(
     };
     for _ in 0..MAX_ATTEMPTS {
         let base_sha = forge.branch_tip(&pull.base_ref)?;
-        let base_commit = local_commit(repo, &base_sha, equivalents)?;
-        let head_commit = local_commit(repo, &pull.head_sha, &HashMap::new())?;
+        // The base moving on the forge after this clone fetched it is a race, not a fault: the
+        // next pass (with a fresh fetch) takes it up.
+        let Some(base_commit) = local_commit(repo, &base_sha, equivalents) else {
+            writeln!(
+                log,
+                "#{} {}: {} is now at {}, which this clone has not fetched; trying again next pass",
+                pull.number,
+                quoted(&pull.title),
+                pull.base_ref,
+                short(&base_sha)
+            )?;
+            outcome.verdict = Some(Verdict::Wait);
+            return Ok(outcome);
+        };
+        let head_commit = local_commit(repo, &pull.head_sha, &HashMap::new()).ok_or_else(|| {
+            Error::Bot(format!(
+                "head {} is not in the local repository; fetch it first (the workflow fetches refs/pull/*/head)",
+                pull.head_sha
+            ))
+        })?;
         let mut evaluation = evaluate(forge, repo, pull, base_commit, head_commit)?;
         let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
@@ -742,18 +760,14 @@ fn read_codeowners(repo: &Repo, base_tree: Oid, label: &str) -> Result<CodeOwner
 }
 
 /// The local commit for a forge's commit id: the commit itself, or the bot's own tested commit
-/// that the forge's merge commit is equivalent to.
-fn local_commit(repo: &Repo, sha: &str, equivalents: &HashMap<String, Oid>) -> Result<Oid, Error> {
+/// that the forge's merge commit is equivalent to (same tree, same parents).
+fn local_commit(repo: &Repo, sha: &str, equivalents: &HashMap<String, Oid>) -> Option<Oid> {
     if let Ok(oid) = Oid::from_str(sha)
         && repo.has_commit(oid)
     {
-        return Ok(oid);
+        return Some(oid);
     }
-    equivalents.get(sha).copied().ok_or_else(|| {
-        Error::Bot(format!(
-            "commit {sha} is not in the local repository; fetch it first (the workflow fetches the base branch and refs/pull/*/head)"
-        ))
-    })
+    equivalents.get(sha).copied()
 }
 
 fn describe_load_error(error: crate::inventory::Error) -> String {
