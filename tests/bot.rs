@@ -648,3 +648,22 @@ fn the_binary_runs_a_dry_pass_on_a_local_forge() {
         run.stdout
     );
 }
+
+#[test]
+fn the_local_forge_refuses_to_move_a_checked_out_base() {
+    let fixture = Fixture::with_work_tree();
+    let number = fixture.pull(
+        "add-web4",
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+    );
+    fixture.approve(number, "bob");
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    let error = outcomes[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("`main` is checked out in the work tree of")
+            && error.contains("git clone --bare"),
+        "{error}\n{log}"
+    );
+    assert_eq!(fixture.main(), main);
+}

@@ -34,9 +34,22 @@ impl Fixture {
 
     /// The base fixture with `extra` files added or replaced on `main`.
     pub(crate) fn with(extra: &[(&str, &str)]) -> Self {
+        Self::create(extra, true)
+    }
+
+    /// The base fixture in a repository with a work tree, `main` checked out.
+    pub(crate) fn with_work_tree() -> Self {
+        Self::create(&[], false)
+    }
+
+    fn create(extra: &[(&str, &str)], bare: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zones.git");
-        let repository = Repository::init_bare(&path).unwrap();
+        let repository = if bare {
+            Repository::init_bare(&path).unwrap()
+        } else {
+            Repository::init(&path).unwrap()
+        };
         repository.set_head("refs/heads/main").unwrap();
         let settings = format!("{SETTINGS}{POLICY}");
         let mut files: Vec<(&str, Option<&str>)> = vec![
