@@ -228,6 +228,13 @@ pub fn json(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Result
 pub fn markdown(diff: &Diff, labels: &Labels<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### DNS diff: `{}` → `{}`\n", labels.base, labels.head);
+    if !labels.large_changes.is_empty() {
+        out.push_str("> [!WARNING]\n> **Large change** under the base branch's policy:\n");
+        for reason in labels.large_changes {
+            let _ = writeln!(out, "> - {}", escape(reason));
+        }
+        out.push('\n');
+    }
     if diff.is_empty() {
         out.push_str("No record changes; every serial stays.\n");
         return out;
@@ -245,13 +252,6 @@ pub fn markdown(diff: &Diff, labels: &Labels<'_>) -> String {
         changed_zones.len(),
         diff.zones.len()
     );
-    if !labels.large_changes.is_empty() {
-        out.push_str("> [!WARNING]\n> **Large change** under the base branch's policy:\n");
-        for reason in labels.large_changes {
-            let _ = writeln!(out, "> - {}", escape(reason));
-        }
-        out.push('\n');
-    }
     out.push_str(
         "| zone | records | added | removed | changed | removed or changed | serial |\n\
          |---|---:|---:|---:|---:|---:|---|\n",

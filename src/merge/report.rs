@@ -135,7 +135,8 @@ pub fn comment(summary: &Summary<'_>) -> String {
             requirement.paths.join(", ")
         );
     }
-    if !assessment.large_changes.is_empty() {
+    // The diff below repeats the large-change reasons in its warning; without one, list them.
+    if !assessment.large_changes.is_empty() && summary.diff_markdown.is_none() {
         out.push_str("- **Large change:**\n");
         for reason in &assessment.large_changes {
             let _ = writeln!(out, "  - {}", escape(reason));
@@ -425,8 +426,6 @@ mod tests {
         - assertions/web.yaml:1:3: error\[assertion-failed\]: web is discoverable in ams
 
         - **Approvals:** 2 of 2 required (bob, carol), large change
-        - **Large change:**
-          - service web in ams (\_web.\_tcp.ams.example.com.) loses all 2 of its SRV targets
         - **Tests on the merge result:** 3 zones, 40 records rendered; check: 0 error(s), 1 warning(s); assertions: 12 passed, 1 failed
 
         ### DNS diff
