@@ -67,6 +67,96 @@ Exit status: 0 the pass ran; 1 a pull request could not be evaluated (or a merge
 be verified); 2 the forge or repository is unusable."
     )]
     Bot(BotArgs),
+
+    /// Pull requests on the local forge: open, review, label, list (recorded in git).
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr open --head add-web4 --title \"add web4\" --user alice\n  \
+zonegate --repo zones.git pr review 1 --user bob --state approved\n  \
+zonegate --repo zones.git pr label 1 --user bob do-not-merge\n  zonegate --repo zones.git pr list\n\n\
+Each pull request is refs/zonegate/pulls/N; every change is a commit there (docs/formats.md)."
+    )]
+    Pr(PrArgs),
+}
+
+/// `zonegate pr`.
+#[derive(Debug, clap::Args)]
+pub struct PrArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PrAction,
+}
+
+/// `zonegate pr` actions.
+#[derive(Clone, Debug, Subcommand)]
+pub enum PrAction {
+    /// List the open pull requests with their reviews and labels.
+    List,
+    /// Open a pull request for a branch.
+    Open {
+        /// The branch with the change.
+        #[arg(long, value_name = "BRANCH")]
+        head: String,
+        /// The branch to merge into (default: the repository's HEAD branch).
+        #[arg(long, value_name = "BRANCH")]
+        base: Option<String>,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Who opens it (the author).
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// Open it as a draft.
+        #[arg(long)]
+        draft: bool,
+        /// A label (repeatable).
+        #[arg(long = "label", value_name = "LABEL")]
+        labels: Vec<String>,
+    },
+    /// Review the pull request's current head commit.
+    Review {
+        /// The pull request.
+        number: u64,
+        /// Who reviews.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// The verdict.
+        #[arg(long, value_enum)]
+        state: ReviewKind,
+    },
+    /// Replace the labels of a pull request.
+    Label {
+        /// The pull request.
+        number: u64,
+        /// Who labels.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// The new labels (none clears them).
+        labels: Vec<String>,
+    },
+    /// Mark a draft ready for review (or a pull request a draft again with --draft).
+    Ready {
+        /// The pull request.
+        number: u64,
+        /// Who.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// Back to draft.
+        #[arg(long)]
+        draft: bool,
+    },
+}
+
+/// Review verdicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReviewKind {
+    /// Approve.
+    Approved,
+    /// Request changes.
+    ChangesRequested,
+    /// Comment only.
+    Commented,
+    /// Withdraw the reviewer's earlier verdict.
+    Dismissed,
 }
 
 /// `zonegate diff`.

@@ -6,8 +6,10 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use zonegate::cli::{Args, CheckFormat, Command, DiffFormat, ForgeKind, RenderFormat};
-use zonegate::commands::{self, Context, Outcome, bot, check, diff, render};
+use zonegate::cli::{
+    Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
+};
+use zonegate::commands::{self, Context, Outcome, bot, check, diff, pr, render};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
                 &mut err,
             )
         }
+        Command::Pr(pr_args) => pr::run(&context, &pr_action(&pr_args.action), &mut out),
     };
     let flushed = out.flush();
     match (result, flushed) {
@@ -108,6 +111,60 @@ fn main() -> ExitCode {
             eprintln!("error: {}", chain(&error));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The `pr` action as the command takes it.
+fn pr_action(action: &PrAction) -> pr::Action {
+    match action.clone() {
+        PrAction::List => pr::Action::List,
+        PrAction::Open {
+            head,
+            base,
+            title,
+            user,
+            draft,
+            labels,
+        } => pr::Action::Open {
+            head,
+            base,
+            title,
+            user,
+            draft,
+            labels,
+        },
+        PrAction::Review {
+            number,
+            user,
+            state,
+        } => pr::Action::Review {
+            number,
+            user,
+            state: match state {
+                ReviewKind::Approved => zonegate::merge::ReviewState::Approved,
+                ReviewKind::ChangesRequested => zonegate::merge::ReviewState::ChangesRequested,
+                ReviewKind::Commented => zonegate::merge::ReviewState::Commented,
+                ReviewKind::Dismissed => zonegate::merge::ReviewState::Dismissed,
+            },
+        },
+        PrAction::Label {
+            number,
+            user,
+            labels,
+        } => pr::Action::Label {
+            number,
+            user,
+            labels,
+        },
+        PrAction::Ready {
+            number,
+            user,
+            draft,
+        } => pr::Action::Draft {
+            number,
+            user,
+            draft,
+        },
     }
 }
 

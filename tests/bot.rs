@@ -667,3 +667,46 @@ fn the_local_forge_refuses_to_move_a_checked_out_base() {
     );
     assert_eq!(fixture.main(), main);
 }
+
+#[test]
+fn the_whole_flow_through_the_binary_on_a_local_forge() {
+    let fixture = Fixture::new();
+    fixture.commit(
+        "add-web4",
+        Some(fixture.main()),
+        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+        "add web4",
+    );
+    let run = |args: &[&str]| {
+        let run = support::zonegate(&fixture.path, args);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        run.stdout
+    };
+    assert_eq!(
+        run(&[
+            "pr", "open", "--head", "add-web4", "--title", "add web4", "--user", "alice"
+        ]),
+        "opened #1: add-web4 -> main\n"
+    );
+    let head = fixture.tip("add-web4").to_string();
+    assert_eq!(
+        run(&["pr", "review", "1", "--user", "bob", "--state", "approved"]),
+        format!("#1: approved by bob on {}\n", &head[..7])
+    );
+    assert_eq!(
+        run(&["pr", "list"]),
+        format!(
+            "#1 add web4 (add-web4 -> main, {}) by alice: approved by [bob]\n",
+            &head[..7]
+        )
+    );
+    let output = run(&["bot"]);
+    assert!(
+        output.contains("#1 \"add web4\" by alice: merged as "),
+        "{output}"
+    );
+    assert_eq!(run(&["pr", "list"]), "");
+    let record = fixture.forge().record(1).unwrap();
+    assert_eq!(record.state, "merged");
+    assert_eq!(record.merged_commit, Some(fixture.main().to_string()));
+}

@@ -15,6 +15,7 @@ use crate::serial::Clock;
 pub mod bot;
 pub mod check;
 pub mod diff;
+pub mod pr;
 pub mod render;
 
 /// How a command ended when it could do its job.
