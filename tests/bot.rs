@@ -389,11 +389,17 @@ fn a_large_deletion_needs_the_larger_number_of_approvals() {
         );
     // Keep `required_in` satisfiable so only the blast radius is at stake.
     let web = "port: 443\nprotocol: tcp\nrequired_in: [nyc]\nowner: team-web\n";
+    // www pointed at web1 in ams: it moves to nyc, or check finds it dangling.
+    let edge = EDGE.replace(
+        "target: web1.ams.example.com.",
+        "target: web3.nyc.example.com.",
+    );
     let number = fixture.pull(
         "drain-ams",
         &[
             ("zones/cmdb/servers.csv", Some(&servers)),
             ("zones/services/web.yaml", Some(web)),
+            ("zones/records/edge.yaml", Some(&edge)),
         ],
     );
     fixture.approve(number, "bob");

@@ -220,6 +220,7 @@ impl<'a> Builder<'a> {
                 origin: Origin::Host(index as u32),
             };
             let forward_zone = self.zone_index(&fqdn);
+            let mut placed_address = false;
             for &address in &host.addresses {
                 if let Some(first) = seen_addresses.get(&address) {
                     self.diagnostics.push(
@@ -235,6 +236,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 seen_addresses.insert(address, host.span);
+                placed_address = true;
                 let data = match address {
                     IpAddr::V4(v4) => RData::A(v4),
                     IpAddr::V6(v6) => RData::Aaaa(v6),
@@ -268,7 +270,11 @@ impl<'a> Builder<'a> {
                     );
                 }
             }
-            fqdns[index] = Some(fqdn);
+            // A host whose every address belongs to another host has no records of its own,
+            // so it must not become an SRV target either (duplicate-address says why).
+            if placed_address || host.addresses.is_empty() {
+                fqdns[index] = Some(fqdn);
+            }
         }
         fqdns
     }
