@@ -157,12 +157,10 @@ pub fn pass(
         pulls.len(),
         if settings.dry_run { " (dry run)" } else { "" }
     )?;
-    // Commits the forge made when it merged (GitHub's merge commits) have the tree and parents
-    // of the commit the bot tested; later pull requests of this pass build on the bot's copy.
-    let mut equivalents: HashMap<String, Oid> = HashMap::new();
+    let mut state = PassState::default();
     let mut outcomes = Vec::new();
     for pull in &pulls {
-        match process(forge, repo, settings, pull, &mut equivalents, log) {
+        match process(forge, repo, settings, pull, &mut state, log) {
             Ok(outcome) => outcomes.push(outcome),
             Err(Error::Write(error)) => return Err(Error::Write(error)),
             Err(error) => {
@@ -199,13 +197,23 @@ pub fn pass(
     Ok(outcomes)
 }
 
+/// What one pass carries from one pull request to the next.
+#[derive(Default)]
+struct PassState {
+    /// Commits the forge made when it merged (GitHub's merge commits), each with the bot's own
+    /// tested commit of the same tree and parents: later pull requests build on that.
+    equivalents: HashMap<String, Oid>,
+    /// The base, built, by tree.
+    base: Option<(Oid, Built)>,
+}
+
 /// Evaluates, tests and perhaps merges one pull request.
 fn process(
     forge: &dyn Forge,
     repo: &Repo,
     settings: &PassSettings,
     pull: &PullRequestFacts,
-    equivalents: &mut HashMap<String, Oid>,
+    state: &mut PassState,
     log: &mut dyn Write,
 ) -> Result<PullOutcome, Error> {
     let mut outcome = PullOutcome {
@@ -220,7 +228,7 @@ fn process(
         let base_sha = forge.branch_tip(&pull.base_ref)?;
         // The base moving on the forge after this clone fetched it is a race, not a fault: the
         // next pass (with a fresh fetch) takes it up.
-        let Some(base_commit) = local_commit(repo, &base_sha, equivalents) else {
+        let Some(base_commit) = local_commit(repo, &base_sha, &state.equivalents) else {
             writeln!(
                 log,
                 "#{} {}: {} is now at {}, which this clone has not fetched; trying again next pass",
@@ -238,7 +246,8 @@ fn process(
                 pull.head_sha
             ))
         })?;
-        let mut evaluation = evaluate(forge, repo, pull, base_commit, head_commit)?;
+        let mut evaluation =
+            evaluate(forge, repo, pull, base_commit, head_commit, &mut state.base)?;
         let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
             if let Some(merged) = &evaluation.merged {
@@ -330,7 +339,7 @@ fn process(
         };
         match forge.merge(&fresh, &tested)? {
             MergeOutcome::Merged { sha } => {
-                equivalents.insert(sha.clone(), commit);
+                state.equivalents.insert(sha.clone(), commit);
                 publish(
                     forge,
                     settings,
@@ -419,16 +428,25 @@ fn evaluate(
     pull: &PullRequestFacts,
     base_commit: Oid,
     head_commit: Oid,
+    base_cache: &mut Option<(Oid, Built)>,
 ) -> Result<Evaluation, Error> {
     let base_tree = repo.commit_tree(base_commit)?;
     let base_files = repo.files(base_tree, &pull.base_ref)?;
-    let base = build(&base_files).map_err(|error| {
-        Error::Bot(format!(
-            "the base branch `{}` does not load, so there is no policy to apply: {}",
-            pull.base_ref,
-            describe_load_error(error)
-        ))
-    })?;
+    // Every pull request of a pass is evaluated on the same base until one merges: build it once.
+    if base_cache
+        .as_ref()
+        .is_none_or(|(tree, _)| *tree != base_tree)
+    {
+        let built = build(&base_files).map_err(|error| {
+            Error::Bot(format!(
+                "the base branch `{}` does not load, so there is no policy to apply: {}",
+                pull.base_ref,
+                describe_load_error(error)
+            ))
+        })?;
+        *base_cache = Some((base_tree, built));
+    }
+    let base = &base_cache.as_ref().expect("filled above").1;
     let policy = base.inventory.settings.policy.clone();
     let codeowners = read_codeowners(repo, base_tree, &pull.base_ref)?;
     let mut evaluation = Evaluation {
