@@ -17,6 +17,7 @@
 
 pub mod diagnostic;
 
+pub mod assertions;
 pub mod check;
 pub mod diff;
 pub mod git;

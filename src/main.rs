@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use zonegate::cli::{
     Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
+    TestFormat,
 };
-use zonegate::commands::{self, Context, Outcome, bot, check, diff, pr, render};
+use zonegate::commands::{self, Context, Outcome, bot, check, diff, pr, render, test};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -97,6 +98,23 @@ fn main() -> ExitCode {
             )
         }
         Command::Pr(pr_args) => pr::run(&context, &pr_action(&pr_args.action), &mut out),
+        Command::Test(test_args) => {
+            let options = test::Options {
+                cmdb: test_args.cmdb.clone(),
+                format: match test_args.format {
+                    TestFormat::Human => test::Format::Human,
+                    TestFormat::Json => test::Format::Json,
+                    TestFormat::Github => test::Format::Github,
+                    TestFormat::Junit => test::Format::Junit,
+                },
+                junit: test_args.junit.clone(),
+                coverage: test_args.coverage,
+                server: test_args.server.clone(),
+                timeout: test_args.timeout,
+                tries: usize::from(test_args.tries),
+            };
+            test::run(&context, &options, &mut out, &mut err)
+        }
     };
     let flushed = out.flush();
     match (result, flushed) {

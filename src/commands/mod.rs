@@ -17,6 +17,7 @@ pub mod check;
 pub mod diff;
 pub mod pr;
 pub mod render;
+pub mod test;
 
 /// How a command ended when it could do its job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,9 @@ pub enum Error {
     /// A zone could not be rendered (template failure, or its file could not be written).
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),
+    /// `zonegate test` could not reach its server or write its report.
+    #[error(transparent)]
+    Test(#[from] test::Error),
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),
