@@ -716,3 +716,114 @@ fn the_whole_flow_through_the_binary_on_a_local_forge() {
     assert_eq!(record.state, "merged");
     assert_eq!(record.merged_commit, Some(fixture.main().to_string()));
 }
+
+#[test]
+fn a_branch_that_passes_alone_but_fails_an_assertion_merged_onto_the_base_is_not_merged() {
+    // ams has two web hosts (not adjacent in the export, so their edits merge cleanly); the
+    // base asserts that at least one of them serves.
+    let servers = "hostname,datacenter,rack,ipv4,ipv6,roles,status\n\
+web1,ams,r1,10.1.0.1,2001:db8:1::1,web,in_use\n\
+web3,nyc,r7,10.2.0.1,2001:db8:2::1,web;api,in_use\n\
+api1,nyc,r7,10.2.0.2,,api,in_use\n\
+web2,ams,r1,10.1.0.2,2001:db8:1::2,web,in_use\n";
+    let assertion = "- it: web is discoverable in ams\n  query: _web._tcp.ams.example.com.\n  type: SRV\n  expect:\n    at_least: 1\n";
+    let edge = EDGE.replace(
+        "target: web1.ams.example.com.",
+        "target: web3.nyc.example.com.",
+    );
+    let fixture = Fixture::with(&[
+        ("zones/cmdb/servers.csv", servers),
+        ("zones/services/web.yaml", "port: 443\nrequired_in: [nyc]\n"),
+        ("zones/records/edge.yaml", &edge),
+        ("assertions/web.yaml", assertion),
+    ]);
+    // The branch drains web2: web1 still serves ams, so it passes on its own base.
+    let number = fixture.pull(
+        "drain-web2",
+        &[(
+            "zones/cmdb/servers.csv",
+            Some(&servers.replace(
+                "web2,ams,r1,10.1.0.2,2001:db8:1::2,web,in_use",
+                "web2,ams,r1,10.1.0.2,2001:db8:1::2,web,decommissioned",
+            )),
+        )],
+    );
+    fixture.approve(number, "bob");
+    fixture.approve(number, "carol");
+    // Meanwhile main drains web1: web2 still serves ams there too.
+    fixture.commit(
+        "main",
+        Some(fixture.main()),
+        &[(
+            "zones/cmdb/servers.csv",
+            Some(&servers.replace(
+                "web1,ams,r1,10.1.0.1,2001:db8:1::1,web,in_use",
+                "web1,ams,r1,10.1.0.1,2001:db8:1::1,web,decommissioned",
+            )),
+        )],
+        "drain web1",
+    );
+    let main = fixture.main();
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
+    assert_eq!(outcomes[0].tests, 1);
+    assert_eq!(fixture.main(), main);
+    let comment = &fixture.forge().record(number).unwrap().comments[0].body;
+    assert!(
+        comment.contains(
+            "- assertions/web.yaml:1:3: assertion failed: web is discoverable in ams; rcode: expected NOERROR, got NXDOMAIN\n"
+        ),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("assertions: 0 passed, 1 failed"),
+        "{comment}"
+    );
+}
+
+#[test]
+fn deleting_an_assertion_does_not_stop_it_from_running() {
+    let assertion = "- it: web is discoverable in ams\n  query: _web._tcp.ams.example.com.\n  type: SRV\n  expect:\n    at_least: 1\n";
+    let edge = EDGE.replace(
+        "target: web1.ams.example.com.",
+        "target: web3.nyc.example.com.",
+    );
+    let fixture = Fixture::with(&[
+        ("zones/services/web.yaml", "port: 443\nrequired_in: [nyc]\n"),
+        ("zones/records/edge.yaml", &edge),
+        ("assertions/web.yaml", assertion),
+    ]);
+    let drained = SERVERS
+        .replace(
+            "web1,ams,r1,10.1.0.1,2001:db8:1::1,web,in_use",
+            "web1,ams,r1,10.1.0.1,2001:db8:1::1,web,decommissioned",
+        )
+        .replace(
+            "web2,ams,r1,10.1.0.2,2001:db8:1::2,web,in_use",
+            "web2,ams,r1,10.1.0.2,2001:db8:1::2,web,decommissioned",
+        );
+    let number = fixture.pull(
+        "drain-ams-quietly",
+        &[
+            ("zones/cmdb/servers.csv", Some(&drained)),
+            ("assertions/web.yaml", None),
+        ],
+    );
+    fixture.approve(number, "bob");
+    fixture.approve(number, "carol");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
+    let comment = &fixture.forge().record(number).unwrap().comments[0].body;
+    assert!(
+        comment.contains(
+            "assertion failed: web is discoverable in ams (an assertion of the base branch)"
+        ),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(
+            "assertion \"web is discoverable in ams\" (assertions/web.yaml:1) is removed or changed"
+        ),
+        "{comment}"
+    );
+}

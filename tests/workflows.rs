@@ -94,7 +94,7 @@ fn every_zonegate_command_in_a_workflow_parses() {
     }
     seen.sort();
     seen.dedup();
-    assert_eq!(seen, ["bot", "check", "diff"]);
+    assert_eq!(seen, ["bot", "check", "diff", "test"]);
 }
 
 #[test]

@@ -20,14 +20,17 @@
 //! `--dry-run` does all of it but step 6's writes and step 7: objects go to memory, and what
 //! would be said is printed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io::Write;
 
 use super::diff::{Built, build};
 use super::{Context, Error, Outcome};
+use crate::assertions::Verdict as AssertionVerdict;
+use crate::assertions::resolver::Resolver;
 use crate::diagnostic::{self, Severity};
 use crate::diff::{self, Side, report as diff_report};
-use crate::git::{Identity, Merged, Oid, Repo};
+use crate::git::{GitTree, Identity, Merged, Oid, Repo};
 use crate::inventory::files::Files;
 use crate::inventory::policy::{MergeMethod, Policy};
 use crate::merge::assertions::{self, AssertionFile};
@@ -251,12 +254,7 @@ fn process(
         let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
             if let Some(merged) = &evaluation.merged {
-                evaluation.assessment.gate = gate(
-                    merged,
-                    &evaluation.base_assertions,
-                    &evaluation.merged_assertions,
-                    settings.clock,
-                );
+                evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings.clock);
                 outcome.tests += 1;
             }
             decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
@@ -412,6 +410,8 @@ struct Evaluation {
     diff_markdown: Option<String>,
     blast_radius: Vec<String>,
     merged: Option<MergeResult>,
+    /// The base, for its assertions.
+    base_files: GitTree,
     base_assertions: Vec<AssertionFile>,
     merged_assertions: Vec<AssertionFile>,
 }
@@ -419,6 +419,7 @@ struct Evaluation {
 /// The merge result, loaded.
 struct MergeResult {
     tree: Oid,
+    files: GitTree,
     built: Built,
 }
 
@@ -462,6 +463,7 @@ fn evaluate(
         merged: None,
         base_assertions: read_assertions(&base_files)?,
         merged_assertions: Vec::new(),
+        base_files,
     };
     let tree = match repo.merge(base_commit, head_commit)? {
         Merged::Conflicts { paths } => {
@@ -520,7 +522,11 @@ fn evaluate(
                     large_changes: &large,
                 },
             ));
-            evaluation.merged = Some(MergeResult { tree, built });
+            evaluation.merged = Some(MergeResult {
+                tree,
+                files: merged_files,
+                built,
+            });
         }
         Err(crate::inventory::Error::Invalid {
             mut diagnostics,
@@ -548,12 +554,7 @@ fn evaluate(
 }
 
 /// Render, check and test on the merge result.
-fn gate(
-    merged: &MergeResult,
-    base_assertions: &[AssertionFile],
-    merged_assertions: &[AssertionFile],
-    clock: Clock,
-) -> Gate {
+fn gate(merged: &MergeResult, base_files: &GitTree, clock: Clock) -> Gate {
     let inventory = &merged.built.inventory;
     let zones = &merged.built.zones;
     let mut counts = TestCounts {
@@ -582,7 +583,7 @@ fn gate(
         failures.push(format!("render: {}", error_chain(&error)));
     }
 
-    let run = run_assertions(merged, base_assertions, merged_assertions);
+    let run = run_assertions(merged, base_files);
     counts.assertions_passed = run.passed;
     counts.assertions_failed = run.failed;
     failures.extend(run.failures);
@@ -604,35 +605,88 @@ struct AssertionRun {
     failures: Vec<String>,
 }
 
-/// INTEGRATION POINT (the assertion runner, branch `assertions`): run every assertion of the
-/// base and every assertion of the merge result (the base's bar plus what the change adds)
-/// against the merge result's zones, and count passes and failures.
-///
-/// Until the runner is merged this fails closed: assertion files that exist are reported as not
-/// run, which is a failure, so the bot never merges what it could not test. A repository without
-/// assertions has nothing to run.
-fn run_assertions(
-    _merged: &MergeResult,
-    base_assertions: &[AssertionFile],
-    merged_assertions: &[AssertionFile],
-) -> AssertionRun {
-    let mut paths: Vec<&str> = base_assertions
-        .iter()
-        .chain(merged_assertions)
-        .map(|(path, _)| path.as_str())
-        .collect();
-    paths.sort_unstable();
-    paths.dedup();
-    AssertionRun {
+/// Runs every assertion of the merge result (what the change adds or keeps) and every
+/// assertion of the base (the bar the change must clear, even where it edits or deletes it)
+/// against the merge result's zones, in memory. An assertion present in both runs once; a
+/// failing assertion that exists only on the base says so. Malformed assertion files are
+/// failures too: what cannot be run was not tested.
+fn run_assertions(merged: &MergeResult, base_files: &GitTree) -> AssertionRun {
+    let inventory = &merged.built.inventory;
+    let mut sources = inventory.sources.clone();
+    let mut run = AssertionRun {
         passed: 0,
-        failed: paths.len(),
-        failures: paths
-            .iter()
-            .map(|path| {
-                format!("{path}: not run: this build has no assertion runner, and the bot does not merge what it cannot test")
-            })
-            .collect(),
+        failed: 0,
+        failures: Vec::new(),
+    };
+    let mut all = Vec::new();
+    let mut from_base = Vec::new();
+    let mut seen = HashSet::new();
+    for (files, is_base) in [(&merged.files as &GitTree, false), (base_files, true)] {
+        let (loaded, problems) = match crate::assertions::load(files, inventory, &mut sources) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                run.failed += 1;
+                run.failures.push(format!(
+                    "the assertions of {} cannot be read: {}",
+                    if is_base { "the base" } else { "the change" },
+                    error_chain(&error)
+                ));
+                continue;
+            }
+        };
+        for problem in problems {
+            run.failed += 1;
+            run.failures.push(problem.display(&sources).to_string());
+        }
+        for assertion in loaded {
+            // Identity without the span: the same assertion at another line is the same bar.
+            let key = format!(
+                "{}\u{0}{:?}\u{0}{}\u{0}{:?}\u{0}{:?}",
+                assertion.it,
+                assertion.bindings,
+                assertion.query,
+                assertion.record_type,
+                assertion.expect
+            );
+            if seen.insert(key) {
+                from_base.push(is_base);
+                all.push(assertion);
+            }
+        }
     }
+    if all.is_empty() {
+        return run;
+    }
+    let resolver = Resolver::new(&merged.built.zones);
+    let outcomes = crate::assertions::run(&all, &resolver);
+    for ((assertion, outcome), is_base) in all.iter().zip(&outcomes).zip(from_base) {
+        match outcome.verdict {
+            AssertionVerdict::Pass => run.passed += 1,
+            AssertionVerdict::Skip => {}
+            AssertionVerdict::Fail => {
+                run.failed += 1;
+                let mut line = format!(
+                    "{}: assertion failed: {}{}",
+                    sources.locate(assertion.span),
+                    assertion.title(),
+                    if is_base {
+                        " (an assertion of the base branch)"
+                    } else {
+                        ""
+                    }
+                );
+                for mismatch in &outcome.mismatches {
+                    let _ = write!(
+                        line,
+                        "; {}: expected {}, got {}",
+                        mismatch.matcher, mismatch.expected, mismatch.actual
+                    );
+                }
+                run.failures.push(line);
+            }
+        }
+    }
+    run
 }
 
 /// Sets the status and the comment (or prints them in a dry run) and logs the decision.
