@@ -827,3 +827,36 @@ fn deleting_an_assertion_does_not_stop_it_from_running() {
         "{comment}"
     );
 }
+
+#[test]
+fn the_example_repository_merges_a_routine_change_once_its_assertions_pass_and_refuses_a_breaking_one()
+ {
+    let example = support::example_repository();
+    let fixture = Fixture::from_directory(example.path());
+    let servers = std::fs::read_to_string(example.path().join("zones/cmdb/servers.csv")).unwrap();
+    // playlist07 in ash goes into service: routine.
+    let routine = fixture.pull(
+        "playlist07-in-service",
+        &[(
+            "zones/cmdb/servers.csv",
+            Some(&servers.replace(
+                "playlist07,ash,ash-r00,10.1.0.7,2001:db8:1::7,playlist,provisioning,",
+                "playlist07,ash,ash-r00,10.1.0.7,2001:db8:1::7,playlist,in_use,",
+            )),
+        )],
+    );
+    fixture.approve(routine, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
+    let message = commit_message(&fixture, fixture.main());
+    let tested = message
+        .lines()
+        .find(|line| line.starts_with("Tested: "))
+        .unwrap_or_default();
+    assert!(
+        tested.contains("check: 0 error(s)")
+            && !tested.contains("assertions: 0 passed")
+            && tested.ends_with(" 0 failed"),
+        "{message}"
+    );
+}

@@ -37,6 +37,42 @@ impl Fixture {
         Self::create(extra, true)
     }
 
+    /// A bare repository whose `main` holds every file below `root` (the example repository).
+    pub(crate) fn from_directory(root: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zones.git");
+        let repository = Repository::init_bare(&path).unwrap();
+        repository.set_head("refs/heads/main").unwrap();
+        let mut files = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(directory) = stack.pop() {
+            for entry in std::fs::read_dir(&directory).unwrap() {
+                let entry = entry.unwrap().path();
+                if entry.is_dir() {
+                    stack.push(entry);
+                } else {
+                    let relative = entry
+                        .strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    files.push((relative, std::fs::read_to_string(&entry).unwrap()));
+                }
+            }
+        }
+        let fixture = Self {
+            _dir: dir,
+            repository,
+            path,
+        };
+        let files: Vec<(&str, Option<&str>)> = files
+            .iter()
+            .map(|(path, text)| (path.as_str(), Some(text.as_str())))
+            .collect();
+        fixture.commit("main", None, &files, "the example repository");
+        fixture
+    }
+
     /// The base fixture in a repository with a work tree, `main` checked out.
     pub(crate) fn with_work_tree() -> Self {
         Self::create(&[], false)
