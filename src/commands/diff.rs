@@ -70,7 +70,10 @@ pub fn run(
             "working tree".to_owned(),
         ),
     };
+    let progress = super::Progress::new(context.progress);
+    progress.stage("reading and building both revisions");
     let (base, head) = rayon::join(|| build(&base_files), || build(head_files.as_ref()));
+    progress.finish();
     let base = base.map_err(|error| input_error(&options.base, error, err))?;
     let head = head.map_err(|error| input_error(&head_label, error, err))?;
 
