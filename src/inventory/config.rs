@@ -185,6 +185,8 @@ struct RawSettings {
     output: Option<String>,
     #[serde(default)]
     check: RawCheck,
+    #[serde(default)]
+    policy: Option<Spanned<super::policy::RawPolicy>>,
 }
 
 #[derive(Deserialize)]
@@ -452,6 +454,7 @@ fn resolve_settings(
     let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
     let rules: Vec<(String, Severity, Span)> = rules;
     diagnostics.extend(crate::check::validate_overrides(&rules));
+    let policy = super::policy::resolve(raw.policy, file, diagnostics);
 
     if diagnostics.len() > error_count {
         return None;
@@ -497,6 +500,7 @@ fn resolve_settings(
         output,
         rules,
         limits,
+        policy,
     })
 }
 

@@ -17,6 +17,7 @@ use crate::model::record::RecordType;
 pub mod cmdb;
 pub mod config;
 pub mod files;
+pub mod policy;
 pub mod yaml;
 
 /// Everything a repository says, with spans.
@@ -87,6 +88,8 @@ pub struct Settings {
     pub rules: Vec<(String, Severity, Span)>,
     /// Thresholds used by check rules.
     pub limits: Limits,
+    /// What the merge bot requires (`policy:`).
+    pub policy: policy::Policy,
 }
 
 /// A datacenter.

@@ -2,6 +2,8 @@
 //! runs of the real binary.
 #![allow(dead_code, clippy::missing_panics_doc)] // Each test binary uses a different subset.
 
+pub(crate) mod forge;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
