@@ -18,6 +18,9 @@ use git2::{ObjectType, Repository};
 
 use crate::inventory::files::Files;
 
+/// How many times (10 ms apart) moving a reference waits for another process's lock on it.
+const REF_LOCK_TRIES: u32 = 50;
+
 /// The tool could not read or write the git repository. Each variant keeps libgit2's message
 /// (without its class and code numbers).
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +177,17 @@ impl Repo {
     /// True when the object database has this commit.
     pub fn has_commit(&self, commit: Oid) -> bool {
         self.lock().find_commit(commit).is_ok()
+    }
+
+    /// True when `ancestor` is `commit` or one of its ancestors: `commit` already holds it.
+    pub fn contains(&self, commit: Oid, ancestor: Oid) -> Result<bool, Error> {
+        if commit == ancestor {
+            return Ok(true);
+        }
+        let repository = self.lock();
+        repository
+            .graph_descendant_of(commit, ancestor)
+            .map_err(operation(format!("walk the history of {commit}")))
     }
 
     /// The tree of `commit`.
@@ -355,13 +369,26 @@ impl Repo {
         log_message: &str,
     ) -> Result<bool, Error> {
         let repository = self.lock();
-        match repository.reference_matching(reference, new, true, expected, log_message) {
-            Ok(_) => Ok(true),
-            Err(error) if error.code() == git2::ErrorCode::Modified => Ok(false),
-            Err(source) => Err(Error::Operation {
-                action: format!("move {reference} to {new}"),
-                reason: source.message().to_owned(),
-            }),
+        let mut tries = 0;
+        loop {
+            match repository.reference_matching(reference, new, true, expected, log_message) {
+                Ok(_) => return Ok(true),
+                Err(error) if error.code() == git2::ErrorCode::Modified => return Ok(false),
+                // Another process holds `<reference>.lock` while it moves the reference: wait
+                // for it as git does (core.filesRefLockTimeout); the reference has then usually
+                // moved, which the next try reports. A lock left by a killed process stays, and
+                // is reported after half a second.
+                Err(error) if error.code() == git2::ErrorCode::Locked && tries < REF_LOCK_TRIES => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(source) => {
+                    return Err(Error::Operation {
+                        action: format!("move {reference} to {new}"),
+                        reason: source.message().to_owned(),
+                    });
+                }
+            }
         }
     }
 

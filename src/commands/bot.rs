@@ -249,6 +249,21 @@ fn process(
                 pull.head_sha
             ))
         })?;
+        // Another pass (or a push) may have merged it meanwhile: the base already holds the head,
+        // and merging it again would only add an empty merge commit.
+        if repo.contains(base_commit, head_commit)? {
+            writeln!(
+                log,
+                "#{} {}: already merged into {} (it holds {})",
+                pull.number,
+                quoted(&pull.title),
+                pull.base_ref,
+                short(&pull.head_sha)
+            )?;
+            outcome.verdict = Some(Verdict::Skip);
+            outcome.reasons = vec![format!("already merged into {}", pull.base_ref)];
+            return Ok(outcome);
+        }
         let mut evaluation =
             evaluate(forge, repo, pull, base_commit, head_commit, &mut state.base)?;
         let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);

@@ -38,6 +38,9 @@ use crate::git::{Oid, Repo};
 /// Where pull requests are recorded.
 pub const PULLS_NAMESPACE: &str = "refs/zonegate/pulls/";
 
+/// How many times a record update is applied again after losing a race with another writer.
+const UPDATE_TRIES: usize = 8;
+
 /// A forge in a git repository.
 #[derive(Clone, Debug)]
 pub struct Local {
@@ -272,15 +275,28 @@ impl Local {
         Ok((record, commit))
     }
 
+    /// Applies `change` to the latest record and saves it; when another writer saved in between
+    /// (two bot passes at once), applies it again to their record, so neither change is lost.
     fn update(
         &self,
         number: u64,
         actor: &str,
-        change: impl FnOnce(&mut PullRecord, &Self) -> Result<String, Error>,
+        mut change: impl FnMut(&mut PullRecord, &Self) -> Result<String, Error>,
     ) -> Result<(), Error> {
-        let (mut record, previous) = self.load(number)?;
-        let message = change(&mut record, self)?;
-        self.save(number, Some(previous), &record, actor, &message)
+        for attempt in 0..UPDATE_TRIES {
+            if attempt > 0 {
+                // Let the other writer finish before reading its record.
+                std::thread::sleep(std::time::Duration::from_millis(5 << attempt.min(5)));
+            }
+            let (mut record, previous) = self.load(number)?;
+            let message = change(&mut record, self)?;
+            if self.try_save(number, Some(previous), &record, actor, &message)? {
+                return Ok(());
+            }
+        }
+        Err(Error::Local(format!(
+            "{PULLS_NAMESPACE}{number} kept changing while it was being updated ({UPDATE_TRIES} tries); run again"
+        )))
     }
 
     fn save(
@@ -291,6 +307,25 @@ impl Local {
         actor: &str,
         message: &str,
     ) -> Result<(), Error> {
+        if self.try_save(number, previous, record, actor, message)? {
+            Ok(())
+        } else {
+            Err(Error::Local(format!(
+                "{PULLS_NAMESPACE}{number} changed while it was being updated; run again"
+            )))
+        }
+    }
+
+    /// Saves `record` as the successor of `previous`; false when the reference no longer points
+    /// at `previous` (another writer was first).
+    fn try_save(
+        &self,
+        number: u64,
+        previous: Option<Oid>,
+        record: &PullRecord,
+        actor: &str,
+        message: &str,
+    ) -> Result<bool, Error> {
         let name = format!("{PULLS_NAMESPACE}{number}");
         let json = serde_json::to_vec_pretty(record)
             .map_err(|error| Error::Local(format!("cannot encode {name}: {error}")))?;
@@ -319,10 +354,13 @@ impl Local {
                 };
                 match moved {
                     Ok(_) => Ok(true),
+                    // Another writer moved the reference, or is moving it (`.lock`).
                     Err(error)
                         if matches!(
                             error.code(),
-                            git2::ErrorCode::Modified | git2::ErrorCode::Exists
+                            git2::ErrorCode::Modified
+                                | git2::ErrorCode::Exists
+                                | git2::ErrorCode::Locked
                         ) =>
                     {
                         Ok(false)
@@ -331,13 +369,7 @@ impl Local {
                 }
             })
             .map_err(|error| Error::Local(format!("cannot write {name}: {error}")))?;
-        if outcome {
-            Ok(())
-        } else {
-            Err(Error::Local(format!(
-                "{name} changed while it was being updated; run again"
-            )))
-        }
+        Ok(outcome)
     }
 
     fn facts(&self, record: &PullRecord) -> Result<Option<PullRequestFacts>, Error> {
@@ -482,6 +514,11 @@ impl Forge for Local {
         }
         let bot = self.bot.clone();
         self.update(pull.number, &bot, |record, _| {
+            // Looked up again: another writer may have added the comment since.
+            let existing = record
+                .comments
+                .iter()
+                .position(|comment| comment.body.contains(marker));
             if let Some(index) = existing {
                 body.clone_into(&mut record.comments[index].body);
             } else {
