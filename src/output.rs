@@ -38,6 +38,17 @@ pub enum Error {
         /// The directory.
         path: PathBuf,
     },
+    /// The previous manifest lists a zone file that is not a plain file name (`../x`): it was
+    /// not written by zonegate, and following it could write outside the directory.
+    #[error("{} lists `{file}` for zone `{origin}`, which is not a plain file name; refusing to trust it (remove the output directory to start afresh)", path.display())]
+    ManifestEntry {
+        /// The manifest.
+        path: PathBuf,
+        /// The zone's origin as listed.
+        origin: String,
+        /// The file name as listed.
+        file: String,
+    },
     /// The previous manifest is unreadable.
     #[error("cannot parse {}", path.display())]
     Manifest {
@@ -413,9 +424,29 @@ fn same_file(file: &File, path: &Path) -> bool {
 pub fn read_manifest(directory: &Path) -> Result<Option<Manifest>, Error> {
     let path = directory.join("manifest.json");
     match fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| Error::Manifest { path, source }),
+        Ok(bytes) => {
+            let manifest: Manifest =
+                serde_json::from_slice(&bytes).map_err(|source| Error::Manifest {
+                    path: path.clone(),
+                    source,
+                })?;
+            // Zone file names are plain names (derived from origins, which cannot hold `/` or
+            // start with a dot); anything else would make `holds`, `carry_over` and `write`
+            // reach outside the directory.
+            if let Some(zone) = manifest.zones.iter().find(|zone| {
+                zone.file.is_empty()
+                    || zone.file.contains(['/', '\\', '\0'])
+                    || zone.file.starts_with('.')
+                    || zone.file == "manifest.json"
+            }) {
+                return Err(Error::ManifestEntry {
+                    path,
+                    origin: zone.origin.clone(),
+                    file: zone.file.clone(),
+                });
+            }
+            Ok(Some(manifest))
+        }
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(io_error("read", &path)(error)),
     }
@@ -605,6 +636,33 @@ mod tests {
             fs::read_to_string(precious.join("named.conf")).unwrap(),
             "keep me"
         );
+    }
+
+    // Regression (security review): a manifest naming `../` files made an unchanged zone be
+    // written or hard-linked outside the output directory.
+    #[test]
+    fn a_manifest_naming_files_outside_the_directory_is_refused() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("out");
+        let output = lock(&out, || {}).unwrap();
+        let (files, first) = manifest(1, "x\n");
+        output.publish(&files, &first).unwrap();
+        for file in ["../escape.zone", "example.net.zone/../../x", ".hidden.zone"] {
+            let mut tampered = first.clone();
+            tampered.zones[0].file = file.to_owned();
+            fs::write(
+                out.join("manifest.json"),
+                serde_json::to_vec(&tampered).unwrap(),
+            )
+            .unwrap();
+            let error = output.previous_manifest().unwrap_err();
+            assert!(
+                matches!(&error, Error::ManifestEntry { file: listed, .. } if listed == file),
+                "{error}"
+            );
+            assert!(output.publish(&files, &first).is_err());
+        }
+        assert!(!temp.path().join("escape.zone").exists());
     }
 
     #[test]

@@ -332,8 +332,7 @@ pub fn load(
             continue;
         }
         let path = format!("{DIRECTORY}/{name}");
-        let bytes = files
-            .read(&path)
+        let bytes = crate::inventory::yaml::read_limited(files, &path)
             .map_err(|source| crate::inventory::Error::Read {
                 path: files.locate(&path),
                 source,

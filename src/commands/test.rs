@@ -214,10 +214,28 @@ fn print_problems(
 
 /// Writes the JUnit report next to its final place, then renames it, so a CI reader never sees
 /// half a file.
+///
+/// The temporary file is created afresh (`O_EXCL`), never opened through whatever is at its path:
+/// the path is usually inside a checkout, where a pull request could have committed a symbolic
+/// link there to make CI overwrite a file elsewhere. The rename replaces a link at `path` itself.
 fn write_junit(path: &std::path::Path, report: &Report<'_>) -> io::Result<()> {
     let temporary = path.with_extension("xml.partial");
+    let create = || {
+        fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+    };
+    let created = match create() {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            // A leftover of a killed run, or a planted link: remove the entry, not its target.
+            fs::remove_file(&temporary)?;
+            create()?
+        }
+        other => other?,
+    };
     {
-        let mut file = BufWriter::new(fs::File::create(&temporary)?);
+        let mut file = BufWriter::new(created);
         report::junit(&mut file, report)?;
         file.flush()?;
         file.get_ref().sync_all()?;

@@ -41,6 +41,14 @@ pub const CMDB_INVALID_VALUE: &str = "cmdb-invalid-value";
 /// of a million rows should not print a million lines.
 const MAX_DIAGNOSTICS: usize = 100;
 
+/// The longest CSV line read: a host's row is a few hundred bytes, and a line without end (a
+/// broken or hostile export) must not grow memory with the file.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The largest JSON or NetBox export read: JSON is read into memory whole (a million hosts is
+/// a few hundred MiB); CSV is streamed and has no such limit.
+pub const MAX_JSON_BYTES: usize = 1 << 30;
+
 /// Reads an export in `format` from `reader` (shown as `file` in diagnostics), appending hosts
 /// and problems. Only a failure to read is an `Err`.
 pub fn read(
@@ -55,7 +63,19 @@ pub fn read(
         CmdbFormat::Csv => read_csv(reader, &mut sink)?,
         CmdbFormat::Json | CmdbFormat::Netbox => {
             let mut bytes = Vec::new();
-            reader.read_to_end(&mut bytes)?;
+            io::Read::read_to_end(
+                &mut io::Read::take(&mut *reader, MAX_JSON_BYTES as u64 + 1),
+                &mut bytes,
+            )?;
+            if bytes.len() > MAX_JSON_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the JSON export is larger than {} MiB, the most zonegate reads into memory; export CSV, which is streamed",
+                        MAX_JSON_BYTES >> 20
+                    ),
+                ));
+            }
             if format == CmdbFormat::Json {
                 read_json(&bytes, &mut sink);
             } else {
@@ -177,10 +197,16 @@ fn read_csv(reader: impl io::Read, sink: &mut Sink<'_>) -> io::Result<()> {
 /// The csv crate counts a record's line from where it starts reading it, and after a CRLF that
 /// is still on the `\n` of the previous line: every row of a CRLF file would be reported one
 /// line too early. A lone `\r` is passed through unchanged.
+///
+/// It also refuses a line longer than [`MAX_LINE_BYTES`], so memory stays bounded whatever the
+/// export holds.
 struct LineFeeds<R> {
     inner: io::BufReader<R>,
     /// A `\r` ended the last chunk; whether it is dropped depends on the next byte.
     pending_carriage_return: bool,
+    /// Line being read (1-based) and its length so far.
+    line: u64,
+    line_bytes: usize,
 }
 
 impl<R: io::Read> LineFeeds<R> {
@@ -188,7 +214,32 @@ impl<R: io::Read> LineFeeds<R> {
         Self {
             inner: io::BufReader::new(inner),
             pending_carriage_return: false,
+            line: 1,
+            line_bytes: 0,
         }
+    }
+
+    /// Counts `written` output bytes into the current line.
+    fn count(&mut self, written: &[u8]) -> io::Result<()> {
+        for &byte in written {
+            if byte == b'\n' {
+                self.line += 1;
+                self.line_bytes = 0;
+                continue;
+            }
+            self.line_bytes += 1;
+            if self.line_bytes > MAX_LINE_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "line {} is longer than {} MiB; a CMDB row is a few hundred bytes",
+                        self.line,
+                        MAX_LINE_BYTES >> 20
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -229,6 +280,7 @@ impl<R: io::Read> io::Read for LineFeeds<R> {
             // Only a `\r` was available: decide it before returning, since 0 means the end.
             return self.read(out);
         }
+        self.count(&out[..written])?;
         Ok(written)
     }
 }
@@ -1084,11 +1136,49 @@ spare,r2,db1.ams.example.com.,ams,,,,\n";
             let mut reader = LineFeeds {
                 inner: io::BufReader::with_capacity(size, &text[..]),
                 pending_carriage_return: false,
+                line: 1,
+                line_bytes: 0,
             };
             let mut out = Vec::new();
             reader.read_to_end(&mut out).unwrap();
             assert_eq!(out, b"a\nb\rc\r\n\r", "buffer of {size}");
         }
+    }
+
+    // Security review: a line without end (a broken or hostile export) grew memory with the
+    // file, and a 40 MB status was read without complaint.
+    #[test]
+    fn a_csv_line_longer_than_the_limit_is_refused_with_its_line_number() {
+        let mut text = b"hostname,datacenter,status\nweb1,ams,in_use\nweb2,ams,".to_vec();
+        text.resize(text.len() + MAX_LINE_BYTES + 1, b'x');
+        text.extend_from_slice(b"\nweb3,ams,in_use\n");
+        let mut sources = SourceMap::default();
+        let file = sources.add("zones/cmdb/servers.csv");
+        let (mut hosts, mut diagnostics) = (Vec::new(), Vec::new());
+        let error = read(
+            &mut &text[..],
+            CmdbFormat::Csv,
+            file,
+            &mut hosts,
+            &mut diagnostics,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "line 3 is longer than 1 MiB; a CMDB row is a few hundred bytes"
+        );
+        // A line at the limit is fine.
+        let mut text = b"hostname,datacenter,status\nweb1,ams,".to_vec();
+        text.resize(text.len() + MAX_LINE_BYTES - 9, b'x');
+        text.push(b'\n');
+        read(
+            &mut &text[..],
+            CmdbFormat::Csv,
+            file,
+            &mut hosts,
+            &mut diagnostics,
+        )
+        .unwrap();
     }
 
     #[test]

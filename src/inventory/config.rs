@@ -72,7 +72,10 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
     let template = match read_file(files, TEMPLATE_PATH)? {
         Some(bytes) => {
             let file = sources.add(TEMPLATE_PATH);
-            if let Ok(text) = String::from_utf8(bytes) {
+            if bytes.len() > yaml::MAX_FILE_BYTES {
+                diagnostics.push(yaml::too_large(file));
+                None
+            } else if let Ok(text) = String::from_utf8(bytes) {
                 Some((file, text))
             } else {
                 diagnostics.push(Diagnostic::error(
@@ -120,7 +123,7 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
 pub const TEMPLATE_PATH: &str = "zones/templates/zone.j2";
 
 fn read_file(files: &dyn Files, path: &str) -> Result<Option<Vec<u8>>, Error> {
-    files.read(path).map_err(|source| Error::Read {
+    yaml::read_limited(files, path).map_err(|source| Error::Read {
         path: files.locate(path),
         source,
     })
@@ -182,7 +185,7 @@ struct RawSettings {
     #[serde(default)]
     cmdb: Option<Spanned<RawCmdb>>,
     #[serde(default)]
-    output: Option<String>,
+    output: Option<Spanned<String>>,
     #[serde(default)]
     check: RawCheck,
     #[serde(default)]
@@ -437,7 +440,7 @@ fn resolve_settings(
         }
         None => ("cmdb/servers.csv".to_owned(), Some(CmdbFormat::Csv)),
     };
-    if cmdb_path.split('/').any(|part| part == "..") || Path::new(&cmdb_path).is_absolute() {
+    if !stays_inside(&cmdb_path) {
         invalid(
             cmdb_span.unwrap_or(Span::new(file, 1, 1)),
             format!("CMDB path `{cmdb_path}` must stay inside zones/ (no `..`, not absolute)"),
@@ -451,7 +454,22 @@ fn resolve_settings(
         CmdbFormat::Csv
     });
 
-    let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
+    let output = match raw.output {
+        Some(output) => {
+            let trimmed = output.value.trim_start_matches("./");
+            if !stays_inside(&output.value) || trimmed.is_empty() || trimmed == "." {
+                invalid(
+                    span_of(&output, file),
+                    format!(
+                        "output directory `{}` must be a directory inside the repository (relative, no `..`); use `render --output DIR` to write elsewhere",
+                        output.value
+                    ),
+                );
+            }
+            PathBuf::from(output.value)
+        }
+        None => PathBuf::from("out"),
+    };
     let rules: Vec<(String, Severity, Span)> = rules;
     diagnostics.extend(crate::check::validate_overrides(&rules));
     let policy = super::policy::resolve(raw.policy, file, diagnostics);
@@ -589,6 +607,16 @@ fn contact_name(text: &str) -> Result<Name, String> {
     let domain = domain.trim_end_matches('.');
     Name::parse_absolute(&format!("{local}.{domain}."))
         .map_err(|error| format!("SOA contact `{text}`: {error}"))
+}
+
+/// True when `path`, relative to some directory, names something inside it: not absolute and
+/// no `..` component, whether it is written with `/` or `\` (which the reader also accepts as a
+/// separator, so `..\..\etc\passwd` must not slip through).
+fn stays_inside(path: &str) -> bool {
+    let normalised = path.replace('\\', "/");
+    !normalised.starts_with('/')
+        && !Path::new(&normalised).is_absolute()
+        && !normalised.split('/').any(|part| part == "..")
 }
 
 fn format_from_extension(path: &Path) -> Option<CmdbFormat> {
@@ -986,6 +1014,7 @@ fn yaml_files(files: &dyn Files, directory: &str) -> Result<Vec<(String, Vec<u8>
         source,
     })?;
     let mut found = Vec::new();
+    let mut total = 0;
     for name in names {
         let is_yaml = Path::new(&name)
             .extension()
@@ -995,11 +1024,25 @@ fn yaml_files(files: &dyn Files, directory: &str) -> Result<Vec<(String, Vec<u8>
         }
         let path = format!("{directory}/{name}");
         if let Some(bytes) = read_file(files, &path)? {
+            total += bytes.len();
             found.push((path, bytes));
+        }
+        if total > MAX_DIRECTORY_BYTES {
+            return Err(Error::Read {
+                path: files.locate(directory),
+                source: std::io::Error::other(format!(
+                    "its YAML files add up to more than {} MiB, the most zonegate reads from one directory",
+                    MAX_DIRECTORY_BYTES >> 20
+                )),
+            });
         }
     }
     Ok(found)
 }
+
+/// The most bytes of YAML read from one directory (`zones/records`, `zones/services`): many
+/// files at the size limit each must not add up to unbounded memory either.
+const MAX_DIRECTORY_BYTES: usize = 256 << 20;
 
 #[cfg(test)]
 mod tests {

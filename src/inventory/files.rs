@@ -50,9 +50,36 @@ impl Directory {
     }
 }
 
+impl Directory {
+    /// `path` inside the repository, with symbolic links resolved; `None` when it does not
+    /// exist. A path that leads outside the repository (a symbolic link to `/etc/passwd`
+    /// committed in a pull request) is refused: what zonegate reads ends up in diagnostics and
+    /// CI logs.
+    fn resolve(&self, path: &str) -> io::Result<Option<PathBuf>> {
+        let real = match fs::canonicalize(self.root.join(path)) {
+            Ok(real) => real,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        if real.starts_with(fs::canonicalize(&self.root)?) {
+            Ok(Some(real))
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "`{path}` leads outside the repository (through a symbolic link); zonegate reads only files inside it (pass an export elsewhere with --cmdb)"
+                ),
+            ))
+        }
+    }
+}
+
 impl Files for Directory {
     fn open(&self, path: &str) -> io::Result<Option<Box<dyn Read + '_>>> {
-        match fs::File::open(self.root.join(path)) {
+        let Some(real) = self.resolve(path)? else {
+            return Ok(None);
+        };
+        match fs::File::open(real) {
             Ok(file) => Ok(Some(Box::new(io::BufReader::with_capacity(1 << 16, file)))),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error),
@@ -60,7 +87,10 @@ impl Files for Directory {
     }
 
     fn list(&self, directory: &str) -> io::Result<Vec<String>> {
-        let entries = match fs::read_dir(self.root.join(directory)) {
+        let Some(real) = self.resolve(directory)? else {
+            return Ok(Vec::new());
+        };
+        let entries = match fs::read_dir(real) {
             Ok(entries) => entries,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(error) => return Err(error),
@@ -81,7 +111,10 @@ impl Files for Directory {
     }
 
     fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
-        match fs::read(self.root.join(path)) {
+        let Some(real) = self.resolve(path)? else {
+            return Ok(None);
+        };
+        match fs::read(real) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(error),

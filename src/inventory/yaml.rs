@@ -7,10 +7,13 @@
 //! [`Spanned`] where a later check needs a location.
 
 use std::fmt;
+use std::io::{self, Read};
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{Location, MessageFormatter, Spanned};
 
+use super::files::Files;
 use crate::diagnostic::{Diagnostic, FileId, Span};
 
 /// Input could not be parsed at all (YAML syntax, or too large or deep for the budget).
@@ -22,8 +25,42 @@ pub const INVALID_VALUE: &str = "invalid-value";
 /// A required key is absent.
 pub const MISSING_KEY: &str = "missing-key";
 
+/// The largest YAML file (or template) zonegate reads, in bytes: far beyond any hand-edited
+/// file, and small enough that reading and parsing one stays within a bounded amount of memory
+/// (serde-saphyr's budget then bounds aliases, nesting and node counts).
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+
+/// Reads `path` from `files`, at most [`MAX_FILE_BYTES`] + 1 bytes: a huge file costs no more
+/// memory than the limit, and [`parse`] reports it as too large. `Ok(None)` when it is absent.
+pub fn read_limited(files: &dyn Files, path: &str) -> io::Result<Option<Vec<u8>>> {
+    let Some(reader) = files.open(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// The diagnostic for a file over [`MAX_FILE_BYTES`].
+pub fn too_large(file: FileId) -> Diagnostic {
+    Diagnostic::error(
+        YAML_SYNTAX,
+        Some(Span::new(file, 1, 1)),
+        format!(
+            "the file is larger than {} MiB, the most zonegate reads",
+            MAX_FILE_BYTES >> 20
+        ),
+    )
+    .with_hint("split it into several files")
+}
+
 /// Parses `bytes` (the content of `file`) into `T`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8], file: FileId) -> Result<T, Diagnostic> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(file));
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -67,6 +104,22 @@ fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
     let location = error
         .location()
         .map_or(Span::new(file, 1, 1), |location| span(&location, file));
+    let mut original = error;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = original
+    {
+        original = error;
+    }
+    match original {
+        serde_saphyr::Error::Budget { breach, .. } => return budget_diagnostic(breach, location),
+        serde_saphyr::Error::AliasReplayCounterOverflow { .. }
+        | serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => {
+            return budget_diagnostic(&BudgetBreach::Aliases { aliases: 0 }, location);
+        }
+        _ => {}
+    }
     let message = serde_saphyr::DefaultMessageFormatter
         .format_message(error.without_snippet())
         .into_owned();
@@ -106,6 +159,9 @@ fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
         )
         .with_hint("YAML keys must be unique; keep one of them");
     }
+    if message == "recursion limit exceeded" {
+        return budget_diagnostic(&BudgetBreach::Depth { depth: 0 }, location);
+    }
     // serde-saphyr names the Rust type of a number that did not parse; say what is expected.
     let message = match message.as_str() {
         "invalid u8" => "expected a whole number from 0 to 255".to_owned(),
@@ -122,6 +178,49 @@ fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
         _ => INVALID_VALUE,
     };
     Diagnostic::error(code, Some(location), message)
+}
+
+/// A breach of serde-saphyr's budget, in words: these limits are what keeps an alias bomb, a
+/// deeply nested or a huge document from exhausting memory or stack.
+fn budget_diagnostic(breach: &BudgetBreach, location: Span) -> Diagnostic {
+    let limits = serde_saphyr::Budget::default();
+    let (message, hint) = match breach {
+        BudgetBreach::Aliases { .. }
+        | BudgetBreach::AliasAnchorRatio { .. }
+        | BudgetBreach::RecordedAnchorEvents { .. }
+        | BudgetBreach::RecordedAnchorBytes { .. }
+        | BudgetBreach::MergeKeys { .. } => (
+            "the file repeats its anchors (`&name`/`*name`) too often: expanded, it would be too large".to_owned(),
+            "write the values out, or use fewer aliases",
+        ),
+        BudgetBreach::Depth { .. } => (
+            format!(
+                "the file is nested more than {} levels deep",
+                limits.max_depth
+            ),
+            "zonegate's files are a few levels deep; check the indentation and brackets",
+        ),
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => (
+            format!(
+                "the file holds more than {} values, the most zonegate reads from one file",
+                limits.max_nodes
+            ),
+            "split it into several files",
+        ),
+        BudgetBreach::ScalarBytes { .. } | BudgetBreach::InputBytes { .. } => (
+            "the file's text is larger than zonegate reads from one file".to_owned(),
+            "split it into several files",
+        ),
+        BudgetBreach::Documents { .. } => (
+            "the file holds too many YAML documents (`---`)".to_owned(),
+            "zonegate reads one document per file",
+        ),
+        other => (
+            format!("the file exceeds a YAML safety limit ({other:?})"),
+            "simplify the file",
+        ),
+    };
+    Diagnostic::error(YAML_SYNTAX, Some(location), message).with_hint(hint)
 }
 
 /// A duration in seconds, written as an integer or with BIND units (`30s`, `5m`, `1h`, `2d`,
