@@ -14,7 +14,13 @@ use zonegate::commands::{self, Context, Outcome, bot, check, diff, pr, render, t
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
+mod memory;
+
+#[global_allocator]
+static ALLOCATOR: memory::Budgeted = memory::Budgeted;
+
 fn main() -> ExitCode {
+    memory::set_budget_from_environment();
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(error) => {

@@ -706,3 +706,25 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
         "{message}"
     );
 }
+
+// Security review: a proxy or server that echoes the request into its error page put the token
+// into zonegate's error message (printed, and posted as the pull request's commit status).
+#[test]
+fn a_server_that_echoes_the_token_does_not_get_it_printed() {
+    let scenario = Scenario::new();
+    let echoing = StandIn::start();
+    echoing.on(
+        "GET",
+        REPOSITORY,
+        502,
+        json!({ "message": format!("bad gateway; the request was: GET {REPOSITORY} Authorization: Bearer {TOKEN}") }),
+    );
+    let run = zonegate_github(&scenario.fixture, &echoing);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(!run.transcript().contains(TOKEN), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("Authorization: Bearer <redacted>"),
+        "{}",
+        run.stderr
+    );
+}

@@ -861,6 +861,23 @@ fn read_records(
     Ok(entries)
 }
 
+/// The most octets of data a TXT or CAA record may hold so that it fits in a DNS message
+/// whatever its name: 65535 (RFC 1035's 16-bit lengths) less the header (12), the question (a
+/// name of up to 255 octets and 4), and the answer's compressed owner (2), type, class, TTL and
+/// RDLENGTH (10). BIND refuses to load a zone with a record that could not be sent.
+const MAX_RDATA_OCTETS: usize = 65_535 - 12 - 255 - 4 - 2 - 10;
+
+fn too_long_for_a_record(record_type: RecordType, octets: usize, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        INVALID_VALUE,
+        Some(span),
+        format!(
+            "this {record_type} record's data is {octets} octets; at most {MAX_RDATA_OCTETS} fit in a DNS message (RFC 1035), and servers refuse to load the zone"
+        ),
+    )
+    .with_hint("shorten the text, or split it over several records")
+}
+
 fn resolve_record(raw: &RawRecord, span: Span, file: FileId) -> Result<RecordEntry, Diagnostic> {
     let type_span = span_of(&raw.record_type, file);
     let Some(record_type) = RecordType::parse(raw.record_type.value.trim()) else {
@@ -969,7 +986,18 @@ fn resolve_record(raw: &RawRecord, span: Span, file: FileId) -> Result<RecordEnt
             port: raw.port.unwrap_or_default(),
             target: written(&raw.target),
         },
-        RecordType::Txt => EntryData::Txt(raw.text.clone().map(|text| text.0).unwrap_or_default()),
+        RecordType::Txt => {
+            let strings = raw.text.clone().map(|text| text.0).unwrap_or_default();
+            // On the wire each string of at most 255 octets takes one more for its length.
+            let octets: usize = strings
+                .iter()
+                .map(|string| string.len() + string.len().div_ceil(255).max(1))
+                .sum();
+            if octets > MAX_RDATA_OCTETS {
+                return Err(too_long_for_a_record(record_type, octets, span));
+            }
+            EntryData::Txt(strings)
+        }
         RecordType::Caa => {
             let tag = raw.tag.as_ref().expect("checked present");
             let tag_text = tag.value.trim().to_ascii_lowercase();
@@ -983,10 +1011,15 @@ fn resolve_record(raw: &RawRecord, span: Span, file: FileId) -> Result<RecordEnt
                     ),
                 ));
             }
+            let value = raw.value.clone().unwrap_or_default();
+            let octets = 2 + tag_text.len() + value.len();
+            if octets > MAX_RDATA_OCTETS {
+                return Err(too_long_for_a_record(record_type, octets, span));
+            }
             EntryData::Caa {
                 flags: raw.flags.unwrap_or(0),
                 tag: tag_text,
-                value: raw.value.clone().unwrap_or_default(),
+                value,
             }
         }
         RecordType::Soa => unreachable!("rejected above"),

@@ -108,6 +108,17 @@ impl GitHub {
         })
     }
 
+    /// `text` with the token blanked out: a proxy or server that echoes the request, headers
+    /// included, into an error page must not put the token into a message, a log line or a
+    /// commit status.
+    fn redact(&self, text: &str) -> String {
+        if self.token.0.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.token.0, "<redacted>")
+        }
+    }
+
     fn repo_path(&self, rest: &str) -> String {
         format!("/repos/{}/{}{rest}", self.owner, self.repository)
     }
@@ -149,7 +160,7 @@ impl GitHub {
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         let (status, body, _) = self.exchange("GET", path, None)?;
         if status != 200 {
-            return Err(status_error("GET", path, status, &body));
+            return Err(status_error("GET", path, status, &self.redact(&body)));
         }
         decode("GET", path, &body)
     }
@@ -163,7 +174,7 @@ impl GitHub {
         while let Some(path) = next.take() {
             let (status, body, link) = self.exchange("GET", &path, None)?;
             if status != 200 {
-                return Err(status_error("GET", &path, status, &body));
+                return Err(status_error("GET", &path, status, &self.redact(&body)));
             }
             let page: Vec<T> = decode("GET", &path, &body)?;
             items.extend(page);
@@ -290,7 +301,7 @@ impl Forge for GitHub {
             }
             // The token may not read the organisation's teams; the policy decides then.
             403 | 404 => Ok(None),
-            status => Err(status_error("GET", &path, status, &body)),
+            status => Err(status_error("GET", &path, status, &self.redact(&body))),
         }
     }
 
@@ -329,7 +340,7 @@ impl Forge for GitHub {
         });
         let (code, text, _) = self.exchange("POST", &path, Some(&body))?;
         if code != 201 {
-            return Err(status_error("POST", &path, code, &text));
+            return Err(status_error("POST", &path, code, &self.redact(&text)));
         }
         Ok(())
     }
@@ -355,7 +366,7 @@ impl Forge for GitHub {
                 let path = self.repo_path(&format!("/issues/comments/{}", comment.id));
                 let (code, text, _) = self.exchange("PATCH", &path, Some(&payload))?;
                 if code != 200 {
-                    return Err(status_error("PATCH", &path, code, &text));
+                    return Err(status_error("PATCH", &path, code, &self.redact(&text)));
                 }
                 Ok(CommentAction::Updated)
             }
@@ -363,7 +374,7 @@ impl Forge for GitHub {
                 let path = self.repo_path(&format!("/issues/{}/comments", pull.number));
                 let (code, text, _) = self.exchange("POST", &path, Some(&payload))?;
                 if code != 201 {
-                    return Err(status_error("POST", &path, code, &text));
+                    return Err(status_error("POST", &path, code, &self.redact(&text)));
                 }
                 Ok(CommentAction::Created)
             }
@@ -390,9 +401,9 @@ impl Forge for GitHub {
             405 | 403 | 422 => {
                 let message = serde_json::from_str::<GitHubMessage>(&text)
                     .map_or_else(|_| format!("HTTP {code}"), |message| message.message);
-                return Ok(MergeOutcome::Refused(message));
+                return Ok(MergeOutcome::Refused(self.redact(&message)));
             }
-            code => return Err(status_error("PUT", &path, code, &text)),
+            code => return Err(status_error("PUT", &path, code, &self.redact(&text))),
         }
         let merged: GitHubMerge = decode("PUT", &path, &text)?;
         let commit: GitHubCommit =
