@@ -455,7 +455,7 @@ fn flatten_wire(record: &hickory_proto::rr::Record) -> Option<Flat> {
             (RecordType::Txt, format!("{:?}", txt.txt_data))
         }
         WireData::CAA(caa) => {
-            if !printable(&caa.value) || !printable(caa.tag.as_str().as_bytes()) {
+            if !printable(&caa.value) || !printable(caa.tag.as_bytes()) {
                 return None;
             }
             (

@@ -1,5 +1,6 @@
 //! Two runs at once: two `render` into one output directory (the lock holds, the result is one
 //! complete set), and two `bot` passes over one local forge (nothing is merged twice).
+#![allow(clippy::print_stderr)] // The reliability tests print their figures (RELIABILITY.md).
 #![allow(clippy::disallowed_methods)] // Tests write repositories and run the binary.
 
 mod support;

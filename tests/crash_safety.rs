@@ -5,6 +5,7 @@
 //!
 //! `ZONEGATE_CRASH_RUNS` sets the number of killed runs (default 200), `ZONEGATE_CRASH_SEED` the
 //! random seed (printed, so a failure can be replayed).
+#![allow(clippy::print_stderr)] // The reliability tests print their figures (RELIABILITY.md).
 #![allow(clippy::disallowed_methods)] // Tests write repositories and run the binary.
 
 mod support;

@@ -2,7 +2,7 @@
 //! every file of its seed corpus (`fuzz/seeds/TARGET/`) and of its regressions
 //! (`fuzz/regressions/TARGET/`, every crash the long runs found), then on inputs proptest makes
 //! by mutating the seeds (bit flips, bytes, dictionary tokens, deletions, duplications,
-//! splices). `ZONEGATE_FUZZ_CASES` sets the number of mutated inputs per target (default 256);
+//! splices). `ZONEGATE_FUZZ_CASES` sets the number of mutated inputs per target (default 1000);
 //! the long coverage-guided runs are `scripts/fuzz.sh` (RELIABILITY.md has their figures).
 #![allow(clippy::disallowed_methods)] // Tests read the corpus files.
 
@@ -201,7 +201,7 @@ fn cases() -> u32 {
     std::env::var("ZONEGATE_FUZZ_CASES")
         .ok()
         .and_then(|cases| cases.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(1000)
 }
 
 /// Runs `target` on its seeds and regressions, then on `cases()` mutated seeds.
@@ -246,7 +246,7 @@ fn cmdb_json() {
 #[test]
 fn cmdb_netbox() {
     fuzz("cmdb_netbox", |data| {
-        harness::cmdb(CmdbFormat::Netbox, data)
+        harness::cmdb(CmdbFormat::Netbox, data);
     });
 }
 

@@ -3,10 +3,12 @@
 //! YAML and CMDB exports are refused within bounded memory, the bot refuses to act without a
 //! policy from the base branch, and the workflows never run a fork's code with secrets.
 //! (The token's absence from output is in tests/bot_github.rs.)
+#![allow(clippy::print_stderr)] // The reliability tests print their figures (RELIABILITY.md).
 #![allow(clippy::disallowed_methods)] // Tests write repositories and run the binary.
 
 mod support;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -93,6 +95,7 @@ fn measure_in_a_small_process() {
     for pair in spec["env"].as_array().unwrap() {
         command.env(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
     }
+    #[allow(clippy::zombie_processes)] // Reaped by `wait4` below, which also gives its usage.
     let child = command.spawn().unwrap();
     let mut status = 0;
     // SAFETY: `rusage` is plain data for which zero is valid; the pid is this process's own
@@ -239,7 +242,7 @@ proptest! {
         if let Ok(name) = Name::parse_absolute(&text) {
             let file = ManifestZone::file_name(&name.to_string());
             prop_assert!(
-                !file.contains(['/', '\\', '\0']) && !file.starts_with('.') && file.ends_with(".zone"),
+                !file.contains(['/', '\\', '\0']) && !file.starts_with('.') && Path::new(&file).extension() == Some("zone".as_ref()),
                 "{text:?} gives {file:?}"
             );
             prop_assert!(file.bytes().all(|byte| byte.is_ascii_graphic()), "{file:?}");
@@ -442,10 +445,11 @@ fn a_yaml_alias_bomb_is_refused_within_bounded_memory() {
         .iter()
         .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
     {
-        laughs.push_str(&format!(
-            "- it: &{level} [{}]\n",
+        let _ = writeln!(
+            laughs,
+            "- it: &{level} [{}]",
             vec![format!("*{previous}"); 9].join(", ")
-        ));
+        );
     }
     let temp = tempfile::tempdir().unwrap();
     copy_tree(&fixtures().join("assertions"), temp.path());
@@ -477,9 +481,10 @@ fn deeply_nested_yaml_is_refused() {
         "nested more than 64 levels",
         64,
     );
-    let block: String = (0..200)
-        .map(|depth| format!("{}- \n", "  ".repeat(depth)))
-        .collect();
+    let mut block = String::new();
+    for depth in 0..200 {
+        let _ = writeln!(block, "{}- ", "  ".repeat(depth));
+    }
     refused(
         "zones/records/block.yaml",
         format!("records:\n{block}").as_bytes(),
@@ -494,9 +499,7 @@ fn huge_yaml_files_and_lines_are_refused_within_bounded_memory() {
     let mut huge = String::from("records:\n");
     let mut index = 0;
     while huge.len() < 40 << 20 {
-        huge.push_str(&format!(
-            "  - {{ name: h{index}, type: A, address: 10.9.0.1 }}\n"
-        ));
+        let _ = writeln!(huge, "  - {{ name: h{index}, type: A, address: 10.9.0.1 }}");
         index += 1;
     }
     refused(

@@ -3,6 +3,7 @@
 //! holds one complete set.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
@@ -64,12 +65,13 @@ pub(crate) fn cmdb(hosts: u32, variant: u32) -> String {
             50 => "api",
             _ => "",
         };
-        text.push_str(&format!(
-            "h{index},{dc},10.{}.{high}.{low},2001:db8:{:x}::{:x},{role},in_use\n",
+        let _ = writeln!(
+            text,
+            "h{index},{dc},10.{}.{high}.{low},2001:db8:{:x}::{:x},{role},in_use",
             (index % 4) + 1 + moved * 8,
             (index % 4) + 1,
             index + 1
-        ));
+        );
     }
     text
 }
