@@ -85,6 +85,144 @@ zonegate --repo zones.git pr label 1 --user bob do-not-merge\n  zonegate --repo 
 Each pull request is refs/zonegate/pulls/N; every change is a commit there (docs/formats.md)."
     )]
     Pr(PrArgs),
+
+    /// Start a new zones repository that renders, checks and tests green at once.
+    ///
+    /// Writes the settings, a CMDB export, a service, a record file, an assertion file, the JSON
+    /// Schemas the YAML files name for editors, and the GitHub workflows (gate and merge bot).
+    #[command(
+        after_help = "Examples:\n  zonegate init dns             # a new repository in ./dns\n  \
+zonegate init --domain corp.example.org.\n\n\
+Writes nothing when any of its files exists already (exit 2, with the list)."
+    )]
+    Init(InitArgs),
+
+    /// Explain a rule: what it checks, why it matters (the RFC) and how to fix a finding.
+    #[command(after_help = "Examples:\n  zonegate explain cname-and-other-data\n  \
+zonegate explain --all          # every rule id with its default severity and summary\n\n\
+Rule ids appear in brackets in every finding: error[cname-and-other-data].")]
+    Explain(ExplainArgs),
+
+    /// Print the JSON Schema of a kind of YAML file (what editors use to complete and check).
+    #[command(
+        after_help = "Examples:\n  zonegate schema settings > schemas/zonegate.schema.json\n  \
+zonegate schema assertions\n\n\
+Each YAML file names its schema on its first line, for editors that use yaml-language-server:\n  \
+# yaml-language-server: $schema=../../schemas/service.schema.json"
+    )]
+    Schema(SchemaArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  zonegate completions bash > ~/.local/share/bash-completion/completions/zonegate\n  \
+zonegate completions zsh > ~/.zfunc/_zonegate\n  \
+zonegate completions fish > ~/.config/fish/completions/zonegate.fish"
+    )]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), or write one page per command.
+    #[command(after_help = "Examples:\n  zonegate man | man -l -\n  \
+zonegate man --out /usr/local/share/man/man1")]
+    Man(ManArgs),
+}
+
+/// `zonegate init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to create the repository (created when missing); default: `--repo`, the current
+    /// directory unless given.
+    #[arg(value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// The domain the hosts are named under, absolute.
+    #[arg(long, default_value = "example.com.", value_name = "DOMAIN")]
+    pub domain: String,
+}
+
+/// `zonegate explain`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["rule", "all"]))]
+pub struct ExplainArgs {
+    /// The rule id, as printed in brackets in a finding.
+    #[arg(value_name = "RULE-ID")]
+    pub rule: Option<String>,
+
+    /// List every rule id with its default severity and summary.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `zonegate schema`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum, value_name = "KIND")]
+    pub kind: SchemaKind,
+}
+
+/// The kinds of YAML file with a schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// zones/zonegate.yaml.
+    Settings,
+    /// zones/services/*.yaml.
+    Service,
+    /// zones/records/*.yaml.
+    Records,
+    /// assertions/*.yaml.
+    Assertions,
+}
+
+/// `zonegate completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `zonegate man`.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write zonegate.1 and one zonegate-COMMAND.1 per command into this directory instead of
+    /// printing zonegate.1.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut command = <Args as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "zonegate", &mut script);
+    script
+}
+
+/// The manual pages: `zonegate.1` first, then `zonegate-COMMAND.1` for every command (and
+/// `zonegate-pr-ACTION.1` for nested ones), each as (file name, roff).
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let mut command = <Args as clap::CommandFactory>::command();
+    command.build();
+    let mut pages = Vec::new();
+    collect_man_pages(&command, &mut pages);
+    pages
+}
+
+/// One page for `command` and each of its subcommands; `build` has named them
+/// `zonegate-render`, `zonegate-pr-open`, ...
+fn collect_man_pages(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+    let name = command
+        .get_display_name()
+        .unwrap_or_else(|| command.get_name());
+    let mut roff = Vec::new();
+    // Rendering into a Vec cannot fail.
+    let _ = clap_mangen::Man::new(command.clone()).render(&mut roff);
+    pages.push((format!("{name}.1"), roff));
+    for subcommand in command.get_subcommands() {
+        if subcommand.get_name() != "help" {
+            collect_man_pages(subcommand, pages);
+        }
+    }
 }
 
 /// `zonegate pr`.
@@ -99,8 +237,13 @@ pub struct PrArgs {
 #[derive(Clone, Debug, Subcommand)]
 pub enum PrAction {
     /// List the open pull requests with their reviews and labels.
+    #[command(after_help = "Examples:\n  zonegate --repo zones.git pr list")]
     List,
     /// Open a pull request for a branch.
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr open --head add-web4 --title \"add web4\" --user alice\n  \
+zonegate --repo zones.git pr open --head wip --title wip --user alice --draft --label do-not-merge"
+    )]
     Open {
         /// The branch with the change.
         #[arg(long, value_name = "BRANCH")]
@@ -122,6 +265,10 @@ pub enum PrAction {
         labels: Vec<String>,
     },
     /// Review the pull request's current head commit.
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr review 1 --user bob --state approved\n  \
+zonegate --repo zones.git pr review 1 --user carol --state changes-requested"
+    )]
     Review {
         /// The pull request.
         number: u64,
@@ -133,6 +280,10 @@ pub enum PrAction {
         state: ReviewKind,
     },
     /// Replace the labels of a pull request.
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr label 1 --user bob do-not-merge\n  \
+zonegate --repo zones.git pr label 1 --user bob          # clears the labels"
+    )]
     Label {
         /// The pull request.
         number: u64,
@@ -143,6 +294,10 @@ pub enum PrAction {
         labels: Vec<String>,
     },
     /// Mark a draft ready for review (or a pull request a draft again with --draft).
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr ready 1 --user alice\n  \
+zonegate --repo zones.git pr ready 1 --user alice --draft"
+    )]
     Ready {
         /// The pull request.
         number: u64,

@@ -11,6 +11,7 @@
 //! - [`merge`] decides what the merge bot does (pure) and talks to forges (IO edges);
 //! - [`git`] (IO edge) reads revisions from the object database and builds merge results;
 //! - [`report`] prints findings as text, JSON, GitHub annotations or SARIF;
+//! - [`schema`] generates the JSON Schemas of the YAML files a user writes;
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
 //!
 //! [`diagnostic`] is the located-finding type every stage reports with.
@@ -27,6 +28,7 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod serial;
 
 pub mod cli;
