@@ -46,6 +46,37 @@ zonegate check --format github   # annotations in a GitHub Actions log\n\n\
 Rule severities are set per repository in zones/zonegate.yaml under `check.rules`."
     )]
     Check(CheckArgs),
+
+    /// Install the zones on the authoritative servers, verify them live, roll back on failure.
+    #[command(
+        after_help = "Examples:\n  zonegate deploy --dry-run\n  zonegate deploy\n  zonegate deploy --target primary --no-wait\n\n\
+Targets are configured under `deploy:` in zones/zonegate.yaml. Steps per target: check, plan\n\
+(refusing serials that are not newer than the served ones), write the zone files atomically\n\
+keeping the previous set, check, reload, wait until the new serials are served, run the\n\
+assertions live, NOTIFY the secondaries and wait for them. On any failure the previous zones\n\
+are restored and reloaded (exit 1). One deploy per target at a time."
+    )]
+    Deploy(DeployArgs),
+}
+
+/// `zonegate deploy`.
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    /// Read this CMDB export instead of the one configured in zonegate.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: Option<PathBuf>,
+
+    /// Deploy only this target (repeatable; default: every configured target, in order).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+
+    /// Print the plan (zones, served and new serials) and stop; nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// When another deploy is running, refuse (exit 1) instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// `zonegate render`.

@@ -7,6 +7,7 @@
 //! - [`check`] (pure) runs the validation rules;
 //! - [`render`] (pure) turns a zone and a serial into master-file text; [`serial`] picks serials;
 //! - [`output`] (IO edge) replaces the output directory atomically;
+//! - [`deploy`] plans (pure) and applies (IO edge) deploys to BIND, Knot, NSD or a directory;
 //! - [`report`] prints findings as text, JSON, GitHub annotations or SARIF;
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
 //!
@@ -15,6 +16,7 @@
 pub mod diagnostic;
 
 pub mod check;
+pub mod deploy;
 pub mod inventory;
 pub mod model;
 pub mod output;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use zonegate::cli::{Args, CheckFormat, Command, RenderFormat};
-use zonegate::commands::{self, Context, Outcome, check, render};
+use zonegate::commands::{self, Context, Outcome, check, deploy, render};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -59,6 +59,17 @@ fn main() -> ExitCode {
                 &mut err,
             )
         }
+        Command::Deploy(deploy_args) => deploy::run(
+            &context,
+            &deploy::Options {
+                cmdb: deploy_args.cmdb.clone(),
+                targets: deploy_args.targets.clone(),
+                dry_run: deploy_args.dry_run,
+                no_wait: deploy_args.no_wait,
+            },
+            &mut out,
+            &mut err,
+        ),
     };
     let flushed = out.flush();
     match (result, flushed) {

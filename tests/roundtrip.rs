@@ -92,6 +92,7 @@ fn settings() -> Settings {
             max_rrset_records: 100,
             udp_payload: 1232,
         },
+        deploy: zonegate::inventory::deploy::DeploySettings::default(),
     }
 }
 

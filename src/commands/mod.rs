@@ -13,6 +13,7 @@ use crate::model::{self, zone::ZoneSet};
 use crate::serial::Clock;
 
 pub mod check;
+pub mod deploy;
 pub mod render;
 
 /// How a command ended when it could do its job.
@@ -42,6 +43,12 @@ pub enum Error {
     /// The zone template failed.
     #[error(transparent)]
     Template(#[from] crate::render::TemplateError),
+    /// A deploy target's state could not be read or written, or its lock taken.
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy::target::Error),
+    /// The command line asks for something the repository does not have.
+    #[error("{0}")]
+    Usage(String),
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),

@@ -185,6 +185,8 @@ struct RawSettings {
     output: Option<String>,
     #[serde(default)]
     check: RawCheck,
+    #[serde(default)]
+    deploy: Option<Spanned<super::deploy::RawDeploy>>,
 }
 
 #[derive(Deserialize)]
@@ -450,6 +452,7 @@ fn resolve_settings(
     });
 
     let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
+    let deploy = super::deploy::resolve(raw.deploy, file, diagnostics);
 
     if diagnostics.len() > error_count {
         return None;
@@ -495,6 +498,7 @@ fn resolve_settings(
         output,
         rules,
         limits,
+        deploy,
     })
 }
 

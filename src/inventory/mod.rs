@@ -16,6 +16,7 @@ use crate::model::record::RecordType;
 
 pub mod cmdb;
 pub mod config;
+pub mod deploy;
 pub mod files;
 pub mod yaml;
 
@@ -87,6 +88,8 @@ pub struct Settings {
     pub rules: Vec<(String, Severity, Span)>,
     /// Thresholds used by check rules.
     pub limits: Limits,
+    /// Deploy targets (`deploy:`).
+    pub deploy: deploy::DeploySettings,
 }
 
 /// A datacenter.
