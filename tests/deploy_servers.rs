@@ -1,0 +1,209 @@
+//! `zonegate deploy` against real BIND, Knot and NSD servers: each test starts its own server on
+//! 127.0.0.1 (a free high port, zone directory in a temporary directory), deploys the
+//! repository, confirms the served serials with real DNS queries, deploys a change and confirms
+//! the new serials. NOTIFY: a BIND secondary transfers from the primary after zonegate's NOTIFY,
+//! long before its refresh timer (one hour) would have fired.
+#![allow(clippy::disallowed_methods)] // Tests build and read fixtures directly.
+
+mod support;
+
+use support::deploy::{TargetConfig, add_host, configure, repository};
+use support::servers::{Kind, Primary, Server, ZONES};
+use support::zonegate;
+use zonegate::deploy::Served;
+
+const FORWARD: &str = "example.com.";
+const REVERSE_V4: &str = "10.in-addr.arpa.";
+const REVERSE_V6: &str = "8.b.d.0.1.0.0.2.ip6.arpa.";
+
+/// Deploys the fixture repository to a fresh `kind` server, then a change, then nothing.
+fn deploy_then_change(kind: Kind) {
+    let repo = repository();
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = Server::primary(kind, server_dir.path());
+    for zone in ZONES {
+        assert!(
+            matches!(server.served(zone), Served::NotServed(_)),
+            "{kind:?} serves {zone} before the first deploy"
+        );
+    }
+    configure(
+        repo.path(),
+        &server,
+        &TargetConfig {
+            check: Some(checker(kind)),
+            ..TargetConfig::default()
+        },
+    );
+
+    let plan = zonegate(repo.path(), &["deploy", "--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    assert!(
+        squash(&plan.stdout).contains("create example.com."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("dry run: 3 zone(s) would be written"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !server.zone_directory.join("example.com.zone").exists(),
+        "a dry run writes nothing"
+    );
+
+    let first = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.transcript(), server.logs());
+    assert!(
+        first.stdout.contains("deploy to primary succeeded"),
+        "{}",
+        first.stdout
+    );
+    for zone in ZONES {
+        assert_eq!(
+            server.served(zone),
+            Served::Serial(1),
+            "{zone}\n{}",
+            server.logs()
+        );
+    }
+
+    add_host(repo.path(), "web4", "10.2.0.7");
+    let second = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(second.code, 0, "{}\n{}", second.transcript(), server.logs());
+    let report = squash(&second.stdout);
+    assert!(
+        report.contains("update example.com. served 1 -> 2"),
+        "{report}"
+    );
+    assert!(
+        report.contains("update 10.in-addr.arpa. served 1 -> 2"),
+        "{report}"
+    );
+    assert!(
+        report.contains("unchanged 8.b.d.0.1.0.0.2.ip6.arpa. served 1\n"),
+        "{report}"
+    );
+    assert_eq!(server.served(FORWARD), Served::Serial(2));
+    assert_eq!(server.served(REVERSE_V4), Served::Serial(2));
+    assert_eq!(
+        server.served(REVERSE_V6),
+        Served::Serial(1),
+        "unchanged zone keeps its serial"
+    );
+    let previous = std::fs::read_to_string(
+        server_dir
+            .path()
+            .join(".zones.zonegate-deploy/previous/example.com.zone"),
+    )
+    .unwrap();
+    assert!(
+        previous.contains("\t1\t; serial"),
+        "the replaced file is kept:\n{previous}"
+    );
+
+    let third = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(third.code, 0, "{}", third.transcript());
+    assert!(
+        third
+            .stdout
+            .contains("nothing to deploy: 3 zone(s) unchanged"),
+        "{}",
+        third.stdout
+    );
+}
+
+/// The text with runs of spaces collapsed (the plan's columns depend on the longest name).
+fn squash(text: &str) -> String {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The server's own zone checker, run by deploy on every new file before installing it.
+fn checker(kind: Kind) -> Vec<String> {
+    let argv: &[&str] = match kind {
+        Kind::Bind => &["named-checkzone", "-q", "{origin}", "{file}"],
+        Kind::Knot => &["kzonecheck", "-o", "{origin}", "{file}"],
+        Kind::Nsd => &["nsd-checkzone", "{origin}", "{file}"],
+    };
+    argv.iter().map(|&word| word.to_owned()).collect()
+}
+
+#[test]
+fn bind_serves_each_deploy() {
+    deploy_then_change(Kind::Bind);
+}
+
+#[test]
+fn knot_serves_each_deploy() {
+    deploy_then_change(Kind::Knot);
+}
+
+#[test]
+fn nsd_serves_each_deploy() {
+    deploy_then_change(Kind::Nsd);
+}
+
+#[test]
+fn a_secondary_transfers_after_the_notify() {
+    let repo = repository();
+    let primary_dir = tempfile::tempdir().unwrap();
+    let primary = Server::primary(Kind::Bind, primary_dir.path());
+    configure(repo.path(), &primary, &TargetConfig::default());
+    let first = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+
+    // The secondary loads serial 1 by its start-up transfer; its next refresh would be an hour
+    // (the SOA refresh) away, and the primary sends no NOTIFY of its own (`notify no`).
+    let secondary_dir = tempfile::tempdir().unwrap();
+    let secondary = Server::secondary(
+        Kind::Bind,
+        secondary_dir.path(),
+        Primary {
+            address: primary.address,
+        },
+    );
+    for zone in ZONES {
+        secondary.wait_for_serial(zone, 1);
+    }
+
+    // Control: a deploy that notifies nobody leaves the secondary on serial 1.
+    add_host(repo.path(), "web4", "10.2.0.7");
+    let unnotified = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(unnotified.code, 0, "{}", unnotified.transcript());
+    assert_eq!(primary.served(FORWARD), Served::Serial(2));
+    assert_eq!(secondary.served(FORWARD), Served::Serial(1));
+
+    configure(
+        repo.path(),
+        &primary,
+        &TargetConfig {
+            secondaries: vec![secondary.address.to_string()],
+            ..TargetConfig::default()
+        },
+    );
+    add_host(repo.path(), "web5", "10.2.0.8");
+    let notified = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(
+        notified.code,
+        0,
+        "{}\nsecondary:\n{}",
+        notified.transcript(),
+        secondary.logs()
+    );
+    assert!(
+        notified.stdout.contains(&format!(
+            "notified {}; it serves the new serials",
+            secondary.address
+        )),
+        "{}",
+        notified.stdout
+    );
+    assert_eq!(secondary.served(FORWARD), Served::Serial(3));
+    assert_eq!(secondary.served(REVERSE_V4), Served::Serial(3));
+    assert_eq!(secondary.served(REVERSE_V6), Served::Serial(1));
+}
