@@ -640,6 +640,9 @@ impl TargetLock {
             restored.len(),
             previous.display()
         ));
+        // A failed reload matters only if the server does not serve the previous zones: when
+        // the failed step was the reload itself, the server never loaded the new files.
+        let mut reload_failure = None;
         if let Some(reload) = &target.reload {
             let planned: Vec<PlannedZone> = journal
                 .zones
@@ -657,7 +660,7 @@ impl TargetLock {
                 .collect();
             match self.run_for_zones(target, reload, planned.iter(), log) {
                 Ok(()) => rollback.steps.push("reloaded".to_owned()),
-                Err(failure) => rollback.problems.push(format!("reload: {failure}")),
+                Err(failure) => reload_failure = Some(failure),
             }
         }
         if let Some(server) = target.server {
@@ -671,12 +674,23 @@ impl TargetLock {
                 .collect();
             match wait_for_serials(server, &expected, target.deadlines.serial) {
                 Ok(()) if expected.is_empty() => {}
-                Ok(()) => rollback.steps.push(format!(
-                    "{server} serves the previous serials again ({})",
-                    describe_serials(&expected)
-                )),
+                Ok(()) => {
+                    if let Some(failure) = reload_failure.take() {
+                        let first_line = failure.lines().next().unwrap_or_default();
+                        rollback.steps.push(format!(
+                            "reloading failed again ({first_line}), but the previous serials are served"
+                        ));
+                    }
+                    rollback.steps.push(format!(
+                        "{server} serves the previous serials again ({})",
+                        describe_serials(&expected)
+                    ));
+                }
                 Err(failure) => rollback.problems.push(failure),
             }
+        }
+        if let Some(failure) = reload_failure {
+            rollback.problems.push(format!("reload: {failure}"));
         }
         // The new serials may have been served and transferred: never reuse them.
         match read_state(&self.paths) {

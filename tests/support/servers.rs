@@ -193,7 +193,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let pid = self.child.id() as i32;
+        let pid = i32::try_from(self.child.id()).expect("PIDs fit in pid_t");
         // SAFETY: signalling our own child by its PID.
         unsafe {
             libc::kill(pid, libc::SIGTERM);
