@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// The tool could not read or write the output directory.
 #[derive(Debug, thiserror::Error)]
@@ -170,49 +171,60 @@ impl OutputLock {
         read_manifest(&self.directory)
     }
 
-    /// Replaces the directory's content with `files` and `manifest`, atomically.
-    pub fn publish(&self, files: &[ZoneFile], manifest: &Manifest) -> Result<Published, Error> {
-        let previous = self.previous_manifest()?;
-        if self.directory.exists() && previous.is_none() && !is_empty_dir(&self.directory)? {
+    /// True when the current set holds `entry`'s file with the size the manifest records, so it
+    /// can be carried over into the next set as it is.
+    pub fn holds(&self, entry: &ManifestZone) -> bool {
+        fs::metadata(self.directory.join(&entry.file)).is_ok_and(|meta| meta.len() == entry.bytes)
+    }
+
+    /// Starts the next set in a staging directory beside the output directory. Nothing a reader
+    /// can see changes until [`Staging::commit`]; dropping the staging removes it.
+    pub fn stage(&self) -> Result<Staging<'_>, Error> {
+        if self.directory.exists()
+            && self.previous_manifest()?.is_none()
+            && !is_empty_dir(&self.directory)?
+        {
             return Err(Error::NotOutput {
                 path: self.directory.clone(),
             });
         }
-        let carried_over = |file: &ZoneFile| -> bool {
-            let Some(previous) = &previous else {
-                return false;
-            };
-            let Some(entry) = manifest.zones.iter().find(|zone| zone.file == file.file) else {
-                return false;
-            };
-            previous.zones.iter().any(|old| old == entry)
-                && fs::metadata(self.directory.join(&file.file))
-                    .is_ok_and(|meta| meta.len() == entry.bytes)
+        fs::create_dir(&self.staging).map_err(io_error("create", &self.staging))?;
+        Ok(Staging {
+            output: self,
+            committed: false,
+        })
+    }
+
+    /// Replaces the directory's content with `files` and `manifest`, atomically; a file whose
+    /// manifest entry is unchanged is carried over. For small sets held in memory; `render`
+    /// streams through [`OutputLock::stage`].
+    pub fn publish(&self, files: &[ZoneFile], manifest: &Manifest) -> Result<Published, Error> {
+        let previous = self.previous_manifest()?;
+        let unchanged = |file: &ZoneFile| -> bool {
+            let entry = manifest.zones.iter().find(|zone| zone.file == file.file);
+            match (&previous, entry) {
+                (Some(previous), Some(entry)) => {
+                    previous.zones.contains(entry) && self.holds(entry)
+                }
+                _ => false,
+            }
         };
-        if previous.as_ref() == Some(manifest) && files.iter().all(carried_over) {
+        if previous.as_ref() == Some(manifest) && files.iter().all(unchanged) {
             return Ok(Published::Unchanged);
         }
-
-        fs::create_dir(&self.staging).map_err(io_error("create", &self.staging))?;
+        let staging = self.stage()?;
         let mut written = Vec::new();
         for file in files {
-            let target = self.staging.join(&file.file);
-            if carried_over(file) && fs::hard_link(self.directory.join(&file.file), &target).is_ok()
-            {
+            if unchanged(file) && staging.carry_over(&file.file) {
                 continue;
             }
-            write_synced(&target, file.text.as_bytes())?;
+            staging.write(&file.file, |out| {
+                out.write_all(file.text.as_bytes())
+                    .map_err(io_error("write", &self.staging.join(&file.file)))
+            })?;
             written.push(file.file.clone());
         }
-        let mut manifest_text =
-            serde_json::to_string_pretty(manifest).expect("manifests always serialise");
-        manifest_text.push('\n');
-        write_synced(
-            &self.staging.join("manifest.json"),
-            manifest_text.as_bytes(),
-        )?;
-        sync_directory(&self.staging)?;
-        self.swap()?;
+        staging.commit(manifest)?;
         Ok(Published::Replaced { written })
     }
 
@@ -258,6 +270,105 @@ impl OutputLock {
             }
         }
         Ok(())
+    }
+}
+
+/// The next set of files, being written beside the output directory.
+#[derive(Debug)]
+pub struct Staging<'a> {
+    output: &'a OutputLock,
+    committed: bool,
+}
+
+/// A file written into a [`Staging`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its content, lower-case hex (as `sha256sum` prints it).
+    pub sha256: String,
+}
+
+impl Staging<'_> {
+    /// Creates `file` in the staging directory and lets `fill` write it through a buffer that
+    /// counts and hashes what passes; the file is synced before this returns.
+    pub fn write<E: From<Error>>(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<WrittenFile, E> {
+        let path = self.output.staging.join(name);
+        let handle = File::create(&path).map_err(io_error("create", &path))?;
+        let mut writer = HashingWriter {
+            inner: io::BufWriter::with_capacity(1 << 18, handle),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        fill(&mut writer)?;
+        let HashingWriter {
+            inner,
+            hasher,
+            bytes,
+        } = writer;
+        let handle = inner
+            .into_inner()
+            .map_err(|error| io_error("write", &path)(error.into_error()))?;
+        handle.sync_all().map_err(io_error("sync", &path))?;
+        Ok(WrittenFile {
+            bytes,
+            sha256: crate::render::hex(&hasher.finalize()),
+        })
+    }
+
+    /// Hard-links `file` from the current set into the staging directory, keeping its bytes,
+    /// inode and mtime. False when that is not possible (the caller then writes it).
+    pub fn carry_over(&self, file: &str) -> bool {
+        fs::hard_link(
+            self.output.directory.join(file),
+            self.output.staging.join(file),
+        )
+        .is_ok()
+    }
+
+    /// Writes `manifest`, syncs, and swaps the staging directory in as the output directory in
+    /// one atomic step.
+    pub fn commit(mut self, manifest: &Manifest) -> Result<(), Error> {
+        let mut text = serde_json::to_string_pretty(manifest).expect("manifests always serialise");
+        text.push('\n');
+        write_synced(&self.output.staging.join("manifest.json"), text.as_bytes())?;
+        sync_directory(&self.output.staging)?;
+        self.output.swap()?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            // A failed run leaves the current set as it was; the next run would clean up too.
+            let _ = fs::remove_dir_all(&self.output.staging);
+        }
+    }
+}
+
+/// Counts and hashes what is written through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buffer)?;
+        self.hasher.update(&buffer[..written]);
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -19,6 +19,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::model::name::Name;
 use crate::model::record::{RData, Record, RecordType};
 use crate::model::zone::Zone;
 
@@ -47,16 +48,21 @@ pub struct RenderOptions<'a> {
     pub template_name: &'a str,
 }
 
-/// A zone's body (every record but the SOA) and the hash that identifies its content.
-#[derive(Clone, Debug)]
-pub struct ZoneBody {
-    /// Record lines, one per record, in canonical order (shared with the template engine
-    /// without a copy).
-    pub lines: Arc<str>,
-    /// SHA-256 over everything that determines the file except the serial: the template, the
-    /// origin, `$TTL`, the SOA fields and the record lines. Equal hashes mean the zone did not
-    /// change, so the serial is kept.
-    pub content_hash: [u8; 32],
+/// Why a zone could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The template failed (syntax, undefined value, out of fuel).
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// Writing the rendered text failed.
+    #[error("cannot write the zone file for {origin}")]
+    Write {
+        /// The zone being rendered.
+        origin: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Why a template could not be rendered.
@@ -70,51 +76,109 @@ pub struct TemplateError {
     pub source: minijinja::Error,
 }
 
-/// Renders the record lines of `zone` (all but the SOA) and hashes its content.
-pub fn body(zone: &Zone, options: &RenderOptions<'_>) -> ZoneBody {
-    let records = &zone.records[..];
-    let lines = if records.len() > CHUNK {
-        let chunks: Vec<String> = records
-            .par_chunks(CHUNK)
-            .map(|chunk| render_lines(zone, chunk))
-            .collect();
-        let mut lines = String::with_capacity(chunks.iter().map(String::len).sum());
-        for chunk in chunks {
-            lines.push_str(&chunk);
-        }
-        lines
-    } else {
-        render_lines(zone, records)
-    };
+/// SHA-256 over everything that determines a zone file except its serial: the zonegate version
+/// (the renderer's own format), the template, the origin, `$TTL` and every record (the SOA
+/// included). Equal hashes mean equal files for equal serials, so an unchanged zone keeps its
+/// serial and is not rendered again. It hashes the model, not the text, so it is known before
+/// a byte is rendered; large zones are hashed in parallel chunks.
+pub fn content_hash(zone: &Zone, options: &RenderOptions<'_>) -> [u8; 32] {
     let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update([0]);
     hasher.update(options.template.as_bytes());
     hasher.update([0]);
     hasher.update(zone.origin.to_string().as_bytes());
-    hasher.update(options.default_ttl.to_be_bytes());
-    if let Some((soa, ttl)) = zone.soa() {
-        let mut header = String::new();
-        let _ = write!(
-            header,
-            "{ttl} {} {} {} {} {} {}",
-            soa.primary, soa.contact, soa.refresh, soa.retry, soa.expire, soa.minimum
-        );
-        hasher.update(header.as_bytes());
-    }
     hasher.update([0]);
-    hasher.update(lines.as_bytes());
-    ZoneBody {
-        lines: Arc::from(lines),
-        content_hash: hasher.finalize().into(),
+    hasher.update(options.default_ttl.to_be_bytes());
+    let chunk_hash = |records: &[Record]| -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        let mut scratch = Vec::with_capacity(256);
+        for record in records {
+            scratch.clear();
+            encode_record(record, &mut scratch);
+            hasher.update(&scratch);
+        }
+        hasher.finalize().into()
+    };
+    let records = &zone.records[..];
+    if records.len() > CHUNK {
+        let chunks: Vec<[u8; 32]> = records.par_chunks(CHUNK).map(chunk_hash).collect();
+        for chunk in chunks {
+            hasher.update(chunk);
+        }
+    } else {
+        hasher.update(chunk_hash(records));
     }
+    hasher.finalize().into()
 }
 
-/// Renders the complete master file for `zone` with `serial`, framing `body` (from [`body`]) with
-/// the template.
-pub fn render(
+/// Renders the master file for `zone` with `serial` into `out`.
+///
+/// The template is evaluated once with a marker in place of the record lines; the lines are
+/// then rendered in parallel windows and streamed between the template's head and tail, so a
+/// million-record zone never exists as one string. A template that transforms `body` (so the
+/// output holds no single verbatim marker) is rendered whole instead; one that iterates
+/// `records` gets the per-record view.
+pub fn write(
     zone: &Zone,
     serial: u32,
-    body: &ZoneBody,
+    content_hash: &[u8; 32],
     options: &RenderOptions<'_>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
+    let write_error = |source| RenderError::Write {
+        origin: zone.origin.to_string(),
+        source,
+    };
+    let framed = evaluate(
+        zone,
+        serial,
+        content_hash,
+        options,
+        &Value::from(BODY_MARKER),
+    )?;
+    let mut pieces = framed.split(BODY_MARKER);
+    if let (Some(head), Some(tail), None) = (pieces.next(), pieces.next(), pieces.next()) {
+        out.write_all(head.as_bytes()).map_err(write_error)?;
+        stream_lines(zone, out).map_err(write_error)?;
+        out.write_all(tail.as_bytes()).map_err(write_error)?;
+        return Ok(());
+    }
+    let body = Value::from(render_lines(zone, &zone.records));
+    let text = evaluate(zone, serial, content_hash, options, &body)?;
+    out.write_all(text.as_bytes()).map_err(write_error)
+}
+
+/// The whole master file as a string ([`content_hash`], then [`write`]): for small zones and
+/// tests. `zonegate render` streams.
+pub fn to_string(
+    zone: &Zone,
+    serial: u32,
+    options: &RenderOptions<'_>,
+) -> Result<String, RenderError> {
+    let mut out = Vec::new();
+    write(
+        zone,
+        serial,
+        &content_hash(zone, options),
+        options,
+        &mut out,
+    )?;
+    Ok(String::from_utf8(out).expect("zone files are ASCII"))
+}
+
+/// Stands in for the record lines while the template is evaluated. NUL never appears in a zone
+/// file otherwise (names are restricted, strings escaped), so one occurrence of this marker is
+/// exactly where `body` was inserted verbatim.
+const BODY_MARKER: &str = "\0zonegate-body\0";
+
+/// Evaluates the template with `body` standing for the record lines.
+fn evaluate(
+    zone: &Zone,
+    serial: u32,
+    content_hash: &[u8; 32],
+    options: &RenderOptions<'_>,
+    body: &Value,
 ) -> Result<String, TemplateError> {
     let origin = zone.origin.to_string();
     let error = |source| TemplateError {
@@ -161,11 +225,89 @@ pub fn render(
         soa => soa,
         has_soa => soa_ttl.is_some(),
         record_count => zone.records.len(),
-        content_hash => hex(&body.content_hash),
-        body => Value::from(Arc::clone(&body.lines)),
+        content_hash => hex(content_hash),
+        body => body.clone(),
         records => records,
     };
     template.render(context).map_err(error)
+}
+
+/// Writes every record line (all but the SOA) to `out`, rendering windows of chunks in parallel
+/// so memory is bounded by the window, not the zone.
+fn stream_lines(zone: &Zone, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let records = &zone.records[..];
+    if records.len() <= CHUNK {
+        return out.write_all(render_lines(zone, records).as_bytes());
+    }
+    let window = CHUNK * 2 * rayon::current_num_threads().max(1);
+    for slice in records.chunks(window) {
+        let texts: Vec<String> = slice
+            .par_chunks(CHUNK)
+            .map(|chunk| render_lines(zone, chunk))
+            .collect();
+        for text in texts {
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The canonical binary form of a record for [`content_hash`]: every variable-length part is
+/// length-prefixed, so two different records never encode alike.
+fn encode_record(record: &Record, out: &mut Vec<u8>) {
+    fn name(name: &Name, out: &mut Vec<u8>) {
+        let key = name.canonical_key();
+        out.push(key.len() as u8);
+        out.extend_from_slice(key.as_bytes());
+    }
+    fn bytes(bytes: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    name(&record.name, out);
+    out.extend_from_slice(&record.ttl.to_be_bytes());
+    out.extend_from_slice(&record.record_type().code().to_be_bytes());
+    match &record.data {
+        RData::Soa(soa) => {
+            name(&soa.primary, out);
+            name(&soa.contact, out);
+            for value in [soa.refresh, soa.retry, soa.expire, soa.minimum] {
+                out.extend_from_slice(&value.to_be_bytes());
+            }
+        }
+        RData::Ns(target) | RData::Cname(target) | RData::Ptr(target) => name(target, out),
+        RData::A(address) => out.extend_from_slice(&address.octets()),
+        RData::Aaaa(address) => out.extend_from_slice(&address.octets()),
+        RData::Mx {
+            preference,
+            exchange,
+        } => {
+            out.extend_from_slice(&preference.to_be_bytes());
+            name(exchange, out);
+        }
+        RData::Txt(strings) => {
+            out.extend_from_slice(&(strings.len() as u32).to_be_bytes());
+            for string in strings {
+                bytes(string, out);
+            }
+        }
+        RData::Srv {
+            priority,
+            weight,
+            port,
+            target,
+        } => {
+            for value in [priority, weight, port] {
+                out.extend_from_slice(&value.to_be_bytes());
+            }
+            name(target, out);
+        }
+        RData::Caa(caa) => {
+            out.push(caa.flags);
+            bytes(caa.tag.as_bytes(), out);
+            bytes(caa.value.as_bytes(), out);
+        }
+    }
 }
 
 /// Lower-case hexadecimal.
@@ -180,15 +322,39 @@ pub fn hex(bytes: &[u8]) -> String {
 fn render_lines(zone: &Zone, records: &[Record]) -> String {
     let mut out = String::with_capacity(records.len() * 64);
     for record in records {
-        if record.record_type() == RecordType::Soa {
-            continue;
+        if record.record_type() != RecordType::Soa {
+            write_record(&zone.origin, record, &mut out);
         }
-        record.name.write_relative(&zone.origin, &mut out);
-        let _ = write!(out, "\t{}\tIN\t{}\t", record.ttl, record.record_type());
-        write_rdata(&record.data, &mut out);
-        out.push('\n');
     }
     out
+}
+
+/// One master-file line: owner relative to `origin`, TTL, class, type, data, newline.
+fn write_record(origin: &Name, record: &Record, out: &mut String) {
+    record.name.write_relative(origin, out);
+    out.push('\t');
+    push_number(record.ttl, out);
+    out.push_str("\tIN\t");
+    out.push_str(record.record_type().as_str());
+    out.push('\t');
+    write_rdata(&record.data, out);
+    out.push('\n');
+}
+
+/// Decimal digits of `value`, without the formatting machinery (this runs per record).
+fn push_number(value: u32, out: &mut String) {
+    let mut digits = [0u8; 10];
+    let mut index = digits.len();
+    let mut rest = value;
+    loop {
+        index -= 1;
+        digits[index] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[index..].iter().map(|&digit| char::from(digit)));
 }
 
 /// Writes record data in master-file presentation form.
@@ -235,9 +401,12 @@ pub fn write_rdata(data: &RData, out: &mut String) {
             let _ = write!(out, "{priority} {weight} {port} ");
             target.write_absolute(out);
         }
-        RData::Caa { flags, tag, value } => {
-            let _ = write!(out, "{flags} {tag} ");
-            write_character_string(value.as_bytes(), out);
+        RData::Caa(caa) => {
+            push_number(u32::from(caa.flags), out);
+            out.push(' ');
+            out.push_str(&caa.tag);
+            out.push(' ');
+            write_character_string(caa.value.as_bytes(), out);
         }
     }
 }
@@ -298,7 +467,7 @@ mod tests {
     use super::*;
     use crate::diagnostic::{FileId, Span};
     use crate::model::name::Name;
-    use crate::model::record::{Origin, Provenance, Soa};
+    use crate::model::record::{Caa, Origin, Provenance, Soa};
 
     fn name(text: &str) -> Name {
         Name::parse_absolute(text).unwrap()
@@ -358,11 +527,11 @@ mod tests {
             record(
                 "example.net.",
                 3600,
-                RData::Caa {
+                RData::Caa(Box::new(Caa {
                     flags: 0,
                     tag: "issue".into(),
                     value: "letsencrypt.org".into(),
-                },
+                })),
             ),
             record(
                 "edge.lon.example.net.",
@@ -400,8 +569,7 @@ mod tests {
             fuel: DEFAULT_FUEL,
             template_name: "zone.j2",
         };
-        let body = body(zone, &options);
-        render(zone, serial, &body, &options).unwrap()
+        to_string(zone, serial, &options).unwrap()
     }
 
     #[test]
@@ -427,16 +595,24 @@ mod tests {
             fuel: DEFAULT_FUEL,
             template_name: "zone.j2",
         };
-        let first = body(&zone, &options).content_hash;
-        assert_eq!(first, body(&zone.clone(), &options).content_hash);
+        let first = content_hash(&zone, &options);
+        assert_eq!(first, content_hash(&zone.clone(), &options));
         let mut changed = zone.clone();
         changed.records.pop();
-        assert_ne!(first, body(&changed, &options).content_hash);
+        assert_ne!(first, content_hash(&changed, &options));
+        let mut retimed = zone.clone();
+        retimed.records[3].ttl += 1;
+        assert_ne!(first, content_hash(&retimed, &options));
         let other_ttl = RenderOptions {
             default_ttl: 300,
+            ..options.clone()
+        };
+        assert_ne!(first, content_hash(&zone, &other_ttl));
+        let other_template = RenderOptions {
+            template: "{{ body }}",
             ..options
         };
-        assert_ne!(first, body(&zone, &other_ttl).content_hash);
+        assert_ne!(first, content_hash(&zone, &other_template));
     }
 
     #[test]
@@ -450,7 +626,7 @@ mod tests {
             fuel: DEFAULT_FUEL,
             template_name: "zone.j2",
         };
-        let text = render(&zone, 7, &body(&zone, &options), &options).unwrap();
+        let text = to_string(&zone, 7, &options).unwrap();
         assert!(text.starts_with("@ SOA ns1.example.net. hostmaster.example.net. 0 3600 600 1209600 300\n@ NS ns1.example.net.\n"), "{text}");
 
         let endless =
@@ -461,8 +637,45 @@ mod tests {
             fuel: 100_000,
             template_name: "zone.j2",
         };
-        let error = render(&zone, 7, &body(&zone, &options), &options).unwrap_err();
+        let Err(RenderError::Template(error)) = to_string(&zone, 7, &options) else {
+            panic!("an endless template must run out of fuel");
+        };
         assert_eq!(error.source.kind(), minijinja::ErrorKind::OutOfFuel);
+    }
+
+    #[test]
+    fn a_template_that_transforms_the_body_is_rendered_whole() {
+        let zone = sample_zone();
+        let options = RenderOptions {
+            default_ttl: 3600,
+            template: "{{ body | upper }}{{ body | length }}",
+            fuel: DEFAULT_FUEL,
+            template_name: "zone.j2",
+        };
+        let text = to_string(&zone, 7, &options).unwrap();
+        assert!(
+            text.starts_with("@\t86400\tIN\tNS\tNS1.EXAMPLE.NET.\n"),
+            "{text}"
+        );
+        assert!(!text.contains('\0'), "the marker never leaks");
+    }
+
+    #[test]
+    fn large_zones_stream_in_windows_with_the_same_text() {
+        let zone = sample_zone();
+        let mut records = zone.records.clone();
+        for index in 0..(CHUNK as u32 * 5 + 17) {
+            records.push(record(
+                &format!("h{index}.example.net."),
+                60,
+                RData::A(std::net::Ipv4Addr::from(index)),
+            ));
+        }
+        let (big, _) = Zone::from_records(zone.origin.clone(), records);
+        let streamed = render_default(&big, 9);
+        let whole = render_lines(&big, &big.records);
+        assert!(streamed.contains(&whole), "the streamed body is the body");
+        assert_eq!(streamed.matches("\tA\t").count(), CHUNK * 5 + 17 + 2);
     }
 
     #[test]
@@ -474,7 +687,7 @@ mod tests {
             fuel: DEFAULT_FUEL,
             template_name: "zone.j2",
         };
-        let error = render(&zone, 7, &body(&zone, &options), &options).unwrap_err();
+        let error = to_string(&zone, 7, &options).unwrap_err();
         insta::assert_snapshot!(error.to_string(), @"zone template for example.net.: undefined value (in zone.j2:2)");
     }
 }

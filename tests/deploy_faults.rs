@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::deploy::{FIRST, zones};
 use support::deploy::{TargetConfig, add_host, configure, repository};
-use support::servers::{Kind, Server, ZONES, free_port};
+use support::servers::{Kind, Server, free_port};
 use support::{SOURCE_DATE_EPOCH, zonegate};
 use zonegate::deploy::Served;
 
-const FORWARD: &str = "example.com.";
+const FORWARD: &str = "example.net.";
+const EDGE: &str = "2.0.192.in-addr.arpa.";
 
 /// A server with the fixture deployed once (every zone at serial 1), and a change (web4) made
 /// in the repository but not deployed.
@@ -32,15 +34,15 @@ struct Deployed {
 fn deployed(kind: Kind) -> Deployed {
     let repo = repository();
     let server_dir = tempfile::tempdir().unwrap();
-    let server = Server::primary(kind, server_dir.path());
+    let server = Server::primary(kind, server_dir.path(), &zones(repo.path()));
     configure(repo.path(), &server, &TargetConfig::default());
     let first = zonegate(repo.path(), &["deploy"]);
     assert_eq!(first.code, 0, "{}\n{}", first.transcript(), server.logs());
-    for zone in ZONES {
-        assert_eq!(server.served(zone), Served::Serial(1));
+    for zone in &server.zones {
+        assert_eq!(server.served(zone), Served::Serial(FIRST));
     }
     let files = zone_files(&server.zone_directory);
-    add_host(repo.path(), "web4", "10.2.0.7");
+    add_host(repo.path(), "web4", "10.1.250.7");
     Deployed {
         repo,
         server,
@@ -52,10 +54,10 @@ fn deployed(kind: Kind) -> Deployed {
 impl Deployed {
     /// The previous zones are served and on disk, byte for byte.
     fn assert_previous_zones(&self) {
-        for zone in ZONES {
+        for zone in &self.server.zones {
             assert_eq!(
                 self.server.served(zone),
-                Served::Serial(1),
+                Served::Serial(FIRST),
                 "{zone}\n{}",
                 self.server.logs()
             );
@@ -137,19 +139,21 @@ fn a_reload_that_changes_nothing_is_rolled_back() {
         run.stdout
     );
     assert!(
-        run.stdout
-            .contains("example.com. expected serial 2, served serial 1"),
+        run.stdout.contains(&format!(
+            "example.net. expected serial {}, served serial {FIRST}",
+            FIRST + 1
+        )),
         "{}",
         run.stdout
     );
     setup.assert_previous_zones();
 
-    // The next deploy, with a working reload, installs serial 3: serial 2 may have reached a
+    // The next deploy, with a working reload, installs serial FIRST + 2: FIRST + 1 may have reached a
     // secondary, so it is never used for other content.
     configure(setup.repo.path(), &setup.server, &TargetConfig::default());
     let retry = zonegate(setup.repo.path(), &["deploy"]);
     assert_eq!(retry.code, 0, "{}", retry.transcript());
-    assert_eq!(setup.server.served(FORWARD), Served::Serial(3));
+    assert_eq!(setup.server.served(FORWARD), Served::Serial(FIRST + 2));
 }
 
 /// Makes a directory unwritable even for root (`chattr +i`; plain permissions for other
@@ -286,8 +290,8 @@ fn a_killed_deploy_is_recovered_by_the_next() {
             .exists(),
         "the killed deploy leaves its journal"
     );
-    for zone in ZONES {
-        assert_eq!(setup.server.served(zone), Served::Serial(1));
+    for zone in &setup.server.zones {
+        assert_eq!(setup.server.served(zone), Served::Serial(FIRST));
     }
 
     configure(setup.repo.path(), &setup.server, &TargetConfig::default());
@@ -310,8 +314,8 @@ fn a_killed_deploy_is_recovered_by_the_next() {
         next.stderr
     );
     // Serial 2 was written by the killed deploy; the recovered one goes past it.
-    assert_eq!(setup.server.served(FORWARD), Served::Serial(3));
-    assert_eq!(setup.server.served(ZONES[2]), Served::Serial(1));
+    assert_eq!(setup.server.served(FORWARD), Served::Serial(FIRST + 2));
+    assert_eq!(setup.server.served(EDGE), Served::Serial(FIRST));
 }
 
 #[test]
@@ -360,10 +364,10 @@ fn two_deploys_at_once_one_waits_and_one_refuses() {
     let second_stdout = fs::read_to_string(waiting_output.with_extension("out")).unwrap();
     assert!(second_status.success(), "{second_stdout}");
     assert!(
-        second_stdout.contains("nothing to deploy: 3 zone(s) unchanged"),
+        second_stdout.contains("nothing to deploy: 4 zone(s) unchanged"),
         "the second deploy saw the first one's result: {second_stdout}"
     );
-    assert_eq!(setup.server.served(FORWARD), Served::Serial(2));
+    assert_eq!(setup.server.served(FORWARD), Served::Serial(FIRST + 1));
     assert!(
         !setup
             .server
@@ -378,22 +382,29 @@ fn two_deploys_at_once_one_waits_and_one_refuses() {
 #[test]
 fn a_served_serial_ahead_is_refused_or_bumped() {
     let setup = deployed(Kind::Nsd);
-    // Someone edits the zone on the server by hand and gives it serial 100.
-    let file = setup.server.zone_directory.join("example.com.zone");
+    // Someone edits the zone on the server by hand and gives it a serial 100 ahead.
+    let file = setup.server.zone_directory.join("example.net.zone");
     let text = fs::read_to_string(&file).unwrap();
-    fs::write(&file, text.replace("\t1\t; serial", "\t100\t; serial")).unwrap();
+    fs::write(
+        &file,
+        text.replace(
+            &format!("\t{FIRST}\t; serial"),
+            &format!("\t{}\t; serial", FIRST + 100),
+        ),
+    )
+    .unwrap();
     let reload = Command::new(&setup.server.reload[0])
         .args(&setup.server.reload[1..])
         .stdout(Stdio::null())
         .status()
         .unwrap();
     assert!(reload.success());
-    setup.server.wait_for_serial(FORWARD, 100);
+    setup.server.wait_for_serial(FORWARD, FIRST + 100);
 
     let refused = zonegate(setup.repo.path(), &["deploy"]);
     assert_eq!(refused.code, 1, "{}", refused.transcript());
     assert!(
-        refused.stdout.contains("error[serial-not-greater]: example.com.: target `primary` serves serial 100, and the new serial 2 is not greater"),
+        refused.stdout.contains(&format!("error[serial-not-greater]: example.net.: target `primary` serves serial {}, and the new serial {} is not greater", FIRST + 100, FIRST + 1)),
         "{}",
         refused.stdout
     );
@@ -404,7 +415,7 @@ fn a_served_serial_ahead_is_refused_or_bumped() {
         "{}",
         refused.stdout
     );
-    assert_eq!(setup.server.served(FORWARD), Served::Serial(100));
+    assert_eq!(setup.server.served(FORWARD), Served::Serial(FIRST + 100));
 
     configure(
         setup.repo.path(),
@@ -421,5 +432,5 @@ fn a_served_serial_ahead_is_refused_or_bumped() {
         "{}",
         bumped.stdout
     );
-    assert_eq!(setup.server.served(FORWARD), Served::Serial(101));
+    assert_eq!(setup.server.served(FORWARD), Served::Serial(FIRST + 101));
 }

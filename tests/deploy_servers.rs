@@ -7,21 +7,23 @@
 
 mod support;
 
+use support::deploy::{FIRST, zones};
 use support::deploy::{TargetConfig, add_host, configure, repository};
-use support::servers::{Kind, Primary, Server, ZONES};
+use support::servers::{Kind, Primary, Server};
 use support::zonegate;
 use zonegate::deploy::Served;
 
-const FORWARD: &str = "example.com.";
+const FORWARD: &str = "example.net.";
 const REVERSE_V4: &str = "10.in-addr.arpa.";
 const REVERSE_V6: &str = "8.b.d.0.1.0.0.2.ip6.arpa.";
+const EDGE: &str = "2.0.192.in-addr.arpa.";
 
 /// Deploys the fixture repository to a fresh `kind` server, then a change, then nothing.
 fn deploy_then_change(kind: Kind) {
     let repo = repository();
     let server_dir = tempfile::tempdir().unwrap();
-    let server = Server::primary(kind, server_dir.path());
-    for zone in ZONES {
+    let server = Server::primary(kind, server_dir.path(), &zones(repo.path()));
+    for zone in &server.zones {
         assert!(
             matches!(server.served(zone), Served::NotServed(_)),
             "{kind:?} serves {zone} before the first deploy"
@@ -39,17 +41,17 @@ fn deploy_then_change(kind: Kind) {
     let plan = zonegate(repo.path(), &["deploy", "--dry-run"]);
     assert_eq!(plan.code, 0, "{}", plan.transcript());
     assert!(
-        squash(&plan.stdout).contains("create example.com."),
+        squash(&plan.stdout).contains("create example.net."),
         "{}",
         plan.stdout
     );
     assert!(
-        plan.stdout.contains("dry run: 3 zone(s) would be written"),
+        plan.stdout.contains("dry run: 4 zone(s) would be written"),
         "{}",
         plan.stdout
     );
     assert!(
-        !server.zone_directory.join("example.com.zone").exists(),
+        !server.zone_directory.join("example.net.zone").exists(),
         "a dry run writes nothing"
     );
 
@@ -60,46 +62,55 @@ fn deploy_then_change(kind: Kind) {
         "{}",
         first.stdout
     );
-    for zone in ZONES {
+    for zone in &server.zones {
         assert_eq!(
             server.served(zone),
-            Served::Serial(1),
+            Served::Serial(FIRST),
             "{zone}\n{}",
             server.logs()
         );
     }
 
-    add_host(repo.path(), "web4", "10.2.0.7");
+    add_host(repo.path(), "web4", "10.1.250.7");
     let second = zonegate(repo.path(), &["deploy"]);
     assert_eq!(second.code, 0, "{}\n{}", second.transcript(), server.logs());
     let report = squash(&second.stdout);
     assert!(
-        report.contains("update example.com. served 1 -> 2"),
+        report.contains(&format!(
+            "update example.net. served {FIRST} -> {}",
+            FIRST + 1
+        )),
         "{report}"
     );
     assert!(
-        report.contains("update 10.in-addr.arpa. served 1 -> 2"),
+        report.contains(&format!(
+            "update 10.in-addr.arpa. served {FIRST} -> {}",
+            FIRST + 1
+        )),
         "{report}"
     );
     assert!(
-        report.contains("unchanged 8.b.d.0.1.0.0.2.ip6.arpa. served 1\n"),
+        report.contains(&format!(
+            "unchanged 8.b.d.0.1.0.0.2.ip6.arpa. served {FIRST}\n"
+        )),
         "{report}"
     );
-    assert_eq!(server.served(FORWARD), Served::Serial(2));
-    assert_eq!(server.served(REVERSE_V4), Served::Serial(2));
+    assert_eq!(server.served(FORWARD), Served::Serial(FIRST + 1));
+    assert_eq!(server.served(REVERSE_V4), Served::Serial(FIRST + 1));
+    assert_eq!(server.served(EDGE), Served::Serial(FIRST));
     assert_eq!(
         server.served(REVERSE_V6),
-        Served::Serial(1),
+        Served::Serial(FIRST),
         "unchanged zone keeps its serial"
     );
     let previous = std::fs::read_to_string(
         server_dir
             .path()
-            .join(".zones.zonegate-deploy/previous/example.com.zone"),
+            .join(".zones.zonegate-deploy/previous/example.net.zone"),
     )
     .unwrap();
     assert!(
-        previous.contains("\t1\t; serial"),
+        previous.contains(&format!("\t{FIRST}\t; serial")),
         "the replaced file is kept:\n{previous}"
     );
 
@@ -108,7 +119,7 @@ fn deploy_then_change(kind: Kind) {
     assert!(
         third
             .stdout
-            .contains("nothing to deploy: 3 zone(s) unchanged"),
+            .contains("nothing to deploy: 4 zone(s) unchanged"),
         "{}",
         third.stdout
     );
@@ -152,7 +163,7 @@ fn nsd_serves_each_deploy() {
 fn a_secondary_transfers_after_the_notify() {
     let repo = repository();
     let primary_dir = tempfile::tempdir().unwrap();
-    let primary = Server::primary(Kind::Bind, primary_dir.path());
+    let primary = Server::primary(Kind::Bind, primary_dir.path(), &zones(repo.path()));
     configure(repo.path(), &primary, &TargetConfig::default());
     let first = zonegate(repo.path(), &["deploy"]);
     assert_eq!(first.code, 0, "{}", first.transcript());
@@ -163,20 +174,21 @@ fn a_secondary_transfers_after_the_notify() {
     let secondary = Server::secondary(
         Kind::Bind,
         secondary_dir.path(),
+        &zones(repo.path()),
         Primary {
             address: primary.address,
         },
     );
-    for zone in ZONES {
-        secondary.wait_for_serial(zone, 1);
+    for zone in &secondary.zones {
+        secondary.wait_for_serial(zone, FIRST);
     }
 
     // Control: a deploy that notifies nobody leaves the secondary on serial 1.
-    add_host(repo.path(), "web4", "10.2.0.7");
+    add_host(repo.path(), "web4", "10.1.250.7");
     let unnotified = zonegate(repo.path(), &["deploy"]);
     assert_eq!(unnotified.code, 0, "{}", unnotified.transcript());
-    assert_eq!(primary.served(FORWARD), Served::Serial(2));
-    assert_eq!(secondary.served(FORWARD), Served::Serial(1));
+    assert_eq!(primary.served(FORWARD), Served::Serial(FIRST + 1));
+    assert_eq!(secondary.served(FORWARD), Served::Serial(FIRST));
 
     configure(
         repo.path(),
@@ -186,7 +198,7 @@ fn a_secondary_transfers_after_the_notify() {
             ..TargetConfig::default()
         },
     );
-    add_host(repo.path(), "web5", "10.2.0.8");
+    add_host(repo.path(), "web5", "10.1.250.8");
     let notified = zonegate(repo.path(), &["deploy"]);
     assert_eq!(
         notified.code,
@@ -203,7 +215,7 @@ fn a_secondary_transfers_after_the_notify() {
         "{}",
         notified.stdout
     );
-    assert_eq!(secondary.served(FORWARD), Served::Serial(3));
-    assert_eq!(secondary.served(REVERSE_V4), Served::Serial(3));
-    assert_eq!(secondary.served(REVERSE_V6), Served::Serial(1));
+    assert_eq!(secondary.served(FORWARD), Served::Serial(FIRST + 2));
+    assert_eq!(secondary.served(REVERSE_V4), Served::Serial(FIRST + 2));
+    assert_eq!(secondary.served(REVERSE_V6), Served::Serial(FIRST));
 }

@@ -82,7 +82,7 @@ fn bind_knot_and_nsd_accept_every_rendered_zone() {
 fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
     use zonegate::diagnostic::{FileId, Span};
     use zonegate::model::name::Name;
-    use zonegate::model::record::{Origin, Provenance, RData, Record, Soa};
+    use zonegate::model::record::{Caa, Origin, Provenance, RData, Record, Soa};
     use zonegate::model::zone::Zone;
     use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
 
@@ -117,11 +117,11 @@ fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
             ),
             record(
                 "t.",
-                RData::Caa {
+                RData::Caa(Box::new(Caa {
                     flags: 0,
                     tag: "issue".into(),
                     value: "ca.example; policy=\"x\\y\"".into(),
-                },
+                })),
             ),
         ],
     );
@@ -131,7 +131,7 @@ fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
         fuel: DEFAULT_FUEL,
         template_name: "built-in",
     };
-    let text = render::render(&zone, 1, &render::body(&zone, &options), &options).unwrap();
+    let text = render::to_string(&zone, 1, &options).unwrap();
     let temp = tempfile::tempdir().unwrap();
     let file = temp.path().join("t.zone");
     std::fs::write(&file, &text).unwrap();

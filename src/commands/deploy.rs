@@ -18,7 +18,7 @@ use crate::deploy::target::{self, LiveVerdict, NewZone, Paths, Report, Rollback}
 use crate::deploy::{self, Candidate, SerialRules};
 use crate::diagnostic::{self, Severity};
 use crate::inventory::deploy::{DeployTarget, zone_file_name};
-use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions, ZoneBody};
+use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
 
 /// Options of `zonegate deploy`.
 #[derive(Clone, Debug, Default)]
@@ -106,11 +106,11 @@ pub fn run(
         fuel: DEFAULT_FUEL,
         template_name: &template_name,
     };
-    let bodies: Vec<ZoneBody> = checked
+    let hashes: Vec<[u8; 32]> = checked
         .zones
         .zones
         .par_iter()
-        .map(|zone| render::body(zone, &render_options))
+        .map(|zone| render::content_hash(zone, &render_options))
         .collect();
     let rules = SerialRules {
         policy: inventory.settings.serial,
@@ -131,13 +131,13 @@ pub fn run(
             .zones
             .zones
             .iter()
-            .zip(&bodies)
-            .map(|(zone, body)| {
+            .zip(&hashes)
+            .map(|(zone, hash)| {
                 let origin = zone.origin.to_string();
                 Candidate {
                     file: zone_file_name(&target.file_name, &origin),
                     origin,
-                    content_hash: render::hex(&body.content_hash),
+                    content_hash: render::hex(hash),
                 }
             })
             .collect();
@@ -209,27 +209,42 @@ pub fn run(
             continue;
         };
 
-        let mut zones = Vec::new();
-        for planned in plan.changes() {
-            let index = checked
+        let index_of = |origin: &str| {
+            checked
                 .zones
                 .zones
                 .iter()
-                .position(|zone| zone.origin.to_string() == planned.origin)
-                .expect("every planned zone was rendered");
-            let text = render::render(
+                .position(|zone| zone.origin.to_string() == origin)
+                .expect("every planned zone was rendered")
+        };
+        let zones: Vec<NewZone> = plan
+            .changes()
+            .map(|planned| NewZone {
+                planned: planned.clone(),
+                content_hash: render::hex(&hashes[index_of(&planned.origin)]),
+            })
+            .collect();
+        // Streams each zone from the model into its staged file.
+        let write_zone = |planned: &deploy::PlannedZone, file: &mut dyn std::io::Write| {
+            let index = index_of(&planned.origin);
+            render::write(
                 &checked.zones.zones[index],
                 planned.serial,
-                &bodies[index],
+                &hashes[index],
                 &render_options,
-            )?;
-            zones.push(NewZone {
-                planned: planned.clone(),
-                content_hash: render::hex(&bodies[index].content_hash),
-                text,
-            });
-        }
-        let report = lock.apply(target, &plan, &zones, Some(&live), err)?;
+                file,
+            )
+            .map_err(|error| {
+                let mut text = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    let _ = write!(text, ": {cause}");
+                    source = cause.source();
+                }
+                text
+            })
+        };
+        let report = lock.apply(target, &plan, &zones, &write_zone, Some(&live), err)?;
         write_report(out, &target.name, &report)?;
         if !report.succeeded() {
             return Ok(Outcome::Findings);

@@ -40,9 +40,9 @@ pub enum Error {
     /// The output directory could not be written.
     #[error(transparent)]
     Output(#[from] crate::output::Error),
-    /// The zone template failed.
+    /// A zone could not be rendered (template failure, or its file could not be written).
     #[error(transparent)]
-    Template(#[from] crate::render::TemplateError),
+    Render(#[from] crate::render::RenderError),
     /// A deploy target's state could not be read or written, or its lock taken.
     #[error(transparent)]
     Deploy(#[from] crate::deploy::target::Error),

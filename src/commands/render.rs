@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
 use crate::diagnostic::{self, Severity};
 use crate::inventory::Inventory;
-use crate::model::zone::Zone;
+use crate::model::zone::ZoneSet;
 use crate::output::{self, Manifest, ManifestZone, Published, ZoneFile};
 use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
 use crate::serial::{self, Clock};
@@ -62,13 +62,13 @@ pub fn run(
         );
     })?;
     let previous = lock.previous_manifest()?;
-    let (files, manifest) = render_all(
+    let plan = plan(
         &checked.inventory,
         &checked.zones,
         previous.as_ref(),
         context.clock,
-    )?;
-    let published = lock.publish(&files, &manifest)?;
+    );
+    let (manifest, published) = publish(&lock, &checked.inventory, &checked.zones, plan)?;
 
     if options.json {
         let written = match &published {
@@ -88,32 +88,161 @@ pub fn run(
     Ok(Outcome::Clean)
 }
 
-/// Renders every zone (in parallel) and builds the manifest. Serials: a zone whose content hash
-/// equals the previous manifest's keeps its serial; a changed or new one gets the next serial
-/// under the configured policy.
+/// What rendering will do with one zone.
+#[derive(Clone, Debug)]
+pub struct ZonePlan {
+    /// The manifest entry: complete when the zone is unchanged (taken from the previous
+    /// manifest), with `bytes` and `sha256` still to fill in when it must be rendered.
+    pub entry: ManifestZone,
+    /// The zone's content hash, raw.
+    pub content_hash: [u8; 32],
+    /// True when the previous manifest has this zone with the same content hash, so its file
+    /// and serial carry over.
+    pub unchanged: bool,
+}
+
+/// Decides every zone's serial from its content hash (computed from the model, in parallel):
+/// a zone whose hash equals the previous manifest's keeps its serial and its file; a changed
+/// or new zone gets the next serial under the configured policy (RFC 1982 arithmetic).
+pub fn plan(
+    inventory: &Inventory,
+    zones: &ZoneSet,
+    previous: Option<&Manifest>,
+    clock: Clock,
+) -> Vec<ZonePlan> {
+    let template = Template::of(inventory);
+    let options = template.options(inventory);
+    zones
+        .zones
+        .par_iter()
+        .map(|zone| {
+            let origin = zone.origin.to_string();
+            let content_hash = render::content_hash(zone, &options);
+            let hash_text = render::hex(&content_hash);
+            let previous_entry = previous
+                .and_then(|manifest| manifest.zones.iter().find(|entry| entry.origin == origin));
+            if let Some(entry) = previous_entry.filter(|entry| entry.content_hash == hash_text) {
+                return ZonePlan {
+                    entry: entry.clone(),
+                    content_hash,
+                    unchanged: true,
+                };
+            }
+            let policy = inventory.settings.serial;
+            let serial = serial::next(previous_entry.map(|entry| entry.serial), policy, clock);
+            let mut by_type = BTreeMap::new();
+            for rrset in zone.rrsets() {
+                *by_type
+                    .entry(rrset[0].record_type().as_str().to_owned())
+                    .or_insert(0) += rrset.len();
+            }
+            ZonePlan {
+                entry: ManifestZone {
+                    file: ManifestZone::file_name(&origin),
+                    origin,
+                    serial,
+                    records: zone.records.len(),
+                    by_type,
+                    bytes: 0,
+                    content_hash: hash_text,
+                    sha256: String::new(),
+                },
+                content_hash,
+                unchanged: false,
+            }
+        })
+        .collect()
+}
+
+/// Carries the plan out: when every zone is unchanged and its file is in place, touches
+/// nothing; otherwise stages a new set (unchanged files hard-linked, changed zones streamed
+/// from the model, in parallel) and swaps it in.
+pub fn publish(
+    lock: &output::OutputLock,
+    inventory: &Inventory,
+    zones: &ZoneSet,
+    plan: Vec<ZonePlan>,
+) -> Result<(Manifest, Published), Error> {
+    let manifest = |entries: Vec<ManifestZone>| Manifest {
+        generator: format!("zonegate {}", env!("CARGO_PKG_VERSION")),
+        zones: entries,
+    };
+    let previous = lock.previous_manifest()?;
+    let all_in_place = plan
+        .iter()
+        .all(|zone| zone.unchanged && lock.holds(&zone.entry));
+    let planned = manifest(plan.iter().map(|zone| zone.entry.clone()).collect());
+    if all_in_place && previous.as_ref() == Some(&planned) {
+        return Ok((planned, Published::Unchanged));
+    }
+
+    let template = Template::of(inventory);
+    let options = template.options(inventory);
+    let staging = lock.stage()?;
+    let entries: Vec<(ManifestZone, bool)> = zones
+        .zones
+        .par_iter()
+        .zip(plan)
+        .map(|(zone, planned)| -> Result<(ManifestZone, bool), Error> {
+            let mut entry = planned.entry;
+            if planned.unchanged && lock.holds(&entry) && staging.carry_over(&entry.file) {
+                return Ok((entry, false));
+            }
+            let written = staging.write(&entry.file, |out| {
+                render::write(zone, entry.serial, &planned.content_hash, &options, out)
+                    .map_err(Error::from)
+            })?;
+            entry.bytes = written.bytes;
+            entry.sha256 = written.sha256;
+            Ok((entry, true))
+        })
+        .collect::<Result<_, _>>()?;
+    let written = entries
+        .iter()
+        .filter(|(_, written)| *written)
+        .map(|(entry, _)| entry.file.clone())
+        .collect();
+    let manifest = manifest(entries.into_iter().map(|(entry, _)| entry).collect());
+    staging.commit(&manifest)?;
+    Ok((manifest, Published::Replaced { written }))
+}
+
+/// Renders every zone into memory with the serials `plan` chose: for callers that need the
+/// text (deploy, tests); `render` itself streams to disk.
 pub fn render_all(
     inventory: &Inventory,
-    zones: &crate::model::zone::ZoneSet,
+    zones: &ZoneSet,
     previous: Option<&Manifest>,
     clock: Clock,
 ) -> Result<(Vec<ZoneFile>, Manifest), Error> {
-    let (template, template_name) = match &inventory.template {
-        Some((file, text)) => (
-            text.as_str(),
-            inventory.sources.path(*file).display().to_string(),
-        ),
-        None => (DEFAULT_TEMPLATE, "built-in zone.j2".to_owned()),
-    };
-    let options = RenderOptions {
-        default_ttl: inventory.settings.ttl.default,
-        template,
-        fuel: DEFAULT_FUEL,
-        template_name: &template_name,
-    };
+    let template = Template::of(inventory);
+    let options = template.options(inventory);
+    let planned = plan(inventory, zones, previous, clock);
     let rendered: Vec<(ZoneFile, ManifestZone)> = zones
         .zones
         .par_iter()
-        .map(|zone| render_zone(zone, previous, inventory.settings.serial, clock, &options))
+        .zip(planned)
+        .map(|(zone, planned)| -> Result<_, Error> {
+            let mut text = Vec::new();
+            render::write(
+                zone,
+                planned.entry.serial,
+                &planned.content_hash,
+                &options,
+                &mut text,
+            )?;
+            let mut entry = planned.entry;
+            entry.bytes = text.len() as u64;
+            entry.sha256 = render::hex(&Sha256::digest(&text));
+            let text = String::from_utf8(text).expect("zone files are ASCII");
+            Ok((
+                ZoneFile {
+                    file: entry.file.clone(),
+                    text,
+                },
+                entry,
+            ))
+        })
         .collect::<Result<_, _>>()?;
     let (files, entries): (Vec<ZoneFile>, Vec<ManifestZone>) = rendered.into_iter().unzip();
     let manifest = Manifest {
@@ -123,43 +252,34 @@ pub fn render_all(
     Ok((files, manifest))
 }
 
-fn render_zone(
-    zone: &Zone,
-    previous: Option<&Manifest>,
-    policy: crate::inventory::SerialPolicy,
-    clock: Clock,
-    options: &RenderOptions<'_>,
-) -> Result<(ZoneFile, ManifestZone), Error> {
-    let origin = zone.origin.to_string();
-    let body = render::body(zone, options);
-    let content_hash = render::hex(&body.content_hash);
-    let previous_entry =
-        previous.and_then(|manifest| manifest.zones.iter().find(|entry| entry.origin == origin));
-    let serial = match previous_entry {
-        Some(entry) if entry.content_hash == content_hash => entry.serial,
-        Some(entry) => serial::next(Some(entry.serial), policy, clock),
-        None => serial::next(None, policy, clock),
-    };
-    let text = render::render(zone, serial, &body, options)?;
-    drop(body);
-    let mut by_type = BTreeMap::new();
-    for rrset in zone.rrsets() {
-        *by_type
-            .entry(rrset[0].record_type().as_str().to_owned())
-            .or_insert(0) += rrset.len();
+/// The repository's template (or the built-in one) and its display name.
+struct Template<'a> {
+    text: &'a str,
+    name: String,
+}
+
+impl<'a> Template<'a> {
+    fn of(inventory: &'a Inventory) -> Self {
+        match &inventory.template {
+            Some((file, text)) => Self {
+                text,
+                name: inventory.sources.path(*file).display().to_string(),
+            },
+            None => Self {
+                text: DEFAULT_TEMPLATE,
+                name: "built-in zone.j2".to_owned(),
+            },
+        }
     }
-    let file = ManifestZone::file_name(&origin);
-    let entry = ManifestZone {
-        origin,
-        file: file.clone(),
-        serial,
-        records: zone.records.len(),
-        by_type,
-        bytes: text.len() as u64,
-        content_hash,
-        sha256: render::hex(&Sha256::digest(text.as_bytes())),
-    };
-    Ok((ZoneFile { file, text }, entry))
+
+    fn options(&self, inventory: &Inventory) -> RenderOptions<'_> {
+        RenderOptions {
+            default_ttl: inventory.settings.ttl.default,
+            template: self.text,
+            fuel: DEFAULT_FUEL,
+            template_name: &self.name,
+        }
+    }
 }
 
 fn write_summary(

@@ -255,9 +255,11 @@ pub struct NewZone {
     pub planned: PlannedZone,
     /// Hash of the content without the serial.
     pub content_hash: String,
-    /// The file's full text.
-    pub text: String,
 }
+
+/// Writes a zone's master file with the planned serial into `out` (the command renders straight
+/// into the staged file, so a large zone never exists as one string).
+pub type WriteZone<'a> = &'a dyn Fn(&PlannedZone, &mut dyn Write) -> Result<(), String>;
 
 /// The verdict of the live assertions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -357,6 +359,7 @@ impl TargetLock {
         target: &DeployTarget,
         plan: &Plan,
         zones: &[NewZone],
+        write_zone: WriteZone<'_>,
         live: Option<LiveAssertions<'_>>,
         log: &mut dyn Write,
     ) -> Result<Report, Error> {
@@ -370,15 +373,18 @@ impl TargetLock {
         }
 
         // 1. Stage every new file next to its destination; check it there.
-        if let Err(failure) = self.stage(target, zones, log) {
-            let _ = remove_staged_files(&self.paths);
-            report.failure = Some(failure);
-            report.rollback = Some(Rollback {
-                steps: vec!["nothing was installed; removed the staged files".to_owned()],
-                problems: Vec::new(),
-            });
-            return Ok(report);
-        }
+        let digests = match self.stage(target, zones, write_zone, log) {
+            Ok(digests) => digests,
+            Err(failure) => {
+                let _ = remove_staged_files(&self.paths);
+                report.failure = Some(failure);
+                report.rollback = Some(Rollback {
+                    steps: vec!["nothing was installed; removed the staged files".to_owned()],
+                    problems: Vec::new(),
+                });
+                return Ok(report);
+            }
+        };
         report.steps.push(format!(
             "wrote and synced {} zone file(s) beside the old ones{}",
             zones.len(),
@@ -494,8 +500,7 @@ impl TargetLock {
 
         // 8. Commit: record what is installed, then drop the journal.
         let mut state = read_state(&self.paths)?;
-        for zone in zones {
-            let sha256 = crate::render::hex(&Sha256::digest(zone.text.as_bytes()));
+        for (zone, sha256) in zones.iter().zip(digests) {
             let entry = InstalledZone {
                 origin: zone.planned.origin.clone(),
                 file: zone.planned.file.clone(),
@@ -526,8 +531,9 @@ impl TargetLock {
         &self,
         target: &DeployTarget,
         zones: &[NewZone],
+        write_zone: WriteZone<'_>,
         log: &mut dyn Write,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<String>, String> {
         let _ = writeln!(
             log,
             "{}: writing {} zone file(s) to {}",
@@ -535,10 +541,24 @@ impl TargetLock {
             zones.len(),
             self.paths.zone_directory.display()
         );
+        let mut digests = Vec::with_capacity(zones.len());
         for zone in zones {
             let staged = self.paths.staged(&zone.planned.file);
-            write_synced(&staged, zone.text.as_bytes())
+            let file = File::create(&staged)
                 .map_err(|error| format!("write {}: {error}", staged.display()))?;
+            let mut out = HashingWriter {
+                inner: io::BufWriter::with_capacity(1 << 16, file),
+                hasher: Sha256::new(),
+            };
+            write_zone(&zone.planned, &mut out)
+                .map_err(|error| format!("write {}: {error}", staged.display()))?;
+            let HashingWriter { inner, hasher } = out;
+            inner
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)
+                .and_then(|file| file.sync_all())
+                .map_err(|error| format!("write {}: {error}", staged.display()))?;
+            digests.push(crate::render::hex(&hasher.finalize()));
         }
         if let Some(check) = target.check.as_ref().filter(|check| check.is_per_zone()) {
             for zone in zones {
@@ -547,7 +567,7 @@ impl TargetLock {
                     .map_err(|failure| format!("check {}: {failure}", zone.planned.origin))?;
             }
         }
-        Ok(())
+        Ok(digests)
     }
 
     /// Copies the files about to be replaced into `previous/` (a fresh set each deploy).
@@ -559,9 +579,7 @@ impl TargetLock {
         fs::create_dir_all(&previous).map_err(io_error("create", &previous))?;
         for zone in journal.zones.iter().filter(|zone| zone.existed) {
             let source = self.paths.zone_directory.join(&zone.file);
-            let bytes = fs::read(&source).map_err(io_error("read", &source))?;
-            write_synced(&previous.join(&zone.file), &bytes)
-                .map_err(io_error("write", &previous.join(&zone.file)))?;
+            copy_synced(&source, &previous.join(&zone.file)).map_err(io_error("copy", &source))?;
         }
         if let Ok(state) = fs::read(self.paths.state_file()) {
             let copy = previous.join("deployed.json");
@@ -611,11 +629,9 @@ impl TargetLock {
             let result = if zone.existed {
                 // A fresh copy, so its modification time is new: BIND and NSD skip reloading a
                 // file whose mtime is not newer than what they loaded.
-                fs::read(previous.join(&zone.file)).and_then(|bytes| {
-                    let staged = self.paths.staged(&zone.file);
-                    write_synced(&staged, &bytes)?;
-                    fs::rename(&staged, &destination)
-                })
+                let staged = self.paths.staged(&zone.file);
+                copy_synced(&previous.join(&zone.file), &staged)
+                    .and_then(|()| fs::rename(&staged, &destination))
             } else {
                 match fs::remove_file(&destination) {
                     Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -973,6 +989,31 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     Ok(())
 }
 
+/// Copies `from` into a new file `to` (a fresh inode with a fresh modification time) and syncs
+/// it.
+fn copy_synced(from: &Path, to: &Path) -> io::Result<()> {
+    fs::copy(from, to)?;
+    File::options().write(true).open(to)?.sync_all()
+}
+
+/// Passes bytes through to `inner` and hashes them.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = File::create(path)?;
     file.write_all(bytes)?;
@@ -1031,6 +1072,11 @@ mod tests {
         }
     }
 
+    /// Writes `text-of-<origin>-<serial>` as the zone file.
+    fn write_text(zone: &PlannedZone, out: &mut dyn Write) -> Result<(), String> {
+        writeln!(out, "text-of-{}-{}", zone.origin, zone.serial).map_err(|error| error.to_string())
+    }
+
     fn new_zone(origin: &str, serial: u32, text: &str) -> NewZone {
         NewZone {
             planned: PlannedZone {
@@ -1044,7 +1090,6 @@ mod tests {
                 stale: false,
             },
             content_hash: format!("hash-{text}"),
-            text: text.into(),
         }
     }
 
@@ -1070,24 +1115,38 @@ mod tests {
 
         let first = [new_zone("a.example.", 1, "one\n")];
         let report = lock
-            .apply(&target, &plan_of(&first), &first, None, &mut io::sink())
+            .apply(
+                &target,
+                &plan_of(&first),
+                &first,
+                &write_text,
+                None,
+                &mut io::sink(),
+            )
             .unwrap();
         assert!(report.succeeded(), "{report:?}");
         assert_eq!(
             fs::read(zones_dir.join("a.example.zone")).unwrap(),
-            b"one\n"
+            b"text-of-a.example.-1\n"
         );
 
         let second = [new_zone("a.example.", 2, "two\n")];
-        lock.apply(&target, &plan_of(&second), &second, None, &mut io::sink())
-            .unwrap();
+        lock.apply(
+            &target,
+            &plan_of(&second),
+            &second,
+            &write_text,
+            None,
+            &mut io::sink(),
+        )
+        .unwrap();
         assert_eq!(
             fs::read(zones_dir.join("a.example.zone")).unwrap(),
-            b"two\n"
+            b"text-of-a.example.-2\n"
         );
         assert_eq!(
             fs::read(paths.previous_directory().join("a.example.zone")).unwrap(),
-            b"one\n",
+            b"text-of-a.example.-1\n",
             "the replaced file is kept for rollback"
         );
         let state = read_state(&paths).unwrap();
@@ -1122,7 +1181,14 @@ mod tests {
             new_zone("b.example.", 1, "brand new\n"),
         ];
         let report = lock
-            .apply(&target, &plan_of(&zones), &zones, None, &mut io::sink())
+            .apply(
+                &target,
+                &plan_of(&zones),
+                &zones,
+                &write_text,
+                None,
+                &mut io::sink(),
+            )
             .unwrap();
         let failure = report.failure.clone().unwrap();
         assert!(

@@ -68,21 +68,7 @@ pub fn host_fqdn(host: &Host, domain: &Name) -> Result<Name, NameError> {
 
 /// The reverse-mapping name of an address (`4.3.2.1.in-addr.arpa.`, nibbles for IPv6).
 pub fn reverse_name(address: IpAddr) -> Name {
-    use std::fmt::Write;
-    let mut text = String::with_capacity(74);
-    match address {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            let _ = write!(text, "{d}.{c}.{b}.{a}.in-addr.arpa.");
-        }
-        IpAddr::V6(v6) => {
-            for byte in v6.octets().iter().rev() {
-                let _ = write!(text, "{:x}.{:x}.", byte & 0x0f, byte >> 4);
-            }
-            text.push_str("ip6.arpa.");
-        }
-    }
-    Name::parse_absolute(&text).expect("reverse names are always valid")
+    Name::reverse(address)
 }
 
 struct Builder<'a> {
@@ -484,11 +470,11 @@ impl<'a> Builder<'a> {
                 target: self.target(target)?,
             },
             EntryData::Txt(strings) => RData::txt(strings),
-            EntryData::Caa { flags, tag, value } => RData::Caa {
+            EntryData::Caa { flags, tag, value } => RData::Caa(Box::new(record::Caa {
                 flags: *flags,
                 tag: tag.as_str().into(),
                 value: value.as_str().into(),
-            },
+            })),
         })
     }
 

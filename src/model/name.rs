@@ -21,10 +21,40 @@ pub const MAX_NAME_LENGTH: usize = 255;
 const SEPARATOR: char = '\0';
 
 /// An absolute, lower-cased, validated domain name. Cheap to clone (reference counted).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Eq)]
 pub struct Name {
     /// Labels from the root down, NUL-separated; empty for the root.
     key: Arc<str>,
+}
+
+// Names are shared (an SRV owner by every record of its RRset, a host's name by its A, AAAA,
+// PTR and SRV records), so comparing the pointers first settles most comparisons of a sort
+// without reading the text.
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.key, &other.key) || self.key == other.key
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.key, &other.key) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.key.as_bytes().cmp(other.key.as_bytes())
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Why text is not a valid name.
@@ -100,38 +130,115 @@ impl Name {
         if text.ends_with('.') {
             return Self::from_labels_text(text);
         }
-        let relative = Self::from_labels_text(text)?;
-        relative.append(origin)
+        Self::build(text, Some(origin))
+    }
+
+    /// The reverse-mapping name of `address`: `4.3.2.1.in-addr.arpa.`, or 32 nibble labels
+    /// under `ip6.arpa.` (RFC 3596 section 2.5).
+    pub fn reverse(address: std::net::IpAddr) -> Self {
+        use std::fmt::Write as _;
+        let mut key = String::with_capacity(80);
+        match address {
+            std::net::IpAddr::V4(v4) => {
+                key.push_str("arpa\0in-addr");
+                for octet in v4.octets() {
+                    let _ = write!(key, "\0{octet}");
+                }
+            }
+            std::net::IpAddr::V6(v6) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                key.push_str("arpa\0ip6");
+                for byte in v6.octets() {
+                    for nibble in [byte >> 4, byte & 0x0f] {
+                        key.push(SEPARATOR);
+                        key.push(char::from(HEX[usize::from(nibble)]));
+                    }
+                }
+            }
+        }
+        Self {
+            key: Arc::from(key),
+        }
     }
 
     fn from_labels_text(text: &str) -> Result<Self, NameError> {
-        if text.is_empty() {
-            return Err(NameError::Empty);
-        }
         if text == "." {
             return Ok(Self::root());
         }
-        let trimmed = text.strip_suffix('.').unwrap_or(text);
-        let mut labels = Vec::new();
-        for raw in trimmed.split('.') {
-            if raw.is_empty() {
+        Self::build(text.strip_suffix('.').unwrap_or(text), None)
+    }
+
+    /// Builds the key of `text` (dot-separated labels, no trailing dot) below `suffix`, in one
+    /// allocation, validating and lower-casing as it goes. Non-ASCII text takes the IDNA path.
+    fn build(text: &str, suffix: Option<&Name>) -> Result<Self, NameError> {
+        if text.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if !text.is_ascii() {
+            return Self::build_international(text, suffix);
+        }
+        let suffix_key: &str = suffix.map_or("", |name| &name.key);
+        let mut key = String::with_capacity(suffix_key.len() + text.len() + 1);
+        key.push_str(suffix_key);
+        let mut wire_length = suffix.map_or(1, Name::wire_length);
+        let mut labels = text.rsplit('.').peekable();
+        while let Some(label) = labels.next() {
+            if label.is_empty() {
                 return Err(NameError::EmptyLabel(text.to_owned()));
             }
-            labels.push(normalise_label(raw)?);
+            if label.len() > MAX_LABEL_LENGTH {
+                return Err(NameError::LabelTooLong {
+                    label: label.to_ascii_lowercase(),
+                    length: label.len(),
+                });
+            }
+            let leftmost = labels.peek().is_none();
+            if label == "*" {
+                if !leftmost {
+                    return Err(NameError::MisplacedWildcard);
+                }
+            } else if let Some(byte) = label
+                .bytes()
+                .find(|byte| !(byte.is_ascii_alphanumeric() || *byte == b'-' || *byte == b'_'))
+            {
+                if byte == b'*' {
+                    return Err(NameError::MisplacedWildcard);
+                }
+                return Err(NameError::InvalidCharacter {
+                    character: char::from(byte),
+                    label: label.to_ascii_lowercase(),
+                });
+            }
+            if !key.is_empty() {
+                key.push(SEPARATOR);
+            }
+            key.extend(
+                label
+                    .bytes()
+                    .map(|byte| char::from(byte.to_ascii_lowercase())),
+            );
+            wire_length += label.len() + 1;
         }
-        if labels.iter().skip(1).any(|label| label == "*") {
-            return Err(NameError::MisplacedWildcard);
-        }
-        let wire_length = labels.iter().map(|label| label.len() + 1).sum::<usize>() + 1;
         if wire_length > MAX_NAME_LENGTH {
             return Err(NameError::NameTooLong {
                 length: wire_length,
             });
         }
-        labels.reverse();
         Ok(Self {
-            key: Arc::from(labels.join("\0")),
+            key: Arc::from(key),
         })
+    }
+
+    /// The slow path for text with non-ASCII labels: each label through IDNA 2008.
+    fn build_international(text: &str, suffix: Option<&Name>) -> Result<Self, NameError> {
+        let mut ascii = Vec::new();
+        for raw in text.split('.') {
+            if raw.is_empty() {
+                return Err(NameError::EmptyLabel(text.to_owned()));
+            }
+            ascii.push(a_label(raw)?);
+        }
+        Self::build(&ascii.join("."), suffix)
     }
 
     /// `self` followed by `suffix` (e.g. `www` + `example.net.`).
@@ -160,6 +267,12 @@ impl Name {
     /// A child of `self` with `label` prepended (e.g. `_tcp` + `ash.example.net.`).
     pub fn prepend(&self, label: &str) -> Result<Self, NameError> {
         Self::from_labels_text(label)?.append(self)
+    }
+
+    /// The internal key: labels from the root down, NUL-separated. Its byte order is the
+    /// canonical DNS order; for hashing and comparison, not for display.
+    pub fn canonical_key(&self) -> &str {
+        &self.key
     }
 
     /// True for the root name.
@@ -279,30 +392,13 @@ fn push_reversed_labels(key: &str, out: &mut String) {
     }
 }
 
-fn normalise_label(raw: &str) -> Result<String, NameError> {
-    let label = if raw.is_ascii() {
-        raw.to_ascii_lowercase()
-    } else {
-        // IDNA 2008 (UTS 46) to the A-label, so zone files never carry UTF-8.
-        idna::domain_to_ascii(raw).map_err(|_| NameError::InvalidIdn(raw.to_owned()))?
-    };
-    if label.len() > MAX_LABEL_LENGTH {
-        return Err(NameError::LabelTooLong {
-            length: label.len(),
-            label,
-        });
+/// The A-label of a non-ASCII label (IDNA 2008 / UTS 46), so zone files never carry UTF-8.
+/// ASCII labels pass through; [`Name::build`] validates the result either way.
+fn a_label(raw: &str) -> Result<String, NameError> {
+    if raw.is_ascii() {
+        return Ok(raw.to_owned());
     }
-    if label != "*"
-        && let Some(character) = label
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_'))
-    {
-        if character == '*' {
-            return Err(NameError::MisplacedWildcard);
-        }
-        return Err(NameError::InvalidCharacter { character, label });
-    }
-    Ok(label)
+    idna::domain_to_ascii(raw).map_err(|_| NameError::InvalidIdn(raw.to_owned()))
 }
 
 impl fmt::Display for Name {

@@ -153,15 +153,20 @@ pub enum RData {
         /// Host offering the service.
         target: Name,
     },
-    /// Certification authority authorization.
-    Caa {
-        /// Flags; 128 is "issuer critical".
-        flags: u8,
-        /// Property tag: `issue`, `issuewild` or `iodef`.
-        tag: Box<str>,
-        /// Property value.
-        value: Box<str>,
-    },
+    /// Certification authority authorization (boxed: rare, and it would double the size of
+    /// every record otherwise).
+    Caa(Box<Caa>),
+}
+
+/// CAA data (RFC 8659).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Caa {
+    /// Flags; 128 is "issuer critical".
+    pub flags: u8,
+    /// Property tag: `issue`, `issuewild` or `iodef`.
+    pub tag: Box<str>,
+    /// Property value.
+    pub value: Box<str>,
 }
 
 impl RData {
@@ -177,7 +182,7 @@ impl RData {
             RData::Txt(_) => RecordType::Txt,
             RData::Aaaa(_) => RecordType::Aaaa,
             RData::Srv { .. } => RecordType::Srv,
-            RData::Caa { .. } => RecordType::Caa,
+            RData::Caa(_) => RecordType::Caa,
         }
     }
 
@@ -187,9 +192,7 @@ impl RData {
             RData::Ns(name) | RData::Cname(name) | RData::Ptr(name) => Some(name),
             RData::Mx { exchange, .. } => Some(exchange),
             RData::Srv { target, .. } => Some(target),
-            RData::Soa(_) | RData::A(_) | RData::Txt(_) | RData::Aaaa(_) | RData::Caa { .. } => {
-                None
-            }
+            RData::Soa(_) | RData::A(_) | RData::Txt(_) | RData::Aaaa(_) | RData::Caa(_) => None,
         }
     }
 

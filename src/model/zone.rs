@@ -19,23 +19,17 @@ impl Zone {
     /// (same owner, type and data), returning the removed ones so a rule can report them.
     pub fn from_records(origin: Name, mut records: Vec<Record>) -> (Zone, Vec<Record>) {
         sort_canonical(&mut records);
-        let mut duplicates = Vec::new();
-        let mut kept: Vec<Record> = Vec::with_capacity(records.len());
-        for record in records {
-            match kept.last() {
-                Some(last) if last.name == record.name && last.data == record.data => {
-                    duplicates.push(record);
-                }
-                _ => kept.push(record),
-            }
+        // In place: a million-record zone must not be held twice.
+        let is_duplicate = |a: &Record, b: &Record| a.name == b.name && a.data == b.data;
+        let duplicates: Vec<Record> = records
+            .windows(2)
+            .filter(|pair| is_duplicate(&pair[0], &pair[1]))
+            .map(|pair| pair[1].clone())
+            .collect();
+        if !duplicates.is_empty() {
+            records.dedup_by(|later, earlier| is_duplicate(earlier, later));
         }
-        (
-            Zone {
-                origin,
-                records: kept,
-            },
-            duplicates,
-        )
+        (Zone { origin, records }, duplicates)
     }
 
     /// The SOA fields, if the zone has an SOA record at its apex.

@@ -4,18 +4,29 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
+use super::example_repository;
 use super::servers::{Server, yaml_list};
-use super::{copy_tree, fixtures};
+use zonegate::inventory::files::Directory;
 
-/// A temporary copy of `tests/fixtures/base` (three zones, serial policy `counter`).
-///
-/// TODO(example repository): once the lead's `zones/` lands on main, deploy the example
-/// repository (`support::example_repository`) and take the zone list from its settings.
+/// A temporary copy of this project's example repository (four zones, `serial: date`).
 pub(crate) fn repository() -> tempfile::TempDir {
-    let temp = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join("base"), temp.path());
-    temp
+    example_repository()
 }
+
+/// The zones `repo` configures, in configuration order.
+pub(crate) fn zones(repo: &Path) -> Vec<String> {
+    let inventory = zonegate::inventory::config::load(&Directory::new(repo)).unwrap();
+    inventory
+        .settings
+        .zones
+        .iter()
+        .map(|zone| zone.origin.to_string())
+        .collect()
+}
+
+/// The serial of a zone's first deploy: `serial: date` on the tests' fixed clock
+/// (`SOURCE_DATE_EPOCH`, 2026-11-25), counter 00.
+pub(crate) const FIRST: u32 = 2_026_112_500;
 
 /// How a test configures its one target.
 #[derive(Clone, Debug, Default)]
@@ -71,11 +82,14 @@ pub(crate) fn configure(repo: &Path, server: &Server, config: &TargetConfig) {
     fs::write(&settings, text).unwrap();
 }
 
-/// A CMDB change that touches the forward zone and the IPv4 reverse zone (a new web host in
-/// nyc with only an IPv4 address), leaving the IPv6 reverse zone as it was.
+/// A CMDB change that touches the forward zone and `10.in-addr.arpa.` (a new playlist host in
+/// ash with only an IPv4 address), leaving the other reverse zones as they were.
 pub(crate) fn add_host(repo: &Path, name: &str, address: &str) {
     let path = repo.join("zones/cmdb/servers.csv");
     let mut csv = fs::read_to_string(&path).unwrap();
-    let _ = writeln!(csv, "{name},nyc,r9,{address},,web,in_use");
+    let _ = writeln!(
+        csv,
+        "{name},ash,ash-r99,{address},,playlist,in_use,team-playlist"
+    );
     fs::write(path, csv).unwrap();
 }

@@ -40,13 +40,6 @@ impl Kind {
     }
 }
 
-/// The zones of `tests/fixtures/base`, as every server is configured with them.
-pub(crate) const ZONES: [&str; 3] = [
-    "example.com.",
-    "10.in-addr.arpa.",
-    "8.b.d.0.1.0.0.2.ip6.arpa.",
-];
-
 /// A running server, stopped (SIGTERM, then SIGKILL) when dropped.
 pub(crate) struct Server {
     pub(crate) kind: Kind,
@@ -58,6 +51,8 @@ pub(crate) struct Server {
     pub(crate) reload: Vec<String>,
     /// Its configuration and logs.
     pub(crate) directory: PathBuf,
+    /// The zones it is configured with.
+    pub(crate) zones: Vec<String>,
     child: Child,
     log: PathBuf,
 }
@@ -81,18 +76,23 @@ pub(crate) struct Primary {
 }
 
 impl Server {
-    /// Starts a primary for [`ZONES`] reading `<directory>/zones/<origin>zone`.
-    pub(crate) fn primary(kind: Kind, directory: &Path) -> Server {
-        Self::start(kind, directory, None)
+    /// Starts a primary for `zones` reading `<directory>/zones/<origin>zone`.
+    pub(crate) fn primary(kind: Kind, directory: &Path, zones: &[String]) -> Server {
+        Self::start(kind, directory, zones, None)
     }
 
-    /// Starts a secondary for [`ZONES`] that transfers from `primary` and accepts its NOTIFYs
+    /// Starts a secondary for `zones` that transfers from `primary` and accepts its NOTIFYs
     /// (from 127.0.0.1).
-    pub(crate) fn secondary(kind: Kind, directory: &Path, primary: Primary) -> Server {
-        Self::start(kind, directory, Some(primary))
+    pub(crate) fn secondary(
+        kind: Kind,
+        directory: &Path,
+        zones: &[String],
+        primary: Primary,
+    ) -> Server {
+        Self::start(kind, directory, zones, Some(primary))
     }
 
-    fn start(kind: Kind, directory: &Path, primary: Option<Primary>) -> Server {
+    fn start(kind: Kind, directory: &Path, zones: &[String], primary: Option<Primary>) -> Server {
         fs::create_dir_all(directory).unwrap();
         let directory = directory.canonicalize().unwrap();
         let zone_directory = directory.join("zones");
@@ -101,9 +101,9 @@ impl Server {
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
         let log = directory.join("server.log");
         let (command, reload) = match kind {
-            Kind::Bind => bind(&directory, &zone_directory, port, primary),
-            Kind::Knot => knot(&directory, &zone_directory, port, primary),
-            Kind::Nsd => nsd(&directory, &zone_directory, port, primary),
+            Kind::Bind => bind(&directory, &zone_directory, zones, port, primary),
+            Kind::Knot => knot(&directory, &zone_directory, zones, port, primary),
+            Kind::Nsd => nsd(&directory, &zone_directory, zones, port, primary),
         };
         let mut command = command;
         let child = command
@@ -122,6 +122,7 @@ impl Server {
             zone_directory,
             reload,
             directory,
+            zones: zones.to_vec(),
             child,
             log,
         };
@@ -133,7 +134,7 @@ impl Server {
     fn wait_until_answering(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if query_serial(self.address, ZONES[0], Duration::from_millis(300)).is_ok() {
+            if query_serial(self.address, &self.zones[0], Duration::from_millis(300)).is_ok() {
                 return;
             }
         }
@@ -231,6 +232,7 @@ fn zone_file(zone_directory: &Path, origin: &str) -> String {
 fn bind(
     directory: &Path,
     zones: &Path,
+    origins: &[String],
     port: u16,
     primary: Option<Primary>,
 ) -> (Command, Vec<String>) {
@@ -241,7 +243,7 @@ fn bind(
     let mut config = format!(
         "options {{\n  directory \"{d}\";\n  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  pid-file \"{d}/named.pid\";\n  session-keyfile \"{d}/session.key\";\n  managed-keys-directory \"{d}\";\n  recursion no;\n  notify no;\n  dnssec-validation no;\n  allow-transfer {{ 127.0.0.1; }};\n}};\n{key}controls {{ inet 127.0.0.1 port {control_port} allow {{ 127.0.0.1; }} keys {{ \"rndc-key\"; }}; }};\n"
     );
-    for origin in ZONES {
+    for origin in origins {
         let file = zone_file(zones, origin);
         match primary {
             None => {
@@ -286,6 +288,7 @@ fn bind(
 fn knot(
     directory: &Path,
     zones: &Path,
+    origins: &[String],
     port: u16,
     primary: Option<Primary>,
 ) -> (Command, Vec<String>) {
@@ -300,7 +303,7 @@ fn knot(
                 config,
                 "template:\n  - id: default\n    storage: \"{z}\"\n    file: \"%s.zone\"\n    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\nzone:\n"
             );
-            for origin in ZONES {
+            for origin in origins {
                 let _ = writeln!(config, "  - domain: {origin}");
             }
         }
@@ -311,7 +314,7 @@ fn knot(
                 primary.address.ip(),
                 primary.address.port()
             );
-            for origin in ZONES {
+            for origin in origins {
                 let _ = writeln!(config, "  - domain: {origin}");
             }
         }
@@ -333,6 +336,7 @@ fn knot(
 fn nsd(
     directory: &Path,
     zones: &Path,
+    origins: &[String],
     port: u16,
     primary: Option<Primary>,
 ) -> (Command, Vec<String>) {
@@ -341,7 +345,7 @@ fn nsd(
         "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    username: \"\"\n    chroot: \"\"\n    zonesdir: \"{}\"\n    database: \"\"\n    pidfile: \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \"{d}/zone.list\"\n    xfrdir: \"{d}\"\n    server-count: 1\n    verbosity: 2\nremote-control:\n    control-enable: yes\n    control-interface: \"{d}/nsd.sock\"\n",
         zones.display()
     );
-    for origin in ZONES {
+    for origin in origins {
         let _ = write!(
             config,
             "zone:\n    name: {origin}\n    zonefile: \"{}\"\n",

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of zonegate beside its peers, measured in the same run.
+#
+#   bench/run.sh [--scales "10000 100000 1000000"] [--runs 5] [--hosts 1000000] [--no-octodns]
+#
+# For each scale (total records, gen_zone.py --records) it generates the estate, turns it into a
+# zones repository (bench/prepare.py) and measures, as medians of --runs runs (hyperfine):
+#   - zonegate render (import + generate + check + render + atomic write) into an empty directory
+#   - zonegate render again with nothing changed (the no-op a cron job mostly does)
+#   - zonegate check alone
+#   - kzonecheck, named-checkzone and nsd-checkzone reading zonegate's output
+#   - octoDNS sync writing the same zones (10k and 100k only; it takes minutes beyond)
+#   - zonegate test: in-memory assertions, and the same assertions against BIND on loopback
+#   - zonegate diff of two revisions that differ in 1% of hosts
+# plus peak RSS of each zonegate command (GNU time). --hosts adds a render/check run of an estate
+# with that many hosts (about five records each).
+#
+# Results: target/bench/results.md (a table with the ratios) and the raw hyperfine JSON beside
+# it. Needs: python3, hyperfine, GNU time, kzonecheck (knot-dnssecutils), named-checkzone
+# (bind9-utils), nsd-checkzone (nsd), named (bind9); octoDNS is installed into a venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scales="10000 100000 1000000"
+runs=5
+hosts=""
+octodns=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scales) scales="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --hosts) hosts="$2"; shift 2 ;;
+    --no-octodns) octodns=0; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+work="$root/target/bench"
+mkdir -p "$work"
+results="$work/results.md"
+generator="$root/../shared/bench/gen_zone.py"
+[ -f "$generator" ] || generator="${GEN_ZONE:?set GEN_ZONE to the path of gen_zone.py}"
+
+cargo build --release --locked --quiet
+zonegate="$root/target/release/zonegate"
+
+if [ "$octodns" = 1 ] && [ ! -x "$work/octodns-venv/bin/octodns-sync" ]; then
+  python3 -m venv "$work/octodns-venv"
+  "$work/octodns-venv/bin/pip" install --quiet octodns octodns-bind
+fi
+
+# median_seconds NAME COMMAND...: runs hyperfine, prints the median in seconds.
+median_seconds() {
+  local name="$1"; shift
+  hyperfine --style none --runs "$runs" --warmup 1 --export-json "$work/$name.json" "$@" >/dev/null 2>&1
+  python3 -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$work/$name.json"
+}
+
+# median_seconds_prepared NAME PREPARE COMMAND
+median_seconds_prepared() {
+  local name="$1" prepare="$2" command="$3"
+  hyperfine --style none --runs "$runs" --warmup 1 --prepare "$prepare" --export-json "$work/$name.json" "$command" >/dev/null 2>&1
+  python3 -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$work/$name.json"
+}
+
+# peak_mib COMMAND...: peak resident set size of one run, in MiB.
+peak_mib() {
+  /usr/bin/time -f "%M" -o "$work/peak-kib" "$@" >/dev/null 2>&1
+  echo $(( $(tail -n 1 "$work/peak-kib") / 1024 ))
+}
+
+ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
+
+{
+  echo "# zonegate benchmark results"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);"
+  echo "zonegate $($zonegate --version | awk '{print $2}'), $(kzonecheck --version 2>&1 | head -n 1),"
+  echo "$(named -v 2>&1 | awk '{print $1, $2}'), NSD $(nsd -v 2>&1 | head -n 1 | awk '{print $3}'). Medians of $runs runs."
+  echo
+  echo "| records | render (empty out/) | render (no change) | check | peak RSS render | kzonecheck | named-checkzone | nsd-checkzone | render+check / kzonecheck | octoDNS sync | octoDNS / zonegate |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+} > "$results"
+
+for records in $scales; do
+  data="$work/data-$records"
+  if [ ! -f "$data/repo/zones/zonegate.yaml" ]; then
+    mkdir -p "$data"
+    octo_args=()
+    [ "$records" -le 100000 ] && octo_args=(--octodns "$data/octodns")
+    python3 "$generator" --records "$records" --out "$data/reference" --cmdb "$data/servers.csv" \
+      --queries "$data/queries.txt" --query-count 100000 "${octo_args[@]}" >/dev/null
+    python3 bench/prepare.py --reference "$data/reference" --cmdb "$data/servers.csv" --repo "$data/repo" >/dev/null
+  fi
+  repo="$data/repo"
+  out="$data/out"
+
+  render=$(median_seconds_prepared "render-$records" "rm -rf $out" "$zonegate --repo $repo render -q --output $out")
+  "$zonegate" --repo "$repo" render -q --output "$out"
+  noop=$(median_seconds "noop-$records" "$zonegate --repo $repo render -q --output $out")
+  check=$(median_seconds "check-$records" "$zonegate --repo $repo check --format json")
+  rm -rf "$out"
+  peak=$(peak_mib "$zonegate" --repo "$repo" render -q --output "$out")
+
+  zones=(example.net. 10.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa.)
+  read_all() { # read_all TOOL: a shell command checking every zone of $out with TOOL
+    local tool="$1" command=""
+    for zone in "${zones[@]}"; do
+      case "$tool" in
+        kzonecheck) command+="kzonecheck -o $zone $out/${zone%.}.zone && " ;;
+        named-checkzone) command+="named-checkzone -q -o /dev/null $zone $out/${zone%.}.zone && " ;;
+        nsd-checkzone) command+="nsd-checkzone $zone $out/${zone%.}.zone >/dev/null && " ;;
+      esac
+    done
+    echo "${command}true"
+  }
+  knot=$(median_seconds "kzonecheck-$records" "$(read_all kzonecheck)")
+  bind=$(median_seconds "named-checkzone-$records" "$(read_all named-checkzone)")
+  nsd=$(median_seconds "nsd-checkzone-$records" "$(read_all nsd-checkzone)")
+
+  octo="-"; octo_ratio="-"
+  if [ "$octodns" = 1 ] && [ -d "$data/octodns" ]; then
+    octo=$(cd "$data/octodns" && median_seconds_prepared "octodns-$records" "rm -rf out && mkdir out" \
+      "$work/octodns-venv/bin/octodns-sync --config-file octodns.yaml --doit")
+    octo_ratio="$(ratio "$octo" "$render")x"
+  fi
+
+  echo "| $records | ${render} s | ${noop} s | ${check} s | ${peak} MiB | ${knot} s | ${bind} s | ${nsd} s | $(ratio "$render" "$knot") | ${octo} s | ${octo_ratio} |" >> "$results"
+done
+
+if [ -n "$hosts" ]; then
+  data="$work/hosts-$hosts"
+  if [ ! -f "$data/repo/zones/zonegate.yaml" ]; then
+    mkdir -p "$data"
+    python3 "$generator" --hosts "$hosts" --out "$data/reference" --cmdb "$data/servers.csv" >/dev/null
+    python3 bench/prepare.py --reference "$data/reference" --cmdb "$data/servers.csv" --repo "$data/repo" >/dev/null
+  fi
+  render=$(median_seconds_prepared "render-hosts-$hosts" "rm -rf $data/out" "$zonegate --repo $data/repo render -q --output $data/out")
+  rm -rf "$data/out"
+  peak=$(peak_mib "$zonegate" --repo "$data/repo" render -q --output "$data/out")
+  records=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rrs_total'])" "$data/reference/manifest.json")
+  {
+    echo
+    echo "| hosts | records | render (empty out/) | peak RSS |"
+    echo "|---:|---:|---:|---:|"
+    echo "| $hosts | $records | ${render} s | ${peak} MiB |"
+  } >> "$results"
+fi
+
+cat "$results"
