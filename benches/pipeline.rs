@@ -1,0 +1,109 @@
+//! Criterion benchmarks of the hot paths, stage by stage, on a synthetic estate generated in
+//! memory (no data files needed): CMDB import, record generation, content hashing, rendering.
+//! Whole-process figures beside the peers come from `bench/run.sh`; these show where the time
+//! goes and catch regressions. Run with `cargo bench --bench pipeline`.
+#![allow(missing_docs, clippy::missing_panics_doc)]
+#![allow(clippy::disallowed_methods)] // Writes the synthetic estate it measures.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::io;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use zonegate::inventory::files::Directory;
+use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+
+const DATACENTERS: [&str; 4] = ["ash", "gew", "lon", "sto"];
+const SERVICES: usize = 40;
+
+/// A zones repository with `hosts` hosts (each: A, AAAA, two PTRs, one or two SRV records).
+fn estate(hosts: usize) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let zones = temp.path().join("zones");
+    std::fs::create_dir_all(zones.join("cmdb")).unwrap();
+    std::fs::create_dir_all(zones.join("services")).unwrap();
+    std::fs::write(
+        zones.join("zonegate.yaml"),
+        "domain: example.net.\ndatacenters: [ash, gew, lon, sto]\n\
+         zones: { forward: [example.net.], reverse: [10.0.0.0/8, 2001:db8::/32] }\n\
+         nameservers: [ns1.example.net., ns2.example.net.]\n\
+         check: { rules: { rrset-too-large: warning, answer-too-large-for-udp: warning } }\n",
+    )
+    .unwrap();
+    for service in 0..SERVICES {
+        std::fs::write(
+            zones.join(format!("services/svc{service}.yaml")),
+            format!("port: {}\n", 8000 + service),
+        )
+        .unwrap();
+    }
+    let mut csv = String::from("hostname,datacenter,ipv4,ipv6,roles,status\n");
+    for index in 0..hosts {
+        let dc = index % DATACENTERS.len();
+        let slot = index / DATACENTERS.len();
+        let roles = if index % 3 == 0 {
+            format!("svc{};svc{}", index % SERVICES, (index * 7) % SERVICES)
+        } else {
+            format!("svc{}", index % SERVICES)
+        };
+        let _ = writeln!(
+            csv,
+            "host{index},{},10.{}.{}.{},2001:db8:{}::{:x},{roles},in_use",
+            DATACENTERS[dc],
+            dc + 1,
+            slot / 250,
+            slot % 250 + 1,
+            dc + 1,
+            slot + 1,
+        );
+    }
+    std::fs::write(zones.join("cmdb/servers.csv"), csv).unwrap();
+    temp
+}
+
+fn pipeline(criterion: &mut Criterion) {
+    let hosts = 40_000;
+    let repository = estate(hosts);
+    let files = Directory::new(repository.path());
+    let inventory = zonegate::inventory::load(&files).expect("the estate loads");
+    let (zones, _) = zonegate::model::build(&inventory);
+    let records = zones.record_count() as u64;
+    let options = RenderOptions {
+        default_ttl: 3600,
+        template: DEFAULT_TEMPLATE,
+        fuel: DEFAULT_FUEL,
+        template_name: "built-in",
+    };
+
+    let mut group = criterion.benchmark_group("pipeline");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(records));
+    group.bench_function("load (CMDB + YAML)", |bench| {
+        bench.iter(|| zonegate::inventory::load(black_box(&files)).expect("loads"));
+    });
+    group.bench_function("build (zonextgen rules, sort)", |bench| {
+        bench.iter(|| zonegate::model::build(black_box(&inventory)));
+    });
+    group.bench_function("content hash", |bench| {
+        bench.iter(|| {
+            for zone in &zones.zones {
+                black_box(render::content_hash(zone, &options));
+            }
+        });
+    });
+    group.bench_function("render to a sink", |bench| {
+        bench.iter_batched(
+            io::sink,
+            |mut sink| {
+                for zone in &zones.zones {
+                    render::write(zone, 1, &[0; 32], &options, &mut sink).expect("renders");
+                }
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);
