@@ -25,6 +25,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -125,7 +126,6 @@ pub fn read_deployed(
     origins: &[(String, String)],
 ) -> Result<Deployed, Error> {
     let state = read_state(paths)?;
-    let mut zones = Vec::new();
     let mut all: Vec<(String, Option<String>)> = origins
         .iter()
         .map(|(origin, file)| (origin.clone(), Some(file.clone())))
@@ -135,28 +135,33 @@ pub fn read_deployed(
             all.push((installed.origin.clone(), None));
         }
     }
-    for (origin, file) in all {
-        let installed = state
-            .zones
-            .iter()
-            .find(|zone| zone.origin == origin)
-            .cloned();
-        let file = file.or_else(|| installed.as_ref().map(|zone| zone.file.clone()));
-        let file_sha256 = match &file {
-            Some(file) => sha256_of(&paths.zone_directory.join(file))?,
-            None => None,
-        };
-        let served = match target.server {
-            Some(server) => served(server, &origin, Duration::from_secs(3)),
-            None => Served::Unknown,
-        };
-        zones.push(DeployedZone {
-            origin,
-            installed,
-            file_sha256,
-            served,
-        });
-    }
+    // Zones are independent: hash the files and ask the server in parallel, so hundreds of
+    // reverse zones (or a server that does not answer) cost one timeout, not hundreds.
+    let zones: Vec<DeployedZone> = all
+        .into_par_iter()
+        .map(|(origin, file)| {
+            let installed = state
+                .zones
+                .iter()
+                .find(|zone| zone.origin == origin)
+                .cloned();
+            let file = file.or_else(|| installed.as_ref().map(|zone| zone.file.clone()));
+            let file_sha256 = match &file {
+                Some(file) => sha256_of(&paths.zone_directory.join(file))?,
+                None => None,
+            };
+            let served = match target.server {
+                Some(server) => served(server, &origin, Duration::from_secs(3)),
+                None => Served::Unknown,
+            };
+            Ok(DeployedZone {
+                origin,
+                installed,
+                file_sha256,
+                served,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
     Ok(Deployed { zones })
 }
 
@@ -412,7 +417,8 @@ impl TargetLock {
                 })
                 .collect(),
         };
-        self.keep_previous(&journal)?;
+        self.keep_previous(&journal)
+            .inspect_err(|_| drop(remove_staged_files(&self.paths)))?;
         write_json(&self.paths.journal_file(), &journal)?;
 
         // 3. Install: one rename per file, then sync the directory.
@@ -1253,6 +1259,36 @@ mod tests {
         assert!(
             lock.recover(&target, &mut io::sink()).unwrap().is_none(),
             "nothing left to recover"
+        );
+    }
+
+    #[test]
+    fn a_command_past_its_deadline_is_killed_and_fails_the_deploy() {
+        let temp = tempfile::tempdir().unwrap();
+        let zones_dir = temp.path().join("zones");
+        fs::create_dir(&zones_dir).unwrap();
+        let mut target = dir_target(&zones_dir, Some(vec!["sleep", "600"]));
+        target.deadlines.command = 1;
+        let paths = Paths::new(&target, temp.path());
+        let lock = lock(&target, &paths, true, |_| {}).unwrap();
+        let zones = [new_zone("a.example.", 1, "one\n")];
+        let report = lock
+            .apply(
+                &target,
+                &plan_of(&zones),
+                &zones,
+                &write_text,
+                None,
+                &mut io::sink(),
+            )
+            .unwrap();
+        assert_eq!(
+            report.failure.as_deref(),
+            Some("reload: `sleep 600` did not finish within 1s and was killed")
+        );
+        assert!(
+            !zones_dir.join("a.example.zone").exists(),
+            "the new zone is removed again"
         );
     }
 
