@@ -1,8 +1,8 @@
 //! `zonegate deploy` against real BIND, Knot and NSD servers: each test starts its own server on
 //! 127.0.0.1 (a free high port, zone directory in a temporary directory), deploys the
 //! repository, confirms the served serials with real DNS queries, deploys a change and confirms
-//! the new serials. NOTIFY: a BIND secondary transfers from the primary after zonegate's NOTIFY,
-//! long before its refresh timer (one hour) would have fired.
+//! the new serials. NOTIFY: BIND, Knot and NSD secondaries transfer from the primary after
+//! zonegate's NOTIFY, long before their refresh timer (one hour) would have fired.
 #![allow(clippy::disallowed_methods)] // Tests build and read fixtures directly.
 
 mod support;
@@ -34,6 +34,12 @@ fn deploy_then_change(kind: Kind) {
         &server,
         &TargetConfig {
             check: Some(checker(kind)),
+            reload: (kind == Kind::Knot).then(|| {
+                // Knot's reload per changed zone: `{origin}` makes deploy run it once per zone.
+                let mut reload = server.reload.clone();
+                reload.push("{origin}".to_owned());
+                reload
+            }),
             ..TargetConfig::default()
         },
     );
@@ -160,7 +166,22 @@ fn nsd_serves_each_deploy() {
 }
 
 #[test]
-fn a_secondary_transfers_after_the_notify() {
+fn a_bind_secondary_transfers_after_the_notify() {
+    secondary_transfers_after_the_notify(Kind::Bind);
+}
+
+#[test]
+fn a_knot_secondary_transfers_after_the_notify() {
+    secondary_transfers_after_the_notify(Kind::Knot);
+}
+
+#[test]
+fn an_nsd_secondary_transfers_after_the_notify() {
+    secondary_transfers_after_the_notify(Kind::Nsd);
+}
+
+/// A BIND primary (which sends no NOTIFY of its own) and a `kind` secondary.
+fn secondary_transfers_after_the_notify(kind: Kind) {
     let repo = repository();
     let primary_dir = tempfile::tempdir().unwrap();
     let primary = Server::primary(Kind::Bind, primary_dir.path(), &zones(repo.path()));
@@ -168,11 +189,11 @@ fn a_secondary_transfers_after_the_notify() {
     let first = zonegate(repo.path(), &["deploy"]);
     assert_eq!(first.code, 0, "{}", first.transcript());
 
-    // The secondary loads serial 1 by its start-up transfer; its next refresh would be an hour
+    // The secondary loads the first serial by its start-up transfer; its next refresh would be an hour
     // (the SOA refresh) away, and the primary sends no NOTIFY of its own (`notify no`).
     let secondary_dir = tempfile::tempdir().unwrap();
     let secondary = Server::secondary(
-        Kind::Bind,
+        kind,
         secondary_dir.path(),
         &zones(repo.path()),
         Primary {
@@ -183,7 +204,7 @@ fn a_secondary_transfers_after_the_notify() {
         secondary.wait_for_serial(zone, FIRST);
     }
 
-    // Control: a deploy that notifies nobody leaves the secondary on serial 1.
+    // Control: a deploy that notifies nobody leaves the secondary on the first serial.
     add_host(repo.path(), "web4", "10.1.250.7");
     let unnotified = zonegate(repo.path(), &["deploy"]);
     assert_eq!(unnotified.code, 0, "{}", unnotified.transcript());
