@@ -112,6 +112,13 @@ pub fn run(
         .par_iter()
         .map(|zone| render::content_hash(zone, &render_options))
         .collect();
+    let indexes: std::collections::HashMap<String, usize> = checked
+        .zones
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(index, zone)| (zone.origin.to_string(), index))
+        .collect();
     let rules = SerialRules {
         policy: inventory.settings.serial,
         stale: settings.stale_serial,
@@ -210,11 +217,8 @@ pub fn run(
         };
 
         let index_of = |origin: &str| {
-            checked
-                .zones
-                .zones
-                .iter()
-                .position(|zone| zone.origin.to_string() == origin)
+            *indexes
+                .get(origin)
                 .expect("every planned zone was rendered")
         };
         let zones: Vec<NewZone> = plan

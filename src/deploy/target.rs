@@ -865,19 +865,18 @@ fn wait_for_serials(
     let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
     let mut last: Vec<Served> = vec![Served::Unknown; expected.len()];
     loop {
-        let mut all = true;
-        for (index, (origin, serial)) in expected.iter().enumerate() {
-            if last[index] == Served::Serial(*serial) {
-                continue;
-            }
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            last[index] = served(
-                server,
-                origin,
-                remaining.clamp(Duration::from_millis(200), Duration::from_secs(2)),
-            );
-            all &= last[index] == Served::Serial(*serial);
-        }
+        // Ask again about every zone not yet confirmed, in parallel.
+        let limit = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_millis(200), Duration::from_secs(2));
+        last.par_iter_mut()
+            .zip(expected)
+            .filter(|(now, (_, serial))| **now != Served::Serial(*serial))
+            .for_each(|(now, (origin, _))| *now = served(server, origin, limit));
+        let all = last
+            .iter()
+            .zip(expected)
+            .all(|(now, (_, serial))| *now == Served::Serial(*serial));
         if all {
             return Ok(());
         }
