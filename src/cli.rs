@@ -77,6 +77,19 @@ pub struct DeployArgs {
     /// When another deploy is running, refuse (exit 1) instead of waiting for it.
     #[arg(long)]
     pub no_wait: bool,
+
+    /// How to print the plans and reports.
+    #[arg(long, value_enum, default_value_t = DeployFormat::Human)]
+    pub format: DeployFormat,
+}
+
+/// Output formats of `deploy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeployFormat {
+    /// The plan table and a line per step, as the deploy goes.
+    Human,
+    /// One JSON document at the end: per target the plan, steps, failure and rollback.
+    Json,
 }
 
 /// `zonegate render`.

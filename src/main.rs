@@ -66,6 +66,7 @@ fn main() -> ExitCode {
                 targets: deploy_args.targets.clone(),
                 dry_run: deploy_args.dry_run,
                 no_wait: deploy_args.no_wait,
+                json: deploy_args.format == zonegate::cli::DeployFormat::Json,
             },
             &mut out,
             &mut err,

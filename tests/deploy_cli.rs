@@ -74,6 +74,28 @@ fn a_directory_target_is_planned_installed_and_left_alone_when_unchanged() {
         "{}",
         again.stdout
     );
+
+    add_host(repo.path(), "canary02", "10.1.250.8");
+    let json = zonegate(repo.path(), &["deploy", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(document["succeeded"], true);
+    let target = &document["targets"][0];
+    assert_eq!(target["target"], "files");
+    assert_eq!(target["failure"], serde_json::Value::Null);
+    let forward = target["plan"]["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|zone| zone["origin"] == "example.net.")
+        .unwrap();
+    assert_eq!(forward["action"], "update");
+    assert_eq!(forward["installed_serial"], FIRST + 1);
+    assert_eq!(forward["serial"], FIRST + 2);
+    assert_eq!(
+        target["steps"][0],
+        "wrote and synced 2 zone file(s) beside the old ones"
+    );
 }
 
 #[test]

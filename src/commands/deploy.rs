@@ -6,12 +6,14 @@
 //! ([`deploy::target::TargetLock::apply`]). `--dry-run` prints the same plan and stops before
 //! taking the lock or writing anything.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
+use serde_json::Value;
 
 use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
 use crate::deploy::target::{self, LiveVerdict, NewZone, Paths, Report, Rollback};
@@ -31,6 +33,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Refuse instead of waiting when another deploy holds a target's lock.
     pub no_wait: bool,
+    /// Print the plans and reports as one JSON document instead of text.
+    pub json: bool,
 }
 
 /// Runs `deploy`.
@@ -112,7 +116,7 @@ pub fn run(
         .par_iter()
         .map(|zone| render::content_hash(zone, &render_options))
         .collect();
-    let indexes: std::collections::HashMap<String, usize> = checked
+    let indexes: HashMap<String, usize> = checked
         .zones
         .zones
         .iter()
@@ -132,129 +136,241 @@ pub fn run(
         LiveVerdict::NotRun("this build has no assertion runner yet".to_owned())
     };
 
+    let shared = Shared {
+        zones: &checked.zones.zones,
+        hashes: &hashes,
+        indexes: &indexes,
+        render_options: &render_options,
+        rules,
+        sources: &inventory.sources,
+        root: &context.root,
+        live: &live,
+    };
+    let mut results = Vec::new();
+    let mut succeeded = true;
     for target in targets {
-        let paths = Paths::new(target, &context.root);
-        let candidates: Vec<Candidate> = checked
-            .zones
-            .zones
-            .iter()
-            .zip(&hashes)
-            .map(|(zone, hash)| {
-                let origin = zone.origin.to_string();
-                Candidate {
-                    file: zone_file_name(&target.file_name, &origin),
-                    origin,
-                    content_hash: render::hex(hash),
-                }
-            })
-            .collect();
-        let origins: Vec<(String, String)> = candidates
-            .iter()
-            .map(|candidate| (candidate.origin.clone(), candidate.file.clone()))
-            .collect();
-        writeln!(out, "{}", describe_target(target, &paths))?;
-
-        let lock = if options.dry_run {
-            None
+        let mut discard = std::io::sink();
+        let human: &mut dyn Write = if options.json {
+            &mut discard
         } else {
-            let lock = target::lock(target, &paths, !options.no_wait, |holder| {
-                let _ = writeln!(
-                    err,
-                    "{}: another deploy is running ({holder}); waiting for it to finish",
-                    target.name
-                );
-            });
-            let lock = match lock {
-                Ok(lock) => lock,
-                Err(error @ target::Error::Busy { .. }) => {
-                    writeln!(out, "deploy to {} refused: {error}", target.name)?;
-                    return Ok(Outcome::Findings);
-                }
-                Err(error) => return Err(error.into()),
-            };
-            if let Some(rollback) = lock.recover(target, err)? {
-                writeln!(out, "  recovered an interrupted deploy:")?;
-                write_rollback(out, &rollback)?;
-                if !rollback.problems.is_empty() {
-                    writeln!(
-                        out,
-                        "deploy to {} stopped: the interrupted deploy could not be rolled back completely",
-                        target.name
-                    )?;
-                    return Ok(Outcome::Findings);
-                }
-            }
-            Some(lock)
+            &mut *out
         };
-
-        let deployed = target::read_deployed(target, &paths, &origins)?;
-        let plan = deploy::plan(&deployed, &candidates, rules);
-        write!(out, "{}", plan.describe())?;
-        let unsafe_plan = plan.check_safety(&target.name, target.span);
-        if !unsafe_plan.is_empty() {
-            print_human(out, &unsafe_plan, &inventory.sources)?;
-            writeln!(
-                out,
-                "deploy to {} refused: the plan is unsafe; nothing was written",
-                target.name
-            )?;
-            return Ok(Outcome::Findings);
-        }
-        let Some(lock) = lock else {
-            if paths.state_directory.join("journal.json").exists() {
-                writeln!(
-                    out,
-                    "  note: an interrupted deploy's journal is present; a real run rolls it back first"
-                )?;
-            }
-            writeln!(
-                out,
-                "dry run: {} zone(s) would be written to {}",
-                plan.changes().count(),
-                target.name
-            )?;
-            continue;
-        };
-
-        let index_of = |origin: &str| {
-            *indexes
-                .get(origin)
-                .expect("every planned zone was rendered")
-        };
-        let zones: Vec<NewZone> = plan
-            .changes()
-            .map(|planned| NewZone {
-                planned: planned.clone(),
-                content_hash: render::hex(&hashes[index_of(&planned.origin)]),
-            })
-            .collect();
-        // Streams each zone from the model into its staged file.
-        let write_zone = |planned: &deploy::PlannedZone, file: &mut dyn std::io::Write| {
-            let index = index_of(&planned.origin);
-            render::write(
-                &checked.zones.zones[index],
-                planned.serial,
-                &hashes[index],
-                &render_options,
-                file,
-            )
-            .map_err(|error| {
-                let mut text = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    let _ = write!(text, ": {cause}");
-                    source = cause.source();
-                }
-                text
-            })
-        };
-        let report = lock.apply(target, &plan, &zones, &write_zone, Some(&live), err)?;
-        write_report(out, &target.name, &report)?;
-        if !report.succeeded() {
-            return Ok(Outcome::Findings);
+        let (ok, json) = deploy_target(&shared, target, options, human, err)?;
+        results.push(json);
+        if !ok {
+            succeeded = false;
+            break;
         }
     }
-    Ok(Outcome::Clean)
+    if options.json {
+        let document = serde_json::json!({ "succeeded": succeeded, "targets": results });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&document).expect("JSON values serialise")
+        )?;
+    }
+    Ok(if succeeded {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+/// What every target's deploy shares.
+struct Shared<'a> {
+    zones: &'a [crate::model::zone::Zone],
+    hashes: &'a [[u8; 32]],
+    indexes: &'a HashMap<String, usize>,
+    render_options: &'a RenderOptions<'a>,
+    rules: SerialRules,
+    sources: &'a crate::diagnostic::SourceMap,
+    root: &'a std::path::Path,
+    live: target::LiveAssertions<'a>,
+}
+
+/// Deploys to one target, printing the human report to `human` as it goes; returns whether it
+/// succeeded and the same report as JSON.
+fn deploy_target(
+    shared: &Shared<'_>,
+    target: &DeployTarget,
+    options: &Options,
+    human: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(bool, Value), Error> {
+    let paths = Paths::new(target, shared.root);
+    let candidates: Vec<Candidate> = shared
+        .zones
+        .iter()
+        .zip(shared.hashes)
+        .map(|(zone, hash)| {
+            let origin = zone.origin.to_string();
+            Candidate {
+                file: zone_file_name(&target.file_name, &origin),
+                origin,
+                content_hash: render::hex(hash),
+            }
+        })
+        .collect();
+    let origins: Vec<(String, String)> = candidates
+        .iter()
+        .map(|candidate| (candidate.origin.clone(), candidate.file.clone()))
+        .collect();
+    writeln!(human, "{}", describe_target(target, &paths))?;
+    let mut json = serde_json::json!({
+        "target": target.name,
+        "kind": target.kind.as_str(),
+        "server": target.server.map(|server| server.to_string()),
+        "zone_directory": paths.zone_directory,
+        "dry_run": options.dry_run,
+    });
+
+    let lock = if options.dry_run {
+        None
+    } else {
+        let lock = target::lock(target, &paths, !options.no_wait, |holder| {
+            let _ = writeln!(
+                err,
+                "{}: another deploy is running ({holder}); waiting for it to finish",
+                target.name
+            );
+        });
+        let lock = match lock {
+            Ok(lock) => lock,
+            Err(error @ target::Error::Busy { .. }) => {
+                writeln!(human, "deploy to {} refused: {error}", target.name)?;
+                json["refused"] = Value::from(error.to_string());
+                return Ok((false, json));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if let Some(rollback) = lock.recover(target, err)? {
+            writeln!(human, "  recovered an interrupted deploy:")?;
+            write_rollback(human, &rollback)?;
+            json["recovered"] = rollback_json(&rollback);
+            if !rollback.problems.is_empty() {
+                writeln!(
+                    human,
+                    "deploy to {} stopped: the interrupted deploy could not be rolled back completely",
+                    target.name
+                )?;
+                return Ok((false, json));
+            }
+        }
+        Some(lock)
+    };
+
+    let deployed = target::read_deployed(target, &paths, &origins)?;
+    let plan = deploy::plan(&deployed, &candidates, shared.rules);
+    write!(human, "{}", plan.describe())?;
+    json["plan"] = plan_json(&plan);
+    let unsafe_plan = plan.check_safety(&target.name, target.span);
+    if !unsafe_plan.is_empty() {
+        print_human(human, &unsafe_plan, shared.sources)?;
+        writeln!(
+            human,
+            "deploy to {} refused: the plan is unsafe; nothing was written",
+            target.name
+        )?;
+        json["unsafe"] = unsafe_plan
+            .iter()
+            .map(|diagnostic| diagnostic.display(shared.sources).to_string())
+            .collect();
+        return Ok((false, json));
+    }
+    let Some(lock) = lock else {
+        if paths.state_directory.join("journal.json").exists() {
+            writeln!(
+                human,
+                "  note: an interrupted deploy's journal is present; a real run rolls it back first"
+            )?;
+            json["interrupted_deploy_pending"] = Value::Bool(true);
+        }
+        writeln!(
+            human,
+            "dry run: {} zone(s) would be written to {}",
+            plan.changes().count(),
+            target.name
+        )?;
+        return Ok((true, json));
+    };
+
+    let index_of = |origin: &str| {
+        *shared
+            .indexes
+            .get(origin)
+            .expect("every planned zone was rendered")
+    };
+    let zones: Vec<NewZone> = plan
+        .changes()
+        .map(|planned| NewZone {
+            planned: planned.clone(),
+            content_hash: render::hex(&shared.hashes[index_of(&planned.origin)]),
+        })
+        .collect();
+    // Streams each zone from the model into its staged file.
+    let write_zone = |planned: &deploy::PlannedZone, file: &mut dyn std::io::Write| {
+        let index = index_of(&planned.origin);
+        render::write(
+            &shared.zones[index],
+            planned.serial,
+            &shared.hashes[index],
+            shared.render_options,
+            file,
+        )
+        .map_err(|error| {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                let _ = write!(text, ": {cause}");
+                source = cause.source();
+            }
+            text
+        })
+    };
+    let report = lock.apply(target, &plan, &zones, &write_zone, Some(shared.live), err)?;
+    write_report(human, &target.name, &report)?;
+    json["steps"] = Value::from(report.steps.clone());
+    json["failure"] = Value::from(report.failure.clone());
+    json["rollback"] = report.rollback.as_ref().map_or(Value::Null, rollback_json);
+    Ok((report.succeeded(), json))
+}
+
+fn plan_json(plan: &deploy::Plan) -> Value {
+    let zones: Vec<Value> = plan
+        .zones
+        .iter()
+        .map(|zone| {
+            let (action, reason) = match &zone.action {
+                deploy::Action::Unchanged => ("unchanged", None),
+                deploy::Action::Create => ("create", None),
+                deploy::Action::Update => ("update", None),
+                deploy::Action::Repair(reason) => ("repair", Some(reason.clone())),
+            };
+            let (served, not_served) = match &zone.served {
+                deploy::Served::Serial(serial) => (Some(*serial), None),
+                deploy::Served::NotServed(why) => (None, Some(why.clone())),
+                deploy::Served::Unknown => (None, None),
+            };
+            serde_json::json!({
+                "origin": zone.origin,
+                "file": zone.file,
+                "action": action,
+                "reason": reason,
+                "served_serial": served,
+                "not_served": not_served,
+                "installed_serial": zone.installed_serial,
+                "serial": zone.serial,
+                "bumped": zone.bumped,
+                "stale": zone.stale,
+            })
+        })
+        .collect();
+    serde_json::json!({ "zones": zones, "orphans": plan.orphans })
+}
+
+fn rollback_json(rollback: &Rollback) -> Value {
+    serde_json::json!({ "steps": rollback.steps, "problems": rollback.problems })
 }
 
 fn describe_target(target: &DeployTarget, paths: &Paths) -> String {
