@@ -331,6 +331,7 @@ fn deploy_target(
     let report = lock.apply(target, &plan, &zones, &write_zone, Some(shared.live), err)?;
     write_report(human, &target.name, &report)?;
     json["steps"] = Value::from(report.steps.clone());
+    json["notes"] = Value::from(report.notes.clone());
     json["failure"] = Value::from(report.failure.clone());
     json["rollback"] = report.rollback.as_ref().map_or(Value::Null, rollback_json);
     Ok((report.succeeded(), json))
@@ -385,6 +386,9 @@ fn describe_target(target: &DeployTarget, paths: &Paths) -> String {
 fn write_report(out: &mut dyn Write, name: &str, report: &Report) -> std::io::Result<()> {
     for step in &report.steps {
         writeln!(out, "  ok: {step}")?;
+    }
+    for note in &report.notes {
+        writeln!(out, "  note: {note}")?;
     }
     let Some(failure) = &report.failure else {
         return writeln!(out, "deploy to {name} succeeded");

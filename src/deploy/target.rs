@@ -288,6 +288,8 @@ pub type LiveAssertions<'a> = &'a dyn Fn(SocketAddr) -> LiveVerdict;
 pub struct Report {
     /// Steps completed, in order, one line each.
     pub steps: Vec<String>,
+    /// Checks that were not made, and why (never counted as passed).
+    pub notes: Vec<String>,
     /// The step that failed and why; `None` for success.
     pub failure: Option<String>,
     /// What the rollback did, when one ran.
@@ -478,7 +480,7 @@ impl TargetLock {
                     .steps
                     .push(format!("{count} assertion(s) passed against {server}")),
                 LiveVerdict::NotRun(why) => {
-                    report.steps.push(format!("live assertions not run: {why}"));
+                    report.notes.push(format!("live assertions not run: {why}"));
                 }
                 LiveVerdict::Failed(failures) => {
                     let failure = format!(
