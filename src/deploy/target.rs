@@ -447,9 +447,14 @@ impl TargetLock {
             {
                 return Ok(self.fail(target, &journal, report, format!("reload: {failure}"), log));
             }
+            let times = if reload.is_per_zone() {
+                format!(", once for each of {} zone(s)", zones.len())
+            } else {
+                String::new()
+            };
             report
                 .steps
-                .push(format!("reloaded ({})", reload.argv.join(" ")));
+                .push(format!("reloaded (`{}`{times})", reload.argv.join(" ")));
         }
 
         // 5. The primary must serve every new serial.
