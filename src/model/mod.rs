@@ -152,8 +152,20 @@ impl<'a> Builder<'a> {
             .map(String::as_str)
             .collect();
         let mut fqdns = vec![None; inventory.hosts.len()];
-        let mut seen_names: HashMap<Name, Span> = HashMap::new();
-        let mut seen_addresses: HashMap<IpAddr, Span> = HashMap::new();
+        let mut seen_names: HashMap<Name, Span> = HashMap::with_capacity(inventory.hosts.len());
+        let mut seen_addresses: HashMap<IpAddr, Span> =
+            HashMap::with_capacity(inventory.hosts.len() * 2);
+        // `<datacenter>.<domain>` once per datacenter, so a short host name costs one
+        // allocation.
+        let datacenter_names: HashMap<&str, Name> = settings
+            .datacenters
+            .iter()
+            .filter_map(|dc| {
+                Name::parse_relative(&dc.name, &settings.domain)
+                    .ok()
+                    .map(|name| (dc.name.as_str(), name))
+            })
+            .collect();
         for (index, host) in inventory.hosts.iter().enumerate() {
             if !address_statuses.contains(host.status.as_str()) {
                 continue;
@@ -172,7 +184,15 @@ impl<'a> Builder<'a> {
                 );
                 continue;
             }
-            let fqdn = match host_fqdn(host, &settings.domain) {
+            let qualified = if host.hostname.contains('.') {
+                Name::parse_fqdn(&host.hostname)
+            } else {
+                match datacenter_names.get(host.datacenter.as_str()) {
+                    Some(datacenter) => Name::parse_relative(&host.hostname, datacenter),
+                    None => host_fqdn(host, &settings.domain),
+                }
+            };
+            let fqdn = match qualified {
                 Ok(fqdn) => fqdn,
                 Err(error) => {
                     self.diagnostics.push(Diagnostic::error(
@@ -199,6 +219,7 @@ impl<'a> Builder<'a> {
                 span: host.span,
                 origin: Origin::Host(index as u32),
             };
+            let forward_zone = self.zone_index(&fqdn);
             for &address in &host.addresses {
                 if let Some(first) = seen_addresses.get(&address) {
                     self.diagnostics.push(
@@ -218,15 +239,19 @@ impl<'a> Builder<'a> {
                     IpAddr::V4(v4) => RData::A(v4),
                     IpAddr::V6(v6) => RData::Aaaa(v6),
                 };
-                self.place(Record {
+                let record = Record {
                     name: fqdn.clone(),
                     ttl: settings.ttl.host,
                     data,
                     provenance,
-                });
+                };
+                match forward_zone {
+                    Some(zone) => self.records[zone].push(record),
+                    None => self.place(record),
+                }
                 let reverse = reverse_name(address);
-                if self.zone_index(&reverse).is_some() {
-                    self.place(Record {
+                if let Some(zone) = self.zone_index(&reverse) {
+                    self.records[zone].push(Record {
                         name: reverse,
                         ttl: settings.ttl.ptr,
                         data: RData::Ptr(fqdn.clone()),

@@ -383,12 +383,27 @@ impl Name {
     }
 }
 
+/// Appends the labels of `key` (root-down, NUL-separated) in presentation order, dot-separated.
+/// A byte loop rather than `rsplit`: this runs for every owner and target of every rendered
+/// record, and labels are short.
 fn push_reversed_labels(key: &str, out: &mut String) {
-    for (index, label) in key.rsplit(SEPARATOR).enumerate() {
-        if index > 0 {
+    let bytes = key.as_bytes();
+    let mut end = bytes.len();
+    let mut first = true;
+    while end > 0 || first {
+        let start = bytes[..end]
+            .iter()
+            .rposition(|&byte| byte == 0)
+            .map_or(0, |separator| separator + 1);
+        if !first {
             out.push('.');
         }
-        out.push_str(label);
+        out.push_str(&key[start..end]);
+        first = false;
+        if start == 0 {
+            break;
+        }
+        end = start - 1;
     }
 }
 
