@@ -58,13 +58,19 @@ pub(crate) struct Server {
 }
 
 /// A free port on 127.0.0.1 for both UDP and TCP (as free as it can be known without holding
-/// it).
+/// it), never the same twice in one test process, so servers started by parallel tests cannot
+/// be handed one port.
 pub(crate) fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
         let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = udp.local_addr().unwrap().port();
         if port >= 10_000 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
+            let mut given = GIVEN.lock().unwrap();
+            if !given.contains(&port) {
+                given.push(port);
+                return port;
+            }
         }
     }
 }
