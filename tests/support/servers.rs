@@ -122,7 +122,7 @@ impl Server {
                     "cannot start {kind:?} ({error}); scripts/test.sh installs bind9, knot and nsd"
                 )
             });
-        let server = Server {
+        let mut server = Server {
             kind,
             address,
             zone_directory,
@@ -137,9 +137,17 @@ impl Server {
     }
 
     /// Blocks until the server answers a query at all (any response code).
-    fn wait_until_answering(&self) {
+    fn wait_until_answering(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "{:?} exited ({status}) instead of serving on {}:\n{}",
+                    self.kind,
+                    self.address,
+                    self.logs()
+                );
+            }
             if query_serial(self.address, &self.zones[0], Duration::from_millis(300)).is_ok() {
                 return;
             }
