@@ -60,7 +60,7 @@ pub fn run(
         )?;
         return Ok(Outcome::Findings);
     }
-    // INTEGRATION POINT (assertions, issue 4): run `assertions/` against the in-memory resolver
+    // INTEGRATION POINT (assertions, issue 3): run `assertions/` against the in-memory resolver
     // here and refuse on any failure, as `zonegate test` does. Until the runner is merged the
     // step is reported as not run, never as passed.
     if !context.quiet {
@@ -129,7 +129,7 @@ pub fn run(
         clock: context.clock,
     };
 
-    // INTEGRATION POINT (assertions, issue 4): run `assertions/` against `server` (the live
+    // INTEGRATION POINT (assertions, issue 3): run `assertions/` against `server` (the live
     // backend of `zonegate test --server`) and return Passed/Failed. Until the runner is merged
     // the step is reported as not run, never as passed.
     let live = |_server: SocketAddr| {
