@@ -113,12 +113,27 @@ pub enum Published {
 }
 
 /// Exclusive hold on an output directory for one run.
+///
+/// Dropping it releases the lock. A run that leaves no output directory behind (a first run
+/// that failed) also removes the lock file, so a rejected run leaves no trace; a run waiting on
+/// that file notices it was removed and takes the lock again on a fresh one.
 #[derive(Debug)]
 pub struct OutputLock {
     directory: PathBuf,
     staging: PathBuf,
     retired: PathBuf,
+    lock_path: PathBuf,
     _lock: File,
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Still holding the lock here (the file is closed after this body), so no other run can
+        // be between "locked" and "checked the path" on this inode.
+        if !self.directory.exists() {
+            let _ = fs::remove_file(&self.lock_path);
+        }
+    }
 }
 
 /// Takes the output directory's lock, waiting for another run to finish, and cleans up after
@@ -136,24 +151,37 @@ pub fn lock(directory: &Path, waiting: impl FnOnce()) -> Result<OutputLock, Erro
     };
     fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
     let lock_path = parent.join(format!(".{name}.zonegate-lock"));
-    let lock_file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io_error("open", &lock_path))?;
-    match lock_file.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            waiting();
-            lock_file.lock().map_err(io_error("lock", &lock_path))?;
+    let mut waiting = Some(waiting);
+    let lock_file = loop {
+        let lock_file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_error("open", &lock_path))?;
+        match lock_file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                if let Some(waiting) = waiting.take() {
+                    waiting();
+                }
+                lock_file.lock().map_err(io_error("lock", &lock_path))?;
+            }
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(io_error("lock", &lock_path)(source));
+            }
         }
-        Err(fs::TryLockError::Error(source)) => return Err(io_error("lock", &lock_path)(source)),
-    }
+        // The holder we waited for may have removed the file (see `Drop`): then this lock is
+        // on an orphaned inode and protects nothing, so take it again on the file at the path.
+        if same_file(&lock_file, &lock_path) {
+            break lock_file;
+        }
+    };
     let output = OutputLock {
         directory: directory.to_path_buf(),
         staging: parent.join(format!(".{name}.zonegate-new")),
         retired: parent.join(format!(".{name}.zonegate-old")),
+        lock_path,
         _lock: lock_file,
     };
     output.recover()?;
@@ -369,6 +397,15 @@ impl<W: Write> Write for HashingWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// True when `path` still names the file `file` has open.
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
     }
 }
 

@@ -47,11 +47,42 @@ fn the_example_repository_checks_clean_in_every_format() {
 }
 
 #[test]
+fn a_mistake_in_the_example_repository_is_reported_in_every_format() {
+    let repo = example_repository();
+    // A CNAME beside other data (error) and an address without a PTR (warning), as a team
+    // might add them in a pull request.
+    fs::write(
+        repo.path().join("zones/records/shop.yaml"),
+        "owner: team-shop\nrecords:\n  - { name: shop, type: CNAME, target: www.example.net. }\n  \
+         - { name: shop, type: TXT, text: \"owner=team-shop\" }\n  \
+         - { name: checkout, type: A, address: 10.200.0.1 }\n",
+    )
+    .unwrap();
+    for format in ["human", "json", "github"] {
+        let run = zonegate(repo.path(), &["check", "--format", format]);
+        assert_eq!(run.code, 1, "{format}: {}", run.transcript());
+        insta::assert_snapshot!(format!("example_mistake_{format}"), run.transcript());
+    }
+    let run = zonegate(repo.path(), &["check", "--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), zonegate::check::RULES.len());
+    insta::assert_json_snapshot!("example_mistake_sarif_results", log["runs"][0]["results"]);
+}
+
+#[test]
 fn the_example_repository_renders_to_these_zones() {
     let repo = example_repository();
     let run = zonegate(repo.path(), &["render"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    insta::assert_snapshot!("example_render_summary", run.transcript());
+    insta::assert_snapshot!(
+        "example_render_summary",
+        run.transcript()
+            .replace(&repo.path().display().to_string(), "<repo>")
+    );
     let out = repo.path().join("out");
     for file in list_files(&out) {
         let text = fs::read_to_string(out.join(&file)).unwrap();

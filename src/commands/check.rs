@@ -1,4 +1,10 @@
 //! `zonegate check`: every rule over the zone set, printed in the requested format.
+//!
+//! Exit status (through [`Outcome`] and [`Error`]): 0 when no finding is an error (warnings
+//! alone pass), 1 when a rule found an error, 2 when the input is malformed. Findings go to
+//! stdout in every format; in the human format a one-line count follows on stderr. Malformed
+//! input is printed to stderr in the human format and to stdout in the machine formats, so a
+//! pull request gets annotations for a YAML typo as for a CNAME conflict.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,6 +58,16 @@ pub fn run(
         &checked.inventory.sources,
         crate::check::RULES,
     )?;
+    // Findings are the data (stdout); the count is for the person at the terminal (stderr), and
+    // a clean run says nothing at all.
+    if options.format == Format::Human
+        && !context.quiet
+        && let Some(summary) = report::summary(&checked.diagnostics)
+    {
+        let zones = checked.zones.zones.len();
+        let records = checked.zones.record_count();
+        writeln!(err, "{summary} in {zones} zone(s), {records} record(s)")?;
+    }
     Ok(if diagnostic::has_errors(&checked.diagnostics) {
         Outcome::Findings
     } else {

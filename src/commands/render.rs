@@ -196,6 +196,10 @@ pub fn publish(
             entry.sha256 = written.sha256;
             Ok((entry, true))
         })
+        // Every zone in order, then the first error in zone order: a parallel `collect` into a
+        // `Result` would report whichever zone failed first in time.
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<_, _>>()?;
     let written = entries
         .iter()
@@ -243,6 +247,10 @@ pub fn render_all(
                 entry,
             ))
         })
+        // Every zone in order, then the first error in zone order: a parallel `collect` into a
+        // `Result` would report whichever zone failed first in time.
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<_, _>>()?;
     let (files, entries): (Vec<ZoneFile>, Vec<ManifestZone>) = rendered.into_iter().unzip();
     let manifest = Manifest {

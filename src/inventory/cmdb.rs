@@ -135,7 +135,7 @@ fn read_csv(reader: impl io::Read, sink: &mut Sink<'_>) -> io::Result<()> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(reader);
+        .from_reader(LineFeeds::new(reader));
     let header = match csv.byte_headers() {
         Ok(header) => header.clone(),
         Err(error) => return csv_error(&error, sink),
@@ -170,6 +170,67 @@ fn read_csv(reader: impl io::Read, sink: &mut Sink<'_>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Turns CRLF line ends (RFC 4180's, and what spreadsheets export) into LF while streaming.
+///
+/// The csv crate counts a record's line from where it starts reading it, and after a CRLF that
+/// is still on the `\n` of the previous line: every row of a CRLF file would be reported one
+/// line too early. A lone `\r` is passed through unchanged.
+struct LineFeeds<R> {
+    inner: io::BufReader<R>,
+    /// A `\r` ended the last chunk; whether it is dropped depends on the next byte.
+    pending_carriage_return: bool,
+}
+
+impl<R: io::Read> LineFeeds<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner: io::BufReader::new(inner),
+            pending_carriage_return: false,
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for LineFeeds<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        use io::BufRead as _;
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let mut written = 0;
+        if self.pending_carriage_return {
+            self.pending_carriage_return = false;
+            if self.inner.fill_buf()?.first() != Some(&b'\n') {
+                out[0] = b'\r';
+                written = 1;
+            }
+        }
+        let available = self.inner.fill_buf()?;
+        let mut used = 0;
+        while used < available.len() && written < out.len() {
+            let byte = available[used];
+            used += 1;
+            if byte == b'\r' {
+                match available.get(used) {
+                    Some(b'\n') => continue,
+                    Some(_) => {}
+                    None => {
+                        self.pending_carriage_return = true;
+                        break;
+                    }
+                }
+            }
+            out[written] = byte;
+            written += 1;
+        }
+        self.inner.consume(used);
+        if written == 0 && self.pending_carriage_return {
+            // Only a `\r` was available: decide it before returning, since 0 means the end.
+            return self.read(out);
+        }
+        Ok(written)
+    }
 }
 
 fn find_columns(header: &csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Columns> {
@@ -1002,6 +1063,32 @@ spare,r2,db1.ams.example.com.,ams,,,,\n";
         zones/cmdb/export:2:1 web1 ams in_use [10.0.0.1, 10.0.0.2, 2001:db8::1] ["web", "api"]
         zones/cmdb/export:3:1 db1.ams.example.com ams spare [] []
         "#);
+    }
+
+    #[test]
+    fn crlf_rows_are_located_on_their_own_line() {
+        let text = b"hostname,datacenter,ipv4,status\r\nweb1,ams,10.0.0.1,in_use\r\nweb2,ams,10.0.0.300,in_use\r\nweb3,ams,10.0.0.3,in_use\r\n";
+        insta::assert_snapshot!(run(CmdbFormat::Csv, text), @"
+        zones/cmdb/export:2:1 web1 ams in_use [10.0.0.1] []
+        zones/cmdb/export:4:1 web3 ams in_use [10.0.0.3] []
+        zones/cmdb/export:3:10: error[cmdb-invalid-value]: `10.0.0.300` is not an IPv4 address; expected dotted quads such as 10.1.0.7
+        ");
+    }
+
+    #[test]
+    fn line_feeds_drop_only_the_carriage_return_of_a_crlf() {
+        use std::io::Read as _;
+        let text = b"a\r\nb\rc\r\r\n\r";
+        // A one-byte buffer exercises every `\r` at the end of a chunk.
+        for size in [1, 2, 3, 64] {
+            let mut reader = LineFeeds {
+                inner: io::BufReader::with_capacity(size, &text[..]),
+                pending_carriage_return: false,
+            };
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).unwrap();
+            assert_eq!(out, b"a\nb\rc\r\n\r", "buffer of {size}");
+        }
     }
 
     #[test]

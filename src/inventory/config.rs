@@ -452,6 +452,8 @@ fn resolve_settings(
     });
 
     let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
+    let rules: Vec<(String, Severity, Span)> = rules;
+    diagnostics.extend(crate::check::validate_overrides(&rules));
     let deploy = super::deploy::resolve(raw.deploy, file, diagnostics);
 
     if diagnostics.len() > error_count {

@@ -97,6 +97,23 @@ fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
             format!("missing required key `{key}`"),
         );
     }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return Diagnostic::error(
+            YAML_SYNTAX,
+            Some(location),
+            format!("key `{key}` appears twice in this mapping"),
+        )
+        .with_hint("YAML keys must be unique; keep one of them");
+    }
+    // serde-saphyr names the Rust type of a number that did not parse; say what is expected.
+    let message = match message.as_str() {
+        "invalid u8" => "expected a whole number from 0 to 255".to_owned(),
+        "invalid u16" => "expected a whole number from 0 to 65535".to_owned(),
+        "invalid u32" => "expected a whole number from 0 to 4294967295".to_owned(),
+        "invalid u64" | "invalid usize" => "expected a whole number, 0 or more".to_owned(),
+        _ => message,
+    };
     let code = match error.without_snippet() {
         serde_saphyr::Error::ExternalMessage { .. } | serde_saphyr::Error::Eof { .. } => {
             YAML_SYNTAX
@@ -256,8 +273,12 @@ mod tests {
           hint: did you mean `port`?
           hint: expected one of: domain, port, ttl
         ");
-        insta::assert_snapshot!(render(b"domain: x\nport: 70000\n"), @"zones/sample.yaml:2:7: error[invalid-value]: invalid u16");
+        insta::assert_snapshot!(render(b"domain: x\nport: 70000\n"), @"zones/sample.yaml:2:7: error[invalid-value]: expected a whole number from 0 to 65535");
         insta::assert_snapshot!(render(b"port: 80\n"), @"zones/sample.yaml:1:1: error[missing-key]: missing required key `domain`");
+        insta::assert_snapshot!(render(b"domain: x\nport: 80\ndomain: y\n"), @"
+        zones/sample.yaml:3:1: error[yaml-syntax]: key `domain` appears twice in this mapping
+          hint: YAML keys must be unique; keep one of them
+        ");
         insta::assert_snapshot!(render(b"domain: x\nttl: 5x\n"), @"zones/sample.yaml:2:6: error[invalid-value]: `5x` is not a duration: unknown unit `x`; expected s, m, h, d or w");
         insta::assert_snapshot!(render(b"domain: [x\n"), @"zones/sample.yaml:1:9: error[invalid-value]: expected string scalar");
         insta::assert_snapshot!(render(b"domain: x\n\xff\n"), @r"

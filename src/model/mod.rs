@@ -103,7 +103,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// SOA and apex NS for every zone.
+    /// SOA and apex NS for every zone, and the delegation of each zone nested in another.
     fn settings_records(&mut self) {
         let settings = &self.inventory.settings;
         let soa = &settings.soa;
@@ -133,6 +133,37 @@ impl<'a> Builder<'a> {
                     data: RData::Ns(nameserver.clone()),
                     provenance: Provenance {
                         span: *span,
+                        origin: Origin::Settings,
+                    },
+                });
+            }
+        }
+        // A managed zone inside another managed zone is delegated from it: without NS records
+        // at the cut, the parent would answer NXDOMAIN for everything in the child (RFC 1034
+        // section 4.2.1). The delegation carries the same name servers as the child's apex;
+        // glue, where the servers sit inside the child, is checked by `missing-glue`.
+        for (child, zone) in settings.zones.iter().enumerate() {
+            let parent = self
+                .origins
+                .iter()
+                .enumerate()
+                .filter(|(index, origin)| {
+                    *index != child
+                        && zone.origin.is_subdomain_of(origin)
+                        && zone.origin != **origin
+                })
+                .max_by_key(|(_, origin)| origin.label_count())
+                .map(|(index, _)| index);
+            let Some(parent) = parent else {
+                continue;
+            };
+            for (nameserver, _) in &settings.nameservers {
+                self.records[parent].push(Record {
+                    name: zone.origin.clone(),
+                    ttl: settings.ttl.ns,
+                    data: RData::Ns(nameserver.clone()),
+                    provenance: Provenance {
+                        span: zone.span,
                         origin: Origin::Settings,
                     },
                 });
@@ -220,6 +251,7 @@ impl<'a> Builder<'a> {
                 origin: Origin::Host(index as u32),
             };
             let forward_zone = self.zone_index(&fqdn);
+            let mut placed_address = false;
             for &address in &host.addresses {
                 if let Some(first) = seen_addresses.get(&address) {
                     self.diagnostics.push(
@@ -235,6 +267,7 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 seen_addresses.insert(address, host.span);
+                placed_address = true;
                 let data = match address {
                     IpAddr::V4(v4) => RData::A(v4),
                     IpAddr::V6(v6) => RData::Aaaa(v6),
@@ -268,7 +301,11 @@ impl<'a> Builder<'a> {
                     );
                 }
             }
-            fqdns[index] = Some(fqdn);
+            // A host whose every address belongs to another host has no records of its own,
+            // so it must not become an SRV target either (duplicate-address says why).
+            if placed_address || host.addresses.is_empty() {
+                fqdns[index] = Some(fqdn);
+            }
         }
         fqdns
     }

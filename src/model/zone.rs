@@ -79,13 +79,20 @@ impl Zone {
     }
 }
 
-/// Sorts records canonically, in parallel for large sets.
+/// Sorts records canonically, in parallel for large sets. Records equal in (name, type, data)
+/// are ordered by provenance (then TTL), so the first definition in the inputs is the one a
+/// zone keeps and the output does not depend on the unstable sort.
 pub fn sort_canonical(records: &mut [Record]) {
     use rayon::slice::ParallelSliceMut;
+    fn compare(a: &Record, b: &Record) -> std::cmp::Ordering {
+        a.canonical_cmp(b)
+            .then_with(|| a.provenance.cmp(&b.provenance))
+            .then_with(|| a.ttl.cmp(&b.ttl))
+    }
     if records.len() > 50_000 {
-        records.par_sort_unstable_by(Record::canonical_cmp);
+        records.par_sort_unstable_by(compare);
     } else {
-        records.sort_unstable_by(Record::canonical_cmp);
+        records.sort_unstable_by(compare);
     }
 }
 

@@ -1,0 +1,77 @@
+//! The `cname-at-apex` rule.
+
+use super::{Context, ZoneView};
+use crate::diagnostic::Diagnostic;
+use crate::model::record::RecordType;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a CNAME record at a zone's apex (`@`, the domain itself).
+    ///
+    /// ## Why it matters
+    /// The apex must own the zone's SOA and NS records (RFC 1035 section 4.2.1), and RFC 1034
+    /// section 3.6.2 allows no other data beside a CNAME, so a CNAME there is never valid:
+    /// servers refuse the zone, or resolvers follow the alias for the SOA and NS queries too and
+    /// the whole zone breaks.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// - { name: "@", type: CNAME, target: edge.lon.example.net. }
+    /// ```
+    ///
+    /// ## How to fix
+    /// Publish A/AAAA records at the apex instead (copies of the target's addresses), or use a
+    /// provider's ALIAS/flattening feature outside DNS zone files.
+    pub(crate) const RULE: Rule = {
+        id: "cname-at-apex",
+        severity: Error,
+        stage: Check,
+        summary: "a CNAME at a zone apex",
+    };
+}
+
+/// Reports a CNAME owned by the zone's origin.
+pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
+    let zone = view.zone;
+    for cname in zone.rrset(&zone.origin, RecordType::Cname) {
+        out.push(
+            Diagnostic::error(
+                RULE.id,
+                Some(cname.provenance.span),
+                format!(
+                    "`{}` is the apex of its zone and cannot be a CNAME; the apex must hold the SOA and NS records",
+                    zone.origin
+                ),
+            )
+            .with_hint("publish A/AAAA records at the apex instead of the CNAME"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn addresses_at_the_apex_pass() {
+        let zones = zone_set(&[
+            "example.net. 300 NS ns1.example.org.",
+            "example.net. 300 A 192.0.2.1",
+            "www.example.net. 300 CNAME example.net.",
+        ]);
+        assert_eq!(check_zones(check, &zones), "");
+    }
+
+    #[test]
+    fn a_cname_at_the_apex_is_reported() {
+        let zones = zone_set(&[
+            "example.net. 300 NS ns1.example.org.",
+            "example.net. 300 CNAME edge.example.org.",
+        ]);
+        insta::assert_snapshot!(check_zones(check, &zones), @r"
+        test.yaml:2:1: error[cname-at-apex]: `example.net.` is the apex of its zone and cannot be a CNAME; the apex must hold the SOA and NS records
+          hint: publish A/AAAA records at the apex instead of the CNAME
+        ");
+    }
+}

@@ -1,0 +1,107 @@
+//! The `missing-glue` rule.
+
+use super::{Context, ZoneView};
+use crate::diagnostic::Diagnostic;
+use crate::model::record::RecordType;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a delegation (NS records below a zone's apex) to a name server whose name lies
+    /// inside the delegated zone, when the parent zone has no A or AAAA record (glue) for that
+    /// name server.
+    ///
+    /// ## Why it matters
+    /// To find `ns1.corp.example.net.` a resolver must ask the servers of `corp.example.net.`,
+    /// which it can only reach through `ns1.corp.example.net.`: a circular dependency. RFC 1034
+    /// section 4.2.1 requires the parent to hold "glue" addresses for such servers, and RFC 9471
+    /// makes returning them mandatory. Without glue the delegated zone cannot be resolved at all.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// - { name: corp, type: NS, target: ns1.corp.example.net. }
+    /// # but no { name: ns1.corp, type: A, address: ... }
+    /// ```
+    ///
+    /// ## How to fix
+    /// Add A and/or AAAA records for the name server in the parent zone (`name: ns1.corp`), with
+    /// the addresses the child zone publishes for it.
+    pub(crate) const RULE: Rule = {
+        id: "missing-glue",
+        severity: Error,
+        stage: Check,
+        summary: "an in-zone delegation without glue addresses",
+    };
+}
+
+/// Reports every in-bailiwick NS target of a delegation with no A/AAAA in this zone.
+pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
+    let zone = view.zone;
+    if view.cuts.is_empty() {
+        return;
+    }
+    for rrset in zone.rrsets() {
+        let cut = &rrset[0].name;
+        if rrset[0].record_type() != RecordType::Ns || *cut == zone.origin {
+            continue;
+        }
+        for record in rrset {
+            let Some(server) = record.data.target() else {
+                continue;
+            };
+            if !server.is_subdomain_of(cut)
+                || !zone.rrset(server, RecordType::A).is_empty()
+                || !zone.rrset(server, RecordType::Aaaa).is_empty()
+            {
+                continue;
+            }
+            let relative = {
+                let mut text = String::new();
+                server.write_relative(&zone.origin, &mut text);
+                text
+            };
+            out.push(
+                Diagnostic::error(
+                    RULE.id,
+                    Some(record.provenance.span),
+                    format!(
+                        "the delegation of `{cut}` to `{server}` has no glue: the name server is inside the zone it serves, and `{}` has no A or AAAA record for it",
+                        zone.origin
+                    ),
+                )
+                .with_hint(format!(
+                    "add `{{ name: {relative}, type: A, address: ... }}` (and/or AAAA) with the name server's address"
+                )),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn glued_and_out_of_bailiwick_delegations_pass() {
+        let zones = zone_set(&[
+            "corp.example.net. 300 NS ns1.corp.example.net.",
+            "corp.example.net. 300 NS ns.provider.example.",
+            "ns1.corp.example.net. 300 A 192.0.2.53",
+            "lab.example.net. 300 NS ns2.corp.example.net.",
+        ]);
+        assert_eq!(check_zones(check, &zones), "");
+    }
+
+    #[test]
+    fn an_in_bailiwick_server_without_addresses_is_reported() {
+        let zones = zone_set(&[
+            "corp.example.net. 300 NS ns1.corp.example.net.",
+            "corp.example.net. 300 NS ns2.corp.example.net.",
+            "ns2.corp.example.net. 300 AAAA 2001:db8::53",
+        ]);
+        insta::assert_snapshot!(check_zones(check, &zones), @r"
+        test.yaml:1:1: error[missing-glue]: the delegation of `corp.example.net.` to `ns1.corp.example.net.` has no glue: the name server is inside the zone it serves, and `example.net.` has no A or AAAA record for it
+          hint: add `{ name: ns1.corp, type: A, address: ... }` (and/or AAAA) with the name server's address
+        ");
+    }
+}
