@@ -137,6 +137,7 @@ pub(crate) fn settings() -> Settings {
             max_rrset_records: 100,
             udp_payload: 1232,
         },
+        deploy: crate::inventory::deploy::DeploySettings::default(),
     }
 }
 
