@@ -47,6 +47,15 @@ Rule severities are set per repository in zones/zonegate.yaml under `check.rules
     )]
     Check(CheckArgs),
 
+    /// Run the assertions in assertions/ against the zones in memory, or against a live server.
+    #[command(
+        after_help = "Examples:\n  zonegate test\n  zonegate test --server 127.0.0.1:5353\n  \
+zonegate test --format github --junit test-results.xml\n  zonegate test --coverage\n\n\
+Exit status: 0 every assertion passed, 1 one failed, 2 an assertion file is malformed or the\n\
+server does not answer. in_authority/in_additional are checked against a live server only."
+    )]
+    Test(TestArgs),
+
     /// Install the zones on the authoritative servers, verify them live, roll back on failure.
     #[command(
         after_help = "Examples:\n  zonegate deploy --dry-run\n  zonegate deploy\n  zonegate deploy --target primary --no-wait\n\n\
@@ -140,6 +149,64 @@ pub enum CheckFormat {
     Github,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+}
+
+/// `zonegate test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Query this DNS server (ADDR or ADDR:PORT, default port 53) instead of the in-memory
+    /// resolver.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub server: Option<String>,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Report which services, datacenters and hand-edited records the assertions touch.
+    #[arg(long)]
+    pub coverage: bool,
+
+    /// Seconds to wait for each try of a query to the server.
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds)]
+    pub timeout: std::time::Duration,
+
+    /// Tries per query before giving up on the server.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub tries: u16,
+
+    /// Read this CMDB export instead of the one configured in zonegate.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: Option<PathBuf>,
+}
+
+/// A positive number of seconds (fractions allowed), at most an hour.
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err(format!(
+            "`{text}` is not a timeout; expected seconds between 0 and 3600, e.g. 2 or 0.5"
+        )),
+    }
+}
+
+/// Output formats of `test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// Each failure with expected, actual and the resolution trace; then a summary.
+    Human,
+    /// One JSON document with every result.
+    Json,
+    /// GitHub Actions annotations at each failed assertion's line.
+    Github,
+    /// JUnit XML.
+    Junit,
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 pub mod diagnostic;
 
+pub mod assertions;
 pub mod check;
 pub mod deploy;
 pub mod inventory;

@@ -6,8 +6,8 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use zonegate::cli::{Args, CheckFormat, Command, RenderFormat};
-use zonegate::commands::{self, Context, Outcome, check, deploy, render};
+use zonegate::cli::{Args, CheckFormat, Command, RenderFormat, TestFormat};
+use zonegate::commands::{self, Context, Outcome, check, deploy, render, test};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -58,6 +58,23 @@ fn main() -> ExitCode {
                 &mut out,
                 &mut err,
             )
+        }
+        Command::Test(test_args) => {
+            let options = test::Options {
+                cmdb: test_args.cmdb.clone(),
+                format: match test_args.format {
+                    TestFormat::Human => test::Format::Human,
+                    TestFormat::Json => test::Format::Json,
+                    TestFormat::Github => test::Format::Github,
+                    TestFormat::Junit => test::Format::Junit,
+                },
+                junit: test_args.junit.clone(),
+                coverage: test_args.coverage,
+                server: test_args.server.clone(),
+                timeout: test_args.timeout,
+                tries: usize::from(test_args.tries),
+            };
+            test::run(&context, &options, &mut out, &mut err)
         }
         Command::Deploy(deploy_args) => deploy::run(
             &context,

@@ -15,6 +15,7 @@ use crate::serial::Clock;
 pub mod check;
 pub mod deploy;
 pub mod render;
+pub mod test;
 
 /// How a command ended when it could do its job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub enum Error {
     /// A zone could not be rendered (template failure, or its file could not be written).
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),
+    /// `zonegate test` could not reach its server or write its report.
+    #[error(transparent)]
+    Test(#[from] test::Error),
     /// A deploy target's state could not be read or written, or its lock taken.
     #[error(transparent)]
     Deploy(#[from] crate::deploy::target::Error),

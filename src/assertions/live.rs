@@ -1,0 +1,453 @@
+//! The live backend (IO edge): real DNS queries to one server, for `zonegate test --server`.
+//!
+//! Each query is a non-recursive (RD clear) message with EDNS(0) and a 1232-octet payload (DNS
+//! flag day 2020), sent over UDP; a truncated response (TC) is asked again over TCP (RFC 7766).
+//! A try that gets no matching response within the timeout is repeated, up to the configured
+//! number of tries. Responses are matched by ID and question, so a late answer to an earlier try
+//! is never taken for the current one. The whole response is kept: response code, the AA flag,
+//! and the answer, authority and additional sections, converted into the same [`Answer`] type
+//! the in-memory resolver returns.
+//!
+//! Why not hickory-resolver: it is a stub resolver. It sets RD, caches, follows CNAMEs itself,
+//! turns NXDOMAIN and NODATA into errors and does not hand back the authority and additional
+//! sections or the AA flag as the server sent them, which are exactly what an assertion about
+//! an authoritative server inspects. hickory-proto (already a dependency) builds and parses the
+//! messages; the sockets are std's.
+//!
+//! Throughput comes from concurrency rather than pipelining: the runner evaluates assertions on
+//! [`Server::concurrency`] threads, each blocking on its own socket from a shared pool, so many
+//! queries are in flight at once while no thread spins.
+#![allow(clippy::disallowed_methods)] // IO edge: talks to a DNS server.
+
+use std::borrow::Cow;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Edns, Message, MessageType, Query};
+use hickory_proto::rr::{self as wire, RData as WireData};
+
+use super::resolver::{Answer, Rcode, ResponseRecord};
+use super::{Backend, QueryError};
+use crate::model::name::Name;
+use crate::model::record::{Caa, RData, RecordType, Soa};
+
+/// The EDNS(0) UDP payload size advertised (DNS flag day 2020).
+pub const UDP_PAYLOAD: u16 = 1232;
+
+/// Timeouts and retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// How long to wait for each try.
+    pub timeout: Duration,
+    /// How many times to send a query before giving up (at least 1).
+    pub tries: usize,
+    /// Queries in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(2),
+            tries: 3,
+            concurrency: 32,
+        }
+    }
+}
+
+/// A DNS server to query.
+#[derive(Debug)]
+pub struct Server {
+    address: SocketAddr,
+    options: Options,
+    /// Idle UDP sockets, connected to the server (so the kernel drops anyone else's datagrams).
+    sockets: Mutex<Vec<UdpSocket>>,
+}
+
+/// `ADDR[:PORT]` could not be understood.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a server address; expected ADDR or ADDR:PORT (e.g. 127.0.0.1:5353 or [::1]:53)"
+)]
+pub struct AddressError(pub String);
+
+/// Parses `ADDR`, `ADDR:PORT`, `[V6]` or `[V6]:PORT`; the port defaults to 53.
+pub fn parse_address(text: &str) -> Result<SocketAddr, AddressError> {
+    let text = text.trim();
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    if let Some(inner) = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        && let Ok(ip) = inner.parse::<Ipv6Addr>()
+    {
+        return Ok(SocketAddr::new(IpAddr::V6(ip), 53));
+    }
+    Err(AddressError(text.to_owned()))
+}
+
+impl Server {
+    /// A server at `address`.
+    pub fn new(address: SocketAddr, options: Options) -> Self {
+        Self {
+            address,
+            options: Options {
+                tries: options.tries.max(1),
+                concurrency: options.concurrency.max(1),
+                ..options
+            },
+            sockets: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The server's address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn server_text(&self) -> String {
+        self.address.to_string()
+    }
+
+    fn io_error(&self, action: &str, error: &io::Error) -> QueryError {
+        QueryError::Io {
+            server: self.server_text(),
+            message: format!("{action}: {error}"),
+        }
+    }
+
+    fn malformed(&self, message: impl Into<String>) -> QueryError {
+        QueryError::Malformed {
+            server: self.server_text(),
+            message: message.into(),
+        }
+    }
+
+    /// Sends `name`/`record_type` and returns the parsed response message.
+    pub fn exchange(&self, name: &Name, record_type: RecordType) -> Result<Message, QueryError> {
+        let wire_name = wire::Name::from_ascii(name.to_string())
+            .map_err(|error| self.malformed(format!("cannot encode {name}: {error}")))?;
+        let wire_type = wire::RecordType::from(record_type.code());
+        let mut request = Message::query();
+        request.metadata.recursion_desired = false;
+        request.add_query(Query::query(wire_name.clone(), wire_type));
+        let mut edns = Edns::new();
+        edns.set_max_payload(UDP_PAYLOAD);
+        request.set_edns(edns);
+        let id = request.metadata.id;
+        let bytes = request
+            .to_vec()
+            .map_err(|error| self.malformed(format!("cannot encode the query: {error}")))?;
+        let expected = Expected {
+            id,
+            name: &wire_name,
+            record_type: wire_type,
+        };
+        for _ in 0..self.options.tries {
+            match self.udp(&bytes, &expected)? {
+                Some(response) if response.metadata.truncation => {
+                    if let Some(response) = self.tcp(&bytes, &expected)? {
+                        return Ok(response);
+                    }
+                }
+                Some(response) => return Ok(response),
+                None => {}
+            }
+        }
+        Err(QueryError::Timeout {
+            server: self.server_text(),
+            tries: self.options.tries,
+            timeout_ms: u64::try_from(self.options.timeout.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// One UDP try: `None` on timeout.
+    fn udp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Message>, QueryError> {
+        let socket = self.socket()?;
+        let result = self.udp_on(&socket, request, expected);
+        // A socket that failed is dropped rather than reused.
+        if result.is_ok()
+            && let Ok(mut idle) = self.sockets.lock()
+        {
+            idle.push(socket);
+        }
+        result
+    }
+
+    fn udp_on(
+        &self,
+        socket: &UdpSocket,
+        request: &[u8],
+        expected: &Expected<'_>,
+    ) -> Result<Option<Message>, QueryError> {
+        socket
+            .send(request)
+            .map_err(|error| self.io_error("send", &error))?;
+        let deadline = Instant::now() + self.options.timeout;
+        // The largest UDP payload; on the heap, as one query's worth of stack would be a lot.
+        let mut buffer = vec![0_u8; 65_535];
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            socket
+                .set_read_timeout(Some(deadline - now))
+                .map_err(|error| self.io_error("set timeout", &error))?;
+            let length = match socket.recv(&mut buffer) {
+                Ok(length) => length,
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                // ICMP port unreachable: nothing listens there (yet); count it as a lost try.
+                Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
+                    std::thread::sleep(
+                        deadline
+                            .saturating_duration_since(Instant::now())
+                            .min(Duration::from_millis(100)),
+                    );
+                    return Ok(None);
+                }
+                Err(error) => return Err(self.io_error("receive", &error)),
+            };
+            // Anything that is not the response to this query (a late answer to an earlier
+            // try, garbage) is ignored; the deadline still holds.
+            if let Ok(message) = Message::from_vec(&buffer[..length])
+                && expected.matches(&message)
+            {
+                return Ok(Some(message));
+            }
+        }
+    }
+
+    fn socket(&self) -> Result<UdpSocket, QueryError> {
+        if let Some(socket) = self.sockets.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(socket);
+        }
+        let local: SocketAddr = match self.address {
+            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        };
+        let socket = UdpSocket::bind(local).map_err(|error| self.io_error("bind", &error))?;
+        socket
+            .connect(self.address)
+            .map_err(|error| self.io_error("connect", &error))?;
+        Ok(socket)
+    }
+
+    /// One TCP try (RFC 1035 section 4.2.2 framing): `None` on timeout.
+    fn tcp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Message>, QueryError> {
+        let timeout = self.options.timeout;
+        let mut stream = match TcpStream::connect_timeout(&self.address, timeout) {
+            Ok(stream) => stream,
+            Err(error) if error.kind() == io::ErrorKind::TimedOut => return Ok(None),
+            Err(error) => return Err(self.io_error("connect over TCP", &error)),
+        };
+        let configure = stream
+            .set_read_timeout(Some(timeout))
+            .and_then(|()| stream.set_write_timeout(Some(timeout)))
+            .and_then(|()| stream.set_nodelay(true));
+        configure.map_err(|error| self.io_error("configure TCP", &error))?;
+        let length = u16::try_from(request.len()).map_err(|_| self.malformed("query too long"))?;
+        let mut framed = Vec::with_capacity(request.len() + 2);
+        framed.extend_from_slice(&length.to_be_bytes());
+        framed.extend_from_slice(request);
+        let timed_out = |error: &io::Error| {
+            matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            )
+        };
+        match stream.write_all(&framed) {
+            Ok(()) => {}
+            Err(error) if timed_out(&error) => return Ok(None),
+            Err(error) => return Err(self.io_error("send over TCP", &error)),
+        }
+        let mut prefix = [0_u8; 2];
+        match stream.read_exact(&mut prefix) {
+            Ok(()) => {}
+            Err(error) if timed_out(&error) => return Ok(None),
+            Err(error) => return Err(self.io_error("receive over TCP", &error)),
+        }
+        let mut body = vec![0_u8; usize::from(u16::from_be_bytes(prefix))];
+        match stream.read_exact(&mut body) {
+            Ok(()) => {}
+            Err(error) if timed_out(&error) => return Ok(None),
+            Err(error) => return Err(self.io_error("receive over TCP", &error)),
+        }
+        let message = Message::from_vec(&body)
+            .map_err(|error| self.malformed(format!("cannot parse the TCP response: {error}")))?;
+        if !expected.matches(&message) {
+            return Err(self.malformed("the TCP response does not answer the query"));
+        }
+        Ok(Some(message))
+    }
+
+    /// Converts a response into an [`Answer`]. Records of types zonegate does not model are
+    /// left out; they cannot be what an assertion asks about.
+    pub fn convert(&self, message: &Message) -> Result<Answer<'static>, QueryError> {
+        let section =
+            |records: &[wire::Record]| -> Result<Vec<ResponseRecord<'static>>, QueryError> {
+                let mut converted = Vec::with_capacity(records.len());
+                for record in records {
+                    if let Some(data) = convert_data(&record.data) {
+                        let owner = convert_name(&record.name).ok_or_else(|| {
+                            self.malformed(format!(
+                                "owner name `{}` cannot be represented",
+                                record.name
+                            ))
+                        })?;
+                        converted.push(ResponseRecord {
+                            owner,
+                            ttl: record.ttl,
+                            data: Cow::Owned(data),
+                            provenance: None,
+                        });
+                    }
+                }
+                Ok(converted)
+            };
+        Ok(Answer {
+            rcode: Rcode::from_code(u16::from(message.metadata.response_code)),
+            authoritative: message.metadata.authoritative,
+            answer: section(&message.answers)?,
+            authority: section(&message.authorities)?,
+            additional: section(&message.additionals)?,
+        })
+    }
+}
+
+impl Backend for Server {
+    fn query(&self, name: &Name, record_type: RecordType) -> Result<Answer<'_>, QueryError> {
+        let message = self.exchange(name, record_type)?;
+        self.convert(&message)
+    }
+
+    fn is_live(&self) -> bool {
+        true
+    }
+
+    fn concurrency(&self) -> usize {
+        self.options.concurrency
+    }
+}
+
+/// What the response to a query must carry.
+struct Expected<'a> {
+    id: u16,
+    name: &'a wire::Name,
+    record_type: wire::RecordType,
+}
+
+impl Expected<'_> {
+    fn matches(&self, message: &Message) -> bool {
+        message.metadata.id == self.id
+            && message.metadata.message_type == MessageType::Response
+            // hickory compares names case-insensitively, as RFC 4343 asks.
+            && message.queries.first().is_some_and(|query| {
+                query.query_type() == self.record_type && query.name() == self.name
+            })
+    }
+}
+
+fn convert_name(name: &wire::Name) -> Option<Name> {
+    Name::parse_absolute(&name.to_ascii()).ok()
+}
+
+fn convert_data(data: &WireData) -> Option<RData> {
+    Some(match data {
+        WireData::A(address) => RData::A(address.0),
+        WireData::AAAA(address) => RData::Aaaa(address.0),
+        WireData::CNAME(target) => RData::Cname(convert_name(&target.0)?),
+        WireData::NS(target) => RData::Ns(convert_name(&target.0)?),
+        WireData::PTR(target) => RData::Ptr(convert_name(&target.0)?),
+        WireData::MX(mx) => RData::Mx {
+            preference: mx.preference,
+            exchange: convert_name(&mx.exchange)?,
+        },
+        WireData::SRV(srv) => RData::Srv {
+            priority: srv.priority,
+            weight: srv.weight,
+            port: srv.port,
+            target: convert_name(&srv.target)?,
+        },
+        WireData::TXT(txt) => RData::Txt(txt.txt_data.clone()),
+        WireData::SOA(soa) => RData::Soa(Box::new(Soa {
+            primary: convert_name(&soa.mname)?,
+            contact: convert_name(&soa.rname)?,
+            refresh: u32::try_from(soa.refresh).ok()?,
+            retry: u32::try_from(soa.retry).ok()?,
+            expire: u32::try_from(soa.expire).ok()?,
+            minimum: soa.minimum,
+        })),
+        WireData::CAA(caa) => RData::Caa(Box::new(Caa {
+            flags: caa.flags(),
+            tag: caa.tag.as_str().into(),
+            value: String::from_utf8_lossy(&caa.value).into(),
+        })),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses_default_to_port_53() {
+        let parsed = |text: &str| parse_address(text).map(|address| address.to_string());
+        assert_eq!(parsed("127.0.0.1"), Ok("127.0.0.1:53".to_owned()));
+        assert_eq!(parsed(" 127.0.0.1:5353 "), Ok("127.0.0.1:5353".to_owned()));
+        assert_eq!(parsed("::1"), Ok("[::1]:53".to_owned()));
+        assert_eq!(parsed("[::1]"), Ok("[::1]:53".to_owned()));
+        assert_eq!(
+            parsed("[2001:db8::53]:5300"),
+            Ok("[2001:db8::53]:5300".to_owned())
+        );
+        // Names are not resolved: the server under test is named by address.
+        assert_eq!(
+            parsed("localhost"),
+            Err(AddressError("localhost".to_owned()))
+        );
+        assert!(parsed("127.0.0.1:99999").is_err());
+    }
+
+    #[test]
+    fn wire_data_converts_into_the_model() {
+        use hickory_proto::rr::rdata;
+        let name = |text: &str| wire::Name::from_ascii(text).unwrap();
+        let srv = WireData::SRV(rdata::SRV::new(10, 5, 443, name("Web1.AMS.example.com.")));
+        assert_eq!(
+            convert_data(&srv),
+            Some(RData::Srv {
+                priority: 10,
+                weight: 5,
+                port: 443,
+                target: Name::parse_absolute("web1.ams.example.com.").unwrap(),
+            }),
+            "names are lower-cased like the model's"
+        );
+        let txt = WireData::TXT(rdata::TXT::new(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            convert_data(&txt),
+            Some(RData::txt(&["a".into(), "b".into()]))
+        );
+        let hinfo = WireData::HINFO(rdata::HINFO::new("x".into(), "y".into()));
+        assert_eq!(
+            convert_data(&hinfo),
+            None,
+            "types the model lacks are left out"
+        );
+    }
+}

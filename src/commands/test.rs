@@ -1,0 +1,226 @@
+//! `zonegate test`: the assertions in `assertions/` against the in-memory resolver, or against a
+//! live server with `--server`; reports in the requested format, a JUnit file on request, and
+//! coverage.
+#![allow(clippy::disallowed_methods)] // IO edge: writes the `--junit` report file.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Context, Outcome, load_and_check, print_input_errors};
+use crate::assertions::live::{self, AddressError, Server};
+use crate::assertions::report::{self, Report};
+use crate::assertions::resolver::Resolver;
+use crate::assertions::{self, Backend, QueryError, Verdict, coverage};
+use crate::diagnostic::{self, Diagnostic, SourceMap};
+use crate::inventory::files::Directory;
+use crate::model::record::RecordType;
+
+/// Report formats of `zonegate test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Failures in full, then a summary.
+    Human,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions annotations.
+    Github,
+    /// JUnit XML on stdout.
+    Junit,
+}
+
+/// Options of `zonegate test`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// CMDB export overriding the configured one.
+    pub cmdb: Option<PathBuf>,
+    /// Report format on stdout.
+    pub format: Format,
+    /// Also write JUnit XML here.
+    pub junit: Option<PathBuf>,
+    /// Report coverage.
+    pub coverage: bool,
+    /// Query this server (`ADDR[:PORT]`) instead of the in-memory resolver.
+    pub server: Option<String>,
+    /// Per-try timeout for the live server.
+    pub timeout: Duration,
+    /// Tries per query for the live server.
+    pub tries: usize,
+}
+
+/// `zonegate test` could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `--server` is not an address.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// The live server does not answer at all.
+    #[error("server {server} does not answer a query for the SOA of {zone}")]
+    Unreachable {
+        /// The server.
+        server: String,
+        /// The zone asked for.
+        zone: String,
+        /// Why.
+        #[source]
+        source: QueryError,
+    },
+    /// The JUnit file could not be written.
+    #[error("cannot write the JUnit report {}", path.display())]
+    Junit {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Runs `test`.
+pub fn run(
+    context: &Context,
+    options: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome, super::Error> {
+    let checked = load_and_check(context, options.cmdb.as_deref())
+        .map_err(|error| print_input_errors(error, err))?;
+    let mut sources = checked.inventory.sources.clone();
+    let files = Directory::new(&context.root);
+    let (assertions, mut problems) =
+        assertions::load(&files, &checked.inventory, &mut sources).map_err(super::Error::Read)?;
+    if !problems.is_empty() {
+        diagnostic::sort(&mut problems);
+        print_problems(out, err, options.format, &problems, &sources)?;
+        return Err(super::Error::Input {
+            count: problems.len(),
+        });
+    }
+    if assertions.is_empty() {
+        writeln!(
+            err,
+            "no assertions in {}/ (see README.md, \"Assertions\")",
+            assertions::spec::DIRECTORY
+        )?;
+        return Ok(Outcome::Clean);
+    }
+
+    let resolver = Resolver::new(&checked.zones);
+    // A bar on a terminal when the run is long enough to wait for (a live server, a big suite).
+    let bar = (context.progress && (options.server.is_some() || assertions.len() > 50_000))
+        .then(|| indicatif::ProgressBar::new(assertions.len() as u64));
+    let done = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let (mut outcomes, backend_name) = match &options.server {
+        None => (
+            assertions::run_observed(&assertions, &resolver, &done),
+            "the in-memory resolver".to_owned(),
+        ),
+        Some(text) => {
+            let address = live::parse_address(text).map_err(Error::from)?;
+            let server = Server::new(
+                address,
+                live::Options {
+                    timeout: options.timeout,
+                    tries: options.tries,
+                    ..live::Options::default()
+                },
+            );
+            // The domain's own zone if there is one: the zone an operator expects to be served.
+            let domain = &checked.inventory.settings.domain;
+            let probe = checked
+                .zones
+                .zones
+                .iter()
+                .find(|zone| zone.origin == *domain)
+                .or_else(|| checked.zones.zones.first());
+            if let Some(zone) = probe {
+                server
+                    .query(&zone.origin, RecordType::Soa)
+                    .map_err(|source| Error::Unreachable {
+                        server: address.to_string(),
+                        zone: zone.origin.to_string(),
+                        source,
+                    })?;
+            }
+            (
+                assertions::run_observed(&assertions, &server, &done),
+                format!("server {address}"),
+            )
+        }
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    assertions::explain_failures(&resolver, &mut outcomes);
+    let coverage = options
+        .coverage
+        .then(|| coverage::compute(&resolver, &checked.inventory, &assertions, &outcomes));
+    let report = Report {
+        assertions: &assertions,
+        outcomes: &outcomes,
+        sources: &sources,
+        backend: &backend_name,
+        coverage: coverage.as_ref(),
+    };
+    match options.format {
+        Format::Human => report::human(out, &report, context.quiet)?,
+        Format::Json => report::json(out, &report)?,
+        Format::Github => report::github(out, &report)?,
+        Format::Junit => report::junit(out, &report)?,
+    }
+    if let Some(path) = &options.junit {
+        write_junit(path, &report).map_err(|source| Error::Junit {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(
+        if outcomes
+            .iter()
+            .any(|outcome| outcome.verdict == Verdict::Fail)
+        {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        },
+    )
+}
+
+/// Malformed assertion files: GitHub annotations on stdout for `--format github`, the usual
+/// `path:line:col` lines on stderr otherwise.
+fn print_problems(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    format: Format,
+    problems: &[Diagnostic],
+    sources: &SourceMap,
+) -> io::Result<()> {
+    if format == Format::Github {
+        return crate::report::write(
+            out,
+            crate::report::Format::Github,
+            problems,
+            sources,
+            crate::check::RULES,
+        );
+    }
+    super::print_human(err, problems, sources)
+}
+
+/// Writes the JUnit report next to its final place, then renames it, so a CI reader never sees
+/// half a file.
+fn write_junit(path: &std::path::Path, report: &Report<'_>) -> io::Result<()> {
+    let temporary = path.with_extension("xml.partial");
+    {
+        let mut file = BufWriter::new(fs::File::create(&temporary)?);
+        report::junit(&mut file, report)?;
+        file.flush()?;
+        file.get_ref().sync_all()?;
+    }
+    fs::rename(&temporary, path)
+}
