@@ -134,10 +134,7 @@ fn usage_errors_name_what_is_missing() {
     let repo = repository();
     let none = zonegate(repo.path(), &["deploy"]);
     assert_eq!(none.code, 2, "{}", none.transcript());
-    insta::assert_snapshot!(none.stderr, @r"
-    assertions: not run before deploying (this build has no assertion runner yet)
-    error: no deploy targets: add `deploy: { targets: [...] }` to zones/zonegate.yaml (see docs/formats.md)
-    ");
+    insta::assert_snapshot!(none.stderr, @"error: no deploy targets: add `deploy: { targets: [...] }` to zones/zonegate.yaml (see docs/formats.md)");
 
     dir_target(repo.path(), "");
     let unknown = zonegate(repo.path(), &["deploy", "--target", "primary"]);
@@ -166,5 +163,36 @@ fn usage_errors_name_what_is_missing() {
         invalid.stderr.starts_with("zones/zonegate.yaml:"),
         "{}",
         invalid.stderr
+    );
+}
+
+#[test]
+fn a_failing_assertion_refuses_the_deploy_before_any_file_is_written() {
+    let repo = repository();
+    dir_target(repo.path(), "");
+    fs::create_dir(repo.path().join("installed")).unwrap();
+    fs::write(
+        repo.path().join("assertions/wishful.yaml"),
+        "- it: www answers from the moon\n  query: www.example.net.\n  expect: { resolves_to: [203.0.113.7] }\n",
+    )
+    .unwrap();
+    let run = zonegate(repo.path(), &["deploy"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("assertions/wishful.yaml:1:3: "),
+        "the failure names the assertion: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "deploy refused: 1 assertion(s) failed against the rendered zones; nothing was deployed"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        fs::read_dir(repo.path().join("installed")).unwrap().count(),
+        0
     );
 }

@@ -156,6 +156,62 @@ fn a_reload_that_changes_nothing_is_rolled_back() {
     assert_eq!(setup.server.served(FORWARD), Served::Serial(FIRST + 2));
 }
 
+#[test]
+fn a_live_assertion_that_fails_after_the_reload_is_rolled_back() {
+    let setup = deployed(Kind::Bind);
+    // The reload command also rewrites the new forward zone's edge address before BIND loads it,
+    // as a broken server-side hook would: the new serial is served, the rendered zones passed
+    // their assertions in memory, and only the live assertions can see the difference. Files
+    // with the previous serial (the rollback's) are left alone.
+    let new_serial = (FIRST + 1).to_string();
+    let script = format!(
+        "if grep -q '\\b{new_serial}\\b' \"$0\"; then sed -i 's/192\\.0\\.2\\.10$/192.0.2.99/' \"$0\"; fi; exec \"$@\""
+    );
+    let mut reload = vec![
+        "sh".to_owned(),
+        "-c".to_owned(),
+        script,
+        "{file}".to_owned(),
+    ];
+    reload.extend(setup.server.reload.iter().cloned());
+    configure(
+        setup.repo.path(),
+        &setup.server,
+        &TargetConfig {
+            reload: Some(reload),
+            ..TargetConfig::default()
+        },
+    );
+    let run = zonegate(setup.repo.path(), &["deploy"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains(&format!("{} serves the new serials", setup.server.address)),
+        "the serials were right: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            " assertion(s) failed against {}:\n    assertions/friendly.yaml:",
+            setup.server.address
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("192.0.2.99"),
+        "the report shows what the server answered: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("deploy to primary failed; the previous zones were restored"),
+        "{}",
+        run.stdout
+    );
+    setup.assert_previous_zones();
+}
+
 /// Makes a directory unwritable even for root (`chattr +i`; plain permissions for other
 /// users), and writable again when dropped.
 struct Immutable(PathBuf);

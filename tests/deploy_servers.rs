@@ -1,7 +1,7 @@
 //! `zonegate deploy` against real BIND, Knot and NSD servers: each test starts its own server on
 //! 127.0.0.1 (a free high port, zone directory in a temporary directory), deploys the
-//! repository, confirms the served serials with real DNS queries, deploys a change and confirms
-//! the new serials. NOTIFY: BIND, Knot and NSD secondaries transfer from the primary after
+//! repository, confirms the served serials with real DNS queries and runs the repository's
+//! assertions against the server, deploys a change and confirms the new serials. NOTIFY: BIND, Knot and NSD secondaries transfer from the primary after
 //! zonegate's NOTIFY, long before their refresh timer (one hour) would have fired.
 #![allow(clippy::disallowed_methods)] // Tests build and read fixtures directly.
 
@@ -63,6 +63,8 @@ fn deploy_then_change(kind: Kind) {
 
     let first = zonegate(repo.path(), &["deploy"]);
     assert_eq!(first.code, 0, "{}\n{}", first.transcript(), server.logs());
+    let live = format!("assertion(s) passed against {}", server.address);
+    assert!(first.stdout.contains(&live), "{}", first.stdout);
     assert!(
         first.stdout.contains("deploy to primary succeeded"),
         "{}",
@@ -80,6 +82,7 @@ fn deploy_then_change(kind: Kind) {
     add_host(repo.path(), "web4", "10.1.250.7");
     let second = zonegate(repo.path(), &["deploy"]);
     assert_eq!(second.code, 0, "{}\n{}", second.transcript(), server.logs());
+    assert!(second.stdout.contains(&live), "{}", second.stdout);
     let report = squash(&second.stdout);
     assert!(
         report.contains(&format!(

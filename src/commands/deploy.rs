@@ -16,10 +16,13 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
+use crate::assertions::resolver::Resolver;
+use crate::assertions::{self, Verdict, live};
 use crate::deploy::target::{self, LiveVerdict, NewZone, Paths, Report, Rollback};
 use crate::deploy::{self, Candidate, SerialRules};
 use crate::diagnostic::{self, Severity};
 use crate::inventory::deploy::{DeployTarget, zone_file_name};
+use crate::inventory::files::Directory;
 use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
 
 /// Options of `zonegate deploy`.
@@ -60,16 +63,6 @@ pub fn run(
         )?;
         return Ok(Outcome::Findings);
     }
-    // INTEGRATION POINT (assertions, issue 3): run `assertions/` against the in-memory resolver
-    // here and refuse on any failure, as `zonegate test` does. Until the runner is merged the
-    // step is reported as not run, never as passed.
-    if !context.quiet {
-        writeln!(
-            err,
-            "assertions: not run before deploying (this build has no assertion runner yet)"
-        )?;
-    }
-
     let settings = &inventory.settings.deploy;
     let targets: Vec<&DeployTarget> = settings
         .targets
@@ -95,6 +88,55 @@ pub fn run(
         return Err(Error::Usage(
             "no deploy targets: add `deploy: { targets: [...] }` to zones/zonegate.yaml (see docs/formats.md)".to_owned(),
         ));
+    }
+
+    // The assertions, first against the rendered zones in memory (as `zonegate test`): a failure
+    // here refuses the deploy before any server is touched.
+    let mut sources = inventory.sources.clone();
+    let (assertions, mut problems) =
+        assertions::load(&Directory::new(&context.root), inventory, &mut sources)
+            .map_err(Error::Read)?;
+    if !problems.is_empty() {
+        diagnostic::sort(&mut problems);
+        print_human(err, &problems, &sources)?;
+        return Err(Error::Input {
+            count: problems.len(),
+        });
+    }
+    let resolver = Resolver::new(&checked.zones);
+    if assertions.is_empty() {
+        if !context.quiet {
+            writeln!(err, "assertions: none in {}/", assertions::spec::DIRECTORY)?;
+        }
+    } else {
+        let mut outcomes = assertions::run(&assertions, &resolver);
+        let failed = outcomes
+            .iter()
+            .filter(|outcome| outcome.verdict == Verdict::Fail)
+            .count();
+        if failed > 0 {
+            assertions::explain_failures(&resolver, &mut outcomes);
+            let report = assertions::report::Report {
+                assertions: &assertions,
+                outcomes: &outcomes,
+                sources: &sources,
+                backend: "the in-memory resolver",
+                coverage: None,
+            };
+            assertions::report::human(err, &report, true)?;
+            writeln!(
+                err,
+                "deploy refused: {failed} assertion(s) failed against the rendered zones; nothing was deployed"
+            )?;
+            return Ok(Outcome::Findings);
+        }
+        if !context.quiet {
+            writeln!(
+                err,
+                "assertions: {} passed against the rendered zones",
+                assertions.len()
+            )?;
+        }
     }
 
     let (template, template_name) = match &inventory.template {
@@ -129,12 +171,8 @@ pub fn run(
         clock: context.clock,
     };
 
-    // INTEGRATION POINT (assertions, issue 3): run `assertions/` against `server` (the live
-    // backend of `zonegate test --server`) and return Passed/Failed. Until the runner is merged
-    // the step is reported as not run, never as passed.
-    let live = |_server: SocketAddr| {
-        LiveVerdict::NotRun("this build has no assertion runner yet".to_owned())
-    };
+    // The same assertions against the live server, once it serves the new serials.
+    let live = |server: SocketAddr| live_assertions(&assertions, &sources, server);
 
     let shared = Shared {
         zones: &checked.zones.zones,
@@ -142,7 +180,7 @@ pub fn run(
         indexes: &indexes,
         render_options: &render_options,
         rules,
-        sources: &inventory.sources,
+        sources: &sources,
         root: &context.root,
         live: &live,
     };
@@ -336,6 +374,65 @@ fn deploy_target(
     json["rollback"] = report.rollback.as_ref().map_or(Value::Null, rollback_json);
     Ok((report.succeeded(), json))
 }
+
+/// Runs the assertions against `server` (the backend of `zonegate test --server`); a failure
+/// carries the same expected-versus-actual report `zonegate test` prints.
+fn live_assertions(
+    assertions: &[assertions::Assertion],
+    sources: &crate::diagnostic::SourceMap,
+    server: SocketAddr,
+) -> LiveVerdict {
+    if assertions.is_empty() {
+        return LiveVerdict::NotRun(format!("none in {}/", assertions::spec::DIRECTORY));
+    }
+    let backend = live::Server::new(server, live::Options::default());
+    let outcomes = assertions::run(assertions, &backend);
+    let failed = outcomes
+        .iter()
+        .filter(|outcome| outcome.verdict == Verdict::Fail)
+        .count();
+    if failed == 0 {
+        return LiveVerdict::Passed {
+            count: outcomes
+                .iter()
+                .filter(|outcome| outcome.verdict == Verdict::Pass)
+                .count(),
+        };
+    }
+    let backend_name = format!("server {server}");
+    let report = assertions::report::Report {
+        assertions,
+        outcomes: &outcomes,
+        sources,
+        backend: &backend_name,
+        coverage: None,
+    };
+    let mut text = Vec::new();
+    let _ = assertions::report::human(&mut text, &report, true);
+    let text = String::from_utf8_lossy(&text);
+    // One block per failed assertion (its first line is not indented); the first few are
+    // enough to see what went wrong, and `zonegate test --server` prints them all.
+    let mut lines = Vec::new();
+    let mut blocks = 0;
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        if !line.starts_with(' ') {
+            blocks += 1;
+        }
+        if blocks <= SHOWN_FAILURES {
+            lines.push(line.to_owned());
+        }
+    }
+    if failed > SHOWN_FAILURES {
+        lines.push(format!(
+            "... and {} more; `zonegate test --server {server}` lists them all",
+            failed - SHOWN_FAILURES
+        ));
+    }
+    LiveVerdict::Failed { failed, lines }
+}
+
+/// How many failed live assertions a deploy report shows in full.
+const SHOWN_FAILURES: usize = 3;
 
 fn plan_json(plan: &deploy::Plan) -> Value {
     let zones: Vec<Value> = plan

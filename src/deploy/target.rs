@@ -274,8 +274,13 @@ pub enum LiveVerdict {
         /// How many assertions ran.
         count: usize,
     },
-    /// Some failed: one line per failure.
-    Failed(Vec<String>),
+    /// Some failed.
+    Failed {
+        /// How many.
+        failed: usize,
+        /// The report to show, line by line.
+        lines: Vec<String>,
+    },
     /// Not run, and why (said in the report; never counted as a pass).
     NotRun(String),
 }
@@ -487,11 +492,10 @@ impl TargetLock {
                 LiveVerdict::NotRun(why) => {
                     report.notes.push(format!("live assertions not run: {why}"));
                 }
-                LiveVerdict::Failed(failures) => {
+                LiveVerdict::Failed { failed, lines } => {
                     let failure = format!(
-                        "{} assertion(s) failed against {server}:\n    {}",
-                        failures.len(),
-                        failures.join("\n    ")
+                        "{failed} assertion(s) failed against {server}:\n    {}",
+                        lines.join("\n    ")
                     );
                     return Ok(self.fail(target, &journal, report, failure, log));
                 }
