@@ -56,6 +56,36 @@ server does not answer. in_authority/in_additional are checked against a live se
     )]
     Test(TestArgs),
 
+    /// Record-level diff of two git revisions with the blast radius (read from git objects).
+    #[command(
+        after_help = "Examples:\n  zonegate diff --base main                 # main against the working tree\n  \
+zonegate diff --base main --head HEAD     # main against the last commit\n  \
+zonegate diff --base HEAD^1 --head HEAD --format markdown   # a PR's merge commit, for a comment\n\n\
+Without --head the head is the working tree, as with `git diff REV`. Revisions are read\n\
+straight from git objects: nothing is checked out. Large changes are measured against the\n\
+base's `policy.thresholds`."
+    )]
+    Diff(DiffArgs),
+
+    /// One pass of the merge bot over the open pull requests into the default branch.
+    #[command(
+        after_help = "Examples:\n  zonegate bot --dry-run                              # local forge, change nothing\n  \
+zonegate bot --forge github --github-repository example/zones\n\n\
+The GitHub token comes from ZONEGATE_TOKEN or GITHUB_TOKEN and is never printed.\n\
+Exit status: 0 the pass ran; 1 a pull request could not be evaluated (or a merge could not\n\
+be verified); 2 the forge or repository is unusable."
+    )]
+    Bot(BotArgs),
+
+    /// Pull requests on the local forge: open, review, label, list (recorded in git).
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr open --head add-web4 --title \"add web4\" --user alice\n  \
+zonegate --repo zones.git pr review 1 --user bob --state approved\n  \
+zonegate --repo zones.git pr label 1 --user bob do-not-merge\n  zonegate --repo zones.git pr list\n\n\
+Each pull request is refs/zonegate/pulls/N; every change is a commit there (docs/formats.md)."
+    )]
+    Pr(PrArgs),
+
     /// Install the zones on the authoritative servers, verify them live, roll back on failure.
     #[command(
         after_help = "Examples:\n  zonegate deploy --dry-run\n  zonegate deploy\n  zonegate deploy --target primary --no-wait\n\n\
@@ -66,6 +96,148 @@ assertions live, NOTIFY the secondaries and wait for them. On any failure the pr
 are restored and reloaded (exit 1). One deploy per target at a time."
     )]
     Deploy(DeployArgs),
+}
+
+/// `zonegate pr`.
+#[derive(Debug, clap::Args)]
+pub struct PrArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PrAction,
+}
+
+/// `zonegate pr` actions.
+#[derive(Clone, Debug, Subcommand)]
+pub enum PrAction {
+    /// List the open pull requests with their reviews and labels.
+    List,
+    /// Open a pull request for a branch.
+    Open {
+        /// The branch with the change.
+        #[arg(long, value_name = "BRANCH")]
+        head: String,
+        /// The branch to merge into (default: the repository's HEAD branch).
+        #[arg(long, value_name = "BRANCH")]
+        base: Option<String>,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Who opens it (the author).
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// Open it as a draft.
+        #[arg(long)]
+        draft: bool,
+        /// A label (repeatable).
+        #[arg(long = "label", value_name = "LABEL")]
+        labels: Vec<String>,
+    },
+    /// Review the pull request's current head commit.
+    Review {
+        /// The pull request.
+        number: u64,
+        /// Who reviews.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// The verdict.
+        #[arg(long, value_enum)]
+        state: ReviewKind,
+    },
+    /// Replace the labels of a pull request.
+    Label {
+        /// The pull request.
+        number: u64,
+        /// Who labels.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// The new labels (none clears them).
+        labels: Vec<String>,
+    },
+    /// Mark a draft ready for review (or a pull request a draft again with --draft).
+    Ready {
+        /// The pull request.
+        number: u64,
+        /// Who.
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// Back to draft.
+        #[arg(long)]
+        draft: bool,
+    },
+}
+
+/// Review verdicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReviewKind {
+    /// Approve.
+    Approved,
+    /// Request changes.
+    ChangesRequested,
+    /// Comment only.
+    Commented,
+    /// Withdraw the reviewer's earlier verdict.
+    Dismissed,
+}
+
+/// `zonegate diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The base revision (branch, tag, SHA, `HEAD~1`, ...).
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+
+    /// The head revision; default: the working tree.
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+
+    /// How to print the difference.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+/// Output formats of `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Summary and records for people.
+    Human,
+    /// One JSON object.
+    Json,
+    /// GitHub-flavoured markdown, for a pull-request comment.
+    Markdown,
+}
+
+/// `zonegate bot`.
+#[derive(Debug, clap::Args)]
+pub struct BotArgs {
+    /// Decide and print what would be done; merge nothing, post nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where the pull requests are.
+    #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
+    pub forge: ForgeKind,
+
+    /// The GitHub repository, `owner/name`.
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub github_repository: Option<String>,
+
+    /// The GitHub API (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub github_api: String,
+}
+
+/// Forges the bot can work with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ForgeKind {
+    /// Pull requests recorded in the git repository itself (refs/zonegate/pulls/N).
+    Local,
+    /// The GitHub REST API.
+    Github,
 }
 
 /// `zonegate deploy`.

@@ -7,6 +7,9 @@
 //! - [`check`] (pure) runs the validation rules;
 //! - [`render`] (pure) turns a zone and a serial into master-file text; [`serial`] picks serials;
 //! - [`output`] (IO edge) replaces the output directory atomically;
+//! - [`diff`] (pure) compares two built revisions: records, blast radius, large changes;
+//! - [`merge`] decides what the merge bot does (pure) and talks to forges (IO edges);
+//! - [`git`] (IO edge) reads revisions from the object database and builds merge results;
 //! - [`deploy`] plans (pure) and applies (IO edge) deploys to BIND, Knot, NSD or a directory;
 //! - [`report`] prints findings as text, JSON, GitHub annotations or SARIF;
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
@@ -18,7 +21,10 @@ pub mod diagnostic;
 pub mod assertions;
 pub mod check;
 pub mod deploy;
+pub mod diff;
+pub mod git;
 pub mod inventory;
+pub mod merge;
 pub mod model;
 pub mod output;
 pub mod render;

@@ -6,8 +6,11 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use zonegate::cli::{Args, CheckFormat, Command, RenderFormat, TestFormat};
-use zonegate::commands::{self, Context, Outcome, check, deploy, render, test};
+use zonegate::cli::{
+    Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
+    TestFormat,
+};
+use zonegate::commands::{self, Context, Outcome, bot, check, deploy, diff, pr, render, test};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -59,6 +62,42 @@ fn main() -> ExitCode {
                 &mut err,
             )
         }
+        Command::Diff(diff_args) => diff::run(
+            &context,
+            &diff::Options {
+                base: diff_args.base.clone(),
+                head: diff_args.head.clone(),
+                format: match diff_args.format {
+                    DiffFormat::Human => diff::Format::Human,
+                    DiffFormat::Json => diff::Format::Json,
+                    DiffFormat::Markdown => diff::Format::Markdown,
+                },
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Bot(bot_args) => {
+            let forge = match bot_args.forge {
+                ForgeKind::Local => bot::ForgeChoice::Local,
+                ForgeKind::Github => bot::ForgeChoice::GitHub {
+                    api: bot_args.github_api.clone(),
+                    repository: bot_args.github_repository.clone().unwrap_or_default(),
+                    token: zonegate::merge::github::Token::from_environment(|name| {
+                        std::env::var(name).ok()
+                    }),
+                },
+            };
+            bot::run(
+                &context,
+                bot::Options {
+                    dry_run: bot_args.dry_run,
+                    forge,
+                },
+                &mut out,
+                &mut err,
+            )
+        }
+        Command::Pr(pr_args) => pr::run(&context, &pr_action(&pr_args.action), &mut out),
         Command::Test(test_args) => {
             let options = test::Options {
                 cmdb: test_args.cmdb.clone(),
@@ -102,6 +141,60 @@ fn main() -> ExitCode {
             eprintln!("error: {}", chain(&error));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The `pr` action as the command takes it.
+fn pr_action(action: &PrAction) -> pr::Action {
+    match action.clone() {
+        PrAction::List => pr::Action::List,
+        PrAction::Open {
+            head,
+            base,
+            title,
+            user,
+            draft,
+            labels,
+        } => pr::Action::Open {
+            head,
+            base,
+            title,
+            user,
+            draft,
+            labels,
+        },
+        PrAction::Review {
+            number,
+            user,
+            state,
+        } => pr::Action::Review {
+            number,
+            user,
+            state: match state {
+                ReviewKind::Approved => zonegate::merge::ReviewState::Approved,
+                ReviewKind::ChangesRequested => zonegate::merge::ReviewState::ChangesRequested,
+                ReviewKind::Commented => zonegate::merge::ReviewState::Commented,
+                ReviewKind::Dismissed => zonegate::merge::ReviewState::Dismissed,
+            },
+        },
+        PrAction::Label {
+            number,
+            user,
+            labels,
+        } => pr::Action::Label {
+            number,
+            user,
+            labels,
+        },
+        PrAction::Ready {
+            number,
+            user,
+            draft,
+        } => pr::Action::Draft {
+            number,
+            user,
+            draft,
+        },
     }
 }
 

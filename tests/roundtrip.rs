@@ -92,6 +92,7 @@ fn settings() -> Settings {
             max_rrset_records: 100,
             udp_payload: 1232,
         },
+        policy: zonegate::inventory::policy::Policy::defaults(span()),
         deploy: zonegate::inventory::deploy::DeploySettings::default(),
     }
 }

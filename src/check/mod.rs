@@ -24,7 +24,7 @@ use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::inventory::{Limits, Settings};
 use crate::model::name::Name;
 use crate::model::record::{RData, Record, RecordType};
-use crate::model::zone::{Zone, ZoneSet};
+use crate::model::zone::{NameIndex, Zone, ZoneSet};
 
 /// Declares a rule constant whose doc comment is also its run-time explanation.
 ///
@@ -330,6 +330,8 @@ pub(crate) struct Context<'a> {
 pub(crate) struct ZoneView<'a> {
     /// The zone.
     pub(crate) zone: &'a Zone,
+    /// Its owner names, hashed: rules look names up about once per record.
+    pub(crate) index: NameIndex<'a>,
     /// Delegation points (names below the apex that own NS records) that are not themselves
     /// below another delegation point, in canonical order. Their subtrees are disjoint, so the
     /// one containing a name is found by binary search.
@@ -420,7 +422,7 @@ impl<'a> Context<'a> {
             return Lookup::Delegated;
         }
         let zone = view.zone;
-        let records = zone.records_at(name);
+        let records = view.index.records_at(name);
         if !records.is_empty() {
             return Lookup::Found(records);
         }
@@ -481,6 +483,7 @@ impl<'a> ZoneView<'a> {
         }
         Self {
             zone,
+            index: NameIndex::new(zone),
             cuts,
             has_wildcards,
         }
@@ -510,7 +513,7 @@ impl<'a> ZoneView<'a> {
             ancestor = ancestor.parent()?;
         }
         let source = ancestor.prepend("*").ok()?;
-        let records = self.zone.records_at(&source);
+        let records = self.index.records_at(&source);
         (!records.is_empty()).then_some(records)
     }
 }
@@ -518,35 +521,48 @@ impl<'a> ZoneView<'a> {
 /// The address a full reverse-mapping name stands for (`4.3.2.1.in-addr.arpa.` is 1.2.3.4; IPv6
 /// needs all 32 nibbles), or `None` for any other name.
 pub(crate) fn reverse_address(name: &Name) -> Option<IpAddr> {
-    let mut labels = name.labels().rev();
-    match (labels.next(), labels.next()) {
-        (Some("arpa"), Some("in-addr")) => {
-            let mut octets = [0u8; 4];
-            let mut count = 0;
-            for label in labels {
-                if count == 4 || label.len() > 3 || (label.len() > 1 && label.starts_with('0')) {
-                    return None;
-                }
-                octets[count] = label.parse().ok()?;
-                count += 1;
+    // On the key's bytes (root-down, NUL-separated): this runs for every PTR and every address
+    // record of a million-record estate.
+    let key = name.canonical_key().as_bytes();
+    if let Some(rest) = key.strip_prefix(b"arpa\0in-addr\0") {
+        let mut octets = [0u8; 4];
+        let mut count = 0;
+        for label in rest.split(|&byte| byte == 0) {
+            if count == 4
+                || label.is_empty()
+                || label.len() > 3
+                || (label.len() > 1 && label[0] == b'0')
+                || !label.iter().all(u8::is_ascii_digit)
+            {
+                return None;
             }
-            (count == 4).then(|| IpAddr::from(octets))
+            let value = label
+                .iter()
+                .fold(0u16, |value, digit| value * 10 + u16::from(digit - b'0'));
+            octets[count] = u8::try_from(value).ok()?;
+            count += 1;
         }
-        (Some("arpa"), Some("ip6")) => {
-            let mut value: u128 = 0;
-            let mut count = 0;
-            for label in labels {
-                if count == 32 || label.len() != 1 {
-                    return None;
-                }
-                let nibble = u8::from_str_radix(label, 16).ok()?;
-                value = (value << 4) | u128::from(nibble);
-                count += 1;
-            }
-            (count == 32).then(|| IpAddr::V6(value.into()))
-        }
-        _ => None,
+        return (count == 4).then(|| IpAddr::from(octets));
     }
+    if let Some(rest) = key.strip_prefix(b"arpa\0ip6\0") {
+        // 32 one-character labels: nibble, NUL, nibble, ... (63 bytes).
+        if rest.len() != 63 {
+            return None;
+        }
+        let mut value: u128 = 0;
+        for (index, &byte) in rest.iter().enumerate() {
+            if index % 2 == 1 {
+                if byte != 0 {
+                    return None;
+                }
+                continue;
+            }
+            let nibble = char::from(byte).to_digit(16)?;
+            value = (value << 4) | u128::from(nibble);
+        }
+        return Some(IpAddr::V6(value.into()));
+    }
+    None
 }
 
 /// A reverse zone's address range: the prefix a reverse-mapping name covers

@@ -137,6 +137,11 @@ pub(crate) fn settings() -> Settings {
             max_rrset_records: 100,
             udp_payload: 1232,
         },
+        policy: crate::inventory::policy::Policy::defaults(crate::diagnostic::Span::new(
+            crate::diagnostic::FileId(0),
+            1,
+            1,
+        )),
         deploy: crate::inventory::deploy::DeploySettings::default(),
     }
 }

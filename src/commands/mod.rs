@@ -12,8 +12,11 @@ use crate::inventory::{self, Inventory};
 use crate::model::{self, zone::ZoneSet};
 use crate::serial::Clock;
 
+pub mod bot;
 pub mod check;
 pub mod deploy;
+pub mod diff;
+pub mod pr;
 pub mod render;
 pub mod test;
 
@@ -56,6 +59,15 @@ pub enum Error {
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),
+    /// The git repository could not be read or written.
+    #[error(transparent)]
+    Git(#[from] crate::git::Error),
+    /// The forge (GitHub, or the local forge's records) failed.
+    #[error(transparent)]
+    Forge(#[from] crate::merge::forge::Error),
+    /// The merge bot could not evaluate a pull request.
+    #[error("{0}")]
+    Bot(String),
 }
 
 /// What every command gets besides its own arguments.

@@ -186,6 +186,8 @@ struct RawSettings {
     #[serde(default)]
     check: RawCheck,
     #[serde(default)]
+    policy: Option<Spanned<super::policy::RawPolicy>>,
+    #[serde(default)]
     deploy: Option<Spanned<super::deploy::RawDeploy>>,
 }
 
@@ -454,6 +456,7 @@ fn resolve_settings(
     let output = PathBuf::from(raw.output.unwrap_or_else(|| "out".to_owned()));
     let rules: Vec<(String, Severity, Span)> = rules;
     diagnostics.extend(crate::check::validate_overrides(&rules));
+    let policy = super::policy::resolve(raw.policy, file, diagnostics);
     let deploy = super::deploy::resolve(raw.deploy, file, diagnostics);
 
     if diagnostics.len() > error_count {
@@ -500,6 +503,7 @@ fn resolve_settings(
         output,
         rules,
         limits,
+        policy,
         deploy,
     })
 }

@@ -18,6 +18,7 @@ pub mod cmdb;
 pub mod config;
 pub mod deploy;
 pub mod files;
+pub mod policy;
 pub mod yaml;
 
 /// Everything a repository says, with spans.
@@ -88,6 +89,8 @@ pub struct Settings {
     pub rules: Vec<(String, Severity, Span)>,
     /// Thresholds used by check rules.
     pub limits: Limits,
+    /// What the merge bot requires (`policy:`).
+    pub policy: policy::Policy,
     /// Deploy targets (`deploy:`).
     pub deploy: deploy::DeploySettings,
 }

@@ -45,8 +45,17 @@ impl Zone {
     /// Every record owned by `name` (all types), in type order.
     pub fn records_at(&self, name: &Name) -> &[Record] {
         let start = self.records.partition_point(|record| record.name < *name);
-        let end = start + self.records[start..].partition_point(|record| record.name == *name);
-        &self.records[start..end]
+        let rest = &self.records[start..];
+        // Galloping, not a second binary search over the whole zone: a node is a handful of
+        // records (a large SRV RRset at most a few thousand), and equal names usually share
+        // their allocation, so each probe is a pointer comparison.
+        let mut bound = 1;
+        while bound < rest.len() && rest[bound].name == *name {
+            bound *= 2;
+        }
+        let window = &rest[bound / 2..bound.min(rest.len())];
+        let end = bound / 2 + window.partition_point(|record| record.name == *name);
+        &rest[..end.min(rest.len())]
     }
 
     /// The RRset of `record_type` at `name` (empty if none).
@@ -76,6 +85,45 @@ impl Zone {
     /// Names in canonical order, each with all its records.
     pub fn nodes(&self) -> impl Iterator<Item = &[Record]> {
         self.records.chunk_by(|a, b| a.name == b.name)
+    }
+}
+
+/// A hash index from owner name to its records, for stages that look names up as often as
+/// there are records (`check`, the in-memory resolver). Building it is one pass over the zone;
+/// a lookup is one hash of the name instead of a binary search of memory comparisons.
+#[derive(Clone, Debug)]
+pub struct NameIndex<'a> {
+    zone: &'a Zone,
+    nodes: rustc_hash::FxHashMap<&'a str, (u32, u32)>,
+}
+
+impl<'a> NameIndex<'a> {
+    /// Indexes every owner name of `zone`.
+    pub fn new(zone: &'a Zone) -> Self {
+        let mut nodes = rustc_hash::FxHashMap::default();
+        nodes.reserve(zone.records.len() / 2);
+        let mut start = 0usize;
+        for node in zone.nodes() {
+            nodes.insert(
+                node[0].name.canonical_key(),
+                (start as u32, node.len() as u32),
+            );
+            start += node.len();
+        }
+        Self { zone, nodes }
+    }
+
+    /// The zone indexed.
+    pub fn zone(&self) -> &'a Zone {
+        self.zone
+    }
+
+    /// Every record owned by `name` (all types, in type order), like [`Zone::records_at`].
+    pub fn records_at(&self, name: &Name) -> &'a [Record] {
+        match self.nodes.get(name.canonical_key()) {
+            Some(&(start, length)) => &self.zone.records[start as usize..(start + length) as usize],
+            None => &[],
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::missing_panics_doc)] // Each test binary uses a different subset.
 
 pub(crate) mod deploy;
+pub(crate) mod forge;
 pub(crate) mod servers;
 
 use std::fs;

@@ -1,0 +1,136 @@
+//! `zonegate diff --base REV [--head REV]`: build two revisions and print their record-level
+//! difference with its blast radius.
+//!
+//! Revisions are read straight from git objects (no checkout, no temporary clone). Without
+//! `--head` the head is the working tree, as `git diff REV` compares REV with the working tree;
+//! `--head HEAD` compares with the last commit. Both revisions are loaded and built in parallel.
+
+use std::io::Write;
+
+use super::{Context, Error, Outcome, print_human};
+use crate::diff::{self, Side, report};
+use crate::git::Repo;
+use crate::inventory::files::{Directory, Files};
+use crate::inventory::{self, Inventory};
+use crate::model::{self, zone::ZoneSet};
+
+/// Output formats of `diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Summary and records for people.
+    Human,
+    /// One JSON object.
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+/// Options of `zonegate diff`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The base revision.
+    pub base: String,
+    /// The head revision; `None` for the working tree.
+    pub head: Option<String>,
+    /// Output format.
+    pub format: Format,
+}
+
+/// A revision, loaded and built.
+#[derive(Debug)]
+pub struct Built {
+    /// Its inventory.
+    pub inventory: Inventory,
+    /// Its zones.
+    pub zones: ZoneSet,
+    /// Findings from building them (the check rules are not run).
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
+}
+
+/// Runs `diff`.
+pub fn run(
+    context: &Context,
+    options: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let repo = Repo::discover(&context.root)?;
+    let base_commit = repo.resolve(&options.base)?;
+    let base_files = repo.files(repo.commit_tree(base_commit)?, &options.base)?;
+    let (head_files, head_label): (Box<dyn Files>, String) = match &options.head {
+        Some(head) => {
+            let commit = repo.resolve(head)?;
+            (
+                Box::new(repo.files(repo.commit_tree(commit)?, head)?),
+                head.clone(),
+            )
+        }
+        None => (
+            Box::new(Directory::new(&context.root)),
+            "working tree".to_owned(),
+        ),
+    };
+    let progress = super::Progress::new(context.progress);
+    progress.stage("reading and building both revisions");
+    let (base, head) = rayon::join(|| build(&base_files), || build(head_files.as_ref()));
+    progress.finish();
+    let base = base.map_err(|error| input_error(&options.base, error, err))?;
+    let head = head.map_err(|error| input_error(&head_label, error, err))?;
+
+    let difference = diff::diff(
+        Side {
+            inventory: &base.inventory,
+            zones: &base.zones,
+        },
+        Side {
+            inventory: &head.inventory,
+            zones: &head.zones,
+        },
+    );
+    let large = diff::large_changes(&difference, &base.inventory.settings.policy.thresholds);
+    let labels = report::Labels {
+        base: &options.base,
+        head: &head_label,
+        large_changes: &large,
+    };
+    match options.format {
+        Format::Human => report::human(out, &difference, &labels)?,
+        Format::Json => report::json(out, &difference, &labels)?,
+        Format::Markdown => out.write_all(report::markdown(&difference, &labels).as_bytes())?,
+    }
+    Ok(Outcome::Clean)
+}
+
+/// Loads and builds the repository in `files` (no check rules: the difference needs the zones
+/// only).
+pub fn build(files: &dyn Files) -> Result<Built, inventory::Error> {
+    let inventory =
+        inventory::config::load_with(files, &inventory::config::LoadOptions::default())?;
+    let (zones, diagnostics) = model::build(&inventory);
+    Ok(Built {
+        inventory,
+        zones,
+        diagnostics,
+    })
+}
+
+/// Prints a revision's load failure, naming the revision, and returns the command's error.
+fn input_error(revision: &str, error: inventory::Error, err: &mut dyn Write) -> Error {
+    match error {
+        inventory::Error::Invalid {
+            mut diagnostics,
+            sources,
+        } => {
+            crate::diagnostic::sort(&mut diagnostics);
+            let printed = writeln!(err, "in revision {revision}:")
+                .and_then(|()| print_human(err, &diagnostics, &sources));
+            if let Err(error) = printed {
+                return Error::Write(error);
+            }
+            Error::Input {
+                count: diagnostics.len(),
+            }
+        }
+        error @ inventory::Error::Read { .. } => Error::Read(error),
+    }
+}

@@ -1,0 +1,313 @@
+//! The diff of two small revisions, checked record by record, and its reports.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use super::*;
+use crate::inventory::files::Files;
+
+/// A repository held in memory: path -> content.
+struct Memory(BTreeMap<String, String>);
+
+impl Files for Memory {
+    fn open(&self, path: &str) -> io::Result<Option<Box<dyn Read + '_>>> {
+        Ok(self
+            .0
+            .get(path)
+            .map(|text| Box::new(io::Cursor::new(text.as_bytes())) as Box<dyn Read>))
+    }
+
+    fn list(&self, directory: &str) -> io::Result<Vec<String>> {
+        let prefix = format!("{directory}/");
+        Ok(self
+            .0
+            .keys()
+            .filter_map(|path| path.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn locate(&self, path: &str) -> PathBuf {
+        PathBuf::from(path)
+    }
+}
+
+fn base_files() -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for (path, text) in [
+        (
+            "zones/zonegate.yaml",
+            include_str!("../../tests/fixtures/base/zones/zonegate.yaml"),
+        ),
+        (
+            "zones/cmdb/servers.csv",
+            include_str!("../../tests/fixtures/base/zones/cmdb/servers.csv"),
+        ),
+        (
+            "zones/services/web.yaml",
+            include_str!("../../tests/fixtures/base/zones/services/web.yaml"),
+        ),
+        (
+            "zones/services/api.yaml",
+            include_str!("../../tests/fixtures/base/zones/services/api.yaml"),
+        ),
+        (
+            "zones/records/edge.yaml",
+            include_str!("../../tests/fixtures/base/zones/records/edge.yaml"),
+        ),
+    ] {
+        files.insert(path.to_owned(), text.to_owned());
+    }
+    files
+}
+
+fn build(files: BTreeMap<String, String>) -> (Inventory, ZoneSet) {
+    let inventory = crate::inventory::load(&Memory(files)).unwrap();
+    let (zones, _) = crate::model::build(&inventory);
+    (inventory, zones)
+}
+
+fn diff_of(base: BTreeMap<String, String>, head: BTreeMap<String, String>) -> Diff {
+    let (base_inventory, base_zones) = build(base);
+    let (head_inventory, head_zones) = build(head);
+    diff(
+        Side {
+            inventory: &base_inventory,
+            zones: &base_zones,
+        },
+        Side {
+            inventory: &head_inventory,
+            zones: &head_zones,
+        },
+    )
+}
+
+/// The sample change: ams loses both web hosts (one decommissioned, one dropped from the export),
+/// nyc gains one, www gets a shorter TTL.
+fn sample_head() -> BTreeMap<String, String> {
+    let mut head = base_files();
+    head.insert(
+        "zones/cmdb/servers.csv".into(),
+        "hostname,datacenter,rack,ipv4,ipv6,roles,status\n\
+web1,ams,r1,10.1.0.1,2001:db8:1::1,web,decommissioned\n\
+web3,nyc,r7,10.2.0.1,2001:db8:2::1,web;api,in_use\n\
+api1,nyc,r7,10.2.0.2,,api,in_use\n\
+new1,nyc,r8,10.2.0.9,,web,in_use\n\
+old1,ams,r2,10.1.0.99,,web,decommissioned\n"
+            .into(),
+    );
+    let records = head["zones/records/edge.yaml"].replace("ttl: 5m", "ttl: 1m");
+    head.insert("zones/records/edge.yaml".into(), records);
+    head
+}
+
+fn lines(zone: &ZoneDiff) -> Vec<String> {
+    zone.changes
+        .iter()
+        .map(|change| {
+            let mut line = String::new();
+            report::change_line(change, &mut line);
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn identical_revisions_have_an_empty_diff() {
+    let diff = diff_of(base_files(), base_files());
+    assert!(diff.is_empty());
+    assert!(diff.services.is_empty() && diff.vanished.is_empty());
+    assert!(diff.zones.iter().all(|zone| !zone.serial_changes));
+    assert!(large_changes(&diff, &Thresholds::default()).is_empty());
+}
+
+#[test]
+fn the_sample_change_is_correct_to_the_record() {
+    let diff = diff_of(base_files(), sample_head());
+    let origins: Vec<String> = diff.zones.iter().map(|z| z.origin.to_string()).collect();
+    assert_eq!(
+        origins,
+        [
+            "10.in-addr.arpa.",
+            "8.b.d.0.1.0.0.2.ip6.arpa.",
+            "example.com."
+        ]
+    );
+    let forward = &diff.zones[2];
+    assert_eq!(
+        lines(forward),
+        [
+            "- _web._tcp.ams.example.com. 300 IN SRV 10 10 443 web1.ams.example.com.",
+            "- _web._tcp.ams.example.com. 300 IN SRV 10 10 443 web2.ams.example.com.",
+            "- web1.ams.example.com. 3600 IN A 10.1.0.1",
+            "- web1.ams.example.com. 3600 IN AAAA 2001:db8:1::1",
+            "- web2.ams.example.com. 3600 IN A 10.1.0.2",
+            "- web2.ams.example.com. 3600 IN AAAA 2001:db8:1::2",
+            "+ _web._tcp.nyc.example.com. 300 IN SRV 10 10 443 new1.nyc.example.com.",
+            "~ www.example.com. 300->60 IN CNAME web1.ams.example.com.",
+        ]
+    );
+    assert_eq!(
+        forward.counts,
+        Counts {
+            added: 1,
+            removed: 6,
+            changed: 1
+        }
+    );
+    assert!(forward.serial_changes);
+    assert_eq!(
+        lines(&diff.zones[0]),
+        [
+            "- 1.0.1.10.in-addr.arpa. 3600 IN PTR web1.ams.example.com.",
+            "- 2.0.1.10.in-addr.arpa. 3600 IN PTR web2.ams.example.com.",
+        ]
+    );
+
+    let ams = &diff.datacenters[0];
+    assert_eq!(
+        (&*ams.name, ams.counts.removed, ams.counts.added),
+        ("ams", 10, 0)
+    );
+    let nyc = &diff.datacenters[1];
+    assert_eq!(
+        (&*nyc.name, nyc.counts.removed, nyc.counts.added),
+        ("nyc", 0, 1)
+    );
+
+    let services: Vec<(String, usize, usize, bool)> = diff
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.owner.to_string(),
+                s.base_targets,
+                s.head_targets,
+                s.loses_all(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("_web._tcp.ams.example.com.".to_owned(), 2, 0, true),
+            ("_web._tcp.nyc.example.com.".to_owned(), 1, 2, false),
+        ]
+    );
+    assert_eq!(diff.services[0].group.service.as_deref(), Some("web"));
+    assert_eq!(diff.services[0].group.datacenter.as_deref(), Some("ams"));
+
+    let vanished: Vec<(String, VanishReason)> = diff
+        .vanished
+        .iter()
+        .map(|v| (v.name.to_string(), v.reason.clone()))
+        .collect();
+    assert_eq!(
+        vanished,
+        [
+            (
+                "web1.ams.example.com.".to_owned(),
+                VanishReason::Status("decommissioned".into())
+            ),
+            (
+                "web2.ams.example.com.".to_owned(),
+                VanishReason::NotExported
+            ),
+        ]
+    );
+
+    let reasons = large_changes(&diff, &Thresholds::default());
+    insta::assert_snapshot!(reasons.join("\n"), @"
+    zone 10.in-addr.arpa.: 2 of 10 records removed or changed (20.0%, above 10%)
+    zone 8.b.d.0.1.0.0.2.ip6.arpa.: 2 of 6 records removed or changed (33.3%, above 10%)
+    zone example.com.: 7 of 23 records removed or changed (30.4%, above 10%)
+    datacenter ams: 10 of 10 records removed or changed (100.0%, above 10%)
+    service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
+    ");
+}
+
+#[test]
+fn the_sample_change_as_a_pull_request_comment() {
+    let diff = diff_of(base_files(), sample_head());
+    let large = large_changes(&diff, &Thresholds::default());
+    let text = report::markdown(
+        &diff,
+        &report::Labels {
+            base: "main",
+            head: "drain-ams",
+            large_changes: &large,
+        },
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_sample_change_for_people_and_programs() {
+    let diff = diff_of(base_files(), sample_head());
+    let labels = report::Labels {
+        base: "main",
+        head: "drain-ams",
+        large_changes: &[],
+    };
+    let mut human = Vec::new();
+    report::human(&mut human, &diff, &labels).unwrap();
+    insta::assert_snapshot!(String::from_utf8(human).unwrap());
+    let mut json = Vec::new();
+    report::json(&mut json, &diff, &labels).unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(value["totals"]["removed"], 10);
+    assert_eq!(value["zones"][2]["changes"][7]["change"], "ttl");
+    assert_eq!(value["zones"][2]["changes"][7]["from_ttl"], 300);
+    assert_eq!(value["services"][0]["loses_all"], true);
+    assert_eq!(value["vanished"][1]["name"], "web2.ams.example.com.");
+}
+
+#[test]
+fn a_template_change_changes_serials_without_record_changes() {
+    let mut head = base_files();
+    head.insert(
+        "zones/templates/zone.j2".into(),
+        format!("; custom\n{}", crate::render::DEFAULT_TEMPLATE),
+    );
+    let diff = diff_of(base_files(), head);
+    assert!(diff.zones.iter().all(|zone| zone.counts.is_empty()));
+    assert!(diff.zones.iter().all(|zone| zone.serial_changes));
+    assert!(!diff.is_empty());
+}
+
+#[test]
+fn added_and_deleted_zones_count_whole() {
+    let mut head = base_files();
+    let settings = head["zones/zonegate.yaml"].replace(
+        "reverse: [10.0.0.0/8, 2001:db8::/32]",
+        "reverse: [10.0.0.0/8]",
+    );
+    head.insert("zones/zonegate.yaml".into(), settings);
+    let diff = diff_of(base_files(), head);
+    let deleted = &diff.zones[1];
+    assert_eq!(deleted.origin.to_string(), "8.b.d.0.1.0.0.2.ip6.arpa.");
+    assert_eq!(deleted.presence, Presence::Removed);
+    assert_eq!(deleted.counts.removed, deleted.base_records);
+    let reasons = large_changes(&diff, &Thresholds::default());
+    assert_eq!(
+        reasons.first().map(String::as_str),
+        Some("zone 8.b.d.0.1.0.0.2.ip6.arpa. is deleted (6 records)")
+    );
+}
+
+#[test]
+fn thresholds_are_strictly_above() {
+    let diff = diff_of(base_files(), sample_head());
+    let lenient = Thresholds {
+        zone_percent: 100.0,
+        datacenter_percent: 100.0,
+        service_percent: 100.0,
+    };
+    // Losing every target is large whatever the percentages say.
+    assert_eq!(
+        large_changes(&diff, &lenient),
+        ["service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"]
+    );
+}

@@ -1,0 +1,376 @@
+//! `decide` over literal data: every rule, one test each.
+
+use super::*;
+use crate::diagnostic::{FileId, Span};
+
+const HEAD: &str = "1111111111111111111111111111111111111111";
+const OLD: &str = "0000000000000000000000000000000000000000";
+
+fn facts() -> PullRequestFacts {
+    PullRequestFacts {
+        number: 7,
+        title: "add web3".into(),
+        author: "alice".into(),
+        head_sha: HEAD.into(),
+        head_ref: "add-web3".into(),
+        base_ref: "main".into(),
+        draft: false,
+        labels: Vec::new(),
+        reviews: Vec::new(),
+    }
+}
+
+fn review(user: &str, state: ReviewState, commit: &str) -> Review {
+    Review {
+        user: user.into(),
+        state,
+        commit_id: commit.into(),
+    }
+}
+
+fn policy() -> Policy {
+    let mut policy = Policy::defaults(Span::new(FileId(0), 1, 1));
+    policy.override_label = Some("large-change-approved".into());
+    policy
+}
+
+fn clean() -> Assessment {
+    Assessment {
+        merge: MergeCheck::Clean,
+        large_changes: Vec::new(),
+        owners: Vec::new(),
+        gate: Gate::NotRun,
+    }
+}
+
+fn passed() -> Gate {
+    Gate::Passed(TestCounts {
+        zones: 3,
+        records: 40,
+        assertions_passed: 5,
+        ..TestCounts::default()
+    })
+}
+
+fn approved_by(users: &[&str]) -> PullRequestFacts {
+    let mut facts = facts();
+    facts.reviews = users
+        .iter()
+        .map(|user| review(user, ReviewState::Approved, HEAD))
+        .collect();
+    facts
+}
+
+#[test]
+fn an_approved_change_is_tested_then_merged() {
+    let facts = approved_by(&["bob"]);
+    let decision = decide(&facts, &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Test);
+    assert_eq!(decision.approvers, ["bob"]);
+    let decision = decide(
+        &facts,
+        &policy(),
+        &Assessment {
+            gate: passed(),
+            ..clean()
+        },
+    );
+    assert_eq!(decision.verdict, Verdict::Merge);
+    assert!(decision.reasons.is_empty());
+}
+
+#[test]
+fn drafts_and_do_not_merge_are_skipped() {
+    let mut draft = approved_by(&["bob"]);
+    draft.draft = true;
+    let decision = decide(&draft, &policy(), &clean());
+    assert_eq!(
+        (decision.verdict, decision.reasons),
+        (Verdict::Skip, vec!["draft".to_owned()])
+    );
+
+    let mut labelled = approved_by(&["bob"]);
+    labelled.labels = vec!["Do-Not-Merge".into()];
+    let decision = decide(&labelled, &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Skip);
+    assert_eq!(decision.reasons, ["labelled `do-not-merge`"]);
+}
+
+#[test]
+fn no_review_waits() {
+    let decision = decide(&facts(), &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert_eq!(
+        decision.reasons,
+        [
+            "0 of 1 required approval(s) from reviewers other than the author on the current head 1111111"
+        ]
+    );
+}
+
+#[test]
+fn the_authors_own_approval_does_not_count() {
+    let decision = decide(&approved_by(&["alice"]), &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(decision.approvers.is_empty());
+    assert!(
+        decision.reasons[0].ends_with("the author's own approval does not count"),
+        "{:?}",
+        decision.reasons
+    );
+    // Case does not hide the author.
+    let decision = decide(&approved_by(&["ALICE"]), &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Wait);
+}
+
+#[test]
+fn an_approval_of_an_older_commit_is_stale() {
+    let mut facts = facts();
+    facts.reviews = vec![review("bob", ReviewState::Approved, OLD)];
+    let decision = decide(&facts, &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(
+        decision.reasons[0].ends_with("approval by bob is for an older commit"),
+        "{:?}",
+        decision.reasons
+    );
+}
+
+#[test]
+fn changes_requested_block_until_the_same_reviewer_approves() {
+    let mut facts = approved_by(&["bob"]);
+    facts
+        .reviews
+        .push(review("carol", ReviewState::ChangesRequested, OLD));
+    let decision = decide(&facts, &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert_eq!(decision.reasons, ["carol requested changes"]);
+
+    // A later comment does not lift it...
+    facts
+        .reviews
+        .push(review("carol", ReviewState::Commented, HEAD));
+    assert_eq!(decide(&facts, &policy(), &clean()).verdict, Verdict::Wait);
+    // ...an approval by the same reviewer does, and a dismissal does too.
+    let mut approved = facts.clone();
+    approved
+        .reviews
+        .push(review("carol", ReviewState::Approved, HEAD));
+    let decision = decide(&approved, &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Test);
+    assert_eq!(decision.approvers, ["bob", "carol"]);
+    let mut dismissed = facts;
+    dismissed
+        .reviews
+        .push(review("carol", ReviewState::Dismissed, HEAD));
+    assert_eq!(
+        decide(&dismissed, &policy(), &clean()).verdict,
+        Verdict::Test
+    );
+}
+
+#[test]
+fn a_later_changes_request_replaces_an_approval() {
+    let mut facts = approved_by(&["bob"]);
+    facts
+        .reviews
+        .push(review("bob", ReviewState::ChangesRequested, HEAD));
+    let decision = decide(&facts, &policy(), &clean());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(decision.approvers.is_empty());
+    assert_eq!(decision.reasons.len(), 2, "{:?}", decision.reasons);
+}
+
+#[test]
+fn pending_reviews_are_ignored() {
+    let mut facts = approved_by(&["bob"]);
+    facts
+        .reviews
+        .push(review("bob", ReviewState::Pending, HEAD));
+    assert_eq!(decide(&facts, &policy(), &clean()).verdict, Verdict::Test);
+}
+
+#[test]
+fn a_large_change_needs_the_larger_number_of_approvals() {
+    let assessment = Assessment {
+        large_changes: vec!["service web in ams loses all 2 of its SRV targets".into()],
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(decision.large);
+    assert_eq!(decision.required_approvals, 2);
+    assert!(decision.reasons[0].starts_with("1 of 2 required approval(s)"));
+    assert!(decision.reasons[0].ends_with("(a large change needs more)"));
+
+    let decision = decide(&approved_by(&["bob", "carol"]), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Test);
+}
+
+#[test]
+fn the_override_label_lets_a_large_change_merge_with_the_normal_approvals() {
+    let assessment = Assessment {
+        large_changes: vec!["zone example.com. is deleted (40 records)".into()],
+        ..clean()
+    };
+    let mut facts = approved_by(&["bob"]);
+    facts.labels = vec!["large-change-approved".into()];
+    let decision = decide(&facts, &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Test);
+    assert_eq!(decision.required_approvals, 1);
+    // Without an override label in the policy the label means nothing.
+    let mut strict = policy();
+    strict.override_label = None;
+    assert_eq!(decide(&facts, &strict, &assessment).verdict, Verdict::Wait);
+}
+
+#[test]
+fn owners_must_approve_their_files() {
+    let requirement = OwnerRequirement {
+        owners: vec!["@example/web".into()],
+        users: vec!["dave".into()],
+        unresolved_teams: Vec::new(),
+        paths: vec!["zones/services/web.yaml".into()],
+    };
+    let assessment = Assessment {
+        owners: vec![requirement],
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert_eq!(
+        decision.reasons,
+        ["zones/services/web.yaml need(s) an approval from an owner: @example/web"]
+    );
+    assert_eq!(
+        decide(&approved_by(&["Dave"]), &policy(), &assessment).verdict,
+        Verdict::Test
+    );
+}
+
+#[test]
+fn an_unlistable_team_is_explained() {
+    let assessment = Assessment {
+        owners: vec![OwnerRequirement {
+            owners: vec!["@example/web".into()],
+            users: Vec::new(),
+            unresolved_teams: vec!["@example/web".into()],
+            paths: vec!["zones/services/web.yaml".into()],
+        }],
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(decision.reasons[0].contains("add them under `policy.teams`"));
+}
+
+#[test]
+fn a_conflict_is_rejected_even_when_approved() {
+    let assessment = Assessment {
+        merge: MergeCheck::Conflicts(vec!["zones/records/edge.yaml".into()]),
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(
+        decision.reasons,
+        ["does not merge cleanly onto the current base: conflicts in zones/records/edge.yaml"]
+    );
+}
+
+#[test]
+fn a_failing_gate_is_rejected_with_its_failures() {
+    let assessment = Assessment {
+        gate: Gate::Failed {
+            counts: TestCounts::default(),
+            failures: vec!["assertions/web.yaml:1:3: web is discoverable in ams: expected at least 2 targets, got 0".into()],
+        },
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(decision.reasons.len(), 2);
+    assert!(decision.reasons[1].contains("expected at least 2 targets"));
+}
+
+#[test]
+fn a_passing_gate_does_not_replace_approvals() {
+    let assessment = Assessment {
+        gate: passed(),
+        ..clean()
+    };
+    assert_eq!(
+        decide(&facts(), &policy(), &assessment).verdict,
+        Verdict::Wait
+    );
+}
+
+#[test]
+fn a_known_failure_is_rejected_before_approvals_and_lists_them() {
+    let assessment = Assessment {
+        gate: Gate::Failed {
+            counts: TestCounts::default(),
+            failures: vec![
+                "zones/zonegate.yaml:3:1: error[unknown-key]: unknown key `zonez`".into(),
+            ],
+        },
+        ..clean()
+    };
+    let decision = decide(&facts(), &policy(), &assessment);
+    assert_eq!(decision.verdict, Verdict::Reject);
+    assert_eq!(decision.reasons.len(), 3, "{:?}", decision.reasons);
+    assert!(decision.reasons[2].starts_with("0 of 1 required approval(s)"));
+}
+
+#[test]
+fn more_required_approvals_count_distinct_reviewers() {
+    let mut strict = policy();
+    strict.approvals = 2;
+    strict.large_change_approvals = 3;
+    let mut facts = approved_by(&["bob"]);
+    facts
+        .reviews
+        .push(review("bob", ReviewState::Approved, HEAD));
+    assert_eq!(decide(&facts, &strict, &clean()).verdict, Verdict::Wait);
+    facts
+        .reviews
+        .push(review("carol", ReviewState::Approved, HEAD));
+    assert_eq!(decide(&facts, &strict, &clean()).verdict, Verdict::Test);
+}
+
+#[test]
+fn owner_requirements_follow_the_last_matching_line() {
+    let (codeowners, _) = codeowners::parse(
+        "* @example/dns\nzones/services/ @example/services @carol\nzones/services/legacy.yaml\n",
+        FileId(0),
+    );
+    let changed = vec![
+        "zones/services/web.yaml".to_owned(),
+        "zones/services/api.yaml".to_owned(),
+        "zones/services/legacy.yaml".to_owned(),
+        "zones/zonegate.yaml".to_owned(),
+    ];
+    let requirements = owner_requirements(&codeowners, &changed, |team| {
+        (team == "@example/services").then(|| vec!["Erin".to_owned()])
+    });
+    assert_eq!(
+        requirements,
+        [
+            OwnerRequirement {
+                owners: vec!["@example/services".into(), "@carol".into()],
+                users: vec!["carol".into(), "erin".into()],
+                unresolved_teams: Vec::new(),
+                paths: vec![
+                    "zones/services/web.yaml".into(),
+                    "zones/services/api.yaml".into()
+                ],
+            },
+            OwnerRequirement {
+                owners: vec!["@example/dns".into()],
+                users: Vec::new(),
+                unresolved_teams: vec!["@example/dns".into()],
+                paths: vec!["zones/zonegate.yaml".into()],
+            },
+        ]
+    );
+}

@@ -1,0 +1,194 @@
+//! `zonegate diff` on two revisions of the example repository, read from git objects: the
+//! difference is checked record by record, in every format, and against the working tree.
+#![allow(clippy::disallowed_methods)] // Tests build repositories directly.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use git2::Repository;
+use support::{example_repository, zonegate};
+
+/// Commits everything in the work tree of `repository` on `main`.
+fn commit_all(repository: &Repository, message: &str) {
+    let mut index = repository.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.update_all(["*"], None).unwrap();
+    index.write().unwrap();
+    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::new(
+        "Alice",
+        "alice@example.net",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .unwrap();
+    let parent = repository
+        .head()
+        .ok()
+        .and_then(|head| head.target())
+        .map(|oid| repository.find_commit(oid).unwrap());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repository
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap();
+}
+
+fn replace_in(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} not in {}", path.display());
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The example repository as a git repository with the sample change applied in the work tree
+/// (committed too when `commit` is set).
+fn example_with_change(commit: bool) -> tempfile::TempDir {
+    let repo = example_repository();
+    let repository = Repository::init(repo.path()).unwrap();
+    repository.set_head("refs/heads/main").unwrap();
+    commit_all(&repository, "example");
+    let root = repo.path();
+    // playlist04 in ash is decommissioned, playlist07 there goes into service, and a friendly
+    // name is added.
+    replace_in(
+        &root.join("zones/cmdb/servers.csv"),
+        "playlist04,ash,ash-r00,10.1.0.4,2001:db8:1::4,playlist,in_use,",
+        "playlist04,ash,ash-r00,10.1.0.4,2001:db8:1::4,playlist,decommissioned,",
+    );
+    replace_in(
+        &root.join("zones/cmdb/servers.csv"),
+        "playlist07,ash,ash-r00,10.1.0.7,2001:db8:1::7,playlist,provisioning,",
+        "playlist07,ash,ash-r00,10.1.0.7,2001:db8:1::7,playlist,in_use,",
+    );
+    replace_in(
+        &root.join("zones/records/friendly.yaml"),
+        "  - { name: bastion,",
+        "  - { name: status, type: CNAME, target: grafana.example.net. }\n  - { name: bastion,",
+    );
+    if commit {
+        commit_all(&repository, "drain playlist04, add status");
+    }
+    repo
+}
+
+const EXPECTED: [&str; 7] = [
+    "10.in-addr.arpa.: - 4.0.1.10.in-addr.arpa. 3600 PTR playlist04.ash.example.net.",
+    "8.b.d.0.1.0.0.2.ip6.arpa.: - 4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. 3600 PTR playlist04.ash.example.net.",
+    "example.net.: - _playlist._tcp.ash.example.net. 300 SRV 10 10 8080 playlist04.ash.example.net.",
+    "example.net.: + _playlist._tcp.ash.example.net. 300 SRV 10 10 8080 playlist07.ash.example.net.",
+    "example.net.: - playlist04.ash.example.net. 3600 A 10.1.0.4",
+    "example.net.: - playlist04.ash.example.net. 3600 AAAA 2001:db8:1::4",
+    "example.net.: + status.example.net. 3600 CNAME grafana.example.net.",
+];
+
+/// `zone: +/- name ttl TYPE data` for every change in a JSON report.
+fn changes(json: &serde_json::Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    for zone in json["zones"].as_array().unwrap() {
+        for change in zone["changes"].as_array().unwrap() {
+            let sign = match change["change"].as_str().unwrap() {
+                "added" => "+",
+                "removed" => "-",
+                other => other,
+            };
+            lines.push(format!(
+                "{}: {sign} {} {} {} {}",
+                zone["origin"].as_str().unwrap(),
+                change["name"].as_str().unwrap(),
+                change["ttl"],
+                change["type"].as_str().unwrap(),
+                change["data"].as_str().unwrap()
+            ));
+        }
+    }
+    lines
+}
+
+#[test]
+fn two_revisions_of_the_example_differ_exactly_by_the_change() {
+    let repo = example_with_change(true);
+    let run = zonegate(
+        repo.path(),
+        &[
+            "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(changes(&json), EXPECTED);
+    assert_eq!(json["totals"]["added"], 2);
+    assert_eq!(json["totals"]["removed"], 5);
+    let ash_playlist = &json["services"][0];
+    assert_eq!(ash_playlist["owner"], "_playlist._tcp.ash.example.net.");
+    assert_eq!(
+        ash_playlist["lost"],
+        serde_json::json!(["playlist04.ash.example.net."])
+    );
+    assert_eq!(
+        ash_playlist["gained"],
+        serde_json::json!(["playlist07.ash.example.net."])
+    );
+    assert_eq!(json["vanished"][0]["name"], "playlist04.ash.example.net.");
+    assert_eq!(json["large_changes"], serde_json::json!([]));
+    // The zone the change does not touch keeps its serial.
+    let untouched: Vec<&str> = json["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|zone| zone["serial_changes"] == false)
+        .map(|zone| zone["origin"].as_str().unwrap())
+        .collect();
+    assert_eq!(untouched, ["2.0.192.in-addr.arpa."]);
+}
+
+#[test]
+fn the_example_change_for_people() {
+    let repo = example_with_change(true);
+    let run = zonegate(repo.path(), &["diff", "--base", "main~1", "--head", "main"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn without_head_the_working_tree_is_compared() {
+    let repo = example_with_change(false);
+    let run = zonegate(repo.path(), &["diff", "--base", "main", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["head"], "working tree");
+    assert_eq!(changes(&json), EXPECTED);
+}
+
+#[test]
+fn a_revision_that_does_not_load_is_named() {
+    let repo = example_with_change(true);
+    replace_in(
+        &repo.path().join("zones/zonegate.yaml"),
+        "domain: example.net.",
+        "domian: example.net.",
+    );
+    let run = zonegate(repo.path(), &["diff", "--base", "main"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    insta::assert_snapshot!(run.stderr, @"
+    in revision working tree:
+    zones/zonegate.yaml:3:1: error[unknown-key]: unknown key `domian`
+      hint: did you mean `domain`?
+      hint: expected one of: domain, datacenters, zones, nameservers, soa, ttl, serial, generate, cmdb, output, check, policy
+    error: 1 input error(s); nothing was written
+    ");
+    let run = zonegate(repo.path(), &["diff", "--base", "no-such-branch"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: unknown revision `no-such-branch`: revspec 'no-such-branch' not found\n"
+    );
+}

@@ -1,0 +1,115 @@
+//! The GitHub Actions workflows are valid YAML of the shape GitHub expects, and every
+//! `zonegate` command line in them is one the binary accepts.
+#![allow(clippy::disallowed_methods)] // Tests read the workflow files.
+
+use std::fs;
+use std::path::Path;
+
+use clap::Parser;
+use serde_json::Value;
+use zonegate::cli::Args;
+
+fn workflows() -> Vec<(String, Value)> {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|extension| extension == "yml") {
+            let text = fs::read_to_string(&path).unwrap();
+            let value: Value = serde_saphyr::from_str(&text)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            found.push((
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                value,
+            ));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// Each `zonegate ...` command in a `run:` script, as arguments: shell variables and
+/// redirections dropped, `${{ }}` expressions never used in them.
+fn zonegate_commands(script: &str) -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    for line in script.lines() {
+        for part in line.split("&&") {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            if words.first() != Some(&"zonegate") {
+                continue;
+            }
+            let arguments = words
+                .iter()
+                .take_while(|word| !matches!(**word, ">" | ">>" | "|" | "2>&1"))
+                .filter(|word| !word.starts_with('$') && !word.starts_with('"'))
+                .map(|word| (*word).to_owned())
+                .collect();
+            commands.push(arguments);
+        }
+    }
+    commands
+}
+
+#[test]
+fn the_workflows_we_own_exist_and_are_shaped_as_github_expects() {
+    let names: Vec<String> = workflows().into_iter().map(|(name, _)| name).collect();
+    for wanted in ["bot.yml", "zones-gate.yml"] {
+        assert!(names.iter().any(|name| name == wanted), "{names:?}");
+    }
+    for (name, workflow) in workflows() {
+        assert!(workflow["name"].is_string(), "{name}: name");
+        assert!(workflow["on"].is_object(), "{name}: on");
+        let jobs = workflow["jobs"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: jobs"));
+        for (job_name, job) in jobs {
+            assert!(job["runs-on"].is_string(), "{name}/{job_name}: runs-on");
+            for step in job["steps"].as_array().unwrap() {
+                assert!(
+                    step["uses"].is_string() != step["run"].is_string(),
+                    "{name}/{job_name}: a step either uses an action or runs a script: {step}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_zonegate_command_in_a_workflow_parses() {
+    let mut seen = Vec::new();
+    for (name, workflow) in workflows() {
+        for job in workflow["jobs"].as_object().unwrap().values() {
+            for step in job["steps"].as_array().unwrap() {
+                let Some(script) = step["run"].as_str() else {
+                    continue;
+                };
+                for arguments in zonegate_commands(script) {
+                    if let Err(error) = Args::try_parse_from(&arguments) {
+                        panic!("{name}: `{}` does not parse:\n{error}", arguments.join(" "));
+                    }
+                    seen.push(arguments.get(1).cloned().unwrap_or_default());
+                }
+            }
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, ["bot", "check", "diff", "test"]);
+}
+
+#[test]
+fn the_bot_runs_on_a_schedule_and_on_reviews_one_pass_at_a_time() {
+    let workflows = workflows();
+    let (_, bot) = workflows
+        .iter()
+        .find(|(name, _)| name == "bot.yml")
+        .unwrap();
+    assert!(bot["on"]["schedule"][0]["cron"].is_string());
+    assert_eq!(
+        bot["on"]["pull_request_review"]["types"],
+        serde_json::json!(["submitted", "dismissed"])
+    );
+    assert_eq!(bot["concurrency"]["cancel-in-progress"], false);
+    assert_eq!(bot["permissions"]["contents"], "write");
+    assert_eq!(bot["permissions"]["statuses"], "write");
+}
