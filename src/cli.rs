@@ -96,6 +96,32 @@ assertions live, NOTIFY the secondaries and wait for them. On any failure the pr
 are restored and reloaded (exit 1). One deploy per target at a time."
     )]
     Deploy(DeployArgs),
+
+    /// Propose a new CMDB export: commit it on a branch and open or update one pull request.
+    #[command(
+        after_help = "Examples:\n  zonegate regen --cmdb /exports/servers.csv\n  zonegate regen --cmdb export.csv --dry-run\n\n\
+Builds the default branch with and without the new export. When records change, the export is\n\
+committed on the branch (one commit on top of the default branch, replaced on each run) and\n\
+its one pull request is opened or updated, with the diff as a comment. An unchanged export, or\n\
+one already proposed, writes nothing. Safe to run from cron. Forge: the local forge."
+    )]
+    Regen(RegenArgs),
+}
+
+/// `zonegate regen`.
+#[derive(Debug, clap::Args)]
+pub struct RegenArgs {
+    /// The new CMDB export (CSV, JSON or NetBox, as configured or by its extension).
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: PathBuf,
+
+    /// The branch proposals are committed on.
+    #[arg(long, default_value = "zonegate/regen", value_name = "BRANCH")]
+    pub branch: String,
+
+    /// Print the summary and what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `zonegate pr`.

@@ -10,7 +10,9 @@ use zonegate::cli::{
     Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
     TestFormat,
 };
-use zonegate::commands::{self, Context, Outcome, bot, check, deploy, diff, pr, render, test};
+use zonegate::commands::{
+    self, Context, Outcome, bot, check, deploy, diff, pr, regen, render, test,
+};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -115,6 +117,16 @@ fn main() -> ExitCode {
             };
             test::run(&context, &options, &mut out, &mut err)
         }
+        Command::Regen(regen_args) => regen::run(
+            &context,
+            &regen::Options {
+                cmdb: regen_args.cmdb.clone(),
+                branch: regen_args.branch.clone(),
+                dry_run: regen_args.dry_run,
+            },
+            &mut out,
+            &mut err,
+        ),
         Command::Deploy(deploy_args) => deploy::run(
             &context,
             &deploy::Options {

@@ -17,6 +17,7 @@ pub mod check;
 pub mod deploy;
 pub mod diff;
 pub mod pr;
+pub mod regen;
 pub mod render;
 pub mod test;
 
