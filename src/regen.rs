@@ -115,3 +115,32 @@ fn describe(counts: Counts) -> String {
         format!("{} records", parts.join(" "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_described_without_zero_parts() {
+        let counts = |added, removed, changed| Counts {
+            added,
+            removed,
+            changed,
+        };
+        assert_eq!(describe(counts(3, 0, 0)), "+3 records");
+        assert_eq!(describe(counts(0, 2, 1)), "-2 ~1 records");
+        assert_eq!(describe(counts(1, 1, 1)), "+1 -1 ~1 records");
+        assert_eq!(describe(counts(0, 0, 0)), "no change");
+    }
+
+    #[test]
+    fn an_empty_diff_changes_no_record() {
+        let diff = Diff::default();
+        assert!(!changes_records(&diff));
+        let summary = summarise(&diff, "servers.csv");
+        assert_eq!(
+            summary.title,
+            "regen: CMDB export servers.csv: no change in 0 zone(s)"
+        );
+    }
+}
