@@ -102,8 +102,9 @@ are restored and reloaded (exit 1). One deploy per target at a time."
         after_help = "Examples:\n  zonegate regen --cmdb /exports/servers.csv\n  zonegate regen --cmdb export.csv --dry-run\n\n\
 Builds the default branch with and without the new export. When records change, the export is\n\
 committed on the branch (one commit on top of the default branch, replaced on each run) and\n\
-its one pull request is opened or updated, with the diff as a comment. An unchanged export, or\n\
-one already proposed, writes nothing. Safe to run from cron. Forge: the local forge."
+its one pull request is opened or updated, with the diff. An unchanged export, or one already\n\
+proposed, writes nothing. Safe to run from cron. The GitHub token comes from ZONEGATE_TOKEN\n\
+or GITHUB_TOKEN and is never printed."
     )]
     Regen(RegenArgs),
 }
@@ -122,6 +123,23 @@ pub struct RegenArgs {
     /// Print the summary and what would happen; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Where to propose: pull requests recorded in the repository, or GitHub.
+    #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
+    pub forge: ForgeKind,
+
+    /// The GitHub repository (`--forge github`).
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub github_repository: Option<String>,
+
+    /// The GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub github_api: String,
 }
 
 /// `zonegate pr`.

@@ -333,6 +333,16 @@ impl Repo {
             .map_err(operation(action()))
     }
 
+    /// `path` (relative to the zones repository) as a path from the git root.
+    pub fn path_in_git(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    /// The git blob id `bytes` would have (`git hash-object`).
+    pub fn blob_id(bytes: &[u8]) -> Result<Oid, Error> {
+        Oid::hash_object(ObjectType::Blob, bytes).map_err(operation("hash a blob"))
+    }
+
     /// Points branch `branch` at `commit`: creates it, or moves it only if it still points at
     /// `expected` (`Ok(false)` when someone else moved it meanwhile).
     pub fn set_branch(

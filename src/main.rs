@@ -120,6 +120,16 @@ fn main() -> ExitCode {
         Command::Regen(regen_args) => regen::run(
             &context,
             &regen::Options {
+                forge: match regen_args.forge {
+                    ForgeKind::Local => regen::RegenForge::Local,
+                    ForgeKind::Github => regen::RegenForge::GitHub {
+                        api: regen_args.github_api.clone(),
+                        repository: regen_args.github_repository.clone().unwrap_or_default(),
+                        token: zonegate::merge::github::Token::from_environment(|name| {
+                            std::env::var(name).ok()
+                        }),
+                    },
+                },
                 cmdb: regen_args.cmdb.clone(),
                 branch: regen_args.branch.clone(),
                 dry_run: regen_args.dry_run,

@@ -6,8 +6,10 @@
 //! the diff as its comment. When nothing changes, or the same export is already proposed, it
 //! writes nothing and says so, so cron can run it every few minutes.
 //!
-//! Forge: the local forge (pull requests recorded in the git repository). Nothing is checked
-//! out; the commit is built from git objects.
+//! Forges: the local forge (pull requests recorded in the git repository; the commit is written
+//! there) and GitHub (the commit is made through the Git Data API, on the default branch's tip,
+//! which the local repository must have; the diff is the pull request's body). Nothing is
+//! checked out.
 #![allow(clippy::disallowed_methods)] // IO edge: reads the export given on the command line.
 
 use std::io::Write;
@@ -20,15 +22,35 @@ use crate::git::{Identity, Repo};
 use crate::inventory::config::{LoadOptions, load_with};
 use crate::inventory::files::Files;
 use crate::merge::forge::Forge;
+use crate::merge::github::{GitHub, Proposal, Proposed, Token};
 use crate::merge::local::{Local, NewPull};
 use crate::{model, regen};
 
 /// The comment marker of regeneration pull requests (one comment, updated in place).
 pub const COMMENT_MARKER: &str = "<!-- zonegate:regen -->";
 
+/// Where the proposal goes.
+#[derive(Debug)]
+pub enum RegenForge {
+    /// Pull requests recorded in the git repository (`refs/zonegate/pulls/N`).
+    Local,
+    /// GitHub: the commit is made through the Git Data API on the default branch's tip, which
+    /// must also be in the local repository (fetch before running).
+    GitHub {
+        /// API base URL.
+        api: String,
+        /// `owner/name`.
+        repository: String,
+        /// The token (from the environment).
+        token: Option<Token>,
+    },
+}
+
 /// Options of `zonegate regen`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Options {
+    /// Where to propose.
+    pub forge: RegenForge,
     /// The new export.
     pub cmdb: PathBuf,
     /// The branch proposals live on.
@@ -49,11 +71,43 @@ pub fn run(
         repo.write_to_memory()?;
     }
     let now = i64::try_from(context.clock.unix_seconds).unwrap_or(i64::MAX);
-    let forge = Local::new(repo.clone(), now);
+    let local = Local::new(repo.clone(), now);
+    let github = match &options.forge {
+        RegenForge::Local => None,
+        RegenForge::GitHub {
+            api,
+            repository,
+            token,
+        } => {
+            let token = token.clone().ok_or_else(|| {
+                Error::Forge(crate::merge::forge::Error::Configuration(
+                    "no GitHub token: set ZONEGATE_TOKEN or GITHUB_TOKEN".to_owned(),
+                ))
+            })?;
+            Some(GitHub::new(api, repository, token)?)
+        }
+    };
+    let forge: &dyn Forge = match &github {
+        Some(github) => github,
+        None => &local,
+    };
     let base = forge.default_branch()?;
-    let base_commit = repo
-        .branch_tip(&base)?
-        .ok_or_else(|| Error::Usage(format!("the default branch `{base}` does not exist")))?;
+    let base_commit = match &github {
+        None => repo
+            .branch_tip(&base)?
+            .ok_or_else(|| Error::Usage(format!("the default branch `{base}` does not exist")))?,
+        Some(github) => {
+            let tip = github.branch_tip(&base)?;
+            match repo.resolve(&tip) {
+                Ok(commit) if repo.has_commit(commit) => commit,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{base} on GitHub is at {tip}, which the local repository does not have; fetch first"
+                    )));
+                }
+            }
+        }
+    };
     let base_tree = repo.commit_tree(base_commit)?;
     let base_files = repo.files(base_tree, &base)?;
     let new_export = std::fs::read(&options.cmdb).map_err(|source| {
@@ -125,6 +179,48 @@ pub fn run(
         summary.title,
         summary.body
     );
+
+    if let Some(github) = &github {
+        if options.dry_run {
+            writeln!(out, "{}\n\n{}", summary.title, summary.body)?;
+            writeln!(
+                out,
+                "dry run: would commit the export on {} through the GitHub API and open or update its pull request",
+                options.branch
+            )?;
+            return Ok(Outcome::Clean);
+        }
+        let text = std::str::from_utf8(&new_export).map_err(|_| {
+            Error::Usage(format!(
+                "{} is not UTF-8 text; GitHub proposals carry text exports",
+                options.cmdb.display()
+            ))
+        })?;
+        let message = format!("{}\n\n{}", summary.title, summary.body);
+        let proposed = github.propose(&Proposal {
+            base: &base,
+            base_sha: &base_commit.to_string(),
+            branch: &options.branch,
+            path: &repo.path_in_git(&export_path),
+            content: text,
+            blob_sha: &Repo::blob_id(&new_export)?.to_string(),
+            message: &message,
+            title: &summary.title,
+            body: &comment,
+        })?;
+        let (verb, number) = match proposed {
+            Proposed::Opened(number) => ("opened", number),
+            Proposed::Updated(number) => ("updated", number),
+            Proposed::Unchanged(number) => ("already proposed in", number),
+        };
+        writeln!(
+            out,
+            "{verb} pull request #{number} ({} -> {base}): {}",
+            options.branch, summary.title
+        )?;
+        return Ok(Outcome::Clean);
+    }
+    let forge = &local;
 
     // Already proposed: the branch holds this very export on top of the current base.
     let branch_tip = repo.branch_tip(&options.branch)?;
