@@ -112,8 +112,9 @@ or GITHUB_TOKEN and is never printed."
 /// `zonegate regen`.
 #[derive(Debug, clap::Args)]
 pub struct RegenArgs {
-    /// The new CMDB export (CSV, JSON or NetBox, as configured or by its extension).
-    #[arg(long, value_name = "FILE")]
+    /// The new CMDB export, a file or an http(s) URL (CSV, JSON or NetBox, as configured or by
+    /// its extension).
+    #[arg(long, value_name = "FILE|URL")]
     pub cmdb: PathBuf,
 
     /// The branch proposals are committed on.

@@ -220,3 +220,45 @@ fn a_dry_run_says_what_it_would_propose_and_writes_nothing() {
             .is_empty()
     );
 }
+
+#[test]
+fn an_export_given_as_a_url_is_fetched() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/exports/servers.csv"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(servers_with_web4()))
+            .mount(&server),
+    );
+    let fixture = Fixture::new();
+    let url = format!("{}/exports/servers.csv", server.uri());
+    let run = zonegate(&fixture.path, &["regen", "--cmdb", &url]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.contains("opened pull request #1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        fixture.file(fixture.tip(BRANCH), "zones/cmdb/servers.csv"),
+        servers_with_web4()
+    );
+
+    let missing = zonegate(
+        &fixture.path,
+        &[
+            "regen",
+            "--cmdb",
+            &format!("{}/exports/gone.csv", server.uri()),
+        ],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.transcript());
+    assert!(
+        missing.stderr.contains("cannot fetch the export ") && missing.stderr.contains("404"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -110,9 +110,13 @@ pub fn run(
     };
     let base_tree = repo.commit_tree(base_commit)?;
     let base_files = repo.files(base_tree, &base)?;
-    let new_export = std::fs::read(&options.cmdb).map_err(|source| {
+    // An export given as a URL is fetched once into a temporary file (removed on return) and
+    // then read like any other.
+    let fetched = Fetched::new(&options.cmdb)?;
+    let cmdb = fetched.path().to_path_buf();
+    let new_export = std::fs::read(&cmdb).map_err(|source| {
         Error::Read(crate::inventory::Error::Read {
-            path: options.cmdb.clone(),
+            path: cmdb.clone(),
             source,
         })
     })?;
@@ -125,10 +129,13 @@ pub fn run(
         .path
         .to_string_lossy()
         .replace('\\', "/");
-    let export_name = options.cmdb.file_name().map_or_else(
-        || options.cmdb.display().to_string(),
-        |name| name.to_string_lossy().into_owned(),
-    );
+    let export_name = options
+        .cmdb
+        .to_string_lossy()
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map_or_else(|| options.cmdb.display().to_string(), str::to_owned);
     if base_files.read(&export_path).ok().flatten().as_deref() == Some(new_export.as_slice()) {
         writeln!(
             out,
@@ -142,7 +149,7 @@ pub fn run(
     let head_inventory = load_with(
         &base_files,
         &LoadOptions {
-            cmdb: Some(options.cmdb.clone()),
+            cmdb: Some(cmdb.clone()),
         },
     )
     .map_err(|error| print_input_errors(error, err))?;
@@ -300,4 +307,65 @@ pub fn run(
         options.branch
     )?;
     Ok(Outcome::Clean)
+}
+
+/// The export as a local file: the path given, or a temporary copy of a URL's body.
+struct Fetched {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Fetched {
+    /// Downloads `source` when it is an `http://` or `https://` URL (the file keeps the URL's
+    /// extension, so the format is recognised as for a file).
+    fn new(source: &std::path::Path) -> Result<Self, Error> {
+        let text = source.to_string_lossy();
+        if !(text.starts_with("http://") || text.starts_with("https://")) {
+            return Ok(Self {
+                path: source.to_path_buf(),
+                temporary: false,
+            });
+        }
+        let failed =
+            |reason: String| Error::Usage(format!("cannot fetch the export {text}: {reason}"));
+        let mut response = ureq::get(text.as_ref())
+            .call()
+            .map_err(|error| failed(error.to_string()))?;
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(4 * 1024 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|error| failed(error.to_string()))?;
+        let extension = text
+            .split(['?', '#'])
+            .next()
+            .and_then(|path| path.rsplit('/').next())
+            .and_then(|name| name.rsplit_once('.'))
+            .map_or("csv", |(_, extension)| extension);
+        let path =
+            std::env::temp_dir().join(format!("zonegate-regen-{}.{extension}", std::process::id()));
+        std::fs::write(&path, bytes).map_err(|source| {
+            Error::Read(crate::inventory::Error::Read {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        Ok(Self {
+            path,
+            temporary: true,
+        })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
