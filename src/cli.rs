@@ -86,6 +86,28 @@ Each pull request is refs/zonegate/pulls/N; every change is a commit there (docs
     )]
     Pr(PrArgs),
 
+    /// Install the zones on the authoritative servers, verify them live, roll back on failure.
+    #[command(
+        after_help = "Examples:\n  zonegate deploy --dry-run\n  zonegate deploy\n  zonegate deploy --target primary --no-wait\n\n\
+Targets are configured under `deploy:` in zones/zonegate.yaml. Steps per target: check, plan\n\
+(refusing serials that are not newer than the served ones), write the zone files atomically\n\
+keeping the previous set, check, reload, wait until the new serials are served, run the\n\
+assertions live, NOTIFY the secondaries and wait for them. On any failure the previous zones\n\
+are restored and reloaded (exit 1). One deploy per target at a time."
+    )]
+    Deploy(DeployArgs),
+
+    /// Propose a new CMDB export: commit it on a branch and open or update one pull request.
+    #[command(
+        after_help = "Examples:\n  zonegate regen --cmdb /exports/servers.csv\n  zonegate regen --cmdb export.csv --dry-run\n\n\
+Builds the default branch with and without the new export. When records change, the export is\n\
+committed on the branch (one commit on top of the default branch, replaced on each run) and\n\
+its one pull request is opened or updated, with the diff. An unchanged export, or one already\n\
+proposed, writes nothing. Safe to run from cron. The GitHub token comes from ZONEGATE_TOKEN\n\
+or GITHUB_TOKEN and is never printed."
+    )]
+    Regen(RegenArgs),
+
     /// Start a new zones repository that renders, checks and tests green at once.
     ///
     /// Writes the settings, a CMDB export, a service, a record file, an assertion file, the JSON
@@ -124,6 +146,40 @@ zonegate completions fish > ~/.config/fish/completions/zonegate.fish"
     #[command(after_help = "Examples:\n  zonegate man | man -l -\n  \
 zonegate man --out /usr/local/share/man/man1")]
     Man(ManArgs),
+}
+
+/// `zonegate regen`.
+#[derive(Debug, clap::Args)]
+pub struct RegenArgs {
+    /// The new CMDB export, a file or an http(s) URL (CSV, JSON or NetBox, as configured or by
+    /// its extension).
+    #[arg(long, value_name = "FILE|URL")]
+    pub cmdb: PathBuf,
+
+    /// The branch proposals are committed on.
+    #[arg(long, default_value = "zonegate/regen", value_name = "BRANCH")]
+    pub branch: String,
+
+    /// Print the summary and what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where to propose: pull requests recorded in the repository, or GitHub.
+    #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
+    pub forge: ForgeKind,
+
+    /// The GitHub repository (`--forge github`).
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub github_repository: Option<String>,
+
+    /// The GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub github_api: String,
 }
 
 /// `zonegate init`.
@@ -382,6 +438,39 @@ pub enum ForgeKind {
     Local,
     /// The GitHub REST API.
     Github,
+}
+
+/// `zonegate deploy`.
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    /// Read this CMDB export instead of the one configured in zonegate.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: Option<PathBuf>,
+
+    /// Deploy only this target (repeatable; default: every configured target, in order).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+
+    /// Print the plan (zones, served and new serials) and stop; nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// When another deploy is running, refuse (exit 1) instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// How to print the plans and reports.
+    #[arg(long, value_enum, default_value_t = DeployFormat::Human)]
+    pub format: DeployFormat,
+}
+
+/// Output formats of `deploy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeployFormat {
+    /// The plan table and a line per step, as the deploy goes.
+    Human,
+    /// One JSON document at the end: per target the plan, steps, failure and rollback.
+    Json,
 }
 
 /// `zonegate render`.

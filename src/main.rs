@@ -11,7 +11,8 @@ use zonegate::cli::{
     SchemaKind, TestFormat,
 };
 use zonegate::commands::{
-    self, Context, Outcome, bot, check, diff, explain, init, pr, render, schema, test,
+    self, Context, Outcome, bot, check, deploy, diff, explain, init, pr, regen, render, schema,
+    test,
 };
 use zonegate::report::Format;
 use zonegate::serial::Clock;
@@ -117,6 +118,38 @@ fn main() -> ExitCode {
             };
             test::run(&context, &options, &mut out, &mut err)
         }
+        Command::Regen(regen_args) => regen::run(
+            &context,
+            &regen::Options {
+                forge: match regen_args.forge {
+                    ForgeKind::Local => regen::RegenForge::Local,
+                    ForgeKind::Github => regen::RegenForge::GitHub {
+                        api: regen_args.github_api.clone(),
+                        repository: regen_args.github_repository.clone().unwrap_or_default(),
+                        token: zonegate::merge::github::Token::from_environment(|name| {
+                            std::env::var(name).ok()
+                        }),
+                    },
+                },
+                cmdb: regen_args.cmdb.clone(),
+                branch: regen_args.branch.clone(),
+                dry_run: regen_args.dry_run,
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Deploy(deploy_args) => deploy::run(
+            &context,
+            &deploy::Options {
+                cmdb: deploy_args.cmdb.clone(),
+                targets: deploy_args.targets.clone(),
+                dry_run: deploy_args.dry_run,
+                no_wait: deploy_args.no_wait,
+                json: deploy_args.format == zonegate::cli::DeployFormat::Json,
+            },
+            &mut out,
+            &mut err,
+        ),
         Command::Init(init_args) => init::run(
             &init::Options {
                 directory: init_args

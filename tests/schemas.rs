@@ -176,6 +176,15 @@ fn the_shapes_of_hand_written_deserializers_are_accepted() {
             Kind::Service,
             "port: 53\nprotocol: udp\nrequired_in: [ams, nyc]\nttl: 300\n",
         ),
+        (
+            Kind::Settings,
+            "domain: example.com.\ndatacenters: [ams]\nzones: { forward: [example.com.] }\n\
+             nameservers: [ns1.example.com.]\ndeploy:\n  stale_serial: bump\n  targets:\n    \
+             - { name: primary, kind: bind, zone_directory: /var/lib/bind, server: \"127.0.0.1:53\",\n        \
+             check: [named-checkzone, -q, \"{origin}\", \"{file}\"], reload: [rndc, reload],\n        \
+             secondaries: [\"192.0.2.2:53\"], deadlines: { command: 60s, serial: 30, notify: 1m } }\n    \
+             - { name: archive, kind: dir, zone_directory: archive, file_name: \"{zone}.db\" }\n",
+        ),
         (Kind::Service, "port: 443\nrequired_in: all\nglobal: true\n"),
         (
             Kind::Records,
@@ -229,4 +238,27 @@ fn mistakes_an_editor_should_flag() {
         .map(|(kind, yaml)| format!("{kind}:\n  {}", errors(*kind, yaml).join("\n  ")))
         .collect();
     insta::assert_snapshot!(report.join("\n"));
+}
+
+#[test]
+fn deploy_mistakes_an_editor_should_flag() {
+    // The `deploy:` section alone, against the settings schema's definition of it, so each
+    // problem is reported where it is rather than as "no alternative of `deploy` matched".
+    let settings = schema::generate(Kind::Settings);
+    let deploy = serde_json::json!({ "$defs": settings["$defs"], "$ref": "#/$defs/Deploy" });
+    let validator = jsonschema::validator_for(&deploy).unwrap();
+    let instance: serde_json::Value = serde_saphyr::from_str(
+        "stale_serial: maybe\ntargets:\n  \
+         - { name: primary, kind: bind, zone_directory: /var/lib/bind, reload: rndc reload }\n  \
+         - { name: spare, kind: powerdns, zone_directory: \"\", server: \"127.0.0.1:53\" }\n  \
+         - { name: copy, kind: dir, zone_directory: copy, secondaries: [\"192.0.2.2:53\"] }\n  \
+         - { name: files, kind: dir, zone_directory: files, deadlines: { serial: soon } }\n",
+    )
+    .unwrap();
+    let mut errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|error| format!("{}: {error}", error.instance_path()))
+        .collect();
+    errors.sort();
+    insta::assert_snapshot!(errors.join("\n"));
 }

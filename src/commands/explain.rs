@@ -62,6 +62,9 @@ pub fn explanation(rule: &Rule) -> String {
         Stage::Check => {
             "Reported by `zonegate check` (and by render, which refuses on errors); change its severity under `check.rules` in zones/zonegate.yaml."
         }
+        Stage::Deploy => {
+            "Reported by `zonegate deploy` while planning against the served zones; `deploy.stale_serial` in zones/zonegate.yaml decides what happens, not `check.rules`."
+        }
     };
     format!(
         "# {id}\n\n{summary}.\n\nDefault severity: {severity}. {reported}\n\n{body}",

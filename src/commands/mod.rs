@@ -14,10 +14,12 @@ use crate::serial::Clock;
 
 pub mod bot;
 pub mod check;
+pub mod deploy;
 pub mod diff;
 pub mod explain;
 pub mod init;
 pub mod pr;
+pub mod regen;
 pub mod render;
 pub mod schema;
 pub mod test;
@@ -52,6 +54,12 @@ pub enum Error {
     /// `zonegate test` could not reach its server or write its report.
     #[error(transparent)]
     Test(#[from] test::Error),
+    /// A deploy target's state could not be read or written, or its lock taken.
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy::target::Error),
+    /// The command line asks for something the repository does not have.
+    #[error("{0}")]
+    Usage(String),
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),

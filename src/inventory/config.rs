@@ -224,6 +224,10 @@ struct RawSettings {
     #[serde(default)]
     #[schemars(with = "Option<super::policy::RawPolicy>")]
     policy: Option<Spanned<super::policy::RawPolicy>>,
+    /// Where `zonegate deploy` installs the zones.
+    #[serde(default)]
+    #[schemars(with = "Option<super::deploy::RawDeploy>")]
+    deploy: Option<Spanned<super::deploy::RawDeploy>>,
 }
 
 /// The managed zones.
@@ -571,6 +575,7 @@ fn resolve_settings(
     let rules: Vec<(String, Severity, Span)> = rules;
     diagnostics.extend(crate::check::validate_overrides(&rules));
     let policy = super::policy::resolve(raw.policy, file, diagnostics);
+    let deploy = super::deploy::resolve(raw.deploy, file, diagnostics);
 
     if diagnostics.len() > error_count {
         return None;
@@ -617,6 +622,7 @@ fn resolve_settings(
         rules,
         limits,
         policy,
+        deploy,
     })
 }
 

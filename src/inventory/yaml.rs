@@ -27,17 +27,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], file: FileId) -> Result<T, Diagn
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
-            let valid = &bytes[..error.valid_up_to()];
-            let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
-            let column = valid
-                .iter()
-                .rev()
-                .take_while(|&&byte| byte != b'\n')
-                .count()
-                + 1;
             return Err(Diagnostic::error(
                 YAML_SYNTAX,
-                Some(Span::new(file, line as u32, column as u32)),
+                Some(Span::at_offset(file, bytes, error.valid_up_to())),
                 "the file is not valid UTF-8",
             )
             .with_hint("save the file as UTF-8"));
