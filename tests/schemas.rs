@@ -245,7 +245,11 @@ fn deploy_mistakes_an_editor_should_flag() {
     // The `deploy:` section alone, against the settings schema's definition of it, so each
     // problem is reported where it is rather than as "no alternative of `deploy` matched".
     let settings = schema::generate(Kind::Settings);
-    let deploy = serde_json::json!({ "$defs": settings["$defs"], "$ref": "#/$defs/Deploy" });
+    let deploy = serde_json::json!({
+        "$schema": settings["$schema"],
+        "definitions": settings["definitions"],
+        "$ref": "#/definitions/Deploy"
+    });
     let validator = jsonschema::validator_for(&deploy).unwrap();
     let instance: serde_json::Value = serde_saphyr::from_str(
         "stale_serial: maybe\ntargets:\n  \

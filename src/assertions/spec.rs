@@ -469,8 +469,8 @@ struct RawAssertion {
 }
 
 /// The JSON Schema of an `assertions/*.yaml` file, generated from the types it is parsed into.
-pub(crate) fn schema() -> schemars::Schema {
-    schemars::schema_for!(Vec<RawAssertion>)
+pub(crate) fn schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<Vec<RawAssertion>>()
 }
 
 /// Any YAML scalar, as text (numbers and booleans too, so `port: 443` and `port: "{{ s.port }}"`

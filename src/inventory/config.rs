@@ -118,18 +118,18 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
 }
 
 /// The JSON Schema of `zones/zonegate.yaml`, generated from the types it is parsed into.
-pub(crate) fn settings_schema() -> schemars::Schema {
-    schemars::schema_for!(RawSettings)
+pub(crate) fn settings_schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<RawSettings>()
 }
 
 /// The JSON Schema of a `zones/services/*.yaml` file.
-pub(crate) fn service_schema() -> schemars::Schema {
-    schemars::schema_for!(RawService)
+pub(crate) fn service_schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<RawService>()
 }
 
 /// The JSON Schema of a `zones/records/*.yaml` file.
-pub(crate) fn records_schema() -> schemars::Schema {
-    schemars::schema_for!(RawRecordsFile)
+pub(crate) fn records_schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<RawRecordsFile>()
 }
 
 /// Where a repository may override the zone-file template.
