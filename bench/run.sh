@@ -13,7 +13,7 @@
 #   - zonegate test: in-memory assertions, and the same assertions against BIND on loopback
 #   - zonegate diff of two revisions that differ in 1% of hosts
 # plus peak RSS of each zonegate command (GNU time). --hosts adds a render/check run of an estate
-# with that many hosts (about five records each).
+# with that many hosts (bench/gen_hosts.py; about five records each).
 #
 # Results: target/bench/results.md (a table with the ratios) and the raw hyperfine JSON beside
 # it. Needs: python3, hyperfine, GNU time, kzonecheck (knot-dnssecutils), named-checkzone
@@ -131,15 +131,11 @@ done
 
 if [ -n "$hosts" ]; then
   data="$work/hosts-$hosts"
-  if [ ! -f "$data/repo/zones/zonegate.yaml" ]; then
-    mkdir -p "$data"
-    python3 "$generator" --hosts "$hosts" --out "$data/reference" --cmdb "$data/servers.csv" >/dev/null
-    python3 bench/prepare.py --reference "$data/reference" --cmdb "$data/servers.csv" --repo "$data/repo" >/dev/null
-  fi
+  [ -f "$data/repo/zones/zonegate.yaml" ] || python3 bench/gen_hosts.py --hosts "$hosts" --repo "$data/repo" >/dev/null
   render=$(median_seconds_prepared "render-hosts-$hosts" "rm -rf $data/out" "$zonegate --repo $data/repo render -q --output $data/out")
   rm -rf "$data/out"
   peak=$(peak_mib "$zonegate" --repo "$data/repo" render -q --output "$data/out")
-  records=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rrs_total'])" "$data/reference/manifest.json")
+  records=$(python3 -c "import json,sys; print(sum(z['records'] for z in json.load(open(sys.argv[1]))['zones']))" "$data/out/manifest.json")
   {
     echo
     echo "| hosts | records | render (empty out/) | peak RSS |"

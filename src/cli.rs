@@ -85,6 +85,200 @@ zonegate --repo zones.git pr label 1 --user bob do-not-merge\n  zonegate --repo 
 Each pull request is refs/zonegate/pulls/N; every change is a commit there (docs/formats.md)."
     )]
     Pr(PrArgs),
+
+    /// Install the zones on the authoritative servers, verify them live, roll back on failure.
+    #[command(
+        after_help = "Examples:\n  zonegate deploy --dry-run\n  zonegate deploy\n  zonegate deploy --target primary --no-wait\n\n\
+Targets are configured under `deploy:` in zones/zonegate.yaml. Steps per target: check, plan\n\
+(refusing serials that are not newer than the served ones), write the zone files atomically\n\
+keeping the previous set, check, reload, wait until the new serials are served, run the\n\
+assertions live, NOTIFY the secondaries and wait for them. On any failure the previous zones\n\
+are restored and reloaded (exit 1). One deploy per target at a time."
+    )]
+    Deploy(DeployArgs),
+
+    /// Propose a new CMDB export: commit it on a branch and open or update one pull request.
+    #[command(
+        after_help = "Examples:\n  zonegate regen --cmdb /exports/servers.csv\n  zonegate regen --cmdb export.csv --dry-run\n\n\
+Builds the default branch with and without the new export. When records change, the export is\n\
+committed on the branch (one commit on top of the default branch, replaced on each run) and\n\
+its one pull request is opened or updated, with the diff. An unchanged export, or one already\n\
+proposed, writes nothing. Safe to run from cron. The GitHub token comes from ZONEGATE_TOKEN\n\
+or GITHUB_TOKEN and is never printed."
+    )]
+    Regen(RegenArgs),
+
+    /// Start a new zones repository that renders, checks and tests green at once.
+    ///
+    /// Writes the settings, a CMDB export, a service, a record file, an assertion file, the JSON
+    /// Schemas the YAML files name for editors, and the GitHub workflows (gate and merge bot).
+    #[command(
+        after_help = "Examples:\n  zonegate init dns             # a new repository in ./dns\n  \
+zonegate init --domain corp.example.org.\n\n\
+Writes nothing when any of its files exists already (exit 2, with the list)."
+    )]
+    Init(InitArgs),
+
+    /// Explain a rule: what it checks, why it matters (the RFC) and how to fix a finding.
+    #[command(after_help = "Examples:\n  zonegate explain cname-and-other-data\n  \
+zonegate explain --all          # every rule id with its default severity and summary\n\n\
+Rule ids appear in brackets in every finding: error[cname-and-other-data].")]
+    Explain(ExplainArgs),
+
+    /// Print the JSON Schema of a kind of YAML file (what editors use to complete and check).
+    #[command(
+        after_help = "Examples:\n  zonegate schema settings > schemas/zonegate.schema.json\n  \
+zonegate schema assertions\n\n\
+Each YAML file names its schema on its first line, for editors that use yaml-language-server:\n  \
+# yaml-language-server: $schema=../../schemas/service.schema.json"
+    )]
+    Schema(SchemaArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  zonegate completions bash > ~/.local/share/bash-completion/completions/zonegate\n  \
+zonegate completions zsh > ~/.zfunc/_zonegate\n  \
+zonegate completions fish > ~/.config/fish/completions/zonegate.fish"
+    )]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), or write one page per command.
+    #[command(after_help = "Examples:\n  zonegate man | man -l -\n  \
+zonegate man --out /usr/local/share/man/man1")]
+    Man(ManArgs),
+}
+
+/// `zonegate regen`.
+#[derive(Debug, clap::Args)]
+pub struct RegenArgs {
+    /// The new CMDB export, a file or an http(s) URL (CSV, JSON or NetBox, as configured or by
+    /// its extension).
+    #[arg(long, value_name = "FILE|URL")]
+    pub cmdb: PathBuf,
+
+    /// The branch proposals are committed on.
+    #[arg(long, default_value = "zonegate/regen", value_name = "BRANCH")]
+    pub branch: String,
+
+    /// Print the summary and what would happen; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where to propose: pull requests recorded in the repository, or GitHub.
+    #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
+    pub forge: ForgeKind,
+
+    /// The GitHub repository (`--forge github`).
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub github_repository: Option<String>,
+
+    /// The GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        value_name = "URL"
+    )]
+    pub github_api: String,
+}
+
+/// `zonegate init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to create the repository (created when missing); default: `--repo`, the current
+    /// directory unless given.
+    #[arg(value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// The domain the hosts are named under, absolute.
+    #[arg(long, default_value = "example.com.", value_name = "DOMAIN")]
+    pub domain: String,
+}
+
+/// `zonegate explain`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["rule", "all"]))]
+pub struct ExplainArgs {
+    /// The rule id, as printed in brackets in a finding.
+    #[arg(value_name = "RULE-ID")]
+    pub rule: Option<String>,
+
+    /// List every rule id with its default severity and summary.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `zonegate schema`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum, value_name = "KIND")]
+    pub kind: SchemaKind,
+}
+
+/// The kinds of YAML file with a schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// zones/zonegate.yaml.
+    Settings,
+    /// zones/services/*.yaml.
+    Service,
+    /// zones/records/*.yaml.
+    Records,
+    /// assertions/*.yaml.
+    Assertions,
+}
+
+/// `zonegate completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `zonegate man`.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write zonegate.1 and one zonegate-COMMAND.1 per command into this directory instead of
+    /// printing zonegate.1.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut command = <Args as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "zonegate", &mut script);
+    script
+}
+
+/// The manual pages: `zonegate.1` first, then `zonegate-COMMAND.1` for every command (and
+/// `zonegate-pr-ACTION.1` for nested ones), each as (file name, roff).
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let mut command = <Args as clap::CommandFactory>::command();
+    command.build();
+    let mut pages = Vec::new();
+    collect_man_pages(&command, &mut pages);
+    pages
+}
+
+/// One page for `command` and each of its subcommands; `build` has named them
+/// `zonegate-render`, `zonegate-pr-open`, ...
+fn collect_man_pages(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+    let name = command
+        .get_display_name()
+        .unwrap_or_else(|| command.get_name());
+    let mut roff = Vec::new();
+    // Rendering into a Vec cannot fail.
+    let _ = clap_mangen::Man::new(command.clone()).render(&mut roff);
+    pages.push((format!("{name}.1"), roff));
+    for subcommand in command.get_subcommands() {
+        if subcommand.get_name() != "help" {
+            collect_man_pages(subcommand, pages);
+        }
+    }
 }
 
 /// `zonegate pr`.
@@ -99,8 +293,13 @@ pub struct PrArgs {
 #[derive(Clone, Debug, Subcommand)]
 pub enum PrAction {
     /// List the open pull requests with their reviews and labels.
+    #[command(after_help = "Examples:\n  zonegate --repo zones.git pr list")]
     List,
     /// Open a pull request for a branch.
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr open --head add-web4 --title \"add web4\" --user alice\n  \
+zonegate --repo zones.git pr open --head wip --title wip --user alice --draft --label do-not-merge"
+    )]
     Open {
         /// The branch with the change.
         #[arg(long, value_name = "BRANCH")]
@@ -122,6 +321,10 @@ pub enum PrAction {
         labels: Vec<String>,
     },
     /// Review the pull request's current head commit.
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr review 1 --user bob --state approved\n  \
+zonegate --repo zones.git pr review 1 --user carol --state changes-requested"
+    )]
     Review {
         /// The pull request.
         number: u64,
@@ -133,6 +336,10 @@ pub enum PrAction {
         state: ReviewKind,
     },
     /// Replace the labels of a pull request.
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr label 1 --user bob do-not-merge\n  \
+zonegate --repo zones.git pr label 1 --user bob          # clears the labels"
+    )]
     Label {
         /// The pull request.
         number: u64,
@@ -143,6 +350,10 @@ pub enum PrAction {
         labels: Vec<String>,
     },
     /// Mark a draft ready for review (or a pull request a draft again with --draft).
+    #[command(
+        after_help = "Examples:\n  zonegate --repo zones.git pr ready 1 --user alice\n  \
+zonegate --repo zones.git pr ready 1 --user alice --draft"
+    )]
     Ready {
         /// The pull request.
         number: u64,
@@ -227,6 +438,39 @@ pub enum ForgeKind {
     Local,
     /// The GitHub REST API.
     Github,
+}
+
+/// `zonegate deploy`.
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    /// Read this CMDB export instead of the one configured in zonegate.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub cmdb: Option<PathBuf>,
+
+    /// Deploy only this target (repeatable; default: every configured target, in order).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+
+    /// Print the plan (zones, served and new serials) and stop; nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// When another deploy is running, refuse (exit 1) instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// How to print the plans and reports.
+    #[arg(long, value_enum, default_value_t = DeployFormat::Human)]
+    pub format: DeployFormat,
+}
+
+/// Output formats of `deploy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeployFormat {
+    /// The plan table and a line per step, as the deploy goes.
+    Human,
+    /// One JSON document at the end: per target the plan, steps, failure and rollback.
+    Json,
 }
 
 /// `zonegate render`.

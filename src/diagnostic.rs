@@ -34,6 +34,20 @@ impl Span {
         Self { file, line, column }
     }
 
+    /// The span of byte `offset` in `bytes`, the content of `file`: 1-based line and column,
+    /// the column counted in bytes (the text may not be valid UTF-8 there).
+    pub fn at_offset(file: FileId, bytes: &[u8], offset: usize) -> Self {
+        let before = &bytes[..offset.min(bytes.len())];
+        let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        let column = before
+            .iter()
+            .rev()
+            .take_while(|&&byte| byte != b'\n')
+            .count()
+            + 1;
+        Self::new(file, line as u32, column as u32)
+    }
+
     /// A span covering a whole file.
     pub const fn file(file: FileId) -> Self {
         Self {

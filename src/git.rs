@@ -331,6 +331,56 @@ impl Repo {
         }
     }
 
+    /// Writes a tree equal to `tree` (a commit's root tree) but with `path` (relative to the zones
+    /// repository, which may be a subdirectory of the git tree) holding `bytes`; returns its id.
+    /// Used by `regen` to put a new CMDB export on a branch without a work tree.
+    pub fn replace_file(&self, tree: Oid, path: &str, bytes: &[u8]) -> Result<Oid, Error> {
+        let repository = self.lock();
+        let full = format!("{}{path}", self.prefix);
+        let action = || format!("write {full} into tree {tree}");
+        let blob = repository.blob(bytes).map_err(operation(action()))?;
+        let base = repository.find_tree(tree).map_err(operation(action()))?;
+        let mut builder = git2::build::TreeUpdateBuilder::new();
+        builder.upsert(full.as_str(), blob, git2::FileMode::Blob);
+        builder
+            .create_updated(&repository, &base)
+            .map_err(operation(action()))
+    }
+
+    /// `path` (relative to the zones repository) as a path from the git root.
+    pub fn path_in_git(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    /// The git blob id `bytes` would have (`git hash-object`).
+    pub fn blob_id(bytes: &[u8]) -> Result<Oid, Error> {
+        Oid::hash_object(ObjectType::Blob, bytes).map_err(operation("hash a blob"))
+    }
+
+    /// Points branch `branch` at `commit`: creates it, or moves it only if it still points at
+    /// `expected` (`Ok(false)` when someone else moved it meanwhile).
+    pub fn set_branch(
+        &self,
+        branch: &str,
+        expected: Option<Oid>,
+        commit: Oid,
+        log_message: &str,
+    ) -> Result<bool, Error> {
+        let name = format!("refs/heads/{branch}");
+        let Some(expected) = expected else {
+            let repository = self.lock();
+            return match repository.reference(&name, commit, false, log_message) {
+                Ok(_) => Ok(true),
+                Err(error) if error.code() == git2::ErrorCode::Exists => Ok(false),
+                Err(source) => Err(Error::Operation {
+                    action: format!("create {name}"),
+                    reason: source.message().to_owned(),
+                }),
+            };
+        };
+        self.compare_and_swap(&name, expected, commit, log_message)
+    }
+
     /// Writes a commit object (no reference moves) and returns its id.
     pub fn commit(
         &self,

@@ -10,7 +10,10 @@
 //! - [`diff`] (pure) compares two built revisions: records, blast radius, large changes;
 //! - [`merge`] decides what the merge bot does (pure) and talks to forges (IO edges);
 //! - [`git`] (IO edge) reads revisions from the object database and builds merge results;
+//! - [`regen`] (pure) summarises what a new CMDB export changes, for `zonegate regen`;
+//! - [`deploy`] plans (pure) and applies (IO edge) deploys to BIND, Knot, NSD or a directory;
 //! - [`report`] prints findings as text, JSON, GitHub annotations or SARIF;
+//! - [`schema`] generates the JSON Schemas of the YAML files a user writes;
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
 //!
 //! [`diagnostic`] is the located-finding type every stage reports with.
@@ -19,14 +22,17 @@ pub mod diagnostic;
 
 pub mod assertions;
 pub mod check;
+pub mod deploy;
 pub mod diff;
 pub mod git;
 pub mod inventory;
 pub mod merge;
 pub mod model;
 pub mod output;
+pub mod regen;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod serial;
 
 pub mod cli;

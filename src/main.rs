@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use zonegate::cli::{
-    Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
-    TestFormat,
+    self, Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
+    SchemaKind, TestFormat,
 };
-use zonegate::commands::{self, Context, Outcome, bot, check, diff, pr, render, test};
+use zonegate::commands::{
+    self, Context, Outcome, bot, check, deploy, diff, explain, init, pr, regen, render, schema,
+    test,
+};
 use zonegate::report::Format;
 use zonegate::serial::Clock;
 
@@ -121,6 +124,71 @@ fn main() -> ExitCode {
             };
             test::run(&context, &options, &mut out, &mut err)
         }
+        Command::Regen(regen_args) => regen::run(
+            &context,
+            &regen::Options {
+                forge: match regen_args.forge {
+                    ForgeKind::Local => regen::RegenForge::Local,
+                    ForgeKind::Github => regen::RegenForge::GitHub {
+                        api: regen_args.github_api.clone(),
+                        repository: regen_args.github_repository.clone().unwrap_or_default(),
+                        token: zonegate::merge::github::Token::from_environment(|name| {
+                            std::env::var(name).ok()
+                        }),
+                    },
+                },
+                cmdb: regen_args.cmdb.clone(),
+                branch: regen_args.branch.clone(),
+                dry_run: regen_args.dry_run,
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Deploy(deploy_args) => deploy::run(
+            &context,
+            &deploy::Options {
+                cmdb: deploy_args.cmdb.clone(),
+                targets: deploy_args.targets.clone(),
+                dry_run: deploy_args.dry_run,
+                no_wait: deploy_args.no_wait,
+                json: deploy_args.format == zonegate::cli::DeployFormat::Json,
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Init(init_args) => init::run(
+            &init::Options {
+                directory: init_args
+                    .directory
+                    .clone()
+                    .unwrap_or_else(|| args.repo.clone()),
+                domain: init_args.domain.clone(),
+            },
+            args.quiet,
+            &mut out,
+            &mut err,
+        ),
+        Command::Explain(explain_args) => {
+            let request = match &explain_args.rule {
+                Some(rule) if !explain_args.all => explain::Request::Rule(rule.clone()),
+                _ => explain::Request::All,
+            };
+            explain::run(&request, &mut out)
+        }
+        Command::Schema(schema_args) => schema::run(
+            match schema_args.kind {
+                SchemaKind::Settings => zonegate::schema::Kind::Settings,
+                SchemaKind::Service => zonegate::schema::Kind::Service,
+                SchemaKind::Records => zonegate::schema::Kind::Records,
+                SchemaKind::Assertions => zonegate::schema::Kind::Assertions,
+            },
+            &mut out,
+        ),
+        Command::Completions(completions_args) => out
+            .write_all(&cli::completions(completions_args.shell))
+            .map(|()| Outcome::Clean)
+            .map_err(commands::Error::Write),
+        Command::Man(man_args) => write_man_pages(man_args.out.as_deref(), &mut out),
     };
     let flushed = out.flush();
     match (result, flushed) {
@@ -136,6 +204,36 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `zonegate man`: the main page to stdout, or every page into a directory.
+#[allow(clippy::disallowed_methods)] // Writes the pages the user asked for, where they asked.
+fn write_man_pages(
+    directory: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<Outcome, commands::Error> {
+    let pages = cli::man_pages();
+    let Some(directory) = directory else {
+        if let Some((_, roff)) = pages.first() {
+            out.write_all(roff)?;
+        }
+        return Ok(Outcome::Clean);
+    };
+    let failed = |path: std::path::PathBuf| {
+        move |source: io::Error| {
+            commands::Error::Write(io::Error::new(
+                source.kind(),
+                format!("cannot write {}: {source}", path.display()),
+            ))
+        }
+    };
+    std::fs::create_dir_all(directory).map_err(failed(directory.to_path_buf()))?;
+    for (name, roff) in &pages {
+        let path = directory.join(name);
+        std::fs::write(&path, roff).map_err(failed(path.clone()))?;
+        writeln!(out, "{}", path.display())?;
+    }
+    Ok(Outcome::Clean)
 }
 
 /// The `pr` action as the command takes it.

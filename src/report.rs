@@ -200,14 +200,14 @@ fn github_command(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
 
 /// Escapes a workflow command's message, as the GitHub Actions toolkit does (`escapeData`):
 /// `%`, CR and LF.
-fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command property value (`escapeProperty`): as data, plus `:` and `,`.
-fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -398,6 +398,7 @@ fn sarif_rule(rule: &Rule) -> SarifRule<'_> {
                 crate::check::Stage::Input => "input",
                 crate::check::Stage::Build => "build",
                 crate::check::Stage::Check => "check",
+                crate::check::Stage::Deploy => "deploy",
             }],
         },
     }

@@ -180,9 +180,9 @@ fn a_revision_that_does_not_load_is_named() {
     assert_eq!(run.code, 2, "{}", run.transcript());
     insta::assert_snapshot!(run.stderr, @"
     in revision working tree:
-    zones/zonegate.yaml:3:1: error[unknown-key]: unknown key `domian`
+    zones/zonegate.yaml:4:1: error[unknown-key]: unknown key `domian`
       hint: did you mean `domain`?
-      hint: expected one of: domain, datacenters, zones, nameservers, soa, ttl, serial, generate, cmdb, output, check, policy
+      hint: expected one of: domain, datacenters, zones, nameservers, soa, ttl, serial, generate, cmdb, output, check, policy, deploy
     error: 1 input error(s); nothing was written
     ");
     let run = zonegate(repo.path(), &["diff", "--base", "no-such-branch"]);

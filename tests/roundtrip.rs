@@ -93,6 +93,7 @@ fn settings() -> Settings {
             udp_payload: 1232,
         },
         policy: zonegate::inventory::policy::Policy::defaults(span()),
+        deploy: zonegate::inventory::deploy::DeploySettings::default(),
     }
 }
 

@@ -63,7 +63,15 @@ fn the_workflows_we_own_exist_and_are_shaped_as_github_expects() {
             .as_object()
             .unwrap_or_else(|| panic!("{name}: jobs"));
         for (job_name, job) in jobs {
-            assert!(job["runs-on"].is_string(), "{name}/{job_name}: runs-on");
+            // A label, or a list of labels (self-hosted runners: `[self-hosted, dns-primary]`).
+            let runs_on = &job["runs-on"];
+            assert!(
+                runs_on.is_string()
+                    || runs_on
+                        .as_array()
+                        .is_some_and(|labels| labels.iter().all(Value::is_string)),
+                "{name}/{job_name}: runs-on"
+            );
             for step in job["steps"].as_array().unwrap() {
                 assert!(
                     step["uses"].is_string() != step["run"].is_string(),
@@ -94,7 +102,28 @@ fn every_zonegate_command_in_a_workflow_parses() {
     }
     seen.sort();
     seen.dedup();
-    assert_eq!(seen, ["bot", "check", "diff", "test"]);
+    assert_eq!(seen, ["bot", "check", "deploy", "diff", "regen", "test"]);
+}
+
+#[test]
+fn the_deploy_runs_on_every_push_to_main_one_at_a_time_next_to_the_server() {
+    let workflows = workflows();
+    let (_, deploy) = workflows
+        .iter()
+        .find(|(name, _)| name == "deploy.yml")
+        .unwrap();
+    assert_eq!(deploy["on"]["push"]["branches"][0], "main");
+    assert_eq!(deploy["concurrency"]["cancel-in-progress"], false);
+    let job = &deploy["jobs"]["deploy"];
+    assert_eq!(job["runs-on"][0], "self-hosted");
+    let runs: Vec<&str> = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|step| step["run"].as_str())
+        .collect();
+    assert!(runs.contains(&"zonegate deploy --dry-run"), "{runs:?}");
+    assert!(runs.contains(&"zonegate deploy"), "{runs:?}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use super::coverage::Coverage;
 use super::resolver::{Answer, ResponseRecord};
 use super::{Assertion, Outcome, TraceLine, Verdict, record_text, summary_line};
 use crate::diagnostic::{SourceMap, Span};
+use crate::report::{escape_data, escape_property};
 
 /// Everything a report needs.
 #[derive(Clone, Copy)]
@@ -335,18 +336,6 @@ pub fn github(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "{} assertion(s) against {}: {} passed, {} failed, {} skipped",
         summary.total, report.backend, summary.passed, summary.failed, summary.skipped
     )
-}
-
-/// Escapes workflow-command data (the message).
-fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a workflow-command property value.
-fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// JUnit XML: one test suite per assertion file, one test case per assertion.

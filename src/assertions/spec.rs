@@ -25,6 +25,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
@@ -440,21 +441,54 @@ fn with_shape_hint(diagnostic: Diagnostic) -> Diagnostic {
 // ---------------------------------------------------------------------------------------------
 // Raw YAML shapes.
 
-#[derive(Deserialize)]
+/// One assertion: a query and what its answer must be. Values may use `{{ variable }}` and
+/// `{{ variable.field }}` of the `for_each` variables.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Assertion")]
 struct RawAssertion {
+    /// What the assertion checks, in words (shown when it fails).
+    #[schemars(with = "Scalar")]
     it: Spanned<Scalar>,
+    /// Variables, in order, each bound to a collection; the assertion runs once per
+    /// combination: `{ dc: datacenters }`.
     #[serde(default)]
+    #[schemars(with = "Option<RawForEach>")]
     for_each: Option<Spanned<RawForEach>>,
+    /// The name to ask for, absolute: `www.example.net.`.
+    #[schemars(with = "Scalar")]
     query: Spanned<Scalar>,
+    /// The query type (default A).
     #[serde(rename = "type", default)]
+    #[schemars(with = "Option<Scalar>")]
     record_type: Option<Spanned<Scalar>>,
+    /// `nxdomain`, `nodata`, `refused`, or a mapping of matchers.
+    #[schemars(with = "RawExpect")]
     expect: Spanned<RawExpect>,
+}
+
+/// The JSON Schema of an `assertions/*.yaml` file, generated from the types it is parsed into.
+pub(crate) fn schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<Vec<RawAssertion>>()
 }
 
 /// Any YAML scalar, as text (numbers and booleans too, so `port: 443` and `port: "{{ s.port }}"`
 /// are the same shape).
 struct Scalar(String);
+
+impl JsonSchema for Scalar {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -486,6 +520,25 @@ impl<'de> Deserialize<'de> for Scalar {
 
 /// One scalar or a list of scalars.
 struct Values(Vec<Spanned<Scalar>>);
+
+impl JsonSchema for Values {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Values".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                { "type": ["string", "number", "boolean"] },
+                { "type": "array", "items": { "type": ["string", "number", "boolean"] } }
+            ]
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for Values {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -535,6 +588,25 @@ fn unlocated(text: String) -> Spanned<Scalar> {
 /// `for_each`: a mapping of variable -> source, in the order written.
 struct RawForEach(Vec<(Spanned<String>, RawSource)>);
 
+impl JsonSchema for RawForEach {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ForEach".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": { "pattern": "^\\s*[a-z_][a-z0-9_]*\\s*$" },
+            "additionalProperties": generator.subschema_for::<RawSource>()
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for RawForEach {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ForEachVisitor;
@@ -558,6 +630,31 @@ impl<'de> Deserialize<'de> for RawForEach {
     }
 }
 
+/// The schema of a `for_each` source, matching its hand-written deserializer.
+impl JsonSchema for RawSource {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Source".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a collection (datacenters, services, hosts, records, <variable>.datacenters, <variable>.hosts, <variable>.addresses), a list of values, or { from, where, sample }",
+            "anyOf": [
+                {
+                    "type": "string",
+                    "examples": ["datacenters", "services", "hosts", "records"]
+                },
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": { "type": ["string", "number", "boolean"] }
+                },
+                generator.subschema_for::<RawSourceMapping>()
+            ]
+        })
+    }
+}
+
 /// `datacenters` or `{ from: hosts, where: { status: in_use }, sample: 10 }`.
 enum RawSource {
     Name(Spanned<String>),
@@ -565,18 +662,42 @@ enum RawSource {
     Detailed(Box<Spanned<RawSourceMapping>>),
 }
 
-#[derive(Deserialize)]
+/// A filtered collection.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SourceMapping")]
 struct RawSourceMapping {
+    /// The collection: `datacenters`, `services`, `hosts`, `records`, or `<variable>.hosts`, ...
+    #[schemars(with = "String")]
     from: Spanned<String>,
+    /// Field -> accepted value or values: `{ status: in_use, role: web }`.
     #[serde(rename = "where", default)]
     filters: Option<RawWhere>,
+    /// At most this many items, evenly spaced through the collection.
     #[serde(default)]
+    #[schemars(with = "Option<usize>")]
     sample: Option<Spanned<usize>>,
 }
 
 /// `where`: field -> value or list of values, in the order written.
 struct RawWhere(Vec<(Spanned<String>, Values)>);
+
+impl JsonSchema for RawWhere {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Where".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "additionalProperties": generator.subschema_for::<Values>()
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for RawWhere {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -651,6 +772,29 @@ impl<'de> Deserialize<'de> for SourceShape {
     }
 }
 
+/// The schema of `expect`, matching its deserializer and the keywords [`resolve`] accepts (in
+/// any case).
+impl JsonSchema for RawExpect {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Expect".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let keywords = ["nxdomain", "nodata", "refused"];
+        schemars::json_schema!({
+            "anyOf": [
+                { "type": "string", "enum": keywords },
+                { "type": "string", "pattern": yaml::case_insensitive(&keywords) },
+                generator.subschema_for::<RawMatchers>()
+            ]
+        })
+    }
+}
+
 /// `expect`: a keyword or a mapping of matchers.
 enum RawExpect {
     Keyword(String),
@@ -677,28 +821,72 @@ impl<'de> Deserialize<'de> for RawExpect {
     }
 }
 
-#[derive(Deserialize)]
+/// Matchers: filters on the answer records (a record matches when it has each given field with
+/// one of the listed values), counts, and properties of the whole answer.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Matchers")]
 struct RawMatchers {
+    /// A/AAAA: the address or addresses.
+    #[schemars(with = "Option<Values>")]
     address: Option<Spanned<Values>>,
+    /// CNAME, NS, PTR, SRV target (and MX exchange).
+    #[schemars(with = "Option<Values>")]
     target: Option<Spanned<Values>>,
+    /// SRV port.
+    #[schemars(with = "Option<Values>")]
     port: Option<Spanned<Values>>,
+    /// SRV priority.
+    #[schemars(with = "Option<Values>")]
     priority: Option<Spanned<Values>>,
+    /// SRV weight.
+    #[schemars(with = "Option<Values>")]
     weight: Option<Spanned<Values>>,
+    /// MX exchange.
+    #[schemars(with = "Option<Values>")]
     exchange: Option<Spanned<Values>>,
+    /// MX preference.
+    #[schemars(with = "Option<Values>")]
     preference: Option<Spanned<Values>>,
+    /// TXT: the strings joined.
+    #[schemars(with = "Option<Values>")]
     data: Option<Spanned<Values>>,
+    /// TTL (units allowed: 5m).
+    #[schemars(with = "Option<Values>")]
     ttl: Option<Spanned<Values>>,
+    /// At least this many records match.
+    #[schemars(with = "Option<Scalar>")]
     at_least: Option<Spanned<Scalar>>,
+    /// At most this many records match.
+    #[schemars(with = "Option<Scalar>")]
     at_most: Option<Spanned<Scalar>>,
+    /// Exactly this many records match.
+    #[schemars(with = "Option<Scalar>")]
     exactly: Option<Spanned<Scalar>>,
+    /// No record of the type beyond the ones the filters describe.
+    #[schemars(with = "Option<bool>")]
     only: Option<Spanned<bool>>,
+    /// Match the authority section (checked with `--server` only).
+    #[schemars(with = "Option<bool>")]
     in_authority: Option<Spanned<bool>>,
+    /// Match the additional section (checked with `--server` only).
+    #[schemars(with = "Option<bool>")]
     in_additional: Option<Spanned<bool>>,
+    /// Addresses or names reached by following CNAMEs.
+    #[schemars(with = "Option<Values>")]
     resolves_to: Option<Spanned<Values>>,
+    /// Every CNAME/SRV/MX/NS/PTR target has an A or AAAA record.
+    #[schemars(with = "Option<bool>")]
     targets_resolve: Option<Spanned<bool>>,
+    /// The SRV targets are exactly the SRV-status hosts with this role (in the query's
+    /// datacenter, or `{ role, datacenter }`).
+    #[schemars(with = "Option<RawCoversRole>")]
     covers_role: Option<Spanned<RawCoversRole>>,
+    /// No address of the name (CNAMEs followed) inside these prefixes.
+    #[schemars(with = "Option<Values>")]
     none_in: Option<Spanned<Values>>,
+    /// The name is not an alias.
+    #[schemars(with = "Option<bool>")]
     not_cname: Option<Spanned<bool>>,
 }
 
@@ -711,12 +899,37 @@ enum RawCoversRole {
     },
 }
 
-#[derive(Deserialize)]
+/// `covers_role` with an explicit datacenter.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CoversRoleMapping")]
 struct RawCoversRoleMapping {
+    /// The CMDB role.
+    #[schemars(with = "Scalar")]
     role: Spanned<Scalar>,
+    /// The datacenter, or `all` (default: the datacenter in the query name).
     #[serde(default)]
+    #[schemars(with = "Option<Scalar>")]
     datacenter: Option<Spanned<Scalar>>,
+}
+
+impl JsonSchema for RawCoversRole {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CoversRole".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                { "type": "string" },
+                generator.subschema_for::<RawCoversRoleMapping>()
+            ]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for RawCoversRole {

@@ -52,6 +52,7 @@ macro_rules! declare_rule {
 }
 
 pub mod build_rules;
+pub mod deploy_rules;
 pub mod input_rules;
 
 mod answer_too_large_for_udp;
@@ -101,9 +102,10 @@ impl Rule {
         text
     }
 
-    /// True when `check.rules` may change the severity: malformed input always stops the run.
+    /// True when `check.rules` may change the severity: malformed input always stops the run, and
+    /// deploy findings have their own policy (`deploy.stale_serial`).
     pub const fn is_configurable(&self) -> bool {
-        !matches!(self.stage, Stage::Input)
+        !matches!(self.stage, Stage::Input | Stage::Deploy)
     }
 }
 
@@ -116,10 +118,12 @@ pub enum Stage {
     Build,
     /// `check`: a rule in this module, run over the built zones.
     Check,
+    /// `deploy::plan`: found while planning a deploy against the served zones.
+    Deploy,
 }
 
 /// Every rule id zonegate can emit, input codes first, then build codes, then the check rules in
-/// alphabetical order.
+/// alphabetical order, then the deploy codes.
 pub static RULES: &[Rule] = &[
     input_rules::YAML_SYNTAX,
     input_rules::UNKNOWN_KEY,
@@ -153,6 +157,7 @@ pub static RULES: &[Rule] = &[
     rrset_too_large::RULE,
     target_is_alias::RULE,
     ttl_mismatch::RULE,
+    deploy_rules::SERIAL_NOT_GREATER,
 ];
 
 /// The rule with this id.
@@ -693,6 +698,7 @@ mod tests {
             codes::UNKNOWN_DATACENTER,
             codes::UNKNOWN_ROLE,
             codes::SERVICE_MISSING_IN_DATACENTER,
+            crate::deploy::SERIAL_NOT_GREATER,
         ] {
             assert!(rule(code).is_some(), "{code} is emitted but not in RULES");
         }

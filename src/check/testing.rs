@@ -142,6 +142,7 @@ pub(crate) fn settings() -> Settings {
             1,
             1,
         )),
+        deploy: crate::inventory::deploy::DeploySettings::default(),
     }
 }
 

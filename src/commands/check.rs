@@ -67,6 +67,9 @@ pub fn run(
         let zones = checked.zones.zones.len();
         let records = checked.zones.record_count();
         writeln!(err, "{summary} in {zones} zone(s), {records} record(s)")?;
+        if let Some(hint) = super::explain_hint(&checked.diagnostics) {
+            writeln!(err, "{hint}")?;
+        }
     }
     Ok(if diagnostic::has_errors(&checked.diagnostics) {
         Outcome::Findings

@@ -14,9 +14,14 @@ use crate::serial::Clock;
 
 pub mod bot;
 pub mod check;
+pub mod deploy;
 pub mod diff;
+pub mod explain;
+pub mod init;
 pub mod pr;
+pub mod regen;
 pub mod render;
+pub mod schema;
 pub mod test;
 
 /// How a command ended when it could do its job.
@@ -49,6 +54,12 @@ pub enum Error {
     /// `zonegate test` could not reach its server or write its report.
     #[error(transparent)]
     Test(#[from] test::Error),
+    /// A deploy target's state could not be read or written, or its lock taken.
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy::target::Error),
+    /// The command line asks for something the repository does not have.
+    #[error("{0}")]
+    Usage(String),
     /// Writing to stdout or stderr failed.
     #[error("cannot write output")]
     Write(#[from] io::Error),
@@ -61,6 +72,28 @@ pub enum Error {
     /// The merge bot could not evaluate a pull request.
     #[error("{0}")]
     Bot(String),
+    /// `explain` was asked about a rule id that does not exist.
+    #[error("{}", unknown_rule(.id, .suggestions))]
+    UnknownRule {
+        /// The id as given.
+        id: String,
+        /// Close ids, best first.
+        suggestions: Vec<&'static str>,
+    },
+    /// `init` found files it would have to overwrite; it wrote nothing.
+    #[error(transparent)]
+    Init(#[from] init::Error),
+}
+
+fn unknown_rule(id: &str, suggestions: &[&str]) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!("unknown rule `{id}`");
+    if !suggestions.is_empty() {
+        let quoted: Vec<String> = suggestions.iter().map(|id| format!("`{id}`")).collect();
+        let _ = write!(text, "; did you mean {}?", quoted.join(", "));
+    }
+    text.push_str(" (`zonegate explain --all` lists every rule)");
+    text
 }
 
 /// What every command gets besides its own arguments.
@@ -144,6 +177,19 @@ pub fn print_human(
         writeln!(out, "{}", diagnostic.display(sources))?;
     }
     Ok(())
+}
+
+/// The `zonegate explain` hint after findings: names the rule of the first error (or of the
+/// first warning when there is no error), so the next command is one copy away.
+pub fn explain_hint(diagnostics: &[Diagnostic]) -> Option<String> {
+    let first = diagnostics
+        .iter()
+        .find(|diagnostic| diagnostic.severity == diagnostic::Severity::Error)
+        .or_else(|| diagnostics.first())?;
+    Some(format!(
+        "hint: `zonegate explain {}` says why the rule matters and how to fix a finding",
+        first.code
+    ))
 }
 
 /// A spinner with the current stage on a terminal; nothing otherwise.

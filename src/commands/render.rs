@@ -47,6 +47,13 @@ pub fn run(
             err,
             "render refused: {errors} error(s) found by check; nothing was written"
         )?;
+        writeln!(
+            err,
+            "hint: `zonegate check` lists the findings alone (also as JSON, GitHub annotations or SARIF)"
+        )?;
+        if let Some(hint) = super::explain_hint(&checked.diagnostics) {
+            writeln!(err, "{hint}")?;
+        }
         return Ok(Outcome::Findings);
     }
 

@@ -935,18 +935,10 @@ fn utf8<'b>(bytes: &'b [u8], sink: &mut Sink<'_>) -> Option<&'b str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Some(text),
         Err(error) => {
-            let valid = &bytes[..error.valid_up_to()];
-            let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
-            let column = valid
-                .iter()
-                .rev()
-                .take_while(|&&byte| byte != b'\n')
-                .count()
-                + 1;
             sink.report(
                 Diagnostic::error(
                     CMDB_SYNTAX,
-                    Some(Span::new(sink.file, line as u32, column as u32)),
+                    Some(Span::at_offset(sink.file, bytes, error.valid_up_to())),
                     "the export is not valid UTF-8",
                 )
                 .with_hint("export the CMDB as UTF-8"),

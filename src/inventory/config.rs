@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
@@ -53,7 +54,7 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
             path: files.locate(SETTINGS_PATH),
             source: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                "no zones/zonegate.yaml here; the repository root is the directory that holds zones/ (see --repo)",
+                "no zones/zonegate.yaml here; the repository root is the directory that holds zones/ (see --repo); `zonegate init` starts a new repository",
             ),
         });
     };
@@ -119,6 +120,21 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
     }
 }
 
+/// The JSON Schema of `zones/zonegate.yaml`, generated from the types it is parsed into.
+pub(crate) fn settings_schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<RawSettings>()
+}
+
+/// The JSON Schema of a `zones/services/*.yaml` file.
+pub(crate) fn service_schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<RawService>()
+}
+
+/// The JSON Schema of a `zones/records/*.yaml` file.
+pub(crate) fn records_schema(generator: schemars::SchemaGenerator) -> schemars::Schema {
+    generator.into_root_schema_for::<RawRecordsFile>()
+}
+
 /// Where a repository may override the zone-file template.
 pub const TEMPLATE_PATH: &str = "zones/templates/zone.j2";
 
@@ -167,74 +183,132 @@ fn read_cmdb(
 // ---------------------------------------------------------------------------------------------
 // zonegate.yaml
 
-#[derive(Deserialize)]
+/// Settings of a zones repository (`zones/zonegate.yaml`). Formats: docs/formats.md.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Settings")]
 struct RawSettings {
+    /// The domain hosts are named under (`<host>.<datacenter>.<domain>`), absolute: `example.net.`.
+    #[schemars(with = "String")]
     domain: Spanned<String>,
+    /// The datacenters, each a single DNS label: `[ash, lon]`.
+    #[schemars(with = "Vec<String>", length(min = 1))]
     datacenters: Vec<Spanned<String>>,
+    /// The zones zonegate manages; every record goes to the most specific one that contains it.
     zones: RawZones,
+    /// The name servers of every zone (NS at the apex), absolute names.
+    #[schemars(with = "Vec<String>", length(min = 1))]
     nameservers: Vec<Spanned<String>>,
+    /// SOA fields; all optional.
     #[serde(default)]
+    #[schemars(with = "Option<RawSoa>")]
     soa: Option<Spanned<RawSoa>>,
+    /// Default TTLs by kind of record.
     #[serde(default)]
     ttl: RawTtl,
+    /// How SOA serials move when a zone changes (default `date`: YYYYMMDDnn).
     #[serde(default)]
     serial: Option<RawSerial>,
+    /// Which CMDB statuses get records.
     #[serde(default)]
     generate: RawGenerate,
+    /// The CMDB export, relative to `zones/` (default `cmdb/servers.csv`): a path, or
+    /// `{ path, format }`.
     #[serde(default)]
+    #[schemars(with = "Option<RawCmdb>")]
     cmdb: Option<Spanned<RawCmdb>>,
+    /// Where `render` writes the zone files, relative to the repository root (default `out`).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     output: Option<Spanned<String>>,
+    /// Rule severities and limits of `zonegate check`.
     #[serde(default)]
     check: RawCheck,
+    /// What the merge bot requires before it merges.
     #[serde(default)]
+    #[schemars(with = "Option<super::policy::RawPolicy>")]
     policy: Option<Spanned<super::policy::RawPolicy>>,
+    /// Where `zonegate deploy` installs the zones.
+    #[serde(default)]
+    #[schemars(with = "Option<super::deploy::RawDeploy>")]
+    deploy: Option<Spanned<super::deploy::RawDeploy>>,
 }
 
-#[derive(Deserialize)]
+/// The managed zones.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Zones")]
 struct RawZones {
+    /// Forward zones, absolute names: `[example.net.]`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     forward: Vec<Spanned<String>>,
+    /// Reverse zones as address prefixes: IPv4 octet-aligned (`10.0.0.0/8`), IPv6
+    /// nibble-aligned (`2001:db8::/32`).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     reverse: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
+/// SOA fields other than the serial.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Soa")]
 struct RawSoa {
+    /// The primary name server (MNAME); default: the first of `nameservers`.
+    #[schemars(with = "Option<String>")]
     primary: Option<Spanned<String>>,
+    /// The contact mailbox (RNAME): `hostmaster@example.net` or `hostmaster.example.net.`;
+    /// default `hostmaster.<domain>`.
+    #[schemars(with = "Option<String>")]
     contact: Option<Spanned<String>>,
+    /// Default 1h.
     refresh: Option<Duration>,
+    /// Default 10m.
     retry: Option<Duration>,
+    /// Default 2w.
     expire: Option<Duration>,
+    /// The negative-caching TTL (RFC 2308); default 5m.
     minimum: Option<Duration>,
+    /// The TTL of the SOA record itself; default `ttl.default`.
     ttl: Option<Duration>,
 }
 
-#[derive(Default, Deserialize)]
+/// Default TTLs.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Ttl")]
 struct RawTtl {
+    /// Hand-edited records without a `ttl` (default 1h).
     default: Option<Duration>,
+    /// A and AAAA records of CMDB hosts (default 1h).
     host: Option<Duration>,
+    /// PTR records (default 1h).
     ptr: Option<Duration>,
+    /// Generated SRV records (default 5m).
     srv: Option<Duration>,
+    /// NS records at the apex (default 1d).
     ns: Option<Duration>,
 }
 
-#[derive(Clone, Copy, Deserialize)]
+/// The serial policy: `date` (YYYYMMDDnn), `counter` or `unixtime`.
+#[derive(Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "Serial")]
 enum RawSerial {
     Date,
     Counter,
     Unixtime,
 }
 
-#[derive(Default, Deserialize)]
+/// Which CMDB statuses get records.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Generate")]
 struct RawGenerate {
+    /// Statuses whose hosts get A/AAAA/PTR records (default `[in_use, provisioning]`).
     address_statuses: Option<Vec<String>>,
+    /// Statuses whose hosts become SRV targets (default `[in_use]`).
     srv_statuses: Option<Vec<String>>,
 }
 
@@ -244,14 +318,61 @@ struct RawCmdb {
     format: Option<CmdbFormat>,
 }
 
-#[derive(Default, Deserialize)]
+/// Settings of `zonegate check`.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Check")]
 struct RawCheck {
+    /// Rule id -> `error`, `warning` or `off` (`zonegate explain --all` lists the ids).
     #[serde(default)]
+    #[schemars(schema_with = "rule_severities_schema")]
     rules: BTreeMap<String, Spanned<Severity>>,
+    /// Longest CNAME chain before `cname-chain-too-long` (default 8).
     max_cname_chain: Option<usize>,
+    /// Most records in one RRset before `rrset-too-large` (default 100).
     max_rrset_records: Option<usize>,
+    /// The EDNS payload size `answer-too-large-for-udp` measures against (default 1232).
     udp_payload: Option<usize>,
+}
+
+/// `check.rules`: only the ids `check.rules` accepts (see `check::validate_overrides`), each to a
+/// severity.
+fn rule_severities_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let ids: Vec<&str> = crate::check::RULES
+        .iter()
+        .filter(|rule| rule.is_configurable())
+        .map(|rule| rule.id)
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "enum": ids },
+        "additionalProperties": { "enum": ["error", "warning", "off"] }
+    })
+}
+
+/// The schema of `cmdb:`, matching its hand-written deserializer.
+impl JsonSchema for RawCmdb {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cmdb".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "the CMDB export, relative to zones/: a path (format from the extension, .csv or .json), or { path, format }",
+            "anyOf": [
+                { "type": "string" },
+                {
+                    "type": "object",
+                    "properties": {
+                        "path": { "type": "string" },
+                        "format": { "enum": ["csv", "json", "netbox"] }
+                    },
+                    "required": ["path"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for RawCmdb {
@@ -473,6 +594,7 @@ fn resolve_settings(
     let rules: Vec<(String, Severity, Span)> = rules;
     diagnostics.extend(crate::check::validate_overrides(&rules));
     let policy = super::policy::resolve(raw.policy, file, diagnostics);
+    let deploy = super::deploy::resolve(raw.deploy, file, diagnostics);
 
     if diagnostics.len() > error_count {
         return None;
@@ -519,6 +641,7 @@ fn resolve_settings(
         rules,
         limits,
         policy,
+        deploy,
     })
 }
 
@@ -637,26 +760,42 @@ fn lower_all(values: Vec<String>) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // zones/services/*.yaml
 
-#[derive(Deserialize)]
+/// A service (`zones/services/<name>.yaml`): SRV records `_<name>._<protocol>.<dc>.<domain>.` for
+/// every datacenter with an SRV-status host carrying its role. The file name is the service name.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Service")]
 struct RawService {
+    /// The port the SRV records point at.
     port: u16,
+    /// `tcp` (default), `udp`, `tls` or `sctp`.
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("enum" = ["tcp", "udp", "tls", "sctp", null]))]
     protocol: Option<Spanned<String>>,
+    /// SRV priority (default 10).
     #[serde(default)]
     priority: Option<u16>,
+    /// SRV weight (default 10).
     #[serde(default)]
     weight: Option<u16>,
+    /// TTL of the SRV records (default `ttl.srv`).
     #[serde(default)]
     ttl: Option<Duration>,
+    /// The CMDB role whose hosts are the targets (default: the service name).
     #[serde(default)]
     role: Option<String>,
+    /// Also publish `_<name>._<protocol>.<domain>.` with the targets of every datacenter.
     #[serde(default)]
     global: bool,
+    /// Datacenters where the service must have a target: `all` or a list
+    /// (`service-missing-in-datacenter` otherwise).
     #[serde(default)]
+    #[schemars(with = "Option<RequiredIn>")]
     required_in: Option<Spanned<RequiredIn>>,
+    /// The team that owns the service.
     #[serde(default)]
     owner: Option<String>,
+    /// What the service is, for people.
     #[serde(default)]
     description: Option<String>,
 }
@@ -665,6 +804,26 @@ struct RawService {
 enum RequiredIn {
     All,
     Some(Vec<Spanned<String>>),
+}
+
+/// The schema of `required_in`, matching its hand-written deserializer.
+impl JsonSchema for RequiredIn {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RequiredIn".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                { "const": "all" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for RequiredIn {
@@ -786,33 +945,122 @@ fn read_services(
 // ---------------------------------------------------------------------------------------------
 // zones/records/*.yaml
 
-#[derive(Deserialize)]
+/// Hand-edited records (`zones/records/*.yaml`).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RecordsFile")]
 struct RawRecordsFile {
+    /// The team that owns these records.
     #[serde(default)]
     owner: Option<String>,
+    /// The records.
+    #[schemars(with = "Vec<RawRecord>")]
     records: Vec<Spanned<RawRecord>>,
 }
 
-#[derive(Deserialize)]
+/// One record. `name` is relative to the domain (`www`, `@` for the apex) or absolute
+/// (`www.example.net.`); which other keys apply depends on `type`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = record_type_fields)]
+#[schemars(rename = "Record")]
 struct RawRecord {
+    /// Owner name: relative to the domain, `@` for the apex, or absolute with a trailing dot.
+    #[schemars(with = "String")]
     name: Spanned<String>,
+    /// A, AAAA, CNAME, MX, NS, PTR, SRV, TXT or CAA.
     #[serde(rename = "type")]
+    #[schemars(with = "String")]
     record_type: Spanned<String>,
+    /// TTL (default `ttl.default`).
     ttl: Option<Duration>,
+    /// A note for people; not published.
     comment: Option<String>,
+    /// A and AAAA: the IP address.
+    #[schemars(with = "Option<String>")]
     address: Option<Spanned<String>>,
+    /// CNAME, NS, PTR, SRV: the target name (absolute with a trailing dot, or relative to the
+    /// domain).
+    #[schemars(with = "Option<String>")]
     target: Option<Spanned<String>>,
+    /// MX: the preference.
     preference: Option<u16>,
+    /// MX: the mail exchanger.
+    #[schemars(with = "Option<String>")]
     exchange: Option<Spanned<String>>,
+    /// SRV: priority.
     priority: Option<u16>,
+    /// SRV: weight.
     weight: Option<u16>,
+    /// SRV: port.
     port: Option<u16>,
+    /// TXT: one string or a list of strings.
     text: Option<OneOrMany>,
+    /// CAA: flags (default 0).
     flags: Option<u8>,
+    /// CAA: `issue`, `issuewild` or `iodef` (RFC 8659).
+    #[schemars(with = "Option<String>")]
     tag: Option<Spanned<String>>,
+    /// CAA: the value.
     value: Option<String>,
+}
+
+/// The type-specific keys of each record type: required, then optional. `None` for SOA, which
+/// comes from zonegate.yaml. [`resolve_record`] enforces this table and the schema states it.
+fn record_fields(
+    record_type: RecordType,
+) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    Some(match record_type {
+        RecordType::A | RecordType::Aaaa => (&["address"], &[]),
+        RecordType::Cname | RecordType::Ns | RecordType::Ptr => (&["target"], &[]),
+        RecordType::Mx => (&["preference", "exchange"], &[]),
+        RecordType::Srv => (&["priority", "weight", "port", "target"], &[]),
+        RecordType::Txt => (&["text"], &[]),
+        RecordType::Caa => (&["tag", "value"], &["flags"]),
+        RecordType::Soa => return None,
+    })
+}
+
+/// Adds to the record schema what [`resolve_record`] checks per type: the allowed types (any
+/// case, as `RecordType::parse` reads them), and for each type its required keys and no key of
+/// another type.
+fn record_type_fields(schema: &mut schemars::Schema) {
+    const COMMON: [&str; 4] = ["name", "type", "ttl", "comment"];
+    let mut types = Vec::new();
+    let mut conditions = Vec::new();
+    for record_type in RecordType::ALL {
+        let Some((required, optional)) = record_fields(record_type) else {
+            continue;
+        };
+        types.push(record_type.as_str());
+        let allowed: Vec<&str> = COMMON
+            .iter()
+            .chain(required)
+            .chain(optional)
+            .copied()
+            .collect();
+        conditions.push(serde_json::json!({
+            "if": {
+                "properties": { "type": { "pattern": yaml::case_insensitive(&[record_type.as_str()]) } },
+                "required": ["type"]
+            },
+            "then": { "required": required, "propertyNames": { "enum": allowed } },
+        }));
+    }
+    if let Some(properties) = schema
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        properties.insert(
+            "type".into(),
+            serde_json::json!({
+                "description": "A, AAAA, CNAME, MX, NS, PTR, SRV, TXT or CAA",
+                "type": "string",
+                "anyOf": [ { "enum": types }, { "pattern": yaml::case_insensitive(&types) } ]
+            }),
+        );
+    }
+    schema.insert("allOf".into(), serde_json::Value::Array(conditions));
 }
 
 impl RawRecord {
@@ -888,21 +1136,13 @@ fn resolve_record(raw: &RawRecord, span: Span, file: FileId) -> Result<RecordEnt
         )
         .with_hint("expected one of: A, AAAA, CNAME, MX, NS, PTR, SRV, TXT, CAA"));
     };
-    let (required, optional): (&[&str], &[&str]) = match record_type {
-        RecordType::A | RecordType::Aaaa => (&["address"], &[]),
-        RecordType::Cname | RecordType::Ns | RecordType::Ptr => (&["target"], &[]),
-        RecordType::Mx => (&["preference", "exchange"], &[]),
-        RecordType::Srv => (&["priority", "weight", "port", "target"], &[]),
-        RecordType::Txt => (&["text"], &[]),
-        RecordType::Caa => (&["tag", "value"], &["flags"]),
-        RecordType::Soa => {
-            return Err(Diagnostic::error(
-                INVALID_VALUE,
-                Some(type_span),
-                "SOA records come from zonegate.yaml, not from record files",
-            )
-            .with_hint("set SOA fields under `soa:` in zones/zonegate.yaml"));
-        }
+    let Some((required, optional)) = record_fields(record_type) else {
+        return Err(Diagnostic::error(
+            INVALID_VALUE,
+            Some(type_span),
+            "SOA records come from zonegate.yaml, not from record files",
+        )
+        .with_hint("set SOA fields under `soa:` in zones/zonegate.yaml"));
     };
     let allowed = || {
         let mut fields: Vec<&str> = ["name", "type", "ttl", "comment"].to_vec();

@@ -16,6 +16,7 @@ use crate::model::record::RecordType;
 
 pub mod cmdb;
 pub mod config;
+pub mod deploy;
 pub mod files;
 pub mod policy;
 pub mod yaml;
@@ -90,6 +91,8 @@ pub struct Settings {
     pub limits: Limits,
     /// What the merge bot requires (`policy:`).
     pub policy: policy::Policy,
+    /// Deploy targets (`deploy:`).
+    pub deploy: deploy::DeploySettings,
 }
 
 /// A datacenter.

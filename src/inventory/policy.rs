@@ -3,6 +3,7 @@
 //! The bot reads the policy from the base branch only, never from the pull request, so a change
 //! cannot lower its own bar. This module parses and resolves it; the decisions live in `merge`.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -102,27 +103,48 @@ impl Policy {
     }
 }
 
-/// `policy:` as written.
-#[derive(Deserialize)]
+/// What the merge bot requires before it merges (read from the base branch only).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Policy")]
 pub(super) struct RawPolicy {
+    /// Approvals from reviewers other than the author, on the current head commit (default 1).
+    #[schemars(with = "Option<u32>", range(min = 1))]
     approvals: Option<Spanned<u32>>,
+    /// Approvals a large change needs instead (default 2, at least `approvals`).
+    #[schemars(with = "Option<u32>")]
     large_change_approvals: Option<Spanned<u32>>,
+    /// A label that lets a large change merge with `approvals` alone (default: none).
     override_label: Option<String>,
+    /// The bot leaves pull requests with this label alone (default `do-not-merge`).
+    #[schemars(with = "Option<String>")]
     do_not_merge_label: Option<Spanned<String>>,
+    /// A change is large when any share is more than its threshold.
     #[serde(default)]
+    #[schemars(with = "Option<RawThresholds>")]
     thresholds: Option<Spanned<RawThresholds>>,
+    /// `merge` (a merge commit, the default) or `squash`.
+    #[schemars(with = "Option<String>", extend("enum" = ["merge", "squash", null]))]
     merge_method: Option<Spanned<String>>,
+    /// Members of CODEOWNERS teams, for forges that cannot list them: team -> logins.
     #[serde(default)]
     teams: std::collections::BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Deserialize)]
+/// Percentages (0 to 100) of records removed or changed.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::struct_field_names)] // The YAML keys say what unit they are in.
+#[schemars(rename = "Thresholds")]
 struct RawThresholds {
+    /// Of one zone's records (default 10).
+    #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
     zone_percent: Option<Spanned<f64>>,
+    /// Of one datacenter's records, over every zone (default 10).
+    #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
     datacenter_percent: Option<Spanned<f64>>,
+    /// Of one service's SRV targets in one datacenter (default 50).
+    #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
     service_percent: Option<Spanned<f64>>,
 }
 

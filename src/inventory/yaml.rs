@@ -64,17 +64,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], file: FileId) -> Result<T, Diagn
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
-            let valid = &bytes[..error.valid_up_to()];
-            let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
-            let column = valid
-                .iter()
-                .rev()
-                .take_while(|&&byte| byte != b'\n')
-                .count()
-                + 1;
             return Err(Diagnostic::error(
                 YAML_SYNTAX,
-                Some(Span::new(file, line as u32, column as u32)),
+                Some(Span::at_offset(file, bytes, error.valid_up_to())),
                 "the file is not valid UTF-8",
             )
             .with_hint("save the file as UTF-8"));
@@ -324,6 +316,71 @@ impl<'de> de::Deserialize<'de> for OneOrMany {
             }
         }
         deserializer.deserialize_any(OneOrManyVisitor)
+    }
+}
+
+/// The schema of [`Duration`]: exactly what [`Duration::parse`] and the deserializer accept.
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "seconds, or BIND units: 30s, 5m, 1h, 2d, 1w, combinable (1h30m)",
+            "anyOf": [
+                { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+                { "type": "string", "pattern": DURATION_PATTERN }
+            ]
+        })
+    }
+}
+
+/// The textual durations [`Duration::parse`] accepts (it also refuses sums past 32 bits, which a
+/// pattern cannot say).
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+|([0-9]+[smhdwSMHDW])+)\s*$";
+
+/// A pattern matching any of `words` in any case, with surrounding spaces (ECMA-262 has no
+/// case-insensitive group, so each letter is a class: `[Mm][Xx]`).
+pub fn case_insensitive(words: &[&str]) -> String {
+    let alternatives: Vec<String> = words
+        .iter()
+        .map(|word| {
+            word.chars()
+                .map(|character| {
+                    if character.is_ascii_alphabetic() {
+                        format!(
+                            "[{}{}]",
+                            character.to_ascii_uppercase(),
+                            character.to_ascii_lowercase()
+                        )
+                    } else {
+                        character.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    format!("^\\s*({})\\s*$", alternatives.join("|"))
+}
+
+/// The schema of [`OneOrMany`]: a string or a list of strings.
+impl schemars::JsonSchema for OneOrMany {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OneOrMany".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
     }
 }
 

@@ -249,6 +249,179 @@ impl GitHub {
     }
 }
 
+/// A change `regen` asks GitHub to propose: one file replaced on top of the base branch, as one
+/// commit on `branch`, with one pull request from it.
+#[derive(Clone, Copy, Debug)]
+pub struct Proposal<'a> {
+    /// The branch the pull request merges into.
+    pub base: &'a str,
+    /// The base commit the proposal is built on (it must exist on GitHub).
+    pub base_sha: &'a str,
+    /// The branch the commit goes on (created, or moved with `force`).
+    pub branch: &'a str,
+    /// The file to replace, relative to the git root.
+    pub path: &'a str,
+    /// Its new content (UTF-8 text: a CMDB export).
+    pub content: &'a str,
+    /// The git blob id of `content` (to tell whether the branch already holds it).
+    pub blob_sha: &'a str,
+    /// The commit message.
+    pub message: &'a str,
+    /// The pull request's title.
+    pub title: &'a str,
+    /// The pull request's body.
+    pub body: &'a str,
+}
+
+/// What [`GitHub::propose`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proposed {
+    /// A new pull request with this number.
+    Opened(u64),
+    /// The branch moved to a new commit and this pull request was updated.
+    Updated(u64),
+    /// The branch already held this content on this base; the pull request is this one.
+    Unchanged(u64),
+}
+
+impl GitHub {
+    /// Publishes `proposal` through the Git Data API (blob, tree, commit, reference: nothing is
+    /// pushed with git) and opens or updates the one pull request from its branch.
+    pub fn propose(&self, proposal: &Proposal<'_>) -> Result<Proposed, Error> {
+        let reference_path =
+            self.repo_path(&format!("/git/ref/heads/{}", encode_path(proposal.branch)));
+        let (status, body, _) = self.exchange("GET", &reference_path, None)?;
+        let existing: Option<String> = match status {
+            200 => Some(
+                decode::<GitHubRef>("GET", &reference_path, &body)?
+                    .object
+                    .sha,
+            ),
+            404 => None,
+            _ => return Err(status_error("GET", &reference_path, status, &body)),
+        };
+        let already = match &existing {
+            Some(tip) => self.holds(tip, proposal)?,
+            None => false,
+        };
+        if !already {
+            let commit = self.commit_file(proposal)?;
+            let (method, path, json) = match &existing {
+                Some(_) => (
+                    "PATCH",
+                    self.repo_path(&format!("/git/refs/heads/{}", encode_path(proposal.branch))),
+                    serde_json::json!({ "sha": commit, "force": true }),
+                ),
+                None => (
+                    "POST",
+                    self.repo_path("/git/refs"),
+                    serde_json::json!({ "ref": format!("refs/heads/{}", proposal.branch), "sha": commit }),
+                ),
+            };
+            let (status, body, _) = self.exchange(method, &path, Some(&json))?;
+            if status != 200 && status != 201 {
+                return Err(status_error(method, &path, status, &body));
+            }
+        }
+
+        let pulls_path = self.repo_path(&format!(
+            "/pulls?state=open&head={}:{}&base={}",
+            encode(&self.owner),
+            encode(proposal.branch),
+            encode(proposal.base)
+        ));
+        let pulls: Vec<GitHubPull> = self.get_all(&pulls_path)?;
+        if let Some(pull) = pulls.first() {
+            let path = self.repo_path(&format!("/pulls/{}", pull.number));
+            let json = serde_json::json!({ "title": proposal.title, "body": proposal.body });
+            let (status, body, _) = self.exchange("PATCH", &path, Some(&json))?;
+            if status != 200 {
+                return Err(status_error("PATCH", &path, status, &body));
+            }
+            return Ok(if already {
+                Proposed::Unchanged(pull.number)
+            } else {
+                Proposed::Updated(pull.number)
+            });
+        }
+        let path = self.repo_path("/pulls");
+        let json = serde_json::json!({
+            "title": proposal.title,
+            "head": proposal.branch,
+            "base": proposal.base,
+            "body": proposal.body,
+        });
+        let (status, body, _) = self.exchange("POST", &path, Some(&json))?;
+        if status != 201 {
+            return Err(status_error("POST", &path, status, &body));
+        }
+        let created: GitHubNumber = decode("POST", &path, &body)?;
+        Ok(Proposed::Opened(created.number))
+    }
+
+    /// The branch tip `tip` is one commit on `proposal.base_sha` whose file is already the
+    /// proposed content.
+    fn holds(&self, tip: &str, proposal: &Proposal<'_>) -> Result<bool, Error> {
+        let commit: GitHubCommit = self.get(&self.repo_path(&format!("/git/commits/{tip}")))?;
+        if commit.parents.len() != 1 || commit.parents[0].sha != proposal.base_sha {
+            return Ok(false);
+        }
+        let path = self.repo_path(&format!(
+            "/contents/{}?ref={}",
+            encode_path(proposal.path),
+            encode(tip)
+        ));
+        let (status, body, _) = self.exchange("GET", &path, None)?;
+        match status {
+            200 => Ok(decode::<GitHubContent>("GET", &path, &body)?.sha == proposal.blob_sha),
+            404 => Ok(false),
+            _ => Err(status_error("GET", &path, status, &body)),
+        }
+    }
+
+    /// Blob, tree on the base's tree, commit on the base: returns the commit's sha.
+    fn commit_file(&self, proposal: &Proposal<'_>) -> Result<String, Error> {
+        let post = |path: String, json: serde_json::Value| -> Result<String, Error> {
+            let (status, body, _) = self.exchange("POST", &path, Some(&json))?;
+            if status != 201 {
+                return Err(status_error("POST", &path, status, &body));
+            }
+            Ok(decode::<GitHubSha>("POST", &path, &body)?.sha)
+        };
+        let blob = post(
+            self.repo_path("/git/blobs"),
+            serde_json::json!({ "content": proposal.content, "encoding": "utf-8" }),
+        )?;
+        let base: GitHubCommit =
+            self.get(&self.repo_path(&format!("/git/commits/{}", proposal.base_sha)))?;
+        let tree = post(
+            self.repo_path("/git/trees"),
+            serde_json::json!({
+                "base_tree": base.tree.sha,
+                "tree": [{ "path": proposal.path, "mode": "100644", "type": "blob", "sha": blob }],
+            }),
+        )?;
+        post(
+            self.repo_path("/git/commits"),
+            serde_json::json!({
+                "message": proposal.message,
+                "tree": tree,
+                "parents": [proposal.base_sha],
+            }),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct GitHubNumber {
+    number: u64,
+}
+
+#[derive(Deserialize)]
+struct GitHubContent {
+    sha: String,
+}
+
 impl Forge for GitHub {
     fn describe(&self) -> String {
         format!("GitHub {}/{}", self.owner, self.repository)

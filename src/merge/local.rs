@@ -215,6 +215,14 @@ impl Local {
         })
     }
 
+    /// Renames pull request `number` (`regen` keeps its one pull request's title current).
+    pub fn set_title(&self, number: u64, actor: &str, title: &str) -> Result<(), Error> {
+        self.update(number, actor, |record, _| {
+            title.clone_into(&mut record.title);
+            Ok(format!("title of #{number}: {title}"))
+        })
+    }
+
     /// Replaces the labels of pull request `number`.
     pub fn set_labels(&self, number: u64, actor: &str, labels: &[&str]) -> Result<(), Error> {
         self.update(number, actor, |record, _| {

@@ -2,8 +2,10 @@
 //! runs of the real binary.
 #![allow(dead_code, clippy::missing_panics_doc)] // Each test binary uses a different subset.
 
+pub(crate) mod deploy;
 pub(crate) mod forge;
 pub(crate) mod reliability;
+pub(crate) mod servers;
 
 use std::fs;
 use std::path::{Path, PathBuf};

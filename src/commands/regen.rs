@@ -1,0 +1,371 @@
+//! `zonegate regen --cmdb FILE`: propose a new CMDB export as one pull request.
+//!
+//! Reads the export, builds the default branch as it is and as it would be with the export, and
+//! when records change commits the export on the regeneration branch (one commit on top of the
+//! default branch, replaced by each run) and opens or updates the one pull request from it, with
+//! the diff as its comment. When nothing changes, or the same export is already proposed, it
+//! writes nothing and says so, so cron can run it every few minutes.
+//!
+//! Forges: the local forge (pull requests recorded in the git repository; the commit is written
+//! there) and GitHub (the commit is made through the Git Data API, on the default branch's tip,
+//! which the local repository must have; the diff is the pull request's body). Nothing is
+//! checked out.
+#![allow(clippy::disallowed_methods)] // IO edge: reads the export given on the command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::diff::build;
+use super::{Context, Error, Outcome, print_input_errors};
+use crate::diff::{self, Side, report};
+use crate::git::{Identity, Repo};
+use crate::inventory::config::{LoadOptions, load_with};
+use crate::inventory::files::Files;
+use crate::merge::forge::Forge;
+use crate::merge::github::{GitHub, Proposal, Proposed, Token};
+use crate::merge::local::{Local, NewPull};
+use crate::{model, regen};
+
+/// The comment marker of regeneration pull requests (one comment, updated in place).
+pub const COMMENT_MARKER: &str = "<!-- zonegate:regen -->";
+
+/// Where the proposal goes.
+#[derive(Debug)]
+pub enum RegenForge {
+    /// Pull requests recorded in the git repository (`refs/zonegate/pulls/N`).
+    Local,
+    /// GitHub: the commit is made through the Git Data API on the default branch's tip, which
+    /// must also be in the local repository (fetch before running).
+    GitHub {
+        /// API base URL.
+        api: String,
+        /// `owner/name`.
+        repository: String,
+        /// The token (from the environment).
+        token: Option<Token>,
+    },
+}
+
+/// Options of `zonegate regen`.
+#[derive(Debug)]
+pub struct Options {
+    /// Where to propose.
+    pub forge: RegenForge,
+    /// The new export.
+    pub cmdb: PathBuf,
+    /// The branch proposals live on.
+    pub branch: String,
+    /// Say what would happen; write nothing.
+    pub dry_run: bool,
+}
+
+/// Runs `regen`.
+pub fn run(
+    context: &Context,
+    options: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let repo = Repo::discover(&context.root)?;
+    if options.dry_run {
+        repo.write_to_memory()?;
+    }
+    let now = i64::try_from(context.clock.unix_seconds).unwrap_or(i64::MAX);
+    let local = Local::new(repo.clone(), now);
+    let github = match &options.forge {
+        RegenForge::Local => None,
+        RegenForge::GitHub {
+            api,
+            repository,
+            token,
+        } => {
+            let token = token.clone().ok_or_else(|| {
+                Error::Forge(crate::merge::forge::Error::Configuration(
+                    "no GitHub token: set ZONEGATE_TOKEN or GITHUB_TOKEN".to_owned(),
+                ))
+            })?;
+            Some(GitHub::new(api, repository, token)?)
+        }
+    };
+    let forge: &dyn Forge = match &github {
+        Some(github) => github,
+        None => &local,
+    };
+    let base = forge.default_branch()?;
+    let base_commit = match &github {
+        None => repo
+            .branch_tip(&base)?
+            .ok_or_else(|| Error::Usage(format!("the default branch `{base}` does not exist")))?,
+        Some(github) => {
+            let tip = github.branch_tip(&base)?;
+            match repo.resolve(&tip) {
+                Ok(commit) if repo.has_commit(commit) => commit,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{base} on GitHub is at {tip}, which the local repository does not have; fetch first"
+                    )));
+                }
+            }
+        }
+    };
+    let base_tree = repo.commit_tree(base_commit)?;
+    let base_files = repo.files(base_tree, &base)?;
+    // An export given as a URL is fetched once into a temporary file (removed on return) and
+    // then read like any other.
+    let fetched = Fetched::new(&options.cmdb)?;
+    let cmdb = fetched.path().to_path_buf();
+    let new_export = std::fs::read(&cmdb).map_err(|source| {
+        Error::Read(crate::inventory::Error::Read {
+            path: cmdb.clone(),
+            source,
+        })
+    })?;
+
+    let base_side = build(&base_files).map_err(|error| print_input_errors(error, err))?;
+    let export_path = base_side
+        .inventory
+        .settings
+        .cmdb
+        .path
+        .to_string_lossy()
+        .replace('\\', "/");
+    let export_name = options
+        .cmdb
+        .to_string_lossy()
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map_or_else(|| options.cmdb.display().to_string(), str::to_owned);
+    if base_files.read(&export_path).ok().flatten().as_deref() == Some(new_export.as_slice()) {
+        writeln!(
+            out,
+            "nothing changed: {} is the export on {base} ({export_path}); no commit, no pull request",
+            options.cmdb.display()
+        )?;
+        return Ok(Outcome::Clean);
+    }
+
+    // The head side: the same tree with the new export (malformed input stops here, exit 2).
+    let head_inventory = load_with(
+        &base_files,
+        &LoadOptions {
+            cmdb: Some(cmdb.clone()),
+        },
+    )
+    .map_err(|error| print_input_errors(error, err))?;
+    let (head_zones, _) = model::build(&head_inventory);
+    let difference = diff::diff(
+        Side {
+            inventory: &base_side.inventory,
+            zones: &base_side.zones,
+        },
+        Side {
+            inventory: &head_inventory,
+            zones: &head_zones,
+        },
+    );
+    if !regen::changes_records(&difference) {
+        writeln!(
+            out,
+            "the export differs from {base}:{export_path}, but no record changes; no commit, no pull request"
+        )?;
+        return Ok(Outcome::Clean);
+    }
+    let summary = regen::summarise(&difference, &export_name);
+    let large = diff::large_changes(&difference, &base_side.inventory.settings.policy.thresholds);
+    let comment = format!(
+        "{COMMENT_MARKER}\n{}\n```\n{}\n{}```\n",
+        report::markdown(
+            &difference,
+            &report::Labels {
+                base: &base,
+                head: &options.branch,
+                large_changes: &large,
+            }
+        ),
+        summary.title,
+        summary.body
+    );
+
+    if let Some(github) = &github {
+        if options.dry_run {
+            writeln!(out, "{}\n\n{}", summary.title, summary.body)?;
+            writeln!(
+                out,
+                "dry run: would commit the export on {} through the GitHub API and open or update its pull request",
+                options.branch
+            )?;
+            return Ok(Outcome::Clean);
+        }
+        let text = std::str::from_utf8(&new_export).map_err(|_| {
+            Error::Usage(format!(
+                "{} is not UTF-8 text; GitHub proposals carry text exports",
+                options.cmdb.display()
+            ))
+        })?;
+        let message = format!("{}\n\n{}", summary.title, summary.body);
+        let proposed = github.propose(&Proposal {
+            base: &base,
+            base_sha: &base_commit.to_string(),
+            branch: &options.branch,
+            path: &repo.path_in_git(&export_path),
+            content: text,
+            blob_sha: &Repo::blob_id(&new_export)?.to_string(),
+            message: &message,
+            title: &summary.title,
+            body: &comment,
+        })?;
+        let (verb, number) = match proposed {
+            Proposed::Opened(number) => ("opened", number),
+            Proposed::Updated(number) => ("updated", number),
+            Proposed::Unchanged(number) => ("already proposed in", number),
+        };
+        writeln!(
+            out,
+            "{verb} pull request #{number} ({} -> {base}): {}",
+            options.branch, summary.title
+        )?;
+        return Ok(Outcome::Clean);
+    }
+    let forge = &local;
+
+    // Already proposed: the branch holds this very export on top of the current base.
+    let branch_tip = repo.branch_tip(&options.branch)?;
+    let proposed = match branch_tip {
+        Some(tip) => {
+            let files = repo.files(repo.commit_tree(tip)?, &options.branch)?;
+            repo.commit_parents(tip)? == [base_commit]
+                && files.read(&export_path).ok().flatten().as_deref() == Some(new_export.as_slice())
+        }
+        None => false,
+    };
+    if options.dry_run {
+        writeln!(out, "{}\n\n{}", summary.title, summary.body)?;
+        writeln!(
+            out,
+            "dry run: {}",
+            if proposed {
+                "already proposed; nothing would change"
+            } else {
+                "would commit the export on the branch and open or update its pull request"
+            }
+        )?;
+        return Ok(Outcome::Clean);
+    }
+    if !proposed {
+        let tree = repo.replace_file(base_tree, &export_path, &new_export)?;
+        let identity = Identity {
+            name: "zonegate".to_owned(),
+            email: "zonegate@zonegate.invalid".to_owned(),
+            unix_seconds: now,
+        };
+        let message = format!("{}\n\n{}", summary.title, summary.body);
+        let commit = repo.commit(tree, &[base_commit], &message, &identity)?;
+        if !repo.set_branch(&options.branch, branch_tip, commit, "zonegate regen")? {
+            return Err(Error::Usage(format!(
+                "branch {} moved while regen was writing it; run again",
+                options.branch
+            )));
+        }
+        writeln!(
+            out,
+            "committed {commit} on {}: {}",
+            options.branch, summary.title
+        )?;
+    }
+
+    let existing = forge
+        .open_pull_requests(&base)?
+        .into_iter()
+        .find(|pull| pull.head_ref == options.branch);
+    let number = match &existing {
+        Some(pull) => {
+            if pull.title != summary.title {
+                forge.set_title(pull.number, "zonegate", &summary.title)?;
+            }
+            pull.number
+        }
+        None => forge.create_pull(&NewPull {
+            title: &summary.title,
+            author: "zonegate",
+            head: &options.branch,
+            base: &base,
+            draft: false,
+            labels: &[],
+        })?,
+    };
+    let pull = forge.pull_request(number)?;
+    forge.upsert_comment(&pull, COMMENT_MARKER, &comment)?;
+    writeln!(
+        out,
+        "{} pull request #{number} ({} -> {base})",
+        match (&existing, proposed) {
+            (None, _) => "opened",
+            (Some(_), true) => "already proposed in",
+            (Some(_), false) => "updated",
+        },
+        options.branch
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// The export as a local file: the path given, or a temporary copy of a URL's body.
+struct Fetched {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Fetched {
+    /// Downloads `source` when it is an `http://` or `https://` URL (the file keeps the URL's
+    /// extension, so the format is recognised as for a file).
+    fn new(source: &std::path::Path) -> Result<Self, Error> {
+        let text = source.to_string_lossy();
+        if !(text.starts_with("http://") || text.starts_with("https://")) {
+            return Ok(Self {
+                path: source.to_path_buf(),
+                temporary: false,
+            });
+        }
+        let failed =
+            |reason: String| Error::Usage(format!("cannot fetch the export {text}: {reason}"));
+        let mut response = ureq::get(text.as_ref())
+            .call()
+            .map_err(|error| failed(error.to_string()))?;
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(4 * 1024 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|error| failed(error.to_string()))?;
+        let extension = text
+            .split(['?', '#'])
+            .next()
+            .and_then(|path| path.rsplit('/').next())
+            .and_then(|name| name.rsplit_once('.'))
+            .map_or("csv", |(_, extension)| extension);
+        let path =
+            std::env::temp_dir().join(format!("zonegate-regen-{}.{extension}", std::process::id()));
+        std::fs::write(&path, bytes).map_err(|source| {
+            Error::Read(crate::inventory::Error::Read {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        Ok(Self {
+            path,
+            temporary: true,
+        })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

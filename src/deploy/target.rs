@@ -1,0 +1,1320 @@
+//! IO edge: installing a plan on one target, verifying it live, and rolling it back.
+//!
+//! Files: every zone file is written to a temporary file in the zone directory, synced and
+//! renamed over the old one, then the directory is synced, so the server only ever opens a
+//! complete old file or a complete new one. Beside the zone directory, the target's state
+//! directory holds:
+//!
+//! - `lock`: one deploy at a time (`File::try_lock`; the holder's pid is written in it);
+//! - `deployed.json`: what zonegate installed last ([`State`]);
+//! - `previous/`: the files the last deploy replaced (the rollback set, kept after success);
+//! - `journal.json`: written before the first file is replaced and removed when the deploy is
+//!   committed or rolled back. A journal found by the next deploy means a deploy was killed; it
+//!   is rolled back first ([`TargetLock::recover`]).
+//!
+//! Steps after the files: an optional checker, the reload command, polling the served SOA
+//! serials, the live assertions (a hook the command supplies), NOTIFY to each secondary and
+//! polling their serials. Any failure restores the previous files, reloads, and confirms the old
+//! serials are served again.
+#![allow(clippy::disallowed_methods)] // IO edge: writes zone directories and runs server commands.
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Deployed, DeployedZone, InstalledZone, Plan, PlannedZone, Served, State, dns};
+use crate::inventory::deploy::{Command, DeployTarget};
+
+/// The deploy could not get started on a target (exit 2). Failures while applying are not
+/// errors: they are rolled back and reported in a [`Report`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory of the state directory could not be read or written.
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// `deployed.json` or `journal.json` is not what zonegate writes.
+    #[error("cannot parse {}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Another deploy holds the target's lock and `--no-wait` was given.
+    #[error("another deploy to target `{target}` is running ({holder}); not waiting (--no-wait)")]
+    Busy {
+        /// The target.
+        target: String,
+        /// What the lock file says about its holder.
+        holder: String,
+    },
+}
+
+/// Where a target's files are, resolved against the repository root.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    /// The zone directory the server reads.
+    pub zone_directory: PathBuf,
+    /// The lock, journal, state and previous set.
+    pub state_directory: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the configured directories (relative ones against `root`).
+    pub fn new(target: &DeployTarget, root: &Path) -> Self {
+        let zone_directory = root.join(&target.zone_directory);
+        let state_directory = if let Some(directory) = &target.state_directory {
+            root.join(directory)
+        } else {
+            let name = zone_directory.file_name().map_or_else(
+                || "zones".into(),
+                |name| name.to_string_lossy().into_owned(),
+            );
+            let parent = zone_directory
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            parent.join(format!(".{name}.zonegate-deploy"))
+        };
+        Self {
+            zone_directory,
+            state_directory,
+        }
+    }
+
+    fn lock_file(&self) -> PathBuf {
+        self.state_directory.join("lock")
+    }
+    fn state_file(&self) -> PathBuf {
+        self.state_directory.join("deployed.json")
+    }
+    fn journal_file(&self) -> PathBuf {
+        self.state_directory.join("journal.json")
+    }
+    fn previous_directory(&self) -> PathBuf {
+        self.state_directory.join("previous")
+    }
+    fn command_log(&self) -> PathBuf {
+        self.state_directory.join("command.log")
+    }
+    fn staged(&self, file: &str) -> PathBuf {
+        self.zone_directory.join(format!(".{file}.zonegate-new"))
+    }
+}
+
+/// Reads what is deployed on a target: the state file, the files in the zone directory, and
+/// (when the target has a server) the served serial of every zone in `origins` and in the state.
+pub fn read_deployed(
+    target: &DeployTarget,
+    paths: &Paths,
+    origins: &[(String, String)],
+) -> Result<Deployed, Error> {
+    let state = read_state(paths)?;
+    let mut all: Vec<(String, Option<String>)> = origins
+        .iter()
+        .map(|(origin, file)| (origin.clone(), Some(file.clone())))
+        .collect();
+    for installed in &state.zones {
+        if !all.iter().any(|(origin, _)| *origin == installed.origin) {
+            all.push((installed.origin.clone(), None));
+        }
+    }
+    // Zones are independent: hash the files and ask the server in parallel, so hundreds of
+    // reverse zones (or a server that does not answer) cost one timeout, not hundreds.
+    let zones: Vec<DeployedZone> = all
+        .into_par_iter()
+        .map(|(origin, file)| {
+            let installed = state
+                .zones
+                .iter()
+                .find(|zone| zone.origin == origin)
+                .cloned();
+            let file = file.or_else(|| installed.as_ref().map(|zone| zone.file.clone()));
+            let file_sha256 = match &file {
+                Some(file) => sha256_of(&paths.zone_directory.join(file))?,
+                None => None,
+            };
+            let served = match target.server {
+                Some(server) => served(server, &origin, Duration::from_secs(3)),
+                None => Served::Unknown,
+            };
+            Ok(DeployedZone {
+                origin,
+                installed,
+                file_sha256,
+                served,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(Deployed { zones })
+}
+
+/// What the server serves, with a transport failure counted as "not served".
+fn served(server: SocketAddr, origin: &str, limit: Duration) -> Served {
+    match dns::query_serial(server, origin, limit) {
+        Ok(answer) => answer,
+        Err(error) => Served::NotServed(error.to_string()),
+    }
+}
+
+/// Exclusive hold on a target for one deploy.
+#[derive(Debug)]
+pub struct TargetLock {
+    paths: Paths,
+    _file: File,
+}
+
+/// Takes the target's lock. When another deploy holds it: with `wait`, calls `waiting` with
+/// the holder's description and blocks until it is released; without, returns
+/// [`Error::Busy`].
+pub fn lock(
+    target: &DeployTarget,
+    paths: &Paths,
+    wait: bool,
+    waiting: impl FnOnce(&str),
+) -> Result<TargetLock, Error> {
+    let directory = &paths.state_directory;
+    fs::create_dir_all(directory).map_err(io_error("create", directory))?;
+    let path = paths.lock_file();
+    let mut file = File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io_error("open", &path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = match holder.trim() {
+                "" => "holder unknown".to_owned(),
+                text => text.to_owned(),
+            };
+            if !wait {
+                return Err(Error::Busy {
+                    target: target.name.clone(),
+                    holder,
+                });
+            }
+            waiting(&holder);
+            file.lock().map_err(io_error("lock", &path))?;
+        }
+        Err(fs::TryLockError::Error(source)) => return Err(io_error("lock", &path)(source)),
+    }
+    // Say who holds the lock, for the message a second deploy prints.
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "pid {}", std::process::id());
+    let _ = file.sync_all();
+    Ok(TargetLock {
+        paths: paths.clone(),
+        _file: file,
+    })
+}
+
+/// One zone being replaced, as recorded in the journal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalZone {
+    origin: String,
+    file: String,
+    /// A copy of the replaced file is in `previous/`; otherwise the zone file did not exist.
+    existed: bool,
+    /// The serial served before the deploy, to confirm after restoring.
+    served_before: Option<u32>,
+    /// The serial being installed.
+    serial: u32,
+}
+
+/// `journal.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Journal {
+    /// The process that wrote it.
+    pid: u32,
+    zones: Vec<JournalZone>,
+}
+
+/// A zone file to install, with the plan entry it implements.
+#[derive(Clone, Debug)]
+pub struct NewZone {
+    /// The plan's decision (origin, file, serial).
+    pub planned: PlannedZone,
+    /// Hash of the content without the serial.
+    pub content_hash: String,
+}
+
+/// Writes a zone's master file with the planned serial into `out` (the command renders straight
+/// into the staged file, so a large zone never exists as one string).
+pub type WriteZone<'a> = &'a dyn Fn(&PlannedZone, &mut dyn Write) -> Result<(), String>;
+
+/// The verdict of the live assertions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveVerdict {
+    /// Every assertion passed against the server.
+    Passed {
+        /// How many assertions ran.
+        count: usize,
+    },
+    /// Some failed.
+    Failed {
+        /// How many.
+        failed: usize,
+        /// The report to show, line by line.
+        lines: Vec<String>,
+    },
+    /// Not run, and why (said in the report; never counted as a pass).
+    NotRun(String),
+}
+
+/// Runs the repository's assertions against a live server (supplied by the command).
+pub type LiveAssertions<'a> = &'a dyn Fn(SocketAddr) -> LiveVerdict;
+
+/// What a deploy to one target did.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Steps completed, in order, one line each.
+    pub steps: Vec<String>,
+    /// Checks that were not made, and why (never counted as passed).
+    pub notes: Vec<String>,
+    /// The step that failed and why; `None` for success.
+    pub failure: Option<String>,
+    /// What the rollback did, when one ran.
+    pub rollback: Option<Rollback>,
+}
+
+impl Report {
+    /// The deploy succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// What a rollback did.
+#[derive(Clone, Debug, Default)]
+pub struct Rollback {
+    /// One line per step.
+    pub steps: Vec<String>,
+    /// Problems the rollback met; empty when the previous zones are confirmed served.
+    pub problems: Vec<String>,
+}
+
+impl TargetLock {
+    /// The target's paths.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// Rolls back a deploy that was killed (its journal is still there): restores the files it
+    /// was replacing, reloads, and confirms the old serials. `Ok(None)` when there was nothing
+    /// to recover.
+    pub fn recover(
+        &self,
+        target: &DeployTarget,
+        log: &mut dyn Write,
+    ) -> Result<Option<Rollback>, Error> {
+        remove_staged_files(&self.paths)?;
+        let path = self.paths.journal_file();
+        let journal: Journal = match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt {
+                path: path.clone(),
+                source,
+            })?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io_error("read", &path)(error)),
+        };
+        let state = read_state(&self.paths)?;
+        let committed = journal.zones.iter().all(|zone| {
+            state
+                .zones
+                .iter()
+                .any(|installed| installed.origin == zone.origin && installed.serial == zone.serial)
+        });
+        if committed {
+            // Killed after recording success, before removing the journal: nothing to undo.
+            remove_file(&path)?;
+            return Ok(None);
+        }
+        let _ = writeln!(
+            log,
+            "{}: recovering from an interrupted deploy (pid {}): restoring {} zone(s)",
+            target.name,
+            journal.pid,
+            journal.zones.len()
+        );
+        Ok(Some(self.roll_back(target, &journal, log)))
+    }
+
+    /// Installs `zones` (the plan's changes), verifies them live and notifies secondaries; on
+    /// any failure restores the previous files. `plan` gives the zones that did not change, for
+    /// the report.
+    pub fn apply(
+        &self,
+        target: &DeployTarget,
+        plan: &Plan,
+        zones: &[NewZone],
+        write_zone: WriteZone<'_>,
+        live: Option<LiveAssertions<'_>>,
+        log: &mut dyn Write,
+    ) -> Result<Report, Error> {
+        let mut report = Report::default();
+        let unchanged = plan.zones.len() - zones.len();
+        if zones.is_empty() {
+            report
+                .steps
+                .push(format!("nothing to deploy: {unchanged} zone(s) unchanged"));
+            return Ok(report);
+        }
+
+        // 1. Stage every new file next to its destination; check it there.
+        let digests = match self.stage(target, zones, write_zone, log) {
+            Ok(digests) => digests,
+            Err(failure) => {
+                let _ = remove_staged_files(&self.paths);
+                report.failure = Some(failure);
+                report.rollback = Some(Rollback {
+                    steps: vec!["nothing was installed; removed the staged files".to_owned()],
+                    problems: Vec::new(),
+                });
+                return Ok(report);
+            }
+        };
+        report.steps.push(format!(
+            "wrote and synced {} zone file(s) beside the old ones{}",
+            zones.len(),
+            if target.check.as_ref().is_some_and(Command::is_per_zone) {
+                ", checker passed"
+            } else {
+                ""
+            }
+        ));
+
+        // 2. Keep the files being replaced, then say what is about to happen.
+        let journal = Journal {
+            pid: std::process::id(),
+            zones: zones
+                .iter()
+                .map(|zone| JournalZone {
+                    origin: zone.planned.origin.clone(),
+                    file: zone.planned.file.clone(),
+                    existed: self.paths.zone_directory.join(&zone.planned.file).exists(),
+                    served_before: match zone.planned.served {
+                        Served::Serial(serial) => Some(serial),
+                        _ => None,
+                    },
+                    serial: zone.planned.serial,
+                })
+                .collect(),
+        };
+        self.keep_previous(&journal)
+            .inspect_err(|_| drop(remove_staged_files(&self.paths)))?;
+        write_json(&self.paths.journal_file(), &journal)?;
+
+        // 3. Install: one rename per file, then sync the directory.
+        if let Err(failure) = self.install(zones) {
+            return Ok(self.fail(target, &journal, report, failure, log));
+        }
+        report.steps.push(format!(
+            "installed {} zone file(s) in {} (previous set in {})",
+            zones.len(),
+            self.paths.zone_directory.display(),
+            self.paths.previous_directory().display()
+        ));
+
+        // 4. A whole-configuration checker (no {file}), then the reload.
+        if let Some(check) = target.check.as_ref().filter(|check| !check.is_per_zone()) {
+            if let Err(failure) = self.run(target, check, None, log) {
+                return Ok(self.fail(target, &journal, report, format!("check: {failure}"), log));
+            }
+            report.steps.push("checker passed".to_owned());
+        }
+        if let Some(reload) = &target.reload {
+            if let Err(failure) =
+                self.run_for_zones(target, reload, zones.iter().map(|z| &z.planned), log)
+            {
+                return Ok(self.fail(target, &journal, report, format!("reload: {failure}"), log));
+            }
+            let times = if reload.is_per_zone() {
+                format!(", once for each of {} zone(s)", zones.len())
+            } else {
+                String::new()
+            };
+            report
+                .steps
+                .push(format!("reloaded (`{}`{times})", reload.argv.join(" ")));
+        }
+
+        // 5. The primary must serve every new serial.
+        if let Some(server) = target.server {
+            let expected: Vec<(&str, u32)> = zones
+                .iter()
+                .map(|zone| (zone.planned.origin.as_str(), zone.planned.serial))
+                .collect();
+            let _ = writeln!(
+                log,
+                "{}: waiting for {server} to serve the new serials",
+                target.name
+            );
+            if let Err(failure) = wait_for_serials(server, &expected, target.deadlines.serial) {
+                return Ok(self.fail(target, &journal, report, failure, log));
+            }
+            report.steps.push(format!(
+                "{server} serves the new serials ({})",
+                describe_serials(&expected)
+            ));
+
+            // 6. The assertions, against the live server.
+            match live.map_or_else(
+                || LiveVerdict::NotRun("no assertion runner was supplied".to_owned()),
+                |live| live(server),
+            ) {
+                LiveVerdict::Passed { count } => report
+                    .steps
+                    .push(format!("{count} assertion(s) passed against {server}")),
+                LiveVerdict::NotRun(why) => {
+                    report.notes.push(format!("live assertions not run: {why}"));
+                }
+                LiveVerdict::Failed { failed, lines } => {
+                    let failure = format!(
+                        "{failed} assertion(s) failed against {server}:\n    {}",
+                        lines.join("\n    ")
+                    );
+                    return Ok(self.fail(target, &journal, report, failure, log));
+                }
+            }
+
+            // 7. NOTIFY each secondary and wait for it to transfer.
+            for secondary in &target.secondaries {
+                let _ = writeln!(log, "{}: notifying {secondary}", target.name);
+                if let Err(failure) =
+                    notify_and_wait(*secondary, &expected, target.deadlines.notify)
+                {
+                    return Ok(self.fail(target, &journal, report, failure, log));
+                }
+                report
+                    .steps
+                    .push(format!("notified {secondary}; it serves the new serials"));
+            }
+        }
+
+        // 8. Commit: record what is installed, then drop the journal.
+        let mut state = read_state(&self.paths)?;
+        for (zone, sha256) in zones.iter().zip(digests) {
+            let entry = InstalledZone {
+                origin: zone.planned.origin.clone(),
+                file: zone.planned.file.clone(),
+                serial: zone.planned.serial,
+                highest_serial: zone.planned.serial,
+                content_hash: zone.content_hash.clone(),
+                sha256,
+            };
+            match state
+                .zones
+                .iter_mut()
+                .find(|old| old.origin == entry.origin)
+            {
+                Some(old) => *old = entry,
+                None => state.zones.push(entry),
+            }
+        }
+        state.zones.sort_by(|a, b| a.origin.cmp(&b.origin));
+        write_json(&self.paths.state_file(), &state)?;
+        remove_file(&self.paths.journal_file())?;
+        if unchanged > 0 {
+            report.steps.push(format!("{unchanged} zone(s) unchanged"));
+        }
+        Ok(report)
+    }
+
+    fn stage(
+        &self,
+        target: &DeployTarget,
+        zones: &[NewZone],
+        write_zone: WriteZone<'_>,
+        log: &mut dyn Write,
+    ) -> Result<Vec<String>, String> {
+        let _ = writeln!(
+            log,
+            "{}: writing {} zone file(s) to {}",
+            target.name,
+            zones.len(),
+            self.paths.zone_directory.display()
+        );
+        let mut digests = Vec::with_capacity(zones.len());
+        for zone in zones {
+            let staged = self.paths.staged(&zone.planned.file);
+            let file = File::create(&staged)
+                .map_err(|error| format!("write {}: {error}", staged.display()))?;
+            let mut out = HashingWriter {
+                inner: io::BufWriter::with_capacity(1 << 16, file),
+                hasher: Sha256::new(),
+            };
+            write_zone(&zone.planned, &mut out)
+                .map_err(|error| format!("write {}: {error}", staged.display()))?;
+            let HashingWriter { inner, hasher } = out;
+            inner
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)
+                .and_then(|file| file.sync_all())
+                .map_err(|error| format!("write {}: {error}", staged.display()))?;
+            digests.push(crate::render::hex(&hasher.finalize()));
+        }
+        if let Some(check) = target.check.as_ref().filter(|check| check.is_per_zone()) {
+            for zone in zones {
+                let staged = self.paths.staged(&zone.planned.file);
+                self.run(target, check, Some((&zone.planned, &staged)), log)
+                    .map_err(|failure| format!("check {}: {failure}", zone.planned.origin))?;
+            }
+        }
+        Ok(digests)
+    }
+
+    /// Copies the files about to be replaced into `previous/` (a fresh set each deploy).
+    fn keep_previous(&self, journal: &Journal) -> Result<(), Error> {
+        let previous = self.paths.previous_directory();
+        if previous.exists() {
+            fs::remove_dir_all(&previous).map_err(io_error("remove", &previous))?;
+        }
+        fs::create_dir_all(&previous).map_err(io_error("create", &previous))?;
+        for zone in journal.zones.iter().filter(|zone| zone.existed) {
+            let source = self.paths.zone_directory.join(&zone.file);
+            copy_synced(&source, &previous.join(&zone.file)).map_err(io_error("copy", &source))?;
+        }
+        if let Ok(state) = fs::read(self.paths.state_file()) {
+            let copy = previous.join("deployed.json");
+            write_synced(&copy, &state).map_err(io_error("write", &copy))?;
+        }
+        sync_directory(&previous).map_err(io_error("sync", &previous))?;
+        sync_directory(&self.paths.state_directory)
+            .map_err(io_error("sync", &self.paths.state_directory))
+    }
+
+    fn install(&self, zones: &[NewZone]) -> Result<(), String> {
+        for zone in zones {
+            let staged = self.paths.staged(&zone.planned.file);
+            let destination = self.paths.zone_directory.join(&zone.planned.file);
+            fs::rename(&staged, &destination)
+                .map_err(|error| format!("rename {} into place: {error}", staged.display()))?;
+        }
+        sync_directory(&self.paths.zone_directory)
+            .map_err(|error| format!("sync {}: {error}", self.paths.zone_directory.display()))
+    }
+
+    /// Records the failure, rolls back, and returns the finished report.
+    fn fail(
+        &self,
+        target: &DeployTarget,
+        journal: &Journal,
+        mut report: Report,
+        failure: String,
+        log: &mut dyn Write,
+    ) -> Report {
+        let _ = writeln!(log, "{}: failed: {failure}; rolling back", target.name);
+        report.failure = Some(failure);
+        report.rollback = Some(self.roll_back(target, journal, log));
+        report
+    }
+
+    /// Restores every zone in the journal from `previous/` (or removes it when it is new),
+    /// reloads, confirms the old serials, raises the recorded highest serials, and removes the
+    /// journal.
+    fn roll_back(&self, target: &DeployTarget, journal: &Journal, log: &mut dyn Write) -> Rollback {
+        let mut rollback = Rollback::default();
+        let _ = remove_staged_files(&self.paths);
+        let previous = self.paths.previous_directory();
+        let mut restored = Vec::new();
+        for zone in &journal.zones {
+            let destination = self.paths.zone_directory.join(&zone.file);
+            let result = if zone.existed {
+                // A fresh copy, so its modification time is new: BIND and NSD skip reloading a
+                // file whose mtime is not newer than what they loaded.
+                let staged = self.paths.staged(&zone.file);
+                copy_synced(&previous.join(&zone.file), &staged)
+                    .and_then(|()| fs::rename(&staged, &destination))
+            } else {
+                match fs::remove_file(&destination) {
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+                    other => other,
+                }
+            };
+            match result {
+                Ok(()) => restored.push(zone.origin.clone()),
+                Err(error) => rollback
+                    .problems
+                    .push(format!("cannot restore {}: {error}", destination.display())),
+            }
+        }
+        if let Err(error) = sync_directory(&self.paths.zone_directory) {
+            rollback.problems.push(format!(
+                "cannot sync {}: {error}",
+                self.paths.zone_directory.display()
+            ));
+        }
+        rollback.steps.push(format!(
+            "restored {} zone file(s) from {}",
+            restored.len(),
+            previous.display()
+        ));
+        // A failed reload matters only if the server does not serve the previous zones: when
+        // the failed step was the reload itself, the server never loaded the new files.
+        let mut reload_failure = None;
+        if let Some(reload) = &target.reload {
+            let planned: Vec<PlannedZone> = journal
+                .zones
+                .iter()
+                .map(|zone| PlannedZone {
+                    origin: zone.origin.clone(),
+                    file: zone.file.clone(),
+                    action: super::Action::Update,
+                    served: Served::Unknown,
+                    installed_serial: None,
+                    serial: zone.served_before.unwrap_or(0),
+                    bumped: false,
+                    stale: false,
+                })
+                .collect();
+            match self.run_for_zones(target, reload, planned.iter(), log) {
+                Ok(()) => rollback.steps.push("reloaded".to_owned()),
+                Err(failure) => reload_failure = Some(failure),
+            }
+        }
+        if let Some(server) = target.server {
+            let expected: Vec<(&str, u32)> = journal
+                .zones
+                .iter()
+                .filter_map(|zone| {
+                    zone.served_before
+                        .map(|serial| (zone.origin.as_str(), serial))
+                })
+                .collect();
+            match wait_for_serials(server, &expected, target.deadlines.serial) {
+                Ok(()) if expected.is_empty() => {}
+                Ok(()) => {
+                    if let Some(failure) = reload_failure.take() {
+                        let first_line = failure.lines().next().unwrap_or_default();
+                        rollback.steps.push(format!(
+                            "reloading failed again ({first_line}), but the previous serials are served"
+                        ));
+                    }
+                    rollback.steps.push(format!(
+                        "{server} serves the previous serials again ({})",
+                        describe_serials(&expected)
+                    ));
+                }
+                Err(failure) => rollback.problems.push(failure),
+            }
+        }
+        if let Some(failure) = reload_failure {
+            rollback.problems.push(format!("reload: {failure}"));
+        }
+        // The new serials may have been served and transferred: never reuse them.
+        match read_state(&self.paths) {
+            Ok(mut state) => {
+                for zone in &journal.zones {
+                    if let Some(installed) =
+                        state.zones.iter_mut().find(|z| z.origin == zone.origin)
+                        && crate::serial::is_greater(zone.serial, installed.highest_serial)
+                    {
+                        installed.highest_serial = zone.serial;
+                    }
+                }
+                if let Err(error) = write_json(&self.paths.state_file(), &state) {
+                    rollback.problems.push(error.to_string());
+                }
+            }
+            Err(error) => rollback.problems.push(error.to_string()),
+        }
+        if rollback.problems.is_empty() {
+            if let Err(error) = remove_file(&self.paths.journal_file()) {
+                rollback.problems.push(error.to_string());
+            }
+        } else {
+            rollback.problems.push(format!(
+                "the journal stays in {} so the next deploy retries the rollback",
+                self.paths.journal_file().display()
+            ));
+        }
+        rollback
+    }
+
+    /// Runs `command` once, or once per zone when it names a zone.
+    fn run_for_zones<'z>(
+        &self,
+        target: &DeployTarget,
+        command: &Command,
+        zones: impl Iterator<Item = &'z PlannedZone>,
+        log: &mut dyn Write,
+    ) -> Result<(), String> {
+        if command.is_per_zone() {
+            for zone in zones {
+                let file = self.paths.zone_directory.join(&zone.file);
+                self.run(target, command, Some((zone, &file)), log)?;
+            }
+            Ok(())
+        } else {
+            self.run(target, command, None, log)
+        }
+    }
+
+    /// Runs one command (no shell) with its placeholders filled in, within the command
+    /// deadline. Its output goes to `command.log` in the state directory (a file, not a pipe,
+    /// so a command that leaves a daemon holding its stdout cannot block the deploy); the last
+    /// lines are quoted on failure.
+    fn run(
+        &self,
+        target: &DeployTarget,
+        command: &Command,
+        zone: Option<(&PlannedZone, &Path)>,
+        log: &mut dyn Write,
+    ) -> Result<(), String> {
+        use std::os::unix::process::CommandExt;
+        let argv: Vec<String> = command
+            .argv
+            .iter()
+            .map(|word| {
+                let mut word = word.replace(
+                    "{directory}",
+                    &self.paths.zone_directory.display().to_string(),
+                );
+                if let Some((zone, file)) = zone {
+                    word = word
+                        .replace("{zone}", zone.origin.trim_end_matches('.'))
+                        .replace("{origin}", &zone.origin)
+                        .replace("{file}", &file.display().to_string());
+                }
+                word
+            })
+            .collect();
+        let shown = argv.join(" ");
+        let _ = writeln!(log, "{}: running {shown}", target.name);
+        let log_path = self.paths.command_log();
+        let output = File::create(&log_path)
+            .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+        let errors = output
+            .try_clone()
+            .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+        let mut child = std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(output)
+            .stderr(errors)
+            // Its own process group, so a deadline kills whatever it started too.
+            .process_group(0)
+            .spawn()
+            .map_err(|error| format!("cannot run `{shown}`: {error}"))?;
+        let deadline = Instant::now() + Duration::from_secs(u64::from(target.deadlines.command));
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    kill_group(child.id());
+                    let _ = child.wait();
+                    return Err(format!(
+                        "`{shown}` did not finish within {}s and was killed",
+                        target.deadlines.command
+                    ));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(error) => return Err(format!("cannot wait for `{shown}`: {error}")),
+            }
+        };
+        if status.success() {
+            return Ok(());
+        }
+        let text = fs::read(&log_path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        let tail: Vec<&str> = text
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let mut message = format!("`{shown}` failed ({status})");
+        for line in tail {
+            let _ = write!(message, "\n      {line}");
+        }
+        Err(message)
+    }
+}
+
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Polls `server` until it serves every `(origin, serial)`, or `seconds` pass.
+fn wait_for_serials(
+    server: SocketAddr,
+    expected: &[(&str, u32)],
+    seconds: u32,
+) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
+    let mut last: Vec<Served> = vec![Served::Unknown; expected.len()];
+    loop {
+        // Ask again about every zone not yet confirmed, in parallel.
+        let limit = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_millis(200), Duration::from_secs(2));
+        last.par_iter_mut()
+            .zip(expected)
+            .filter(|(now, (_, serial))| **now != Served::Serial(*serial))
+            .for_each(|(now, (origin, _))| *now = served(server, origin, limit));
+        let all = last
+            .iter()
+            .zip(expected)
+            .all(|(now, (_, serial))| *now == Served::Serial(*serial));
+        if all {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let mut message =
+                format!("{server} did not serve the expected serials within {seconds}s:");
+            for ((origin, serial), served) in expected.iter().zip(&last) {
+                if *served != Served::Serial(*serial) {
+                    let now = match served {
+                        Served::Serial(now) => format!("serial {now}"),
+                        Served::NotServed(why) => format!("not served ({why})"),
+                        Served::Unknown => "unknown".to_owned(),
+                    };
+                    let _ = write!(
+                        message,
+                        "\n    {origin} expected serial {serial}, served {now}"
+                    );
+                }
+            }
+            return Err(message);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends NOTIFY for every zone to `secondary` (again every few seconds, as RFC 1996 §3.6 asks of
+/// a primary that gets no answer) and waits until it serves every new serial.
+fn notify_and_wait(
+    secondary: SocketAddr,
+    expected: &[(&str, u32)],
+    seconds: u32,
+) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
+    for (origin, serial) in expected {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match dns::notify(
+            secondary,
+            origin,
+            *serial,
+            remaining.min(Duration::from_secs(5)),
+        ) {
+            Ok(None) => {}
+            Ok(Some(code)) => {
+                return Err(format!(
+                    "{secondary} refused the NOTIFY for {origin} ({code})"
+                ));
+            }
+            Err(error) => return Err(format!("NOTIFY for {origin}: {error}")),
+        }
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    wait_for_serials(
+        secondary,
+        expected,
+        remaining.as_secs().try_into().unwrap_or(u32::MAX).max(1),
+    )
+    .map_err(|failure| format!("after NOTIFY, {failure}"))
+}
+
+fn describe_serials(expected: &[(&str, u32)]) -> String {
+    expected
+        .iter()
+        .map(|(origin, serial)| format!("{origin} {serial}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads `deployed.json`; empty when absent.
+fn read_state(paths: &Paths) -> Result<State, Error> {
+    let path = paths.state_file();
+    match fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt { path, source })
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(State::default()),
+        Err(error) => Err(io_error("read", &path)(error)),
+    }
+}
+
+/// Removes `.<file>.zonegate-new` leftovers of a killed deploy from the zone directory.
+fn remove_staged_files(paths: &Paths) -> Result<(), Error> {
+    let directory = &paths.zone_directory;
+    let entries = match fs::read_dir(directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(io_error("read", directory)(error)),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".zonegate-new") {
+            remove_file(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn sha256_of(path: &Path) -> Result<Option<String>, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(crate::render::hex(&Sha256::digest(&bytes)))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error("read", path)(error)),
+    }
+}
+
+/// Writes JSON atomically (temporary file, sync, rename, sync the directory).
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let mut text = serde_json::to_string_pretty(value).expect("state always serialises");
+    text.push('\n');
+    let temporary = path.with_extension("json.new");
+    write_synced(&temporary, text.as_bytes()).map_err(io_error("write", &temporary))?;
+    fs::rename(&temporary, path).map_err(io_error("rename", &temporary))?;
+    if let Some(parent) = path.parent() {
+        sync_directory(parent).map_err(io_error("sync", parent))?;
+    }
+    Ok(())
+}
+
+/// Copies `from` into a new file `to` (a fresh inode with a fresh modification time) and syncs
+/// it.
+fn copy_synced(from: &Path, to: &Path) -> io::Result<()> {
+    fs::copy(from, to)?;
+    File::options().write(true).open(to)?.sync_all()
+}
+
+/// Passes bytes through to `inner` and hashes them.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn sync_directory(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+fn remove_file(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => {
+            Err(io_error("remove", path)(error))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::Action;
+    use crate::diagnostic::{FileId, Span};
+    use crate::inventory::deploy::{Deadlines, TargetKind};
+
+    fn dir_target(zone_directory: &Path, reload: Option<Vec<&str>>) -> DeployTarget {
+        DeployTarget {
+            name: "local".into(),
+            kind: TargetKind::Dir,
+            zone_directory: zone_directory.to_path_buf(),
+            file_name: "{zone}.zone".into(),
+            state_directory: None,
+            check: None,
+            reload: reload.map(|argv| Command {
+                argv: argv.into_iter().map(str::to_owned).collect(),
+                span: Span::new(FileId(0), 1, 1),
+            }),
+            server: None,
+            secondaries: Vec::new(),
+            deadlines: Deadlines {
+                command: 5,
+                serial: 1,
+                notify: 1,
+            },
+            span: Span::new(FileId(0), 1, 1),
+        }
+    }
+
+    /// Writes `text-of-<origin>-<serial>` as the zone file.
+    fn write_text(zone: &PlannedZone, out: &mut dyn Write) -> Result<(), String> {
+        writeln!(out, "text-of-{}-{}", zone.origin, zone.serial).map_err(|error| error.to_string())
+    }
+
+    fn new_zone(origin: &str, serial: u32, text: &str) -> NewZone {
+        NewZone {
+            planned: PlannedZone {
+                origin: origin.into(),
+                file: format!("{origin}zone"),
+                action: Action::Update,
+                served: Served::Unknown,
+                installed_serial: None,
+                serial,
+                bumped: false,
+                stale: false,
+            },
+            content_hash: format!("hash-{text}"),
+        }
+    }
+
+    fn plan_of(zones: &[NewZone]) -> Plan {
+        Plan {
+            zones: zones.iter().map(|zone| zone.planned.clone()).collect(),
+            orphans: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_directory_target_installs_records_state_and_keeps_the_previous_set() {
+        let temp = tempfile::tempdir().unwrap();
+        let zones_dir = temp.path().join("zones");
+        fs::create_dir(&zones_dir).unwrap();
+        let target = dir_target(&zones_dir, None);
+        let paths = Paths::new(&target, temp.path());
+        assert_eq!(
+            paths.state_directory,
+            temp.path().join(".zones.zonegate-deploy")
+        );
+        let lock = lock(&target, &paths, true, |_| {}).unwrap();
+
+        let first = [new_zone("a.example.", 1, "one\n")];
+        let report = lock
+            .apply(
+                &target,
+                &plan_of(&first),
+                &first,
+                &write_text,
+                None,
+                &mut io::sink(),
+            )
+            .unwrap();
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(
+            fs::read(zones_dir.join("a.example.zone")).unwrap(),
+            b"text-of-a.example.-1\n"
+        );
+
+        let second = [new_zone("a.example.", 2, "two\n")];
+        lock.apply(
+            &target,
+            &plan_of(&second),
+            &second,
+            &write_text,
+            None,
+            &mut io::sink(),
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read(zones_dir.join("a.example.zone")).unwrap(),
+            b"text-of-a.example.-2\n"
+        );
+        assert_eq!(
+            fs::read(paths.previous_directory().join("a.example.zone")).unwrap(),
+            b"text-of-a.example.-1\n",
+            "the replaced file is kept for rollback"
+        );
+        let state = read_state(&paths).unwrap();
+        assert_eq!(state.zones[0].serial, 2);
+        assert!(!paths.journal_file().exists());
+        let deployed = read_deployed(
+            &target,
+            &paths,
+            &[("a.example.".into(), "a.example.zone".into())],
+        )
+        .unwrap();
+        assert_eq!(
+            deployed.zones[0].file_sha256.as_deref(),
+            Some(state.zones[0].sha256.as_str())
+        );
+    }
+
+    #[test]
+    fn a_failing_reload_restores_the_previous_files() {
+        let temp = tempfile::tempdir().unwrap();
+        let zones_dir = temp.path().join("zones");
+        fs::create_dir(&zones_dir).unwrap();
+        fs::write(zones_dir.join("a.example.zone"), "old\n").unwrap();
+        let target = dir_target(
+            &zones_dir,
+            Some(vec!["sh", "-c", "echo the server said no >&2; exit 3"]),
+        );
+        let paths = Paths::new(&target, temp.path());
+        let lock = lock(&target, &paths, true, |_| {}).unwrap();
+        let zones = [
+            new_zone("a.example.", 5, "new\n"),
+            new_zone("b.example.", 1, "brand new\n"),
+        ];
+        let report = lock
+            .apply(
+                &target,
+                &plan_of(&zones),
+                &zones,
+                &write_text,
+                None,
+                &mut io::sink(),
+            )
+            .unwrap();
+        let failure = report.failure.clone().unwrap();
+        assert!(
+            failure.starts_with(
+                "reload: `sh -c echo the server said no >&2; exit 3` failed (exit status: 3)"
+            ),
+            "{failure}"
+        );
+        assert!(failure.contains("the server said no"), "{failure}");
+        let rollback = report.rollback.unwrap();
+        assert!(
+            !rollback.problems.is_empty(),
+            "the rollback's reload fails too: {rollback:?}"
+        );
+        assert_eq!(
+            fs::read(zones_dir.join("a.example.zone")).unwrap(),
+            b"old\n"
+        );
+        assert!(
+            !zones_dir.join("b.example.zone").exists(),
+            "a zone that did not exist is removed again"
+        );
+    }
+
+    #[test]
+    fn a_killed_deploy_is_rolled_back_by_the_next_one() {
+        let temp = tempfile::tempdir().unwrap();
+        let zones_dir = temp.path().join("zones");
+        fs::create_dir(&zones_dir).unwrap();
+        fs::write(zones_dir.join("a.example.zone"), "new, never verified\n").unwrap();
+        fs::write(zones_dir.join(".a.example.zone.zonegate-new"), "half").unwrap();
+        let target = dir_target(&zones_dir, None);
+        let paths = Paths::new(&target, temp.path());
+        fs::create_dir_all(paths.previous_directory()).unwrap();
+        fs::write(paths.previous_directory().join("a.example.zone"), "old\n").unwrap();
+        let journal = Journal {
+            pid: 4242,
+            zones: vec![JournalZone {
+                origin: "a.example.".into(),
+                file: "a.example.zone".into(),
+                existed: true,
+                served_before: None,
+                serial: 9,
+            }],
+        };
+        write_json(&paths.journal_file(), &journal).unwrap();
+        let lock = lock(&target, &paths, true, |_| {}).unwrap();
+        let mut log = Vec::new();
+        let rollback = lock.recover(&target, &mut log).unwrap().unwrap();
+        assert!(rollback.problems.is_empty(), "{rollback:?}");
+        assert_eq!(
+            fs::read(zones_dir.join("a.example.zone")).unwrap(),
+            b"old\n"
+        );
+        assert!(!zones_dir.join(".a.example.zone.zonegate-new").exists());
+        assert!(!paths.journal_file().exists());
+        assert!(
+            String::from_utf8(log)
+                .unwrap()
+                .contains("interrupted deploy (pid 4242)")
+        );
+        assert!(
+            lock.recover(&target, &mut io::sink()).unwrap().is_none(),
+            "nothing left to recover"
+        );
+    }
+
+    #[test]
+    fn a_command_past_its_deadline_is_killed_and_fails_the_deploy() {
+        let temp = tempfile::tempdir().unwrap();
+        let zones_dir = temp.path().join("zones");
+        fs::create_dir(&zones_dir).unwrap();
+        let mut target = dir_target(&zones_dir, Some(vec!["sleep", "600"]));
+        target.deadlines.command = 1;
+        let paths = Paths::new(&target, temp.path());
+        let lock = lock(&target, &paths, true, |_| {}).unwrap();
+        let zones = [new_zone("a.example.", 1, "one\n")];
+        let report = lock
+            .apply(
+                &target,
+                &plan_of(&zones),
+                &zones,
+                &write_text,
+                None,
+                &mut io::sink(),
+            )
+            .unwrap();
+        assert_eq!(
+            report.failure.as_deref(),
+            Some("reload: `sleep 600` did not finish within 1s and was killed")
+        );
+        assert!(
+            !zones_dir.join("a.example.zone").exists(),
+            "the new zone is removed again"
+        );
+    }
+
+    #[test]
+    fn a_second_deploy_waits_or_refuses() {
+        let temp = tempfile::tempdir().unwrap();
+        let target = dir_target(&temp.path().join("zones"), None);
+        let paths = Paths::new(&target, temp.path());
+        let _held = lock(&target, &paths, true, |_| {}).unwrap();
+        let error = lock(&target, &paths, false, |_| {}).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "another deploy to target `local` is running (pid {}); not waiting (--no-wait)",
+                std::process::id()
+            )
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! `zonegate regen` end to end through the binary against the local forge (a bare git repository
+//! holding the base fixture on `main`): an unchanged export proposes nothing; a changed one makes
+//! one branch, one commit with the summary and one pull request; a second change updates the
+//! same pull request; running again with the same export changes nothing.
+#![allow(clippy::disallowed_methods)] // Tests write exports and read repositories directly.
+
+mod support;
+
+use std::fs;
+
+use support::forge::{Fixture, SERVERS, commit_message, servers_with_web4};
+use support::zonegate;
+use zonegate::merge::forge::Forge;
+
+const BRANCH: &str = "zonegate/regen";
+
+fn export(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("servers.csv");
+    fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn branches(fixture: &Fixture) -> Vec<String> {
+    let mut names: Vec<String> = fixture
+        .repository
+        .branches(None)
+        .unwrap()
+        .map(|branch| branch.unwrap().0.name().unwrap().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_unchanged_export_proposes_nothing() {
+    let fixture = Fixture::new();
+    let exports = tempfile::tempdir().unwrap();
+    let same = export(&exports, SERVERS);
+    let run = zonegate(&fixture.path, &["regen", "--cmdb", &same]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.starts_with("nothing changed: "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(branches(&fixture), ["main"]);
+    assert!(
+        fixture
+            .forge()
+            .open_pull_requests("main")
+            .unwrap()
+            .is_empty()
+    );
+
+    // A change outside what generates records (a column zonegate ignores) proposes nothing
+    // either: the pull request would show no DNS change.
+    let reracked = SERVERS.replace(",r1,", ",r1b,");
+    assert_ne!(reracked, SERVERS);
+    let run = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &reracked)],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("but no record changes; no commit, no pull request"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(branches(&fixture), ["main"]);
+}
+
+#[test]
+fn a_changed_export_is_one_commit_and_one_pull_request_then_updated_in_place() {
+    let fixture = Fixture::new();
+    let main = fixture.main();
+    let exports = tempfile::tempdir().unwrap();
+    let first = servers_with_web4();
+    let run = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &first)],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("opened pull request #1 (zonegate/regen -> main)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(branches(&fixture), ["main", BRANCH]);
+    assert_eq!(fixture.main(), main, "main is untouched");
+
+    let commit = fixture.tip(BRANCH);
+    let parents: Vec<_> = fixture
+        .repository
+        .find_commit(commit)
+        .unwrap()
+        .parent_ids()
+        .collect();
+    assert_eq!(parents, [main], "one commit on top of main");
+    assert_eq!(fixture.file(commit, "zones/cmdb/servers.csv"), first);
+    insta::assert_snapshot!(commit_message(&fixture, commit), @"
+    regen: CMDB export servers.csv: +3 records in 2 zone(s)
+
+    Records per zone:
+      10.in-addr.arpa.  +1 records (10 -> 11 records)
+      example.com.  +2 records (23 -> 25 records)
+
+    Records per datacenter:
+      nyc  +3 records (11 -> 14 records)
+    ");
+
+    let pulls = fixture.forge().open_pull_requests("main").unwrap();
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0].head_ref, BRANCH);
+    assert_eq!(pulls[0].author, "zonegate");
+    let record = fixture.forge().record(1).unwrap();
+    assert_eq!(record.comments.len(), 1);
+    assert!(record.comments[0].body.contains("<!-- zonegate:regen -->"));
+    assert!(
+        record.comments[0]
+            .body
+            .contains("### DNS diff: `main` → `zonegate/regen`")
+    );
+
+    // The same export again: nothing new (cron runs every few minutes).
+    let again = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &first)],
+    );
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert_eq!(fixture.tip(BRANCH), commit, "no new commit");
+    assert!(
+        again.stdout.contains("already proposed in pull request #1"),
+        "{}",
+        again.stdout
+    );
+
+    // A second change replaces the branch's commit and updates the same pull request.
+    let second = first.replacen("web2,", "web2b,", 1);
+    let update = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &second)],
+    );
+    assert_eq!(update.code, 0, "{}", update.transcript());
+    assert!(
+        update.stdout.contains("updated pull request #1"),
+        "{}",
+        update.stdout
+    );
+    let replaced = fixture.tip(BRANCH);
+    assert_ne!(replaced, commit);
+    let parents: Vec<_> = fixture
+        .repository
+        .find_commit(replaced)
+        .unwrap()
+        .parent_ids()
+        .collect();
+    assert_eq!(parents, [main], "still one commit on top of main");
+    assert_eq!(fixture.file(replaced, "zones/cmdb/servers.csv"), second);
+    let pulls = fixture.forge().open_pull_requests("main").unwrap();
+    assert_eq!(pulls.len(), 1, "the same pull request");
+    assert_eq!(
+        pulls[0].title,
+        commit_message(&fixture, replaced).lines().next().unwrap()
+    );
+    let record = fixture.forge().record(1).unwrap();
+    assert_eq!(
+        record.comments.len(),
+        1,
+        "the comment is updated, not repeated"
+    );
+}
+
+#[test]
+fn a_malformed_export_is_refused_with_its_location_and_writes_nothing() {
+    let fixture = Fixture::new();
+    let exports = tempfile::tempdir().unwrap();
+    let broken = format!("{SERVERS}web9,nyc,r1,10.2.0.999,,web,in_use\n");
+    let run = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &broken)],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("servers.csv:8:"), "{}", run.stderr);
+    assert_eq!(branches(&fixture), ["main"]);
+}
+
+#[test]
+fn a_dry_run_says_what_it_would_propose_and_writes_nothing() {
+    let fixture = Fixture::new();
+    let exports = tempfile::tempdir().unwrap();
+    let run = zonegate(
+        &fixture.path,
+        &[
+            "regen",
+            "--dry-run",
+            "--cmdb",
+            &export(&exports, &servers_with_web4()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .starts_with("regen: CMDB export servers.csv: +3 records"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("dry run: would commit"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(branches(&fixture), ["main"]);
+    assert!(
+        fixture
+            .forge()
+            .open_pull_requests("main")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_export_given_as_a_url_is_fetched() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(MockServer::start());
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/exports/servers.csv"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(servers_with_web4()))
+            .mount(&server),
+    );
+    let fixture = Fixture::new();
+    let url = format!("{}/exports/servers.csv", server.uri());
+    let run = zonegate(&fixture.path, &["regen", "--cmdb", &url]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.contains("opened pull request #1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        fixture.file(fixture.tip(BRANCH), "zones/cmdb/servers.csv"),
+        servers_with_web4()
+    );
+
+    let missing = zonegate(
+        &fixture.path,
+        &[
+            "regen",
+            "--cmdb",
+            &format!("{}/exports/gone.csv", server.uri()),
+        ],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.transcript());
+    assert!(
+        missing.stderr.contains("cannot fetch the export ") && missing.stderr.contains("404"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -1,0 +1,351 @@
+//! `zonegate regen --forge github` against a local stand-in for the GitHub REST API (wiremock)
+//! answering with the documented response shapes: the proposal is one commit made through the
+//! Git Data API (blob, tree on the base's tree, commit on the base, reference) and one pull
+//! request, opened the first time and updated the next; the token never appears in any output.
+#![allow(clippy::disallowed_methods)] // Tests run the binary and write exports directly.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use support::forge::{Fixture, NOW, servers_with_web4};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "ghp_zonegateRegenTestToken0123456789abcd";
+const REPOSITORY: &str = "/repos/example/zones";
+const BLOB: &str = "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15";
+const TREE: &str = "cd8274d15fa3ae2ab983129fb037999f264ba9a7";
+const COMMIT: &str = "7638417db6d59f3c431d3e1f261cc637155684cd";
+const OLD_PROPOSAL: &str = "aa218f56b14c9653891f9e74264a383fa43fefbd";
+const OLD_BASE: &str = "ed9a4f3c2bb8a4b6d6c77d1b1d4c5e6f7a8b9c0d";
+
+struct StandIn {
+    runtime: tokio::runtime::Runtime,
+    server: MockServer,
+}
+
+impl StandIn {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let server = runtime.block_on(MockServer::start());
+        Self { runtime, server }
+    }
+
+    fn on(&self, verb: &str, route: &str, status: u16, body: Value) {
+        self.runtime.block_on(
+            Mock::given(method(verb))
+                .and(path(route))
+                .respond_with(ResponseTemplate::new(status).set_body_json(body))
+                .mount(&self.server),
+        );
+    }
+
+    fn requests(&self) -> Vec<wiremock::Request> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap()
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|request| {
+                let query = request
+                    .url
+                    .query()
+                    .map(|query| format!("?{query}"))
+                    .unwrap_or_default();
+                format!("{} {}{query}", request.method, request.url.path())
+            })
+            .collect()
+    }
+
+    fn body(&self, verb: &str, route: &str) -> Value {
+        self.requests()
+            .iter()
+            .find(|request| request.method.as_str() == verb && request.url.path() == route)
+            .map_or_else(
+                || panic!("no {verb} {route}"),
+                |request| request.body_json::<Value>().unwrap(),
+            )
+    }
+
+    /// The repository, `main` at `main_sha`, and the Git Data API answers for a new commit.
+    fn repository(&self, main_sha: &str) {
+        self.on(
+            "GET",
+            REPOSITORY,
+            200,
+            json!({ "id": 1, "name": "zones", "full_name": "example/zones", "default_branch": "main", "private": true }),
+        );
+        self.on(
+            "GET",
+            &format!("{REPOSITORY}/git/ref/heads/main"),
+            200,
+            reference("refs/heads/main", main_sha),
+        );
+        self.on(
+            "GET",
+            &format!("{REPOSITORY}/git/commits/{main_sha}"),
+            200,
+            commit(
+                main_sha,
+                "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+                OLD_BASE,
+            ),
+        );
+        self.on(
+            "POST",
+            &format!("{REPOSITORY}/git/blobs"),
+            201,
+            json!({ "url": format!("https://api.github.com/repos/example/zones/git/blobs/{BLOB}"), "sha": BLOB }),
+        );
+        self.on(
+            "POST",
+            &format!("{REPOSITORY}/git/trees"),
+            201,
+            json!({ "sha": TREE, "url": format!("https://api.github.com/repos/example/zones/git/trees/{TREE}"), "tree": [], "truncated": false }),
+        );
+        self.on(
+            "POST",
+            &format!("{REPOSITORY}/git/commits"),
+            201,
+            commit(COMMIT, TREE, main_sha),
+        );
+    }
+
+    /// Runs `zonegate regen --forge github` on `fixture` with `export`.
+    fn regen(&self, fixture: &Fixture, export: &str) -> (i32, String, String) {
+        let exports = tempfile::tempdir().unwrap();
+        let file = exports.path().join("servers.csv");
+        std::fs::write(&file, export).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(&fixture.path)
+            .args([
+                "regen",
+                "--forge",
+                "github",
+                "--github-repository",
+                "example/zones",
+            ])
+            .arg("--github-api")
+            .arg(self.server.uri())
+            .arg("--cmdb")
+            .arg(&file)
+            .env("ZONEGATE_TOKEN", TOKEN)
+            .env("SOURCE_DATE_EPOCH", NOW.to_string())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+        (output.status.code().unwrap(), stdout, stderr)
+    }
+}
+
+/// `GET /repos/{owner}/{repo}/git/ref/{ref}` as documented.
+fn reference(name: &str, sha: &str) -> Value {
+    json!({
+        "ref": name,
+        "node_id": "MDM6UmVmcmVmcy9oZWFkcy9mZWF0dXJlQQ==",
+        "url": format!("https://api.github.com/repos/example/zones/git/{name}"),
+        "object": { "type": "commit", "sha": sha, "url": format!("https://api.github.com/repos/example/zones/git/commits/{sha}") },
+    })
+}
+
+/// A git commit as the Git Data API documents it.
+fn commit(sha: &str, tree: &str, parent: &str) -> Value {
+    json!({
+        "sha": sha,
+        "node_id": "MDY6Q29tbWl0NmRjYjA5YjViNTc4NzVmMzM0ZjYxYWViZWQ2OTVlMmU0MTkzZGI1ZQ==",
+        "url": format!("https://api.github.com/repos/example/zones/git/commits/{sha}"),
+        "author": { "date": "2026-11-25T00:00:00Z", "name": "zonegate", "email": "zonegate@zonegate.invalid" },
+        "committer": { "date": "2026-11-25T00:00:00Z", "name": "zonegate", "email": "zonegate@zonegate.invalid" },
+        "message": "a commit",
+        "tree": { "url": format!("https://api.github.com/repos/example/zones/git/trees/{tree}"), "sha": tree },
+        "parents": [{ "url": format!("https://api.github.com/repos/example/zones/git/commits/{parent}"), "sha": parent }],
+        "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null },
+    })
+}
+
+fn regen_pull(number: u64, head_sha: &str, base_sha: &str) -> Value {
+    let user = json!({ "login": "zonegate-bot", "id": 2, "node_id": "MDQ6VXNlcjI=", "type": "Bot", "site_admin": false });
+    json!({
+        "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
+        "id": 2_000 + number,
+        "number": number,
+        "state": "open",
+        "locked": false,
+        "title": "regen: CMDB export servers.csv: +1 records in 1 zone(s)",
+        "user": user,
+        "body": "old",
+        "labels": [],
+        "draft": false,
+        "head": { "label": "example:zonegate/regen", "ref": "zonegate/regen", "sha": head_sha, "user": user },
+        "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user },
+        "author_association": "NONE",
+        "created_at": "2026-11-24T09:00:00Z",
+    })
+}
+
+#[test]
+fn the_first_proposal_is_a_git_data_api_commit_and_a_new_pull_request() {
+    let fixture = Fixture::new();
+    let main = fixture.main().to_string();
+    let stand_in = StandIn::start();
+    stand_in.repository(&main);
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/ref/heads/zonegate/regen"),
+        404,
+        json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest/git/refs#get-a-reference", "status": "404" }),
+    );
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/git/refs"),
+        201,
+        reference("refs/heads/zonegate/regen", COMMIT),
+    );
+    stand_in.on("GET", &format!("{REPOSITORY}/pulls"), 200, json!([]));
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/pulls"),
+        201,
+        regen_pull(12, COMMIT, &main),
+    );
+
+    let export = servers_with_web4();
+    let (code, stdout, stderr) = stand_in.regen(&fixture, &export);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        "opened pull request #12 (zonegate/regen -> main): regen: CMDB export servers.csv: +3 records in 2 zone(s)\n"
+    );
+    assert_eq!(
+        stand_in.lines(),
+        [
+            "GET /repos/example/zones".to_owned(),
+            "GET /repos/example/zones/git/ref/heads/main".to_owned(),
+            "GET /repos/example/zones/git/ref/heads/zonegate/regen".to_owned(),
+            "POST /repos/example/zones/git/blobs".to_owned(),
+            format!("GET /repos/example/zones/git/commits/{main}"),
+            "POST /repos/example/zones/git/trees".to_owned(),
+            "POST /repos/example/zones/git/commits".to_owned(),
+            "POST /repos/example/zones/git/refs".to_owned(),
+            "GET /repos/example/zones/pulls?state=open&head=example:zonegate%2Fregen&base=main"
+                .to_owned(),
+            "POST /repos/example/zones/pulls".to_owned(),
+        ]
+    );
+    assert_eq!(
+        stand_in.body("POST", &format!("{REPOSITORY}/git/blobs")),
+        json!({ "content": export, "encoding": "utf-8" })
+    );
+    assert_eq!(
+        stand_in.body("POST", &format!("{REPOSITORY}/git/trees")),
+        json!({
+            "base_tree": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+            "tree": [{ "path": "zones/cmdb/servers.csv", "mode": "100644", "type": "blob", "sha": BLOB }],
+        })
+    );
+    let commit = stand_in.body("POST", &format!("{REPOSITORY}/git/commits"));
+    assert_eq!(commit["tree"], TREE);
+    assert_eq!(commit["parents"], json!([main]));
+    assert!(
+        commit["message"].as_str().unwrap().starts_with(
+            "regen: CMDB export servers.csv: +3 records in 2 zone(s)\n\nRecords per zone:\n"
+        ),
+        "{commit}"
+    );
+    assert_eq!(
+        stand_in.body("POST", &format!("{REPOSITORY}/git/refs")),
+        json!({ "ref": "refs/heads/zonegate/regen", "sha": COMMIT })
+    );
+    let pull = stand_in.body("POST", &format!("{REPOSITORY}/pulls"));
+    assert_eq!(pull["head"], "zonegate/regen");
+    assert_eq!(pull["base"], "main");
+    assert_eq!(
+        pull["title"],
+        "regen: CMDB export servers.csv: +3 records in 2 zone(s)"
+    );
+    assert!(
+        pull["body"]
+            .as_str()
+            .unwrap()
+            .contains("### DNS diff: `main` → `zonegate/regen`"),
+        "{pull}"
+    );
+    // Nothing was written to the local repository: GitHub holds the proposal.
+    assert!(
+        fixture
+            .repository
+            .find_branch("zonegate/regen", git2::BranchType::Local)
+            .is_err()
+    );
+}
+
+#[test]
+fn a_second_change_moves_the_branch_and_updates_the_same_pull_request() {
+    let fixture = Fixture::new();
+    let main = fixture.main().to_string();
+    let stand_in = StandIn::start();
+    stand_in.repository(&main);
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/ref/heads/zonegate/regen"),
+        200,
+        reference("refs/heads/zonegate/regen", OLD_PROPOSAL),
+    );
+    // The earlier proposal was made on an older main, so it is not this one.
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/commits/{OLD_PROPOSAL}"),
+        200,
+        commit(OLD_PROPOSAL, TREE, OLD_BASE),
+    );
+    stand_in.on(
+        "PATCH",
+        &format!("{REPOSITORY}/git/refs/heads/zonegate/regen"),
+        200,
+        reference("refs/heads/zonegate/regen", COMMIT),
+    );
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/pulls"),
+        200,
+        json!([regen_pull(12, OLD_PROPOSAL, OLD_BASE)]),
+    );
+    stand_in.on(
+        "PATCH",
+        &format!("{REPOSITORY}/pulls/12"),
+        200,
+        regen_pull(12, COMMIT, &main),
+    );
+
+    let (code, stdout, stderr) = stand_in.regen(&fixture, &servers_with_web4());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.starts_with("updated pull request #12 "), "{stdout}");
+    assert_eq!(
+        stand_in.body(
+            "PATCH",
+            &format!("{REPOSITORY}/git/refs/heads/zonegate/regen")
+        ),
+        json!({ "sha": COMMIT, "force": true })
+    );
+    let update = stand_in.body("PATCH", &format!("{REPOSITORY}/pulls/12"));
+    assert_eq!(
+        update["title"],
+        "regen: CMDB export servers.csv: +3 records in 2 zone(s)"
+    );
+    assert!(
+        !stand_in
+            .lines()
+            .iter()
+            .any(|line| line == "POST /repos/example/zones/pulls"),
+        "no second pull request: {:?}",
+        stand_in.lines()
+    );
+}
