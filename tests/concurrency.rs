@@ -273,3 +273,62 @@ fn a_pass_that_loses_the_race_for_a_merge_does_not_merge_again() {
     let record = fixture.forge().record(number).unwrap();
     assert_eq!(record.merged_commit.as_ref(), Some(&merges[&number][0]));
 }
+
+#[test]
+fn two_deploys_at_once_install_one_complete_set() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    let mut waited = 0;
+    for round in 0..6 {
+        write_repository(root, 400, round % 2);
+        let settings = root.join("zones/zonegate.yaml");
+        let mut text = fs::read_to_string(&settings).unwrap();
+        text.push_str(
+            "deploy:\n  targets:\n    - name: files\n      kind: dir\n      zone_directory: installed\n",
+        );
+        fs::write(&settings, text).unwrap();
+        fs::create_dir_all(root.join("installed")).unwrap();
+        let (a, b) = both(zonegate(root, &["deploy"]), zonegate(root, &["deploy"]));
+        assert!(a.status.success(), "round {round}: {}", transcript(&a));
+        assert!(b.status.success(), "round {round}: {}", transcript(&b));
+        for output in [&a, &b] {
+            if String::from_utf8_lossy(&output.stderr).contains("waiting") {
+                waited += 1;
+            }
+        }
+        // One complete set: what a deploy run alone now finds to do is nothing.
+        let again = zonegate(root, &["deploy"]).output().unwrap();
+        assert!(
+            again.status.success(),
+            "round {round}: {}",
+            transcript(&again)
+        );
+        assert!(
+            String::from_utf8_lossy(&again.stdout).contains("nothing to deploy"),
+            "round {round}: {}",
+            transcript(&again)
+        );
+        assert!(
+            !root
+                .join(".installed.zonegate-deploy/journal.json")
+                .exists()
+        );
+        let state: serde_json::Value = serde_json::from_slice(
+            &fs::read(root.join(".installed.zonegate-deploy/deployed.json")).unwrap(),
+        )
+        .unwrap();
+        for zone in state["zones"].as_array().unwrap() {
+            let file = root.join("installed").join(zone["file"].as_str().unwrap());
+            let digest = zonegate::render::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+                fs::read(&file).unwrap(),
+            ));
+            assert_eq!(
+                zone["sha256"],
+                digest.as_str(),
+                "round {round}: {}",
+                file.display()
+            );
+        }
+    }
+    eprintln!("two deploys at once: 6 rounds, a run waited for the lock {waited} time(s)");
+}
