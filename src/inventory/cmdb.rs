@@ -829,7 +829,9 @@ impl HostFields<'_> {
             ("datacenter", self.datacenter),
             ("status", self.status),
         ] {
-            if value.trim().is_empty() {
+            // A hostname of dots alone is empty once its trailing dot is dropped (found by
+            // fuzzing: `.` became a host without a name).
+            if value.trim().trim_end_matches('.').is_empty() {
                 sink.report(Diagnostic::error(
                     CMDB_INVALID_VALUE,
                     Some(span),
@@ -1045,7 +1047,13 @@ impl<'t> LineIndex<'t> {
     fn position(&self, offset: usize) -> (u32, u32) {
         let line = self.starts.partition_point(|&start| start <= offset);
         let start = self.starts[line - 1];
-        let column = self.text[start..offset.max(start)].chars().count() + 1;
+        // serde_json reports columns in bytes; an offset inside a multi-byte character (found
+        // by fuzzing: it panicked) counts as that character.
+        let mut end = offset.max(start).min(self.text.len());
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = self.text[start..end].chars().count() + 1;
         (line as u32, column as u32)
     }
 }
