@@ -376,6 +376,15 @@ pub(crate) fn assert_parses_back(zone: &Zone, text: &str) {
     {
         return;
     }
+    // A CNAME RRset holds one record (RFC 2181 section 10.1): hickory's parser keeps the last
+    // of several, as servers refuse or pick one. `check` stops such a zone (`multiple-cnames`)
+    // before it is published; the emitter writes what the model holds, so there is nothing
+    // to compare (found by fuzzing: fuzz/regressions/config/two-cnames-at-one-name.bin).
+    if zone.rrsets().any(|rrset| {
+        rrset.len() > 1 && rrset[0].record_type() == zonegate::model::record::RecordType::Cname
+    }) {
+        return;
+    }
     let origin = hickory_proto::rr::Name::from_ascii(zone.origin.to_string())
         .expect("origins are valid names");
     let (_, rrsets) = Parser::new(text, None, Some(origin))
