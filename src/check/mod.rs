@@ -394,7 +394,8 @@ pub(crate) const MAX_CHAIN_FOLLOWED: usize = 64;
 
 impl<'a> Context<'a> {
     pub(crate) fn new(zones: &'a ZoneSet, limits: Limits) -> Self {
-        let views = zones.zones.iter().map(ZoneView::new).collect();
+        // Indexing is a pass over each zone: one task per zone.
+        let views = zones.zones.par_iter().map(ZoneView::new).collect();
         Self {
             zones,
             limits,

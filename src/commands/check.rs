@@ -71,9 +71,11 @@ pub fn run(
             writeln!(err, "{hint}")?;
         }
     }
-    Ok(if diagnostic::has_errors(&checked.diagnostics) {
+    let outcome = if diagnostic::has_errors(&checked.diagnostics) {
         Outcome::Findings
     } else {
         Outcome::Clean
-    })
+    };
+    super::release_in_background(checked);
+    Ok(outcome)
 }

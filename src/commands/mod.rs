@@ -109,6 +109,12 @@ pub struct Context {
     pub progress: bool,
 }
 
+/// Frees `value` on a thread of its own. A million records are a million deallocations, which
+/// the command need not wait for: it is done, and usually the process exits before they are.
+pub fn release_in_background<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}
+
 /// Everything up to and including `check`, shared by render, check, test, diff and deploy.
 #[derive(Debug)]
 pub struct Checked {

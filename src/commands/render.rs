@@ -92,6 +92,7 @@ pub fn run(
     } else if !context.quiet {
         write_summary(out, &directory, &manifest, &published)?;
     }
+    super::release_in_background(checked);
     Ok(Outcome::Clean)
 }
 

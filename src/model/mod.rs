@@ -13,6 +13,8 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Diagnostic, Span};
 use crate::inventory::{EntryData, Host, Inventory, WrittenName};
 
@@ -197,7 +199,34 @@ impl<'a> Builder<'a> {
                     .map(|name| (dc.name.as_str(), name))
             })
             .collect();
-        for (index, host) in inventory.hosts.iter().enumerate() {
+        // Naming is the expensive part (validation, one allocation per host) and independent
+        // per host, so it runs in parallel; duplicates are found in CMDB order below, so "first
+        // seen here" is the earlier row.
+        let origins = &self.origins;
+        let named: Vec<Option<Result<NamedHost, NameError>>> = inventory
+            .hosts
+            .par_iter()
+            .map(|host| {
+                if !address_statuses.contains(host.status.as_str())
+                    || !self.datacenters.contains_key(host.datacenter.as_str())
+                {
+                    return None;
+                }
+                let qualified = if host.hostname.contains('.') {
+                    Name::parse_fqdn(&host.hostname)
+                } else {
+                    match datacenter_names.get(host.datacenter.as_str()) {
+                        Some(datacenter) => Name::parse_relative(&host.hostname, datacenter),
+                        None => host_fqdn(host, &settings.domain),
+                    }
+                };
+                Some(qualified.map(|fqdn| {
+                    let zone = zone_index(origins, &fqdn);
+                    (fqdn, zone)
+                }))
+            })
+            .collect();
+        for ((index, host), named) in inventory.hosts.iter().enumerate().zip(named) {
             if !address_statuses.contains(host.status.as_str()) {
                 continue;
             }
@@ -215,17 +244,9 @@ impl<'a> Builder<'a> {
                 );
                 continue;
             }
-            let qualified = if host.hostname.contains('.') {
-                Name::parse_fqdn(&host.hostname)
-            } else {
-                match datacenter_names.get(host.datacenter.as_str()) {
-                    Some(datacenter) => Name::parse_relative(&host.hostname, datacenter),
-                    None => host_fqdn(host, &settings.domain),
-                }
-            };
-            let fqdn = match qualified {
-                Ok(fqdn) => fqdn,
-                Err(error) => {
+            let (fqdn, forward_zone) = match named {
+                Some(Ok(named)) => named,
+                Some(Err(error)) => {
                     self.diagnostics.push(Diagnostic::error(
                         codes::INVALID_NAME,
                         Some(host.span),
@@ -233,6 +254,7 @@ impl<'a> Builder<'a> {
                     ));
                     continue;
                 }
+                None => continue,
             };
             if let Some(first) = seen_names.get(&fqdn) {
                 self.diagnostics.push(
@@ -250,7 +272,6 @@ impl<'a> Builder<'a> {
                 span: host.span,
                 origin: Origin::Host(index as u32),
             };
-            let forward_zone = self.zone_index(&fqdn);
             let mut placed_address = false;
             for &address in &host.addresses {
                 if let Some(first) = seen_addresses.get(&address) {
@@ -577,12 +598,7 @@ impl<'a> Builder<'a> {
     }
 
     fn zone_index(&self, name: &Name) -> Option<usize> {
-        self.origins
-            .iter()
-            .enumerate()
-            .filter(|(_, origin)| name.is_subdomain_of(origin))
-            .max_by_key(|(_, origin)| origin.label_count())
-            .map(|(index, _)| index)
+        zone_index(&self.origins, name)
     }
 
     /// Puts a record in the most specific zone containing its owner.
@@ -622,7 +638,6 @@ impl<'a> Builder<'a> {
     }
 
     fn finish(self) -> (ZoneSet, Vec<Diagnostic>) {
-        use rayon::prelude::*;
         let built: Vec<(Zone, Vec<Record>)> = self
             .origins
             .into_par_iter()
@@ -637,6 +652,21 @@ impl<'a> Builder<'a> {
         set.zones.sort_by(|a, b| a.origin.cmp(&b.origin));
         (set, self.diagnostics)
     }
+}
+
+/// A host's fully qualified name and the index of the zone it belongs in, if any.
+type NamedHost = (Name, Option<usize>);
+
+/// The index of the most specific origin in `origins` containing `name`.
+fn zone_index(origins: &[Name], name: &Name) -> Option<usize> {
+    // Origins containing the same name are ancestors of one another, so the longest key is
+    // the most specific (and needs no label counting: this runs for every record).
+    origins
+        .iter()
+        .enumerate()
+        .filter(|(_, origin)| name.is_subdomain_of(origin))
+        .max_by_key(|(_, origin)| origin.canonical_key().len())
+        .map(|(index, _)| index)
 }
 
 /// The closest candidate to `word` by edit distance, if close enough to be a likely typo.
