@@ -175,19 +175,21 @@ impl<'a> Builder<'a> {
 
     /// A/AAAA/PTR per address-status host. Returns each host's FQDN (None when it gets no
     /// records) for the SRV step.
+    ///
+    /// A million-record CMDB makes this the hot loop of `render`, so each phase is parallel:
+    /// naming hosts and their reverse names, finding duplicates by sorting (the earliest CMDB
+    /// row wins, as a sequential scan would decide), and filling each zone's records on a
+    /// thread of its own. Only the cheap walk that words diagnostics is sequential.
     fn host_records(&mut self) -> Vec<Option<Name>> {
         let inventory = self.inventory;
         let settings = &inventory.settings;
+        let hosts = &inventory.hosts;
         let address_statuses: HashSet<&str> = settings
             .generate
             .address_statuses
             .iter()
             .map(String::as_str)
             .collect();
-        let mut fqdns = vec![None; inventory.hosts.len()];
-        let mut seen_names: HashMap<Name, Span> = HashMap::with_capacity(inventory.hosts.len());
-        let mut seen_addresses: HashMap<IpAddr, Span> =
-            HashMap::with_capacity(inventory.hosts.len() * 2);
         // `<datacenter>.<domain>` once per datacenter, so a short host name costs one
         // allocation.
         let datacenter_names: HashMap<&str, Name> = settings
@@ -199,18 +201,16 @@ impl<'a> Builder<'a> {
                     .map(|name| (dc.name.as_str(), name))
             })
             .collect();
-        // Naming is the expensive part (validation, one allocation per host) and independent
-        // per host, so it runs in parallel; duplicates are found in CMDB order below, so "first
-        // seen here" is the earlier row.
         let origins = &self.origins;
-        let named: Vec<Option<Result<NamedHost, NameError>>> = inventory
-            .hosts
+        let datacenters = &self.datacenters;
+        let namings: Vec<Naming> = hosts
             .par_iter()
             .map(|host| {
-                if !address_statuses.contains(host.status.as_str())
-                    || !self.datacenters.contains_key(host.datacenter.as_str())
-                {
-                    return None;
+                if !address_statuses.contains(host.status.as_str()) {
+                    return Naming::NotPublished;
+                }
+                if !datacenters.contains_key(host.datacenter.as_str()) {
+                    return Naming::UnknownDatacenter;
                 }
                 let qualified = if host.hostname.contains('.') {
                     Name::parse_fqdn(&host.hostname)
@@ -220,18 +220,47 @@ impl<'a> Builder<'a> {
                         None => host_fqdn(host, &settings.domain),
                     }
                 };
-                Some(qualified.map(|fqdn| {
-                    let zone = zone_index(origins, &fqdn);
-                    (fqdn, zone)
-                }))
+                match qualified {
+                    Ok(fqdn) => {
+                        let zone = zone_index(origins, &fqdn);
+                        Naming::Named(fqdn, zone)
+                    }
+                    Err(error) => Naming::Invalid(error),
+                }
             })
             .collect();
-        for ((index, host), named) in inventory.hosts.iter().enumerate().zip(named) {
-            if !address_statuses.contains(host.status.as_str()) {
-                continue;
+        let named = |index: usize| match &namings[index] {
+            Naming::Named(fqdn, zone) => Some((fqdn, *zone)),
+            _ => None,
+        };
+
+        // Every address of a named host, flat in CMDB order: `first_address[host]` is where the
+        // host's run starts.
+        let mut first_address = Vec::with_capacity(hosts.len() + 1);
+        let mut flat = 0usize;
+        for (index, host) in hosts.iter().enumerate() {
+            first_address.push(flat);
+            if named(index).is_some() {
+                flat += host.addresses.len();
             }
-            if !self.datacenters.contains_key(host.datacenter.as_str()) {
-                self.diagnostics.push(
+        }
+        first_address.push(flat);
+        let reversed: Vec<(Name, Option<usize>)> = hosts
+            .par_iter()
+            .enumerate()
+            .filter(|(index, _)| named(*index).is_some())
+            .flat_map_iter(|(_, host)| {
+                host.addresses.iter().map(|&address| {
+                    let reverse = reverse_name(address);
+                    let zone = zone_index(origins, &reverse);
+                    (reverse, zone)
+                })
+            })
+            .collect();
+
+        for (host, naming) in hosts.iter().zip(&namings) {
+            match naming {
+                Naming::UnknownDatacenter => self.diagnostics.push(
                     Diagnostic::error(
                         codes::UNKNOWN_DATACENTER,
                         Some(host.span),
@@ -241,77 +270,98 @@ impl<'a> Builder<'a> {
                         ),
                     )
                     .with_hint(format!("declared datacenters: {}", self.datacenter_list())),
-                );
-                continue;
+                ),
+                Naming::Invalid(error) => self.diagnostics.push(Diagnostic::error(
+                    codes::INVALID_NAME,
+                    Some(host.span),
+                    format!("host name `{}`: {error}", host.hostname),
+                )),
+                Naming::NotPublished | Naming::Named(..) => {}
             }
-            let (fqdn, forward_zone) = match named {
-                Some(Ok(named)) => named,
-                Some(Err(error)) => {
-                    self.diagnostics.push(Diagnostic::error(
-                        codes::INVALID_NAME,
-                        Some(host.span),
-                        format!("host name `{}`: {error}", host.hostname),
-                    ));
-                    continue;
-                }
-                None => continue,
-            };
-            if let Some(first) = seen_names.get(&fqdn) {
+        }
+
+        // Duplicate names: the first row of each name is kept.
+        let mut by_name: Vec<(&Name, u32)> = (0..hosts.len())
+            .filter_map(|index| named(index).map(|(fqdn, _)| (fqdn, index as u32)))
+            .collect();
+        by_name.par_sort_unstable();
+        let mut kept = vec![false; hosts.len()];
+        for rows in by_name.chunk_by(|a, b| a.0 == b.0) {
+            let first = rows[0].1 as usize;
+            kept[first] = true;
+            for &(fqdn, duplicate) in &rows[1..] {
                 self.diagnostics.push(
                     Diagnostic::error(
                         codes::DUPLICATE_HOST,
-                        Some(host.span),
+                        Some(hosts[duplicate as usize].span),
                         format!("host `{fqdn}` appears twice in the CMDB"),
                     )
-                    .with_related(*first, "first seen here"),
+                    .with_related(hosts[first].span, "first seen here"),
                 );
+            }
+        }
+        drop(by_name);
+
+        // Duplicate addresses among the kept hosts: the first row holding one keeps it.
+        let first_address = &first_address;
+        let mut by_address: Vec<(IpAddr, u32, u32)> = (0..hosts.len())
+            .filter(|&index| kept[index])
+            .flat_map(|index| {
+                hosts[index]
+                    .addresses
+                    .iter()
+                    .enumerate()
+                    .map(move |(position, &address)| {
+                        (
+                            address,
+                            (first_address[index] + position) as u32,
+                            index as u32,
+                        )
+                    })
+            })
+            .collect();
+        by_address.par_sort_unstable();
+        let mut published = vec![false; reversed.len()];
+        for rows in by_address.chunk_by(|a, b| a.0 == b.0) {
+            let (_, first_flat, first_host) = rows[0];
+            published[first_flat as usize] = true;
+            for &(address, _, duplicate) in &rows[1..] {
+                let (fqdn, _) = named(duplicate as usize).expect("kept hosts are named");
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_ADDRESS,
+                        Some(hosts[duplicate as usize].span),
+                        format!(
+                            "address {address} of `{fqdn}` is already assigned to another host"
+                        ),
+                    )
+                    .with_related(hosts[first_host as usize].span, "first assigned here"),
+                );
+            }
+        }
+        drop(by_address);
+
+        let mut fqdns = vec![None; hosts.len()];
+        for (index, host) in hosts.iter().enumerate() {
+            if !kept[index] {
                 continue;
             }
-            seen_names.insert(fqdn.clone(), host.span);
-            let provenance = Provenance {
-                span: host.span,
-                origin: Origin::Host(index as u32),
-            };
+            let (fqdn, forward_zone) = named(index).expect("kept hosts are named");
+            let start = first_address[index];
             let mut placed_address = false;
-            for &address in &host.addresses {
-                if let Some(first) = seen_addresses.get(&address) {
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            codes::DUPLICATE_ADDRESS,
-                            Some(host.span),
-                            format!(
-                                "address {address} of `{fqdn}` is already assigned to another host"
-                            ),
-                        )
-                        .with_related(*first, "first assigned here"),
-                    );
+            for (position, address) in host.addresses.iter().enumerate() {
+                if !published[start + position] {
                     continue;
                 }
-                seen_addresses.insert(address, host.span);
                 placed_address = true;
-                let data = match address {
-                    IpAddr::V4(v4) => RData::A(v4),
-                    IpAddr::V6(v6) => RData::Aaaa(v6),
-                };
-                let record = Record {
-                    name: fqdn.clone(),
-                    ttl: settings.ttl.host,
-                    data,
-                    provenance,
-                };
-                match forward_zone {
-                    Some(zone) => self.records[zone].push(record),
-                    None => self.place(record),
+                if forward_zone.is_none() {
+                    self.diagnostics.push(self.outside_zones(
+                        fqdn,
+                        address_type(*address),
+                        host.span,
+                    ));
                 }
-                let reverse = reverse_name(address);
-                if let Some(zone) = self.zone_index(&reverse) {
-                    self.records[zone].push(Record {
-                        name: reverse,
-                        ttl: settings.ttl.ptr,
-                        data: RData::Ptr(fqdn.clone()),
-                        provenance,
-                    });
-                } else {
+                if reversed[start + position].1.is_none() {
                     self.diagnostics.push(
                         Diagnostic::warning(
                             codes::NO_REVERSE_ZONE,
@@ -325,9 +375,53 @@ impl<'a> Builder<'a> {
             // A host whose every address belongs to another host has no records of its own,
             // so it must not become an SRV target either (duplicate-address says why).
             if placed_address || host.addresses.is_empty() {
-                fqdns[index] = Some(fqdn);
+                fqdns[index] = Some(fqdn.clone());
             }
         }
+
+        // Each zone's records from its own thread, in CMDB order.
+        let ttl = &settings.ttl;
+        self.records
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(zone, records)| {
+                for (index, host) in hosts.iter().enumerate() {
+                    if !kept[index] {
+                        continue;
+                    }
+                    let (fqdn, forward_zone) = named(index).expect("kept hosts are named");
+                    let provenance = Provenance {
+                        span: host.span,
+                        origin: Origin::Host(index as u32),
+                    };
+                    let start = first_address[index];
+                    for (position, &address) in host.addresses.iter().enumerate() {
+                        if !published[start + position] {
+                            continue;
+                        }
+                        if forward_zone == Some(zone) {
+                            records.push(Record {
+                                name: fqdn.clone(),
+                                ttl: ttl.host,
+                                data: match address {
+                                    IpAddr::V4(v4) => RData::A(v4),
+                                    IpAddr::V6(v6) => RData::Aaaa(v6),
+                                },
+                                provenance,
+                            });
+                        }
+                        let (reverse, reverse_zone) = &reversed[start + position];
+                        if *reverse_zone == Some(zone) {
+                            records.push(Record {
+                                name: reverse.clone(),
+                                ttl: ttl.ptr,
+                                data: RData::Ptr(fqdn.clone()),
+                                provenance,
+                            });
+                        }
+                    }
+                }
+            });
         fqdns
     }
 
@@ -603,28 +697,35 @@ impl<'a> Builder<'a> {
 
     /// Puts a record in the most specific zone containing its owner.
     fn place(&mut self, record: Record) {
-        match self.zone_index(&record.name) {
-            Some(index) => self.records[index].push(record),
-            None => self.diagnostics.push(
-                Diagnostic::error(
-                    codes::RECORD_OUTSIDE_ZONES,
-                    Some(record.provenance.span),
-                    format!(
-                        "{} record `{}` is in no configured zone",
-                        record.record_type(),
-                        record.name
-                    ),
-                )
-                .with_hint(format!(
-                    "configured zones: {}",
-                    self.origins
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            ),
+        if let Some(index) = self.zone_index(&record.name) {
+            self.records[index].push(record);
+        } else {
+            let outside =
+                self.outside_zones(&record.name, record.record_type(), record.provenance.span);
+            self.diagnostics.push(outside);
         }
+    }
+
+    /// `record-outside-zones` for a `record_type` record at `name`, written at `span`.
+    fn outside_zones(
+        &self,
+        name: &Name,
+        record_type: record::RecordType,
+        span: Span,
+    ) -> Diagnostic {
+        Diagnostic::error(
+            codes::RECORD_OUTSIDE_ZONES,
+            Some(span),
+            format!("{record_type} record `{name}` is in no configured zone"),
+        )
+        .with_hint(format!(
+            "configured zones: {}",
+            self.origins
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 
     fn datacenter_list(&self) -> String {
@@ -654,8 +755,25 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// A host's fully qualified name and the index of the zone it belongs in, if any.
-type NamedHost = (Name, Option<usize>);
+/// What naming a CMDB host came to.
+enum Naming {
+    /// Its status gets no records.
+    NotPublished,
+    /// Its datacenter is not declared.
+    UnknownDatacenter,
+    /// Its name is not a valid domain name.
+    Invalid(NameError),
+    /// Its fully qualified name and the index of the zone it belongs in, if any.
+    Named(Name, Option<usize>),
+}
+
+/// The record type of an address.
+fn address_type(address: IpAddr) -> record::RecordType {
+    match address {
+        IpAddr::V4(_) => record::RecordType::A,
+        IpAddr::V6(_) => record::RecordType::Aaaa,
+    }
+}
 
 /// The index of the most specific origin in `origins` containing `name`.
 fn zone_index(origins: &[Name], name: &Name) -> Option<usize> {
