@@ -15,10 +15,11 @@
 #![allow(unsafe_code)] // A global allocator is unsafe by definition; it only forwards to System.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-/// Bytes held on the heap now.
-static HELD: AtomicUsize = AtomicUsize::new(0);
+/// Bytes held on the heap now, less what threads have not settled yet (so it can dip below
+/// zero for a moment, when one thread frees what another allocated).
+static HELD: AtomicIsize = AtomicIsize::new(0);
 
 /// The most bytes the process may hold; `usize::MAX` until [`set_budget`].
 static BUDGET: AtomicUsize = AtomicUsize::new(usize::MAX);
@@ -43,16 +44,50 @@ pub(crate) fn set_budget_from_environment() {
     BUDGET.store(bytes, Ordering::Relaxed);
 }
 
-/// Counts `size` more bytes, or stops the process when that would pass the budget.
-fn reserve(size: usize) {
-    let held = HELD.fetch_add(size, Ordering::Relaxed).saturating_add(size);
-    if held > BUDGET.load(Ordering::Relaxed) {
-        over_budget();
+/// Bytes a thread may allocate or free before it settles with [`HELD`]. Every allocation
+/// touching one shared counter would make both cores fight over its cache line in the
+/// parallel phases (a million-record render allocates millions of times); batching keeps the
+/// count within this much per thread of the truth, which is nothing against a budget of GiBs.
+const BATCH: isize = 1 << 20;
+
+std::thread_local! {
+    /// This thread's bytes not yet settled with [`HELD`] (negative when it freed more).
+    /// Const-initialised and without a destructor, so reading it never allocates.
+    static UNSETTLED: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+/// Adds `delta` bytes to this thread's count, settling with [`HELD`] once it passes
+/// [`BATCH`] either way; stops the process when a settlement passes the budget.
+fn count(delta: isize) {
+    let settle = UNSETTLED
+        .try_with(|unsettled| {
+            let total = unsettled.get() + delta;
+            if total.abs() < BATCH {
+                unsettled.set(total);
+                0
+            } else {
+                unsettled.set(0);
+                total
+            }
+        })
+        .unwrap_or(delta);
+    if settle != 0 {
+        let held = HELD
+            .fetch_add(settle, Ordering::Relaxed)
+            .saturating_add(settle);
+        if settle > 0 && held.unsigned_abs() > BUDGET.load(Ordering::Relaxed) && held > 0 {
+            over_budget();
+        }
     }
 }
 
+/// Counts `size` more bytes, or stops the process when that would pass the budget.
+fn reserve(size: usize) {
+    count(isize::try_from(size).unwrap_or(isize::MAX));
+}
+
 fn release(size: usize) {
-    HELD.fetch_sub(size, Ordering::Relaxed);
+    count(-isize::try_from(size).unwrap_or(isize::MAX));
 }
 
 /// Reports and exits, allocating nothing: the heap is what ran out.

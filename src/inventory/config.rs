@@ -68,7 +68,7 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
     };
 
     let services = read_services(files, &mut sources, &mut diagnostics, settings.as_ref())?;
-    let records = read_records(files, &mut sources, &mut diagnostics)?;
+    let record_files = read_record_files(files, &mut sources)?;
 
     let template = match read_file(files, TEMPLATE_PATH)? {
         Some(bytes) => {
@@ -90,17 +90,33 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
         None => None,
     };
 
-    let mut hosts = Vec::new();
-    if let Some(settings) = &settings {
-        read_cmdb(
-            files,
-            settings,
-            options,
-            &mut sources,
-            &mut hosts,
-            &mut diagnostics,
-        )?;
-    }
+    // The CMDB and the records files are independent and each can be large (a million-record
+    // estate has a few MiB of each), so they are parsed side by side. File ids are handed out
+    // first, in the order a sequential read would, so every span stays the same.
+    let cmdb_file = settings
+        .as_ref()
+        .map(|settings| sources.add(cmdb_display_path(settings, options)));
+    let ((records, record_diagnostics), cmdb) = rayon::join(
+        || parse_records(record_files),
+        || -> Result<_, Error> {
+            let mut hosts = Vec::new();
+            let mut cmdb_diagnostics = Vec::new();
+            if let (Some(settings), Some(file)) = (&settings, cmdb_file) {
+                read_cmdb(
+                    files,
+                    settings,
+                    options,
+                    file,
+                    &mut hosts,
+                    &mut cmdb_diagnostics,
+                )?;
+            }
+            Ok((hosts, cmdb_diagnostics))
+        },
+    );
+    diagnostics.extend(record_diagnostics);
+    let (hosts, cmdb_diagnostics) = cmdb?;
+    diagnostics.extend(cmdb_diagnostics);
 
     match settings {
         Some(settings) if diagnostics.iter().all(|d| d.severity != Severity::Error) => {
@@ -145,20 +161,28 @@ fn read_file(files: &dyn Files, path: &str) -> Result<Option<Vec<u8>>, Error> {
     })
 }
 
-/// Streams the CMDB export: the configured one from the repository, or the `--cmdb` override
-/// from disk.
+/// How the CMDB export is named in diagnostics: the `--cmdb` override as given, or the
+/// configured path.
+fn cmdb_display_path(settings: &Settings, options: &LoadOptions) -> PathBuf {
+    options
+        .cmdb
+        .clone()
+        .unwrap_or_else(|| settings.cmdb.path.clone())
+}
+
+/// Streams the CMDB export, registered as `file`: the configured one from the repository, or
+/// the `--cmdb` override from disk.
 fn read_cmdb(
     files: &dyn Files,
     settings: &Settings,
     options: &LoadOptions,
-    sources: &mut SourceMap,
+    file: FileId,
     hosts: &mut Vec<Host>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<(), Error> {
     let read_error = |path: PathBuf| move |source| Error::Read { path, source };
     if let Some(path) = &options.cmdb {
         let format = format_from_extension(path).unwrap_or(settings.cmdb.format);
-        let file = sources.add(path.clone());
         let reader = std::fs::File::open(path).map_err(read_error(path.clone()))?;
         let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
         return cmdb::read(&mut reader, format, file, hosts, diagnostics)
@@ -175,7 +199,6 @@ fn read_cmdb(
             ),
         });
     };
-    let file = sources.add(settings.cmdb.path.clone());
     cmdb::read(&mut reader, settings.cmdb.format, file, hosts, diagnostics)
         .map_err(read_error(located))
 }
@@ -1085,14 +1108,22 @@ impl RawRecord {
     }
 }
 
-fn read_records(
+/// Reads every `zones/records/*.yaml` file and registers it, in path order.
+fn read_record_files(
     files: &dyn Files,
     sources: &mut SourceMap,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Vec<RecordEntry>, Error> {
+) -> Result<Vec<(FileId, Vec<u8>)>, Error> {
+    Ok(yaml_files(files, "zones/records")?
+        .into_iter()
+        .map(|(path, bytes)| (sources.add(&path), bytes))
+        .collect())
+}
+
+/// Parses the records files: their entries and the problems found, in file order.
+fn parse_records(record_files: Vec<(FileId, Vec<u8>)>) -> (Vec<RecordEntry>, Vec<Diagnostic>) {
     let mut entries = Vec::new();
-    for (path, bytes) in yaml_files(files, "zones/records")? {
-        let file = sources.add(&path);
+    let mut diagnostics = Vec::new();
+    for (file, bytes) in record_files {
         match yaml::parse::<RawRecordsFile>(&bytes, file) {
             Ok(raw) => {
                 let _ = raw.owner;
@@ -1106,7 +1137,7 @@ fn read_records(
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
-    Ok(entries)
+    (entries, diagnostics)
 }
 
 /// The most octets of data a TXT or CAA record may hold so that it fits in a DNS message
