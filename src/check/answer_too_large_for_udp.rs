@@ -56,7 +56,7 @@ const MAX_POINTER_OFFSET: usize = 0x3fff;
 /// payload are sized exactly, so the common case allocates nothing.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
     let payload = context.limits.udp_payload;
-    for rrset in view.zone.rrsets() {
+    for rrset in view.rrsets() {
         if upper_bound(rrset) <= payload {
             continue;
         }

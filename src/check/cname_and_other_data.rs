@@ -35,7 +35,7 @@ declare_rule! {
 /// Reports every node below the apex with a CNAME and other records.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
     let zone = view.zone;
-    for node in zone.nodes() {
+    for node in view.nodes() {
         let name = &node[0].name;
         if *name == zone.origin {
             continue;

@@ -37,7 +37,7 @@ declare_rule! {
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
     let limit = context.limits.max_cname_chain;
     let mut chain: Vec<&Record> = Vec::new();
-    for rrset in view.zone.rrsets() {
+    for rrset in view.rrsets() {
         let start = &rrset[0];
         if start.record_type() != RecordType::Cname {
             continue;

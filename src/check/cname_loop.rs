@@ -36,7 +36,7 @@ declare_rule! {
 /// Follows the chain from every CNAME in the zone and reports each loop once.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
     let mut chain: Vec<&Record> = Vec::new();
-    for rrset in view.zone.rrsets() {
+    for rrset in view.rrsets() {
         let start = &rrset[0];
         if start.record_type() != RecordType::Cname {
             continue;

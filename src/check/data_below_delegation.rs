@@ -54,7 +54,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
 
     let mut cuts = view.cuts.iter().peekable();
     let mut current: Option<&Name> = None;
-    for node in zone.nodes() {
+    for node in view.nodes() {
         let name = &node[0].name;
         while let Some(&&cut) = cuts.peek() {
             if cut > name {

@@ -39,7 +39,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
     if view.cuts.is_empty() {
         return;
     }
-    for rrset in zone.rrsets() {
+    for rrset in view.rrsets() {
         let cut = &rrset[0].name;
         if rrset[0].record_type() != RecordType::Ns || *cut == zone.origin {
             continue;

@@ -338,6 +338,9 @@ pub(crate) struct ZoneView<'a> {
     pub(crate) cuts: Vec<&'a Name>,
     /// True when some owner is a wildcard (`*.…`), so a missing name may still be synthesised.
     pub(crate) has_wildcards: bool,
+    /// Where each RRset ends in `zone.records`, and whether it is the last of its owner's:
+    /// grouped once here rather than by every rule (a grouping compares a million names).
+    rrset_ends: Vec<(u32, bool)>,
 }
 
 /// The answer to "what does `name` own?" over the managed zones.
@@ -467,7 +470,16 @@ impl<'a> ZoneView<'a> {
     fn new(zone: &'a Zone) -> Self {
         let mut cuts: Vec<&Name> = Vec::new();
         let mut has_wildcards = false;
+        let mut rrset_ends = Vec::with_capacity(zone.records.len());
+        let mut end = 0u32;
         for node in zone.nodes() {
+            let mut rrsets = node
+                .chunk_by(|a, b| a.record_type() == b.record_type())
+                .peekable();
+            while let Some(rrset) = rrsets.next() {
+                end += rrset.len() as u32;
+                rrset_ends.push((end, rrsets.peek().is_none()));
+            }
             let name = &node[0].name;
             has_wildcards |= name.is_wildcard();
             if *name == zone.origin {
@@ -482,12 +494,35 @@ impl<'a> ZoneView<'a> {
                 cuts.push(name);
             }
         }
+        rrset_ends.shrink_to_fit();
+        let index = NameIndex::from_nodes(zone, node_ranges(&rrset_ends));
         Self {
             zone,
-            index: NameIndex::new(zone),
+            index,
             cuts,
             has_wildcards,
+            rrset_ends,
         }
+    }
+
+    /// The zone's RRsets in canonical order, like [`Zone::rrsets`].
+    pub(crate) fn rrsets(&self) -> impl Iterator<Item = &'a [Record]> + '_ {
+        let records = &self.zone.records;
+        let mut start = 0usize;
+        self.rrset_ends.iter().map(move |&(end, _)| {
+            let rrset = &records[start..end as usize];
+            start = end as usize;
+            rrset
+        })
+    }
+
+    /// The zone's owner names in canonical order, each with all its records, like
+    /// [`Zone::nodes`].
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &'a [Record]> + '_ {
+        let records = &self.zone.records;
+        node_ranges(&self.rrset_ends).map(move |(start, length)| {
+            &records[start as usize..(start + length) as usize]
+        })
     }
 
     /// The top-level delegation point at or above `name`, if any.
@@ -517,6 +552,19 @@ impl<'a> ZoneView<'a> {
         let records = self.index.records_at(&source);
         (!records.is_empty()).then_some(records)
     }
+}
+
+/// `(start, length)` of each owner's records, from the RRset ends of [`ZoneView`].
+fn node_ranges(rrset_ends: &[(u32, bool)]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    let mut start = 0u32;
+    rrset_ends
+        .iter()
+        .filter(|(_, last_of_owner)| *last_of_owner)
+        .map(move |&(end, _)| {
+            let node = (start, end - start);
+            start = end;
+            node
+        })
 }
 
 /// The address a full reverse-mapping name stands for (`4.3.2.1.in-addr.arpa.` is 1.2.3.4; IPv6

@@ -34,7 +34,7 @@ declare_rule! {
 
 /// Reports every CNAME RRset with more than one record, at the second record.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
-    for rrset in view.zone.rrsets() {
+    for rrset in view.rrsets() {
         if rrset[0].record_type() != RecordType::Cname || rrset.len() < 2 {
             continue;
         }

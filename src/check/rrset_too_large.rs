@@ -34,7 +34,7 @@ declare_rule! {
 /// Reports every RRset longer than the limit, at its first record.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
     let limit = context.limits.max_rrset_records;
-    for rrset in view.zone.rrsets() {
+    for rrset in view.rrsets() {
         if rrset.len() <= limit {
             continue;
         }

@@ -31,7 +31,7 @@ declare_rule! {
 
 /// Reports each RRset whose TTLs differ, at the first record that differs from the first one.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
-    for rrset in view.zone.rrsets() {
+    for rrset in view.rrsets() {
         let first = &rrset[0];
         let Some(differing) = rrset.iter().find(|record| record.ttl != first.ttl) else {
             continue;

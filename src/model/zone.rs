@@ -100,17 +100,30 @@ pub struct NameIndex<'a> {
 impl<'a> NameIndex<'a> {
     /// Indexes every owner name of `zone`.
     pub fn new(zone: &'a Zone) -> Self {
-        let mut nodes = rustc_hash::FxHashMap::default();
-        nodes.reserve(zone.records.len() / 2);
-        let mut start = 0usize;
-        for node in zone.nodes() {
-            nodes.insert(
-                node[0].name.canonical_key(),
-                (start as u32, node.len() as u32),
+        let mut start = 0u32;
+        let ranges = zone.nodes().map(|node| {
+            let range = (start, node.len() as u32);
+            start += node.len() as u32;
+            range
+        });
+        Self::from_nodes(zone, ranges)
+    }
+
+    /// Indexes `zone` from its owners' `(start, length)` ranges in `zone.records`, for a
+    /// caller that has grouped the records already.
+    pub fn from_nodes(zone: &'a Zone, nodes: impl Iterator<Item = (u32, u32)>) -> Self {
+        let mut index = rustc_hash::FxHashMap::default();
+        index.reserve(zone.records.len() / 2);
+        for (start, length) in nodes {
+            index.insert(
+                zone.records[start as usize].name.canonical_key(),
+                (start, length),
             );
-            start += node.len();
         }
-        Self { zone, nodes }
+        Self {
+            zone,
+            nodes: index,
+        }
     }
 
     /// The zone indexed.
