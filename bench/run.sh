@@ -129,6 +129,92 @@ for records in $scales; do
   echo "| $records | ${render} s | ${noop} s | ${check} s | ${peak} MiB | ${knot} s | ${bind} s | ${nsd} s | $(ratio "$render" "$knot") | ${octo} s | ${octo_ratio} |" >> "$results"
 done
 
+# Assertions and diff at the largest scale.
+largest="${scales##* }"
+data="$work/data-$largest"
+repo="$data/repo"
+out="$data/out"
+"$zonegate" --repo "$repo" render -q --output "$out"
+
+# 100,000 assertions from gen_zone.py's query mix: every name it asks for must answer (at least
+# one record of the type), and its `nohost...` names must be NXDOMAIN.
+# Ten thousand to a file: zonegate reads at most 250,000 YAML values from one file.
+rm -rf "$repo/assertions"; mkdir -p "$repo/assertions"
+python3 - "$data/queries.txt" "$repo/assertions" <<'PY'
+import sys
+with open(sys.argv[1]) as queries:
+    lines = queries.read().split("\n")
+lines = [line for line in lines if line.strip()]
+for start in range(0, len(lines), 10000):
+    with open(f"{sys.argv[2]}/bench-{start // 10000:03}.yaml", "w") as out:
+        for number, line in enumerate(lines[start:start + 10000], start):
+            name, rtype = line.split()
+            if name.startswith("nohost"):
+                out.write(f"- {{ it: q{number}, query: {name}, type: {rtype}, expect: nxdomain }}\n")
+            else:
+                out.write(f"- {{ it: q{number}, query: {name}, type: {rtype}, expect: {{ at_least: 1 }} }}\n")
+PY
+assertion_count=$(cat "$repo"/assertions/bench-*.yaml | wc -l)
+memory=$(median_seconds "test-memory-$largest" "$zonegate --repo $repo test -q")
+memory_peak=$(peak_mib "$zonegate" --repo "$repo" test -q)
+
+# The same assertions through the live backend, against BIND on loopback serving the output.
+bind_dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{
+  echo "options { directory \"$bind_dir\"; listen-on port $port { 127.0.0.1; }; listen-on-v6 { none; };"
+  echo "  pid-file \"$bind_dir/named.pid\"; recursion no; notify no; dnssec-validation no; };"
+  for zone in example.net. 10.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa.; do
+    echo "zone \"$zone\" { type primary; file \"$out/${zone%.}.zone\"; };"
+  done
+} > "$bind_dir/named.conf"
+named -g -c "$bind_dir/named.conf" > "$bind_dir/named.log" 2>&1 &
+named_pid=$!
+trap 'kill "$named_pid" 2>/dev/null || true; rm -rf "$bind_dir"' EXIT
+for _ in $(seq 1 600); do
+  dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 SOA 8.b.d.0.1.0.0.2.ip6.arpa. 2>/dev/null | grep -q . && break
+  sleep 0.5
+done
+live=$(median_seconds "test-live-$largest" "$zonegate --repo $repo test -q --server 127.0.0.1:$port")
+kill "$named_pid"; wait "$named_pid" 2>/dev/null || true
+
+# diff of two revisions that differ in 1% of hosts (every hundredth in-use host decommissioned).
+git_repo="$data/git"
+if [ ! -d "$git_repo/.git" ]; then
+  rm -rf "$git_repo"; mkdir -p "$git_repo"
+  cp -r "$repo/zones" "$git_repo/"
+  git -C "$git_repo" init -q
+  git -C "$git_repo" add zones
+  git -C "$git_repo" -c user.name=bench -c user.email=bench@localhost commit -qm base
+  python3 - "$git_repo/zones/cmdb/servers.csv" <<'PY'
+import csv, sys
+path = sys.argv[1]
+with open(path, newline="") as f:
+    rows = list(csv.reader(f))
+status = rows[0].index("status")
+seen = 0
+for row in rows[1:]:
+    if row[status] == "in_use":
+        seen += 1
+        if seen % 100 == 0:
+            row[status] = "decommissioned"
+with open(path, "w", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(rows)
+PY
+  git -C "$git_repo" -c user.name=bench -c user.email=bench@localhost commit -qam "1% of hosts decommissioned"
+fi
+diff_time=$(median_seconds "diff-$largest" "$zonegate --repo $git_repo diff --base HEAD~1 --head HEAD --format json")
+diff_peak=$(peak_mib "$zonegate" --repo "$git_repo" diff --base HEAD~1 --head HEAD --format json)
+
+{
+  echo
+  echo "| at $largest records | time | peak RSS | rate |"
+  echo "|---|---:|---:|---:|"
+  echo "| zonegate test, $assertion_count assertions in memory (whole process: load, build, check, assert) | ${memory} s | ${memory_peak} MiB | - |"
+  echo "| zonegate test --server, the same against BIND on loopback | ${live} s | - | $(python3 -c "import sys; print('%.0f queries/s' % (int(sys.argv[1]) / float(sys.argv[2])))" "$assertion_count" "$live") |"
+  echo "| zonegate diff, two revisions 1% of hosts apart (both built from git objects) | ${diff_time} s | ${diff_peak} MiB | - |"
+} >> "$results"
+
 if [ -n "$hosts" ]; then
   data="$work/hosts-$hosts"
   [ -f "$data/repo/zones/zonegate.yaml" ] || python3 bench/gen_hosts.py --hosts "$hosts" --repo "$data/repo" >/dev/null
