@@ -372,6 +372,9 @@ fn bind_answers_like_the_resolver_for_every_response_kind() {
         ("www.example.org.", RecordType::A), // REFUSED
         ("1.0.1.10.in-addr.arpa.", RecordType::Ptr), // reverse zone
         ("big.example.com.", RecordType::Txt), // truncated over UDP, asked over TCP
+        ("www.example.com.", RecordType::A), // the UDP socket and its buffer, reused
+        ("big.example.com.", RecordType::Txt), // the idle TCP connection, reused
+        ("big.example.com.", RecordType::Txt), // and again
     ];
     // The large TXT RRset does not fit the advertised UDP payload: BIND truncates it, so the
     // answer compared below came over TCP.

@@ -62,8 +62,14 @@ impl Default for Options {
 pub struct Server {
     address: SocketAddr,
     options: Options,
-    /// Idle UDP sockets, connected to the server (so the kernel drops anyone else's datagrams).
-    sockets: Mutex<Vec<UdpSocket>>,
+    /// Idle UDP sockets, connected to the server (so the kernel drops anyone else's datagrams),
+    /// each with its receive buffer: allocating and zeroing 64 KiB per query cost more than
+    /// the query.
+    sockets: Mutex<Vec<(UdpSocket, Vec<u8>)>>,
+    /// Idle TCP connections to the server: a truncated answer is asked again over TCP, and a
+    /// connection carries many queries (RFC 7766 section 6.2.1), sparing both sides a
+    /// handshake per query.
+    connections: Mutex<Vec<TcpStream>>,
 }
 
 /// `ADDR[:PORT]` could not be understood.
@@ -103,6 +109,7 @@ impl Server {
                 ..options
             },
             sockets: Mutex::new(Vec::new()),
+            connections: Mutex::new(Vec::new()),
         }
     }
 
@@ -169,13 +176,17 @@ impl Server {
 
     /// One UDP try: `None` on timeout.
     fn udp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Message>, QueryError> {
-        let socket = self.socket()?;
-        let result = self.udp_on(&socket, request, expected);
+        let (socket, mut buffer) = match self.sockets.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(idle) => idle,
+            // The largest UDP payload; on the heap, as one query's worth of stack would be a lot.
+            None => (self.socket()?, vec![0_u8; 65_535]),
+        };
+        let result = self.udp_on(&socket, &mut buffer, request, expected);
         // A socket that failed is dropped rather than reused.
         if result.is_ok()
             && let Ok(mut idle) = self.sockets.lock()
         {
-            idle.push(socket);
+            idle.push((socket, buffer));
         }
         result
     }
@@ -183,6 +194,7 @@ impl Server {
     fn udp_on(
         &self,
         socket: &UdpSocket,
+        buffer: &mut [u8],
         request: &[u8],
         expected: &Expected<'_>,
     ) -> Result<Option<Message>, QueryError> {
@@ -190,8 +202,6 @@ impl Server {
             .send(request)
             .map_err(|error| self.io_error("send", &error))?;
         let deadline = Instant::now() + self.options.timeout;
-        // The largest UDP payload; on the heap, as one query's worth of stack would be a lot.
-        let mut buffer = vec![0_u8; 65_535];
         loop {
             let now = Instant::now();
             if now >= deadline {
@@ -200,7 +210,7 @@ impl Server {
             socket
                 .set_read_timeout(Some(deadline - now))
                 .map_err(|error| self.io_error("set timeout", &error))?;
-            let length = match socket.recv(&mut buffer) {
+            let length = match socket.recv(buffer) {
                 Ok(length) => length,
                 Err(error)
                     if matches!(
@@ -231,10 +241,8 @@ impl Server {
         }
     }
 
+    /// A new UDP socket connected to the server.
     fn socket(&self) -> Result<UdpSocket, QueryError> {
-        if let Some(socket) = self.sockets.lock().ok().and_then(|mut idle| idle.pop()) {
-            return Ok(socket);
-        }
         let local: SocketAddr = match self.address {
             SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
             SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
@@ -246,8 +254,17 @@ impl Server {
         Ok(socket)
     }
 
-    /// One TCP try (RFC 1035 section 4.2.2 framing): `None` on timeout.
+    /// One TCP try (RFC 1035 section 4.2.2 framing): `None` on timeout. An idle connection is
+    /// reused; one the server has closed meanwhile (servers close idle connections after a
+    /// few seconds) fails at once and the query goes over a new one.
     fn tcp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Message>, QueryError> {
+        let idle = self.connections.lock().ok().and_then(|mut idle| idle.pop());
+        if let Some(mut stream) = idle
+            && let Ok(Some(message)) = self.tcp_on(&mut stream, request, expected)
+        {
+            self.keep(stream);
+            return Ok(Some(message));
+        }
         let timeout = self.options.timeout;
         let mut stream = match TcpStream::connect_timeout(&self.address, timeout) {
             Ok(stream) => stream,
@@ -259,6 +276,26 @@ impl Server {
             .and_then(|()| stream.set_write_timeout(Some(timeout)))
             .and_then(|()| stream.set_nodelay(true));
         configure.map_err(|error| self.io_error("configure TCP", &error))?;
+        let result = self.tcp_on(&mut stream, request, expected);
+        if let Ok(Some(_)) = result {
+            self.keep(stream);
+        }
+        result
+    }
+
+    /// Returns a connection that answered in full to the idle pool.
+    fn keep(&self, stream: TcpStream) {
+        if let Ok(mut idle) = self.connections.lock() {
+            idle.push(stream);
+        }
+    }
+
+    fn tcp_on(
+        &self,
+        stream: &mut TcpStream,
+        request: &[u8],
+        expected: &Expected<'_>,
+    ) -> Result<Option<Message>, QueryError> {
         let length = u16::try_from(request.len()).map_err(|_| self.malformed("query too long"))?;
         let mut framed = Vec::with_capacity(request.len() + 2);
         framed.extend_from_slice(&length.to_be_bytes());
@@ -362,7 +399,7 @@ impl Expected<'_> {
 }
 
 fn convert_name(name: &wire::Name) -> Option<Name> {
-    Name::parse_absolute(&name.to_ascii()).ok()
+    Name::from_labels(name.iter()).ok()
 }
 
 fn convert_data(data: &WireData) -> Option<RData> {

@@ -229,6 +229,63 @@ impl Name {
         })
     }
 
+    /// A name from its labels as a DNS message carries them, leftmost first, validated and
+    /// lower-cased as [`Name::parse_absolute`] would; no text round trip, which matters where
+    /// every record of every response is converted (`zonegate test --server`).
+    pub fn from_labels<'l>(
+        labels: impl DoubleEndedIterator<Item = &'l [u8]> + ExactSizeIterator,
+    ) -> Result<Self, NameError> {
+        let count = labels.len();
+        let mut key = String::new();
+        let mut wire_length = 1;
+        for (position, label) in labels.rev().enumerate() {
+            let lossy = || String::from_utf8_lossy(label).to_ascii_lowercase();
+            if label.is_empty() {
+                return Err(NameError::EmptyLabel(lossy()));
+            }
+            if label.len() > MAX_LABEL_LENGTH {
+                return Err(NameError::LabelTooLong {
+                    label: lossy(),
+                    length: label.len(),
+                });
+            }
+            let leftmost = position + 1 == count;
+            if label == b"*" {
+                if !leftmost {
+                    return Err(NameError::MisplacedWildcard);
+                }
+            } else if let Some(&byte) = label
+                .iter()
+                .find(|byte| !(byte.is_ascii_alphanumeric() || **byte == b'-' || **byte == b'_'))
+            {
+                if byte == b'*' {
+                    return Err(NameError::MisplacedWildcard);
+                }
+                return Err(NameError::InvalidCharacter {
+                    character: char::from(byte),
+                    label: lossy(),
+                });
+            }
+            if !key.is_empty() {
+                key.push(SEPARATOR);
+            }
+            key.extend(
+                label
+                    .iter()
+                    .map(|byte| char::from(byte.to_ascii_lowercase())),
+            );
+            wire_length += label.len() + 1;
+        }
+        if wire_length > MAX_NAME_LENGTH {
+            return Err(NameError::NameTooLong {
+                length: wire_length,
+            });
+        }
+        Ok(Self {
+            key: Arc::from(key),
+        })
+    }
+
     /// The slow path for text with non-ASCII labels: each label through IDNA 2008.
     fn build_international(text: &str, suffix: Option<&Name>) -> Result<Self, NameError> {
         let mut ascii = Vec::new();
@@ -439,6 +496,48 @@ impl serde::Serialize for Name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Labels off the wire make the same names, and the same refusals, as text.
+    #[test]
+    fn names_from_labels_equal_names_from_text() {
+        let from = |labels: &[&[u8]]| Name::from_labels(labels.iter().copied());
+        assert_eq!(
+            from(&[b"Web1", b"AMS", b"example", b"net"]).unwrap(),
+            Name::parse_absolute("web1.ams.example.net.").unwrap()
+        );
+        assert_eq!(from(&[]).unwrap(), Name::root());
+        assert_eq!(
+            from(&[b"*", b"apps", b"example", b"net"]).unwrap(),
+            Name::parse_absolute("*.apps.example.net.").unwrap()
+        );
+        assert_eq!(
+            from(&[b"_sip", b"_udp", b"example", b"net"]).unwrap(),
+            Name::parse_absolute("_sip._udp.example.net.").unwrap()
+        );
+        assert!(matches!(
+            from(&[b"a", b"*", b"net"]),
+            Err(NameError::MisplacedWildcard)
+        ));
+        assert!(matches!(
+            from(&[b"a b", b"net"]),
+            Err(NameError::InvalidCharacter { character: ' ', .. })
+        ));
+        assert!(matches!(
+            from(&[b"caf\xc3\xa9", b"net"]),
+            Err(NameError::InvalidCharacter { .. })
+        ));
+        let long = [b'a'; 64];
+        assert!(matches!(
+            from(&[&long[..], b"net"]),
+            Err(NameError::LabelTooLong { length: 64, .. })
+        ));
+        let label = [b'a'; 63];
+        let labels = [&label[..]; 4];
+        assert!(matches!(
+            from(&labels),
+            Err(NameError::NameTooLong { length: 257 })
+        ));
+    }
 
     fn name(text: &str) -> Name {
         Name::parse_absolute(text).unwrap()
