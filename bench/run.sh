@@ -163,7 +163,10 @@ bind_dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 {
   echo "options { directory \"$bind_dir\"; listen-on port $port { 127.0.0.1; }; listen-on-v6 { none; };"
-  echo "  pid-file \"$bind_dir/named.pid\"; recursion no; notify no; dnssec-validation no; };"
+  # gen_zone.py's estate has SRV sets of more than 100 records, which BIND 9.18.28 and later
+  # refuse by default (zonegate's rrset-too-large; bench/prepare.py makes it a warning).
+  echo "  pid-file \"$bind_dir/named.pid\"; recursion no; notify no; dnssec-validation no;"
+  echo "  max-records-per-type 0; };"
   for zone in example.net. 10.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa.; do
     echo "zone \"$zone\" { type primary; file \"$out/${zone%.}.zone\"; };"
   done
@@ -171,9 +174,11 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 named -g -c "$bind_dir/named.conf" > "$bind_dir/named.log" 2>&1 &
 named_pid=$!
 trap 'kill "$named_pid" 2>/dev/null || true; rm -rf "$bind_dir"' EXIT
-for _ in $(seq 1 600); do
-  dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 SOA 8.b.d.0.1.0.0.2.ip6.arpa. 2>/dev/null | grep -q . && break
-  sleep 0.5
+for zone in example.net. 10.in-addr.arpa. 8.b.d.0.1.0.0.2.ip6.arpa.; do
+  for _ in $(seq 1 600); do
+    dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 SOA "$zone" 2>/dev/null | grep -q . && break
+    sleep 0.5
+  done
 done
 live=$(median_seconds "test-live-$largest" "$zonegate --repo $repo test -q --server 127.0.0.1:$port")
 kill "$named_pid"; wait "$named_pid" 2>/dev/null || true

@@ -8,8 +8,9 @@
 //! doc comment of the rule's `RULE` constant and also available at run time through
 //! [`Rule::explain`] and the SARIF report.
 //!
-//! [`run`] runs the enabled rules, in parallel per rule and zone. Rules read the canonically
-//! sorted [`Zone::records`] and look names up by binary search; none allocates per record (a
+//! [`run`] runs the enabled rules, in parallel per rule and zone. Rules walk the owners and
+//! RRsets of the canonically sorted [`Zone::records`], grouped once per zone by `ZoneView`, and
+//! look names up in its hashed `NameIndex`; none allocates per record (a
 //! rule may allocate to describe a finding, and `missing-reverse` keeps one sorted vector of
 //! reverse-mapped addresses). [`apply_severities`] applies the per-repository overrides from
 //! `check.rules` in `zonegate.yaml`.
@@ -520,9 +521,8 @@ impl<'a> ZoneView<'a> {
     /// [`Zone::nodes`].
     pub(crate) fn nodes(&self) -> impl Iterator<Item = &'a [Record]> + '_ {
         let records = &self.zone.records;
-        node_ranges(&self.rrset_ends).map(move |(start, length)| {
-            &records[start as usize..(start + length) as usize]
-        })
+        node_ranges(&self.rrset_ends)
+            .map(move |(start, length)| &records[start as usize..(start + length) as usize])
     }
 
     /// The top-level delegation point at or above `name`, if any.

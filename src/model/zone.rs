@@ -120,10 +120,7 @@ impl<'a> NameIndex<'a> {
                 (start, length),
             );
         }
-        Self {
-            zone,
-            nodes: index,
-        }
+        Self { zone, nodes: index }
     }
 
     /// The zone indexed.
