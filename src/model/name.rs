@@ -186,47 +186,10 @@ impl Name {
             if label.is_empty() {
                 return Err(NameError::EmptyLabel(text.to_owned()));
             }
-            if label.len() > MAX_LABEL_LENGTH {
-                return Err(NameError::LabelTooLong {
-                    label: label.to_ascii_lowercase(),
-                    length: label.len(),
-                });
-            }
-            let leftmost = labels.peek().is_none();
-            if label == "*" {
-                if !leftmost {
-                    return Err(NameError::MisplacedWildcard);
-                }
-            } else if let Some(byte) = label
-                .bytes()
-                .find(|byte| !(byte.is_ascii_alphanumeric() || *byte == b'-' || *byte == b'_'))
-            {
-                if byte == b'*' {
-                    return Err(NameError::MisplacedWildcard);
-                }
-                return Err(NameError::InvalidCharacter {
-                    character: char::from(byte),
-                    label: label.to_ascii_lowercase(),
-                });
-            }
-            if !key.is_empty() {
-                key.push(SEPARATOR);
-            }
-            key.extend(
-                label
-                    .bytes()
-                    .map(|byte| char::from(byte.to_ascii_lowercase())),
-            );
+            push_label(&mut key, label.as_bytes(), labels.peek().is_none())?;
             wire_length += label.len() + 1;
         }
-        if wire_length > MAX_NAME_LENGTH {
-            return Err(NameError::NameTooLong {
-                length: wire_length,
-            });
-        }
-        Ok(Self {
-            key: Arc::from(key),
-        })
+        Self::finish(key, wire_length)
     }
 
     /// A name from its labels as a DNS message carries them, leftmost first, validated and
@@ -239,43 +202,17 @@ impl Name {
         let mut key = String::new();
         let mut wire_length = 1;
         for (position, label) in labels.rev().enumerate() {
-            let lossy = || String::from_utf8_lossy(label).to_ascii_lowercase();
             if label.is_empty() {
-                return Err(NameError::EmptyLabel(lossy()));
+                return Err(NameError::EmptyLabel(String::new()));
             }
-            if label.len() > MAX_LABEL_LENGTH {
-                return Err(NameError::LabelTooLong {
-                    label: lossy(),
-                    length: label.len(),
-                });
-            }
-            let leftmost = position + 1 == count;
-            if label == b"*" {
-                if !leftmost {
-                    return Err(NameError::MisplacedWildcard);
-                }
-            } else if let Some(&byte) = label
-                .iter()
-                .find(|byte| !(byte.is_ascii_alphanumeric() || **byte == b'-' || **byte == b'_'))
-            {
-                if byte == b'*' {
-                    return Err(NameError::MisplacedWildcard);
-                }
-                return Err(NameError::InvalidCharacter {
-                    character: char::from(byte),
-                    label: lossy(),
-                });
-            }
-            if !key.is_empty() {
-                key.push(SEPARATOR);
-            }
-            key.extend(
-                label
-                    .iter()
-                    .map(|byte| char::from(byte.to_ascii_lowercase())),
-            );
+            push_label(&mut key, label, position + 1 == count)?;
             wire_length += label.len() + 1;
         }
+        Self::finish(key, wire_length)
+    }
+
+    /// The name with `key`, once its wire length is known to fit.
+    fn finish(key: String, wire_length: usize) -> Result<Self, NameError> {
         if wire_length > MAX_NAME_LENGTH {
             return Err(NameError::NameTooLong {
                 length: wire_length,
@@ -471,6 +408,44 @@ fn a_label(raw: &str) -> Result<String, NameError> {
         return Ok(raw.to_owned());
     }
     idna::domain_to_ascii(raw).map_err(|_| NameError::InvalidIdn(raw.to_owned()))
+}
+
+/// Checks one non-empty label (`leftmost` when it is the name's first) and appends it to `key`
+/// lower-cased, after a separator unless it is the first one appended.
+#[inline]
+fn push_label(key: &mut String, label: &[u8], leftmost: bool) -> Result<(), NameError> {
+    let lower = || String::from_utf8_lossy(label).to_ascii_lowercase();
+    if label.len() > MAX_LABEL_LENGTH {
+        return Err(NameError::LabelTooLong {
+            label: lower(),
+            length: label.len(),
+        });
+    }
+    if label == b"*" {
+        if !leftmost {
+            return Err(NameError::MisplacedWildcard);
+        }
+    } else if let Some(&byte) = label
+        .iter()
+        .find(|byte| !(byte.is_ascii_alphanumeric() || **byte == b'-' || **byte == b'_'))
+    {
+        if byte == b'*' {
+            return Err(NameError::MisplacedWildcard);
+        }
+        return Err(NameError::InvalidCharacter {
+            character: char::from(byte),
+            label: lower(),
+        });
+    }
+    if !key.is_empty() {
+        key.push(SEPARATOR);
+    }
+    key.extend(
+        label
+            .iter()
+            .map(|byte| char::from(byte.to_ascii_lowercase())),
+    );
+    Ok(())
 }
 
 impl fmt::Display for Name {
