@@ -61,7 +61,8 @@ std::thread_local! {
 fn count(delta: isize) {
     let settle = UNSETTLED
         .try_with(|unsettled| {
-            let total = unsettled.get() + delta;
+            // Saturating: a request near isize::MAX must reach the budget check, not wrap.
+            let total = unsettled.get().saturating_add(delta);
             if total.abs() < BATCH {
                 unsettled.set(total);
                 0
@@ -75,7 +76,7 @@ fn count(delta: isize) {
         let held = HELD
             .fetch_add(settle, Ordering::Relaxed)
             .saturating_add(settle);
-        if settle > 0 && held.unsigned_abs() > BUDGET.load(Ordering::Relaxed) && held > 0 {
+        if settle > 0 && held > 0 && held.unsigned_abs() > BUDGET.load(Ordering::Relaxed) {
             over_budget();
         }
     }
