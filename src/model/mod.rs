@@ -229,10 +229,7 @@ impl<'a> Builder<'a> {
                 }
             })
             .collect();
-        let named = |index: usize| match &namings[index] {
-            Naming::Named(fqdn, zone) => Some((fqdn, *zone)),
-            _ => None,
-        };
+        let named = |index: usize| namings[index].named();
 
         // Every address of a named host, flat in CMDB order: `first_address[host]` is where the
         // host's run starts.
@@ -280,66 +277,8 @@ impl<'a> Builder<'a> {
             }
         }
 
-        // Duplicate names: the first row of each name is kept.
-        let mut by_name: Vec<(&Name, u32)> = (0..hosts.len())
-            .filter_map(|index| named(index).map(|(fqdn, _)| (fqdn, index as u32)))
-            .collect();
-        by_name.par_sort_unstable();
-        let mut kept = vec![false; hosts.len()];
-        for rows in by_name.chunk_by(|a, b| a.0 == b.0) {
-            let first = rows[0].1 as usize;
-            kept[first] = true;
-            for &(fqdn, duplicate) in &rows[1..] {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        codes::DUPLICATE_HOST,
-                        Some(hosts[duplicate as usize].span),
-                        format!("host `{fqdn}` appears twice in the CMDB"),
-                    )
-                    .with_related(hosts[first].span, "first seen here"),
-                );
-            }
-        }
-        drop(by_name);
-
-        // Duplicate addresses among the kept hosts: the first row holding one keeps it.
-        let first_address = &first_address;
-        let mut by_address: Vec<(IpAddr, u32, u32)> = (0..hosts.len())
-            .filter(|&index| kept[index])
-            .flat_map(|index| {
-                hosts[index]
-                    .addresses
-                    .iter()
-                    .enumerate()
-                    .map(move |(position, &address)| {
-                        (
-                            address,
-                            (first_address[index] + position) as u32,
-                            index as u32,
-                        )
-                    })
-            })
-            .collect();
-        by_address.par_sort_unstable();
-        let mut published = vec![false; reversed.len()];
-        for rows in by_address.chunk_by(|a, b| a.0 == b.0) {
-            let (_, first_flat, first_host) = rows[0];
-            published[first_flat as usize] = true;
-            for &(address, _, duplicate) in &rows[1..] {
-                let (fqdn, _) = named(duplicate as usize).expect("kept hosts are named");
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        codes::DUPLICATE_ADDRESS,
-                        Some(hosts[duplicate as usize].span),
-                        format!(
-                            "address {address} of `{fqdn}` is already assigned to another host"
-                        ),
-                    )
-                    .with_related(hosts[first_host as usize].span, "first assigned here"),
-                );
-            }
-        }
-        drop(by_address);
+        let kept = self.first_row_of_each_name(&namings);
+        let published = self.first_row_of_each_address(&namings, &kept, &first_address);
 
         let mut fqdns = vec![None; hosts.len()];
         for (index, host) in hosts.iter().enumerate() {
@@ -696,6 +635,84 @@ impl<'a> Builder<'a> {
     }
 
     /// Puts a record in the most specific zone containing its owner.
+    /// Which CMDB rows keep their host name: the first row of each name (they are found by a
+    /// parallel sort, and the earliest row wins as a scan would decide); `duplicate-host` for
+    /// every later one.
+    fn first_row_of_each_name(&mut self, namings: &[Naming]) -> Vec<bool> {
+        let hosts = &self.inventory.hosts;
+        let mut by_name: Vec<(&Name, u32)> = namings
+            .iter()
+            .enumerate()
+            .filter_map(|(index, naming)| naming.named().map(|(fqdn, _)| (fqdn, index as u32)))
+            .collect();
+        by_name.par_sort_unstable();
+        let mut kept = vec![false; hosts.len()];
+        for rows in by_name.chunk_by(|a, b| a.0 == b.0) {
+            let first = rows[0].1 as usize;
+            kept[first] = true;
+            for &(fqdn, duplicate) in &rows[1..] {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_HOST,
+                        Some(hosts[duplicate as usize].span),
+                        format!("host `{fqdn}` appears twice in the CMDB"),
+                    )
+                    .with_related(hosts[first].span, "first seen here"),
+                );
+            }
+        }
+        kept
+    }
+
+    /// Which addresses of the `kept` rows are published, flat as `first_address` lays them out:
+    /// the first row holding each address keeps it; `duplicate-address` for every later one.
+    fn first_row_of_each_address(
+        &mut self,
+        namings: &[Naming],
+        kept: &[bool],
+        first_address: &[usize],
+    ) -> Vec<bool> {
+        let hosts = &self.inventory.hosts;
+        let mut by_address: Vec<(IpAddr, u32, u32)> = (0..hosts.len())
+            .filter(|&index| kept[index])
+            .flat_map(|index| {
+                hosts[index]
+                    .addresses
+                    .iter()
+                    .enumerate()
+                    .map(move |(position, &address)| {
+                        (
+                            address,
+                            (first_address[index] + position) as u32,
+                            index as u32,
+                        )
+                    })
+            })
+            .collect();
+        by_address.par_sort_unstable();
+        let mut published = vec![false; first_address.last().copied().unwrap_or(0)];
+        for rows in by_address.chunk_by(|a, b| a.0 == b.0) {
+            let (_, first_flat, first_host) = rows[0];
+            published[first_flat as usize] = true;
+            for &(address, _, duplicate) in &rows[1..] {
+                let (fqdn, _) = namings[duplicate as usize]
+                    .named()
+                    .expect("kept hosts are named");
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_ADDRESS,
+                        Some(hosts[duplicate as usize].span),
+                        format!(
+                            "address {address} of `{fqdn}` is already assigned to another host"
+                        ),
+                    )
+                    .with_related(hosts[first_host as usize].span, "first assigned here"),
+                );
+            }
+        }
+        published
+    }
+
     fn place(&mut self, record: Record) {
         if let Some(index) = self.zone_index(&record.name) {
             self.records[index].push(record);
@@ -765,6 +782,16 @@ enum Naming {
     Invalid(NameError),
     /// Its fully qualified name and the index of the zone it belongs in, if any.
     Named(Name, Option<usize>),
+}
+
+impl Naming {
+    /// The host's name and zone, when it has one.
+    fn named(&self) -> Option<(&Name, Option<usize>)> {
+        match self {
+            Naming::Named(fqdn, zone) => Some((fqdn, *zone)),
+            _ => None,
+        }
+    }
 }
 
 /// The record type of an address.
