@@ -164,22 +164,9 @@ pub struct RegenArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Where to propose: pull requests recorded in the repository, or GitHub.
-    #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
-    pub forge: ForgeKind,
-
-    /// The GitHub repository (`--forge github`).
-    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
-    pub github_repository: Option<String>,
-
-    /// The GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).
-    #[arg(
-        long,
-        env = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        value_name = "URL"
-    )]
-    pub github_api: String,
+    /// Where to propose.
+    #[command(flatten)]
+    pub forge: ForgeArgs,
 }
 
 /// `zonegate init`.
@@ -414,14 +401,22 @@ pub struct BotArgs {
     pub dry_run: bool,
 
     /// Where the pull requests are.
+    #[command(flatten)]
+    pub forge: ForgeArgs,
+}
+
+/// Where pull requests are (`bot`, `regen`).
+#[derive(Debug, clap::Args)]
+pub struct ForgeArgs {
+    /// Pull requests recorded in the repository itself, or on GitHub.
     #[arg(long, value_enum, default_value_t = ForgeKind::Local)]
     pub forge: ForgeKind,
 
-    /// The GitHub repository, `owner/name`.
+    /// The GitHub repository (`--forge github`).
     #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
     pub github_repository: Option<String>,
 
-    /// The GitHub API (GitHub Enterprise Server: https://HOST/api/v3).
+    /// The GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(
         long,
         env = "GITHUB_API_URL",

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use zonegate::cli::{
-    self, Args, CheckFormat, Command, DiffFormat, ForgeKind, PrAction, RenderFormat, ReviewKind,
-    SchemaKind, TestFormat,
+    self, Args, CheckFormat, Command, DiffFormat, ForgeArgs, ForgeKind, PrAction, RenderFormat,
+    ReviewKind, SchemaKind, TestFormat,
 };
 use zonegate::commands::{
-    self, Context, Outcome, bot, check, deploy, diff, explain, init, pr, regen, render, schema,
-    test,
+    self, Context, ForgeChoice, Outcome, bot, check, deploy, diff, explain, init, pr, regen,
+    render, schema, test,
 };
 use zonegate::report::Format;
 use zonegate::serial::Clock;
@@ -85,27 +85,15 @@ fn main() -> ExitCode {
             &mut out,
             &mut err,
         ),
-        Command::Bot(bot_args) => {
-            let forge = match bot_args.forge {
-                ForgeKind::Local => bot::ForgeChoice::Local,
-                ForgeKind::Github => bot::ForgeChoice::GitHub {
-                    api: bot_args.github_api.clone(),
-                    repository: bot_args.github_repository.clone().unwrap_or_default(),
-                    token: zonegate::merge::github::Token::from_environment(|name| {
-                        std::env::var(name).ok()
-                    }),
-                },
-            };
-            bot::run(
-                &context,
-                bot::Options {
-                    dry_run: bot_args.dry_run,
-                    forge,
-                },
-                &mut out,
-                &mut err,
-            )
-        }
+        Command::Bot(bot_args) => bot::run(
+            &context,
+            bot::Options {
+                dry_run: bot_args.dry_run,
+                forge: forge_choice(&bot_args.forge),
+            },
+            &mut out,
+            &mut err,
+        ),
         Command::Pr(pr_args) => pr::run(&context, &pr_action(&pr_args.action), &mut out),
         Command::Test(test_args) => {
             let options = test::Options {
@@ -127,16 +115,7 @@ fn main() -> ExitCode {
         Command::Regen(regen_args) => regen::run(
             &context,
             &regen::Options {
-                forge: match regen_args.forge {
-                    ForgeKind::Local => regen::RegenForge::Local,
-                    ForgeKind::Github => regen::RegenForge::GitHub {
-                        api: regen_args.github_api.clone(),
-                        repository: regen_args.github_repository.clone().unwrap_or_default(),
-                        token: zonegate::merge::github::Token::from_environment(|name| {
-                            std::env::var(name).ok()
-                        }),
-                    },
-                },
+                forge: forge_choice(&regen_args.forge),
                 cmdb: regen_args.cmdb.clone(),
                 branch: regen_args.branch.clone(),
                 dry_run: regen_args.dry_run,
@@ -286,6 +265,20 @@ fn pr_action(action: &PrAction) -> pr::Action {
             number,
             user,
             draft,
+        },
+    }
+}
+
+/// The forge `--forge` names; the GitHub token comes from the environment.
+fn forge_choice(args: &ForgeArgs) -> ForgeChoice {
+    match args.forge {
+        ForgeKind::Local => ForgeChoice::Local,
+        ForgeKind::Github => ForgeChoice::GitHub {
+            api: args.github_api.clone(),
+            repository: args.github_repository.clone().unwrap_or_default(),
+            token: zonegate::merge::github::Token::from_environment(|name| {
+                std::env::var(name).ok()
+            }),
         },
     }
 }

@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write;
 
+use super::ForgeChoice;
 use super::diff::{Built, build};
 use super::{Context, Error, Outcome};
 use crate::assertions::Verdict as AssertionVerdict;
@@ -36,7 +37,7 @@ use crate::inventory::policy::{MergeMethod, Policy};
 use crate::merge::assertions::{self, AssertionFile};
 use crate::merge::codeowners::{self, CodeOwners};
 use crate::merge::forge::{Forge, MergeOutcome, TestedMerge};
-use crate::merge::github::{GitHub, Token};
+use crate::merge::github::GitHub;
 use crate::merge::local::Local;
 use crate::merge::report::{self, COMMENT_MARKER, Summary};
 use crate::merge::{
@@ -57,22 +58,6 @@ pub struct Options {
     pub dry_run: bool,
     /// Which forge.
     pub forge: ForgeChoice,
-}
-
-/// Where the pull requests are.
-#[derive(Debug)]
-pub enum ForgeChoice {
-    /// Recorded in the repository itself (see `merge::local`).
-    Local,
-    /// On GitHub (or GitHub Enterprise Server).
-    GitHub {
-        /// API base URL (`https://api.github.com`, `https://HOST/api/v3`).
-        api: String,
-        /// `owner/name`.
-        repository: String,
-        /// From `ZONEGATE_TOKEN` or `GITHUB_TOKEN`.
-        token: Option<Token>,
-    },
 }
 
 /// What one pass needs besides the forge and the repository.

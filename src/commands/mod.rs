@@ -109,6 +109,22 @@ pub struct Context {
     pub progress: bool,
 }
 
+/// Where pull requests are, for the commands that read or open them (`bot`, `regen`).
+#[derive(Debug)]
+pub enum ForgeChoice {
+    /// Recorded in the repository itself (`refs/zonegate/pulls/N`, see `merge::local`).
+    Local,
+    /// On GitHub (or GitHub Enterprise Server).
+    GitHub {
+        /// API base URL (`https://api.github.com`, `https://HOST/api/v3`).
+        api: String,
+        /// `owner/name`.
+        repository: String,
+        /// From `ZONEGATE_TOKEN` or `GITHUB_TOKEN`.
+        token: Option<crate::merge::github::Token>,
+    },
+}
+
 /// Frees `value` on a thread of its own. A million records are a million deallocations, which
 /// the command need not wait for: it is done, and usually the process exits before they are.
 pub fn release_in_background<T: Send + 'static>(value: T) {

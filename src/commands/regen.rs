@@ -15,6 +15,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::ForgeChoice;
 use super::diff::build;
 use super::{Context, Error, Outcome, print_input_errors};
 use crate::diff::{self, Side, report};
@@ -22,35 +23,19 @@ use crate::git::{Identity, Repo};
 use crate::inventory::config::{LoadOptions, load_with};
 use crate::inventory::files::Files;
 use crate::merge::forge::Forge;
-use crate::merge::github::{GitHub, Proposal, Proposed, Token};
+use crate::merge::github::{GitHub, Proposal, Proposed};
 use crate::merge::local::{Local, NewPull};
 use crate::{model, regen};
 
 /// The comment marker of regeneration pull requests (one comment, updated in place).
 pub const COMMENT_MARKER: &str = "<!-- zonegate:regen -->";
 
-/// Where the proposal goes.
-#[derive(Debug)]
-pub enum RegenForge {
-    /// Pull requests recorded in the git repository (`refs/zonegate/pulls/N`).
-    Local,
-    /// GitHub: the commit is made through the Git Data API on the default branch's tip, which
-    /// must also be in the local repository (fetch before running).
-    GitHub {
-        /// API base URL.
-        api: String,
-        /// `owner/name`.
-        repository: String,
-        /// The token (from the environment).
-        token: Option<Token>,
-    },
-}
-
 /// Options of `zonegate regen`.
 #[derive(Debug)]
 pub struct Options {
-    /// Where to propose.
-    pub forge: RegenForge,
+    /// Where to propose. On GitHub the commit is made through the Git Data API on the default
+    /// branch's tip, which must also be in the local repository (fetch before running).
+    pub forge: ForgeChoice,
     /// The new export.
     pub cmdb: PathBuf,
     /// The branch proposals live on.
@@ -73,8 +58,8 @@ pub fn run(
     let now = i64::try_from(context.clock.unix_seconds).unwrap_or(i64::MAX);
     let local = Local::new(repo.clone(), now);
     let github = match &options.forge {
-        RegenForge::Local => None,
-        RegenForge::GitHub {
+        ForgeChoice::Local => None,
+        ForgeChoice::GitHub {
             api,
             repository,
             token,
