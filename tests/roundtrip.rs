@@ -2,12 +2,15 @@
 //! independent zone-file parser into exactly the records of the model: nothing lost, nothing
 //! added, no byte of TXT or CAA data changed.
 
+// The round-trip comparison (both sides reduced to what a zone file carries) is the fuzz
+// harness's, shared so the two cannot drift apart.
+#[path = "../fuzz/harness.rs"]
+mod harness;
+
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
-use hickory_proto::rr::RData as HickoryRData;
-use hickory_proto::serialize::txt::Parser;
 use proptest::prelude::*;
 use zonegate::diagnostic::{FileId, SourceMap, Span};
 use zonegate::inventory::{
@@ -16,11 +19,7 @@ use zonegate::inventory::{
     ZoneSettings,
 };
 use zonegate::model::name::Name;
-use zonegate::model::record::{RData, RecordType};
 use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
-
-/// A record reduced to what a zone file carries, comparable across the two parsers.
-type Flat = (String, u32, RecordType, String);
 
 const DATACENTERS: [&str; 3] = ["ams", "nyc", "sgp"];
 const SERVICES: [&str; 3] = ["web", "api", "db"];
@@ -99,7 +98,12 @@ fn settings() -> Settings {
 
 fn host() -> impl Strategy<Value = Host> {
     (
-        "[a-z][a-z0-9-]{0,8}[a-z0-9]",
+        // Not `xn--…`: hickory-proto's parser decodes such a label as punycode and refuses one
+        // that is not (`xn--u57p`, found by this test), while zonegate takes it as the LDH
+        // label it also is. Whether zonegate should refuse invalid A-labels is open
+        // (RELIABILITY.md); this test is about the emitter.
+        "[a-z][a-z0-9-]{0,8}[a-z0-9]"
+            .prop_filter("not an xn-- label", |name| !name.starts_with("xn--")),
         0..DATACENTERS.len(),
         any::<[u8; 3]>(),
         any::<u64>(),
@@ -208,93 +212,6 @@ fn services() -> Vec<Service> {
         .collect()
 }
 
-fn flatten_model(zone: &zonegate::model::zone::Zone) -> BTreeSet<Flat> {
-    zone.records
-        .iter()
-        .map(|record| {
-            let data = match &record.data {
-                // The serial is not part of the model; compare the other SOA fields.
-                RData::Soa(soa) => format!(
-                    "{} {} {} {} {} {}",
-                    soa.primary, soa.contact, soa.refresh, soa.retry, soa.expire, soa.minimum
-                ),
-                RData::Txt(strings) => format!("{strings:?}"),
-                RData::Caa(caa) => format!("{} {} {:?}", caa.flags, caa.tag, caa.value.as_bytes()),
-                other => {
-                    let mut text = String::new();
-                    render::write_rdata(other, &mut text);
-                    text
-                }
-            };
-            (
-                record.name.to_string(),
-                record.ttl,
-                record.record_type(),
-                data,
-            )
-        })
-        .collect()
-}
-
-fn flatten_parsed(text: &str, origin: &str) -> BTreeSet<Flat> {
-    let origin = hickory_proto::rr::Name::from_ascii(origin).unwrap();
-    let (_, rrsets) = Parser::new(text, None, Some(origin))
-        .parse()
-        .unwrap_or_else(|error| panic!("{error}\n{text}"));
-    let mut flat = BTreeSet::new();
-    for rrset in rrsets.values() {
-        for record in rrset.records_without_rrsigs() {
-            let owner = record.name.to_ascii().to_lowercase();
-            let (record_type, data) = match &record.data {
-                HickoryRData::SOA(soa) => (
-                    RecordType::Soa,
-                    format!(
-                        "{} {} {} {} {} {}",
-                        soa.mname.to_ascii(),
-                        soa.rname.to_ascii(),
-                        soa.refresh,
-                        soa.retry,
-                        soa.expire,
-                        soa.minimum
-                    ),
-                ),
-                HickoryRData::NS(ns) => (RecordType::Ns, ns.0.to_ascii()),
-                HickoryRData::A(a) => (RecordType::A, a.0.to_string()),
-                HickoryRData::AAAA(aaaa) => (RecordType::Aaaa, aaaa.0.to_string()),
-                HickoryRData::CNAME(cname) => (RecordType::Cname, cname.0.to_ascii()),
-                HickoryRData::PTR(ptr) => (RecordType::Ptr, ptr.0.to_ascii()),
-                HickoryRData::MX(mx) => (
-                    RecordType::Mx,
-                    format!("{} {}", mx.preference, mx.exchange.to_ascii()),
-                ),
-                HickoryRData::SRV(srv) => (
-                    RecordType::Srv,
-                    format!(
-                        "{} {} {} {}",
-                        srv.priority,
-                        srv.weight,
-                        srv.port,
-                        srv.target.to_ascii()
-                    ),
-                ),
-                HickoryRData::TXT(text_record) => {
-                    (RecordType::Txt, format!("{:?}", text_record.txt_data))
-                }
-                HickoryRData::CAA(caa) => {
-                    let flags = caa.flags();
-                    (
-                        RecordType::Caa,
-                        format!("{flags} {} {:?}", caa.tag, caa.value),
-                    )
-                }
-                other => panic!("unexpected record type {other:?}"),
-            };
-            flat.insert((owner, record.ttl, record_type, data));
-        }
-    }
-    flat
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -319,10 +236,7 @@ proptest! {
         let options = RenderOptions { default_ttl: 3600, template: DEFAULT_TEMPLATE, fuel: DEFAULT_FUEL, template_name: "built-in" };
         for zone in &zones.zones {
             let text = render::to_string(zone, 42, &options).unwrap();
-            prop_assert!(text.is_ascii(), "zone files are ASCII");
-            let parsed = flatten_parsed(&text, &zone.origin.to_string());
-            let model = flatten_model(zone);
-            prop_assert_eq!(parsed, model, "{}", text);
+            harness::assert_parses_back(zone, &text);
         }
     }
 }
