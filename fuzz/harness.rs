@@ -18,11 +18,9 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use hickory_proto::op::Message;
 use hickory_proto::rr::RData as WireData;
-use hickory_proto::serialize::binary::BinDecodable;
 use hickory_proto::serialize::txt::Parser;
-use zonegate::assertions::{self, Assertion, Backend, QueryError, live, resolver};
+use zonegate::assertions::{self, Assertion, Backend, QueryError, resolver, wire};
 use zonegate::diagnostic::{Diagnostic, Severity, SourceMap};
 use zonegate::inventory::files::Files;
 use zonegate::inventory::{self, CmdbFormat, config};
@@ -530,17 +528,10 @@ fn base_assertions() -> &'static (Vec<Assertion>, SourceMap) {
 }
 
 /// The live backend's handling of a response: `data` as the bytes a server sent. What parses
-/// is converted into an answer, and every assertion of the base repository (every matcher) is
+/// is decoded into an answer as the live backend decodes it, and every assertion of the base repository (every matcher) is
 /// evaluated on it and reported.
 pub(crate) fn dns_response(data: &[u8]) {
-    let Ok(message) = Message::from_bytes(data) else {
-        return;
-    };
-    let server = live::Server::new(
-        std::net::SocketAddr::from(([127, 0, 0, 1], 9)),
-        live::Options::default(),
-    );
-    let Ok(answer) = server.convert(&message) else {
+    let Ok(answer) = wire::Response::parse(data).and_then(|response| response.answer()) else {
         return;
     };
     let backend = Fixed(answer);

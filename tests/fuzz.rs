@@ -280,3 +280,20 @@ fn the_mutator_changes_its_input() {
     let mutated = apply(&seeds[0], &[Mutation::Splice(0, 0, 9, 11)], &seeds);
     assert_eq!(mutated, b"datacenter\nhostname,datacenter\n");
 }
+
+/// The `dns_response` seeds are well-formed responses (answers, referrals, NXDOMAIN, ...): each
+/// must decode, or the target would only ever exercise the refusal of malformed bytes.
+#[test]
+fn every_dns_response_seed_decodes() {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/dns_response");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&directory).expect("the seed corpus") {
+        let path = entry.expect("a seed").path();
+        let bytes = std::fs::read(&path).expect("a readable seed");
+        let decoded = zonegate::assertions::wire::Response::parse(&bytes)
+            .and_then(|response| response.answer());
+        assert!(decoded.is_ok(), "{}: {decoded:?}", path.display());
+        seeds += 1;
+    }
+    assert!(seeds >= 10, "only {seeds} seeds");
+}

@@ -8,7 +8,7 @@
 //! host counts when its status is both an address status and an SRV status.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -66,25 +66,39 @@ impl<'i> Context<'i> {
             settings.generate.srv_statuses.contains(&host.status)
                 && settings.generate.address_statuses.contains(&host.status)
         };
-        let mut members = Vec::with_capacity(inventory.services.len());
-        for service in &inventory.services {
-            let mut per_datacenter = vec![Vec::new(); settings.datacenters.len()];
-            for (index, host) in inventory.hosts.iter().enumerate() {
-                if fqdns[index].is_none()
-                    || !srv_status(host)
-                    || !host.roles.contains(&service.role)
-                {
-                    continue;
-                }
-                if let Some(dc) = settings
-                    .datacenters
-                    .iter()
-                    .position(|dc| dc.name == host.datacenter)
-                {
-                    per_datacenter[dc].push(index);
+        // One pass over the hosts, with the services by role and the datacenters by name at
+        // hand: a loop per service over every host cost a second at a million records.
+        let mut services_by_role: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (index, service) in inventory.services.iter().enumerate() {
+            services_by_role
+                .entry(service.role.as_str())
+                .or_default()
+                .push(index);
+        }
+        let mut datacenter_positions: HashMap<&str, usize> = HashMap::new();
+        for (position, dc) in settings.datacenters.iter().enumerate() {
+            datacenter_positions
+                .entry(dc.name.as_str())
+                .or_insert(position);
+        }
+        let mut members =
+            vec![vec![Vec::new(); settings.datacenters.len()]; inventory.services.len()];
+        for (index, host) in inventory.hosts.iter().enumerate() {
+            if fqdns[index].is_none() || !srv_status(host) {
+                continue;
+            }
+            let Some(&dc) = datacenter_positions.get(host.datacenter.as_str()) else {
+                continue;
+            };
+            for role in &host.roles {
+                for &service in services_by_role.get(role.as_str()).into_iter().flatten() {
+                    let hosts: &mut Vec<usize> = &mut members[service][dc];
+                    // A host listing a role twice is one member.
+                    if hosts.last() != Some(&index) {
+                        hosts.push(index);
+                    }
                 }
             }
-            members.push(per_datacenter);
         }
         Self {
             inventory,

@@ -4,34 +4,35 @@
 //! flag day 2020), sent over UDP; a truncated response (TC) is asked again over TCP (RFC 7766).
 //! A try that gets no matching response within the timeout is repeated, up to the configured
 //! number of tries. Responses are matched by ID and question, so a late answer to an earlier try
-//! is never taken for the current one. The whole response is kept: response code, the AA flag,
-//! and the answer, authority and additional sections, converted into the same [`Answer`] type
-//! the in-memory resolver returns.
+//! is never taken for the current one; a response that does match but cannot be decoded is
+//! reported as malformed rather than waited past. The whole response is kept: response code,
+//! the AA flag, and the answer, authority and additional sections, decoded (by [`super::wire`])
+//! into the same [`Answer`] type the in-memory resolver returns.
 //!
 //! Why not hickory-resolver: it is a stub resolver. It sets RD, caches, follows CNAMEs itself,
 //! turns NXDOMAIN and NODATA into errors and does not hand back the authority and additional
 //! sections or the AA flag as the server sent them, which are exactly what an assertion about
-//! an authoritative server inspects. hickory-proto (already a dependency) builds and parses the
-//! messages; the sockets are std's.
+//! an authoritative server inspects. hickory-proto (already a dependency) builds the queries;
+//! responses are decoded straight into the model by [`super::wire`]; the sockets are std's.
 //!
 //! Throughput comes from concurrency rather than pipelining: the runner evaluates assertions on
 //! [`Server::concurrency`] threads, each blocking on its own socket from a shared pool, so many
 //! queries are in flight at once while no thread spins.
 #![allow(clippy::disallowed_methods)] // IO edge: talks to a DNS server.
 
-use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::{Edns, Message, MessageType, Query};
-use hickory_proto::rr::{self as wire, RData as WireData};
+use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::rr as hickory;
 
-use super::resolver::{Answer, Rcode, ResponseRecord};
+use super::resolver::Answer;
+use super::wire::Response;
 use super::{Backend, QueryError};
 use crate::model::name::Name;
-use crate::model::record::{Caa, RData, RecordType, Soa};
+use crate::model::record::RecordType;
 
 /// The EDNS(0) UDP payload size advertised (DNS flag day 2020).
 pub const UDP_PAYLOAD: u16 = 1232;
@@ -39,7 +40,7 @@ pub const UDP_PAYLOAD: u16 = 1232;
 /// Timeouts and retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// How long to wait for each try.
+    /// How long to wait for each try (at least a millisecond).
     pub timeout: Duration,
     /// How many times to send a query before giving up (at least 1).
     pub tries: usize,
@@ -104,9 +105,10 @@ impl Server {
         Self {
             address,
             options: Options {
+                // A socket cannot wait for zero time (it would mean forever).
+                timeout: options.timeout.max(Duration::from_millis(1)),
                 tries: options.tries.max(1),
                 concurrency: options.concurrency.max(1),
-                ..options
             },
             sockets: Mutex::new(Vec::new()),
             connections: Mutex::new(Vec::new()),
@@ -136,34 +138,39 @@ impl Server {
         }
     }
 
-    /// Sends `name`/`record_type` and returns the parsed response message.
-    pub fn exchange(&self, name: &Name, record_type: RecordType) -> Result<Message, QueryError> {
-        let wire_name = wire::Name::from_ascii(name.to_string())
+    /// Sends `name`/`record_type` and returns the decoded response.
+    pub fn exchange(
+        &self,
+        name: &Name,
+        record_type: RecordType,
+    ) -> Result<Answer<'static>, QueryError> {
+        let wire_name = hickory::Name::from_labels(name.labels().map(str::as_bytes))
             .map_err(|error| self.malformed(format!("cannot encode {name}: {error}")))?;
-        let wire_type = wire::RecordType::from(record_type.code());
         let mut request = Message::query();
         request.metadata.recursion_desired = false;
-        request.add_query(Query::query(wire_name.clone(), wire_type));
+        request.add_query(Query::query(
+            wire_name,
+            hickory::RecordType::from(record_type.code()),
+        ));
         let mut edns = Edns::new();
         edns.set_max_payload(UDP_PAYLOAD);
         request.set_edns(edns);
-        let id = request.metadata.id;
         let bytes = request
             .to_vec()
             .map_err(|error| self.malformed(format!("cannot encode the query: {error}")))?;
         let expected = Expected {
-            id,
-            name: &wire_name,
-            record_type: wire_type,
+            id: request.metadata.id,
+            name,
+            record_type,
         };
         for _ in 0..self.options.tries {
             match self.udp(&bytes, &expected)? {
-                Some(response) if response.metadata.truncation => {
-                    if let Some(response) = self.tcp(&bytes, &expected)? {
-                        return Ok(response);
+                Some(Received::Truncated) => {
+                    if let Some(answer) = self.tcp(&bytes, &expected)? {
+                        return Ok(answer);
                     }
                 }
-                Some(response) => return Ok(response),
+                Some(Received::Answer(answer)) => return Ok(answer),
                 None => {}
             }
         }
@@ -174,8 +181,15 @@ impl Server {
         })
     }
 
+    /// Decodes the records of a response known to answer the query.
+    fn decode(&self, response: &Response<'_>) -> Result<Answer<'static>, QueryError> {
+        response
+            .answer()
+            .map_err(|error| self.malformed(error.to_string()))
+    }
+
     /// One UDP try: `None` on timeout.
-    fn udp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Message>, QueryError> {
+    fn udp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Received>, QueryError> {
         let (socket, mut buffer) = match self.sockets.lock().ok().and_then(|mut idle| idle.pop()) {
             Some(idle) => idle,
             // The largest UDP payload; on the heap, as one query's worth of stack would be a lot.
@@ -197,19 +211,25 @@ impl Server {
         buffer: &mut [u8],
         request: &[u8],
         expected: &Expected<'_>,
-    ) -> Result<Option<Message>, QueryError> {
+    ) -> Result<Option<Received>, QueryError> {
         socket
             .send(request)
             .map_err(|error| self.io_error("send", &error))?;
         let deadline = Instant::now() + self.options.timeout;
-        loop {
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
+        // The socket's read timeout is the whole timeout (set when it was made), so the usual
+        // query costs no system call for it; only a wait resumed after a stray datagram
+        // shortens it, and puts it back after.
+        let mut shortened = false;
+        let received = loop {
+            if shortened {
+                let now = Instant::now();
+                if now >= deadline {
+                    break Ok(None);
+                }
+                if let Err(error) = socket.set_read_timeout(Some(deadline - now)) {
+                    break Err(self.io_error("set timeout", &error));
+                }
             }
-            socket
-                .set_read_timeout(Some(deadline - now))
-                .map_err(|error| self.io_error("set timeout", &error))?;
             let length = match socket.recv(buffer) {
                 Ok(length) => length,
                 Err(error)
@@ -218,7 +238,7 @@ impl Server {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return Ok(None);
+                    break Ok(None);
                 }
                 // ICMP port unreachable: nothing listens there (yet); count it as a lost try.
                 Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
@@ -227,18 +247,31 @@ impl Server {
                             .saturating_duration_since(Instant::now())
                             .min(Duration::from_millis(100)),
                     );
-                    return Ok(None);
+                    break Ok(None);
                 }
-                Err(error) => return Err(self.io_error("receive", &error)),
+                Err(error) => break Err(self.io_error("receive", &error)),
             };
             // Anything that is not the response to this query (a late answer to an earlier
-            // try, garbage) is ignored; the deadline still holds.
-            if let Ok(message) = Message::from_vec(&buffer[..length])
-                && expected.matches(&message)
+            // try, garbage) is ignored; the deadline still holds. A truncated response's
+            // sections are not read: the query goes again over TCP.
+            if let Ok(response) = Response::parse(&buffer[..length])
+                && expected.matches(&response)
             {
-                return Ok(Some(message));
+                break if response.truncated {
+                    Ok(Some(Received::Truncated))
+                } else {
+                    self.decode(&response)
+                        .map(|answer| Some(Received::Answer(answer)))
+                };
             }
+            shortened = true;
+        };
+        if shortened {
+            socket
+                .set_read_timeout(Some(self.options.timeout))
+                .map_err(|error| self.io_error("set timeout", &error))?;
         }
+        received
     }
 
     /// A new UDP socket connected to the server.
@@ -251,19 +284,26 @@ impl Server {
         socket
             .connect(self.address)
             .map_err(|error| self.io_error("connect", &error))?;
+        socket
+            .set_read_timeout(Some(self.options.timeout))
+            .map_err(|error| self.io_error("set timeout", &error))?;
         Ok(socket)
     }
 
     /// One TCP try (RFC 1035 section 4.2.2 framing): `None` on timeout. An idle connection is
     /// reused; one the server has closed meanwhile (servers close idle connections after a
     /// few seconds) fails at once and the query goes over a new one.
-    fn tcp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Message>, QueryError> {
+    fn tcp(
+        &self,
+        request: &[u8],
+        expected: &Expected<'_>,
+    ) -> Result<Option<Answer<'static>>, QueryError> {
         let idle = self.connections.lock().ok().and_then(|mut idle| idle.pop());
         if let Some(mut stream) = idle
-            && let Ok(Some(message)) = self.tcp_on(&mut stream, request, expected)
+            && let Ok(Some(answer)) = self.tcp_on(&mut stream, request, expected)
         {
             self.keep(stream);
-            return Ok(Some(message));
+            return Ok(Some(answer));
         }
         let timeout = self.options.timeout;
         let mut stream = match TcpStream::connect_timeout(&self.address, timeout) {
@@ -295,7 +335,7 @@ impl Server {
         stream: &mut TcpStream,
         request: &[u8],
         expected: &Expected<'_>,
-    ) -> Result<Option<Message>, QueryError> {
+    ) -> Result<Option<Answer<'static>>, QueryError> {
         let length = u16::try_from(request.len()).map_err(|_| self.malformed("query too long"))?;
         let mut framed = Vec::with_capacity(request.len() + 2);
         framed.extend_from_slice(&length.to_be_bytes());
@@ -323,52 +363,18 @@ impl Server {
             Err(error) if timed_out(&error) => return Ok(None),
             Err(error) => return Err(self.io_error("receive over TCP", &error)),
         }
-        let message = Message::from_vec(&body)
+        let response = Response::parse(&body)
             .map_err(|error| self.malformed(format!("cannot parse the TCP response: {error}")))?;
-        if !expected.matches(&message) {
+        if !expected.matches(&response) {
             return Err(self.malformed("the TCP response does not answer the query"));
         }
-        Ok(Some(message))
-    }
-
-    /// Converts a response into an [`Answer`]. Records of types zonegate does not model are
-    /// left out; they cannot be what an assertion asks about.
-    pub fn convert(&self, message: &Message) -> Result<Answer<'static>, QueryError> {
-        let section =
-            |records: &[wire::Record]| -> Result<Vec<ResponseRecord<'static>>, QueryError> {
-                let mut converted = Vec::with_capacity(records.len());
-                for record in records {
-                    if let Some(data) = convert_data(&record.data) {
-                        let owner = convert_name(&record.name).ok_or_else(|| {
-                            self.malformed(format!(
-                                "owner name `{}` cannot be represented",
-                                record.name
-                            ))
-                        })?;
-                        converted.push(ResponseRecord {
-                            owner,
-                            ttl: record.ttl,
-                            data: Cow::Owned(data),
-                            provenance: None,
-                        });
-                    }
-                }
-                Ok(converted)
-            };
-        Ok(Answer {
-            rcode: Rcode::from_code(u16::from(message.metadata.response_code)),
-            authoritative: message.metadata.authoritative,
-            answer: section(&message.answers)?,
-            authority: section(&message.authorities)?,
-            additional: section(&message.additionals)?,
-        })
+        self.decode(&response).map(Some)
     }
 }
 
 impl Backend for Server {
     fn query(&self, name: &Name, record_type: RecordType) -> Result<Answer<'_>, QueryError> {
-        let message = self.exchange(name, record_type)?;
-        self.convert(&message)
+        self.exchange(name, record_type)
     }
 
     fn is_live(&self) -> bool {
@@ -383,58 +389,22 @@ impl Backend for Server {
 /// What the response to a query must carry.
 struct Expected<'a> {
     id: u16,
-    name: &'a wire::Name,
-    record_type: wire::RecordType,
+    name: &'a Name,
+    record_type: RecordType,
 }
 
 impl Expected<'_> {
-    fn matches(&self, message: &Message) -> bool {
-        message.metadata.id == self.id
-            && message.metadata.message_type == MessageType::Response
-            // hickory compares names case-insensitively, as RFC 4343 asks.
-            && message.queries.first().is_some_and(|query| {
-                query.query_type() == self.record_type && query.name() == self.name
-            })
+    fn matches(&self, response: &Response<'_>) -> bool {
+        response.answers(self.id, self.name, self.record_type)
     }
 }
 
-fn convert_name(name: &wire::Name) -> Option<Name> {
-    Name::from_labels(name.iter()).ok()
-}
-
-fn convert_data(data: &WireData) -> Option<RData> {
-    Some(match data {
-        WireData::A(address) => RData::A(address.0),
-        WireData::AAAA(address) => RData::Aaaa(address.0),
-        WireData::CNAME(target) => RData::Cname(convert_name(&target.0)?),
-        WireData::NS(target) => RData::Ns(convert_name(&target.0)?),
-        WireData::PTR(target) => RData::Ptr(convert_name(&target.0)?),
-        WireData::MX(mx) => RData::Mx {
-            preference: mx.preference,
-            exchange: convert_name(&mx.exchange)?,
-        },
-        WireData::SRV(srv) => RData::Srv {
-            priority: srv.priority,
-            weight: srv.weight,
-            port: srv.port,
-            target: convert_name(&srv.target)?,
-        },
-        WireData::TXT(txt) => RData::Txt(txt.txt_data.clone()),
-        WireData::SOA(soa) => RData::Soa(Box::new(Soa {
-            primary: convert_name(&soa.mname)?,
-            contact: convert_name(&soa.rname)?,
-            refresh: u32::try_from(soa.refresh).ok()?,
-            retry: u32::try_from(soa.retry).ok()?,
-            expire: u32::try_from(soa.expire).ok()?,
-            minimum: soa.minimum,
-        })),
-        WireData::CAA(caa) => RData::Caa(Box::new(Caa {
-            flags: caa.flags(),
-            tag: caa.tag.as_str().into(),
-            value: String::from_utf8_lossy(&caa.value).into(),
-        })),
-        _ => return None,
-    })
+/// What one UDP try brought back.
+enum Received {
+    /// The whole answer.
+    Answer(Answer<'static>),
+    /// The TC bit: the answer did not fit.
+    Truncated,
 }
 
 #[cfg(test)]
@@ -458,33 +428,5 @@ mod tests {
             Err(AddressError("localhost".to_owned()))
         );
         assert!(parsed("127.0.0.1:99999").is_err());
-    }
-
-    #[test]
-    fn wire_data_converts_into_the_model() {
-        use hickory_proto::rr::rdata;
-        let name = |text: &str| wire::Name::from_ascii(text).unwrap();
-        let srv = WireData::SRV(rdata::SRV::new(10, 5, 443, name("Web1.AMS.example.com.")));
-        assert_eq!(
-            convert_data(&srv),
-            Some(RData::Srv {
-                priority: 10,
-                weight: 5,
-                port: 443,
-                target: Name::parse_absolute("web1.ams.example.com.").unwrap(),
-            }),
-            "names are lower-cased like the model's"
-        );
-        let txt = WireData::TXT(rdata::TXT::new(vec!["a".into(), "b".into()]));
-        assert_eq!(
-            convert_data(&txt),
-            Some(RData::txt(&["a".into(), "b".into()]))
-        );
-        let hinfo = WireData::HINFO(rdata::HINFO::new("x".into(), "y".into()));
-        assert_eq!(
-            convert_data(&hinfo),
-            None,
-            "types the model lacks are left out"
-        );
     }
 }

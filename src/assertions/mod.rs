@@ -47,6 +47,7 @@ pub mod live;
 pub mod report;
 pub mod resolver;
 pub mod spec;
+pub mod wire;
 
 use resolver::{Answer, Event, Rcode, Resolver, ResponseRecord, Step};
 

@@ -199,7 +199,7 @@ impl Name {
         labels: impl DoubleEndedIterator<Item = &'l [u8]> + ExactSizeIterator,
     ) -> Result<Self, NameError> {
         let count = labels.len();
-        let mut key = String::new();
+        let mut key = String::with_capacity(64);
         let mut wire_length = 1;
         for (position, label) in labels.rev().enumerate() {
             if label.is_empty() {
@@ -440,11 +440,10 @@ fn push_label(key: &mut String, label: &[u8], leftmost: bool) -> Result<(), Name
     if !key.is_empty() {
         key.push(SEPARATOR);
     }
-    key.extend(
-        label
-            .iter()
-            .map(|byte| char::from(byte.to_ascii_lowercase())),
-    );
+    let start = key.len();
+    // Every byte was checked to be ASCII above, so the label is text.
+    key.push_str(&String::from_utf8_lossy(label));
+    key[start..].make_ascii_lowercase();
     Ok(())
 }
 

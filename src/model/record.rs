@@ -86,6 +86,13 @@ impl RecordType {
         }
     }
 
+    /// The type with wire code `code`, if the model has it.
+    pub fn from_code(code: u16) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|record_type| record_type.code() == code)
+    }
+
     /// Parses a mnemonic, case-insensitively.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL
