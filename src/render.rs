@@ -321,17 +321,29 @@ pub fn hex(bytes: &[u8]) -> String {
 
 fn render_lines(zone: &Zone, records: &[Record]) -> String {
     let mut out = String::with_capacity(records.len() * 64);
+    // Where the previous line's owner was written: the records of a name are adjacent, so an
+    // RRset's owner is worked out once and copied (an SRV set can have a thousand records).
+    let mut previous: Option<(&Name, std::ops::Range<usize>)> = None;
     for record in records {
-        if record.record_type() != RecordType::Soa {
-            write_record(&zone.origin, record, &mut out);
+        if record.record_type() == RecordType::Soa {
+            continue;
         }
+        let start = out.len();
+        match &previous {
+            Some((name, owner)) if *name == &record.name => {
+                out.extend_from_within(owner.clone());
+            }
+            _ => record.name.write_relative(&zone.origin, &mut out),
+        }
+        previous = Some((&record.name, start..out.len()));
+        write_after_owner(record, &mut out);
     }
     out
 }
 
-/// One master-file line: owner relative to `origin`, TTL, class, type, data, newline.
-fn write_record(origin: &Name, record: &Record, out: &mut String) {
-    record.name.write_relative(origin, out);
+/// The rest of a master-file line after the owner (relative to the origin): TTL, class, type,
+/// data, newline.
+fn write_after_owner(record: &Record, out: &mut String) {
     out.push('\t');
     push_number(record.ttl, out);
     out.push_str("\tIN\t");

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -151,15 +152,238 @@ struct Columns {
     roles: Option<usize>,
 }
 
+/// The CSV is parsed in segments of about this many bytes, [`PARALLEL_SEGMENTS`] at a time:
+/// a million-record export is 17 MiB, and one thread parsing it was the longest part of
+/// `render` before any record could be built.
+const SEGMENT_BYTES: usize = 4 << 20;
+/// Segments parsed at once (each on its own thread): memory stays bounded by their total.
+const PARALLEL_SEGMENTS: usize = 2;
+
 fn read_csv(reader: impl io::Read, sink: &mut Sink<'_>) -> io::Result<()> {
+    read_csv_in_segments(reader, sink, SEGMENT_BYTES)
+}
+
+/// [`read_csv`] with segments of `segment_bytes` (small ones in tests).
+///
+/// Lines are counted by [`LineFeeds`] as the bytes pass (the offset of every line feed), and a
+/// row's line is found from its byte offset: the csv reader's own line count skips blank lines.
+fn read_csv_in_segments(
+    reader: impl io::Read,
+    sink: &mut Sink<'_>,
+    segment_bytes: usize,
+) -> io::Result<()> {
+    let mut input = LineFeeds::new(reader);
+    let mut buffer = Vec::new();
+    let mut at_end = fill(&mut input, &mut buffer, segment_bytes)?;
+    // Segments may only be cut where a record is known to end, and a quoted field can hold a
+    // line break: from the first quote on, the rest is read by one csv reader, as a whole
+    // export is when its first lines already quote. CMDB exports rarely quote anything (lists
+    // are `;`-separated). A lone carriage return ends a record for the csv reader but not a
+    // line, so it goes the same way.
+    let header_end = if needs_one_reader(&buffer) {
+        None
+    } else {
+        memchr::memchr(b'\n', &buffer)
+    };
+    let Some(header_end) = header_end else {
+        return read_csv_stream(Remaining::new(buffer, 0, input), sink);
+    };
+    let mut header_reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(&buffer[..=header_end]);
+    let header = match header_reader.byte_headers() {
+        Ok(header) => header.clone(),
+        Err(error) => return csv_error(&error, 1, sink),
+    };
+    let Some(columns) = csv_columns(&header, sink) else {
+        return Ok(());
+    };
+    buffer.drain(..=header_end);
+    // Where `buffer` starts in the export.
+    let mut offset = header_end as u64 + 1;
+    loop {
+        let mut segments = Vec::with_capacity(PARALLEL_SEGMENTS);
+        while segments.len() < PARALLEL_SEGMENTS && !(at_end && buffer.is_empty()) {
+            if buffer.len() < segment_bytes && !at_end {
+                at_end = fill(&mut input, &mut buffer, segment_bytes)?;
+            }
+            if needs_one_reader(&buffer) {
+                break;
+            }
+            let cut = if at_end {
+                buffer.len()
+            } else if let Some(newline) = memchr::memrchr(b'\n', &buffer) {
+                newline + 1
+            } else {
+                // No line ends in a whole segment: LineFeeds refuses such a line before long,
+                // so keep reading.
+                let wanted = buffer.len() + segment_bytes;
+                at_end = fill(&mut input, &mut buffer, wanted)?;
+                continue;
+            };
+            let segment: Vec<u8> = buffer.drain(..cut).collect();
+            segments.push((offset, segment));
+            offset += cut as u64;
+        }
+        let file = sink.file;
+        let newlines = &input.newlines;
+        let parts: Vec<SegmentResult> = segments
+            .par_iter()
+            .map(|(start, segment)| {
+                let (mut hosts, mut diagnostics) = (Vec::new(), Vec::new());
+                let mut part_sink = Sink::new(file, &mut hosts, &mut diagnostics);
+                let rows = Segment {
+                    bytes: segment,
+                    start: *start,
+                    newlines,
+                };
+                let outcome = read_csv_rows(rows, &header, &columns, &mut part_sink);
+                let suppressed = part_sink.suppressed;
+                SegmentResult {
+                    hosts,
+                    diagnostics,
+                    suppressed,
+                    outcome,
+                }
+            })
+            .collect();
+        for part in parts {
+            part.outcome?;
+            sink.hosts.extend(part.hosts);
+            for diagnostic in part.diagnostics {
+                sink.report(diagnostic);
+            }
+            sink.suppressed += part.suppressed;
+        }
+        if at_end && buffer.is_empty() {
+            return Ok(());
+        }
+        if needs_one_reader(&buffer) {
+            let rest = Remaining::new(std::mem::take(&mut buffer), offset, input);
+            return read_csv_rows(rest, &header, &columns, sink);
+        }
+    }
+}
+
+/// True when `bytes` hold a quote or a lone carriage return (see [`read_csv_in_segments`]).
+fn needs_one_reader(bytes: &[u8]) -> bool {
+    bytes.contains(&b'"') || bytes.contains(&b'\r')
+}
+
+/// What parsing one segment produced, to be added to the export's in segment order.
+struct SegmentResult {
+    hosts: Vec<Host>,
+    diagnostics: Vec<Diagnostic>,
+    suppressed: usize,
+    outcome: io::Result<()>,
+}
+
+/// Reads from `input` into `buffer` until it holds `wanted` bytes or the input ends; true at
+/// the end.
+fn fill(input: &mut impl io::Read, buffer: &mut Vec<u8>, wanted: usize) -> io::Result<bool> {
+    let missing = wanted.saturating_sub(buffer.len());
+    let read = io::Read::read_to_end(&mut io::Read::take(&mut *input, missing as u64), buffer)?;
+    Ok(read < missing)
+}
+
+/// CSV text a csv reader reads, which knows the line of any byte offset in the export.
+trait Rows: io::Read {
+    /// Where the text starts in the export.
+    fn start(&self) -> u64;
+    /// The offsets of the export's line feeds, at least up to what was read.
+    fn newlines(&self) -> &[u64];
+}
+
+/// The line (1-based) of the record the csv reader says starts at `offset` of the export. The
+/// reader counts the blank lines it skips into the next record, so they are stepped over.
+fn line_at(rows: &impl Rows, offset: u64) -> u32 {
+    let newlines = rows.newlines();
+    let mut before = newlines.partition_point(|&newline| newline < offset);
+    let mut at = offset;
+    while newlines.get(before) == Some(&at) {
+        before += 1;
+        at += 1;
+    }
+    u32::try_from(before + 1).unwrap_or(u32::MAX)
+}
+
+/// One segment: whole lines, parsed on a thread of its own.
+struct Segment<'a> {
+    bytes: &'a [u8],
+    start: u64,
+    newlines: &'a [u64],
+}
+
+impl io::Read for Segment<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(&mut self.bytes, out)
+    }
+}
+
+impl Rows for Segment<'_> {
+    fn start(&self) -> u64 {
+        self.start
+    }
+
+    fn newlines(&self) -> &[u64] {
+        self.newlines
+    }
+}
+
+/// The rest of an export: what was read ahead, then the stream.
+struct Remaining<R> {
+    ahead: io::Cursor<Vec<u8>>,
+    start: u64,
+    input: LineFeeds<R>,
+}
+
+impl<R> Remaining<R> {
+    fn new(ahead: Vec<u8>, start: u64, input: LineFeeds<R>) -> Self {
+        Self {
+            ahead: io::Cursor::new(ahead),
+            start,
+            input,
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for Remaining<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match io::Read::read(&mut self.ahead, out)? {
+            0 => self.input.read(out),
+            read => Ok(read),
+        }
+    }
+}
+
+impl<R: io::Read> Rows for Remaining<R> {
+    fn start(&self) -> u64 {
+        self.start
+    }
+
+    fn newlines(&self) -> &[u64] {
+        &self.input.newlines
+    }
+}
+
+/// The whole export through one csv reader: header, then rows.
+fn read_csv_stream(rows: impl Rows, sink: &mut Sink<'_>) -> io::Result<()> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(LineFeeds::new(reader));
+        .from_reader(rows);
     let header = match csv.byte_headers() {
         Ok(header) => header.clone(),
-        Err(error) => return csv_error(&error, sink),
+        Err(error) => return csv_error(&error, 1, sink),
     };
+    let Some(columns) = csv_columns(&header, sink) else {
+        return Ok(());
+    };
+    each_row(&mut csv, &header, &columns, sink)
+}
+
+/// The columns of `header`, or `None` (reported) when it is empty or lacks a required one.
+fn csv_columns(header: &csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Columns> {
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         sink.error(
             CMDB_SYNTAX,
@@ -167,29 +391,59 @@ fn read_csv(reader: impl io::Read, sink: &mut Sink<'_>) -> io::Result<()> {
             1,
             "the CMDB export is empty; expected a header row such as `hostname,datacenter,ipv4,ipv6,status,roles`".into(),
         );
-        return Ok(());
+        return None;
     }
-    let Some(columns) = find_columns(&header, sink) else {
-        return Ok(());
-    };
+    find_columns(header, sink)
+}
+
+/// Rows without a header; each must have one field per column of `header`.
+fn read_csv_rows(
+    rows: impl Rows,
+    header: &csv::ByteRecord,
+    columns: &Columns,
+    sink: &mut Sink<'_>,
+) -> io::Result<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(rows);
+    each_row(&mut csv, header, columns, sink)
+}
+
+/// Reads every row of `csv`, located by line, into `sink`.
+fn each_row<R: Rows>(
+    csv: &mut csv::Reader<R>,
+    header: &csv::ByteRecord,
+    columns: &Columns,
+    sink: &mut Sink<'_>,
+) -> io::Result<()> {
     let mut row = csv::ByteRecord::new();
     loop {
         match csv.read_byte_record(&mut row) {
-            Ok(false) => break,
+            Ok(false) => return Ok(()),
             Ok(true) => {
-                let line = row.position().map_or(0, |position| position.line() as u32);
-                csv_row(&row, line, &columns, sink);
+                let rows = csv.get_ref();
+                let at = rows.start() + row.position().map_or(0, csv::Position::byte);
+                let line = line_at(rows, at);
+                if row.len() == header.len() {
+                    csv_row(&row, line, columns, sink);
+                } else {
+                    sink.report(unequal_lengths(line, row.len(), header.len(), sink.file));
+                }
             }
             Err(error) => {
                 if let csv::ErrorKind::Io(_) = error.kind() {
                     return Err(error.into());
                 }
-                csv_error(&error, sink)?;
+                let rows = csv.get_ref();
+                let line = error
+                    .position()
+                    .map_or(0, |position| line_at(rows, rows.start() + position.byte()));
+                csv_error(&error, line, sink)?;
                 // The csv reader resumes at the next record after a malformed one.
             }
         }
     }
-    Ok(())
 }
 
 /// Turns CRLF line ends (RFC 4180's, and what spreadsheets export) into LF while streaming.
@@ -207,6 +461,9 @@ struct LineFeeds<R> {
     /// Line being read (1-based) and its length so far.
     line: u64,
     line_bytes: usize,
+    /// Bytes handed out so far, and the offset of every line feed among them.
+    written: u64,
+    newlines: Vec<u64>,
 }
 
 impl<R: io::Read> LineFeeds<R> {
@@ -216,28 +473,38 @@ impl<R: io::Read> LineFeeds<R> {
             pending_carriage_return: false,
             line: 1,
             line_bytes: 0,
+            written: 0,
+            newlines: Vec::new(),
         }
     }
 
-    /// Counts `written` output bytes into the current line.
+    /// Counts `written` output bytes into the current line, noting where each line feed is.
     fn count(&mut self, written: &[u8]) -> io::Result<()> {
-        for &byte in written {
-            if byte == b'\n' {
-                self.line += 1;
-                self.line_bytes = 0;
-                continue;
-            }
-            self.line_bytes += 1;
-            if self.line_bytes > MAX_LINE_BYTES {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "line {} is longer than {} MiB; a CMDB row is a few hundred bytes",
-                        self.line,
-                        MAX_LINE_BYTES >> 20
-                    ),
-                ));
-            }
+        let mut line_start = 0;
+        for newline in memchr::memchr_iter(b'\n', written) {
+            self.extend_line(newline - line_start)?;
+            self.line += 1;
+            self.line_bytes = 0;
+            self.newlines.push(self.written + newline as u64);
+            line_start = newline + 1;
+        }
+        self.extend_line(written.len() - line_start)?;
+        self.written += written.len() as u64;
+        Ok(())
+    }
+
+    /// Adds `bytes` to the current line, refusing it once it is too long.
+    fn extend_line(&mut self, bytes: usize) -> io::Result<()> {
+        self.line_bytes += bytes;
+        if self.line_bytes > MAX_LINE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "line {} is longer than {} MiB; a CMDB row is a few hundred bytes",
+                    self.line,
+                    MAX_LINE_BYTES >> 20
+                ),
+            ));
         }
         Ok(())
     }
@@ -259,21 +526,36 @@ impl<R: io::Read> io::Read for LineFeeds<R> {
         }
         let available = self.inner.fill_buf()?;
         let mut used = 0;
+        // Runs without a carriage return are copied whole.
         while used < available.len() && written < out.len() {
-            let byte = available[used];
-            used += 1;
-            if byte == b'\r' {
-                match available.get(used) {
-                    Some(b'\n') => continue,
-                    Some(_) => {}
-                    None => {
-                        self.pending_carriage_return = true;
-                        break;
-                    }
+            let room = out.len() - written;
+            let chunk = &available[used..available.len().min(used + room)];
+            let Some(carriage_return) = memchr::memchr(b'\r', chunk) else {
+                out[written..written + chunk.len()].copy_from_slice(chunk);
+                written += chunk.len();
+                used += chunk.len();
+                break;
+            };
+            out[written..written + carriage_return].copy_from_slice(&chunk[..carriage_return]);
+            written += carriage_return;
+            used += carriage_return + 1;
+            match available.get(used) {
+                // CRLF: the line feed follows on the next turn.
+                Some(b'\n') => {}
+                Some(_) if written < out.len() => {
+                    out[written] = b'\r';
+                    written += 1;
+                }
+                // No room for the lone `\r`: it is read again next time.
+                Some(_) => {
+                    used -= 1;
+                    break;
+                }
+                None => {
+                    self.pending_carriage_return = true;
+                    break;
                 }
             }
-            out[written] = byte;
-            written += 1;
         }
         self.inner.consume(used);
         if written == 0 && self.pending_carriage_return {
@@ -401,23 +683,31 @@ fn csv_row(row: &csv::ByteRecord, line: u32, columns: &Columns, sink: &mut Sink<
     }
 }
 
-fn csv_error(error: &csv::Error, sink: &mut Sink<'_>) -> io::Result<()> {
-    let line = error
-        .position()
-        .map_or(0, |position| position.line() as u32);
+/// A row whose number of fields differs from the header's.
+fn unequal_lengths(line: u32, len: usize, expected_len: usize, file: FileId) -> Diagnostic {
+    Diagnostic::error(
+        CMDB_SYNTAX,
+        Some(Span::new(file, line, 1)),
+        format!("this row has {len} field(s) but the header has {expected_len}"),
+    )
+    .with_hint(
+        "every row needs one field per header column; leave a field empty rather than dropping it",
+    )
+}
+
+/// Reports a csv error found on `line`.
+fn csv_error(error: &csv::Error, line: u32, sink: &mut Sink<'_>) -> io::Result<()> {
     match error.kind() {
         csv::ErrorKind::Io(source) => Err(io::Error::new(source.kind(), source.to_string())),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {
-            sink.report(
-                Diagnostic::error(
-                    CMDB_SYNTAX,
-                    Some(Span::new(sink.file, line, 1)),
-                    format!("this row has {len} field(s) but the header has {expected_len}"),
-                )
-                .with_hint("every row needs one field per header column; leave a field empty rather than dropping it"),
-            );
+            sink.report(unequal_lengths(
+                line,
+                *len as usize,
+                *expected_len as usize,
+                sink.file,
+            ));
             Ok(())
         }
         csv::ErrorKind::Utf8 { .. } => {
@@ -1072,17 +1362,22 @@ mod tests {
     use crate::diagnostic::SourceMap;
 
     fn run(format: CmdbFormat, text: &[u8]) -> String {
+        read_with(|sink| match format {
+            CmdbFormat::Csv => read_csv(text, sink).unwrap(),
+            CmdbFormat::Json => read_json(text, sink),
+            CmdbFormat::Netbox => read_netbox(text, sink),
+        })
+    }
+
+    /// The hosts and diagnostics `read` produces, one per line.
+    fn read_with(read: impl FnOnce(&mut Sink<'_>)) -> String {
         use std::fmt::Write as _;
         let mut sources = SourceMap::default();
         let file = sources.add("zones/cmdb/export");
         let mut hosts = Vec::new();
         let mut diagnostics = Vec::new();
         let mut sink = Sink::new(file, &mut hosts, &mut diagnostics);
-        match format {
-            CmdbFormat::Csv => read_csv(text, &mut sink).unwrap(),
-            CmdbFormat::Json => read_json(text, &mut sink),
-            CmdbFormat::Netbox => read_netbox(text, &mut sink),
-        }
+        read(&mut sink);
         sink.finish();
         let mut out = String::new();
         for host in &hosts {
@@ -1127,6 +1422,23 @@ spare,r2,db1.ams.example.com.,ams,,,,\n";
         ");
     }
 
+    // The csv reader counts the blank lines it skips into the next record's position, so a
+    // row after a blank line was reported a line too early.
+    #[test]
+    fn rows_after_blank_lines_are_located_on_their_own_line() {
+        let plain = b"hostname,datacenter,ipv4,status\nweb1,ams,10.0.0.1,in_use\n\n\nweb2,ams,10.0.0.300,in_use\n";
+        insta::assert_snapshot!(run(CmdbFormat::Csv, plain), @"
+        zones/cmdb/export:2:1 web1 ams in_use [10.0.0.1] []
+        zones/cmdb/export:5:10: error[cmdb-invalid-value]: `10.0.0.300` is not an IPv4 address; expected dotted quads such as 10.1.0.7
+        ");
+        // A quote sends the export through one csv reader: the same lines.
+        let quoted = b"hostname,datacenter,ipv4,status\n\"web1\",ams,10.0.0.1,in_use\n\n\nweb2,ams,10.0.0.300,in_use\n";
+        insta::assert_snapshot!(run(CmdbFormat::Csv, quoted), @"
+        zones/cmdb/export:2:1 web1 ams in_use [10.0.0.1] []
+        zones/cmdb/export:5:10: error[cmdb-invalid-value]: `10.0.0.300` is not an IPv4 address; expected dotted quads such as 10.1.0.7
+        ");
+    }
+
     #[test]
     fn line_feeds_drop_only_the_carriage_return_of_a_crlf() {
         use std::io::Read as _;
@@ -1135,13 +1447,36 @@ spare,r2,db1.ams.example.com.,ams,,,,\n";
         for size in [1, 2, 3, 64] {
             let mut reader = LineFeeds {
                 inner: io::BufReader::with_capacity(size, &text[..]),
-                pending_carriage_return: false,
-                line: 1,
-                line_bytes: 0,
+                ..LineFeeds::new(&b""[..])
             };
             let mut out = Vec::new();
             reader.read_to_end(&mut out).unwrap();
             assert_eq!(out, b"a\nb\rc\r\n\r", "buffer of {size}");
+            assert_eq!(
+                reader.newlines,
+                [1, 6],
+                "where the line feeds are, after the change"
+            );
+            // And read into small buffers, so a lone `\r` can find no room.
+            for out_size in [1, 2, 3] {
+                let mut reader = LineFeeds {
+                    inner: io::BufReader::with_capacity(size, &text[..]),
+                    ..LineFeeds::new(&b""[..])
+                };
+                let mut out = Vec::new();
+                let mut chunk = vec![0; out_size];
+                loop {
+                    let read = reader.read(&mut chunk).unwrap();
+                    if read == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&chunk[..read]);
+                }
+                assert_eq!(
+                    out, b"a\nb\rc\r\n\r",
+                    "buffer of {size}, reads of {out_size}"
+                );
+            }
         }
     }
 
@@ -1308,5 +1643,48 @@ web7,ams,10.0.0.7,,in_use\n";
             ),
             "{out}"
         );
+    }
+
+    use proptest::prelude::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Parsing in segments (two at a time, in parallel) reads exactly what one csv reader
+        /// over the whole export reads: the same hosts, the same lines, the same problems in
+        /// the same order, the same cap on them; whatever the rows hold (quotes with line
+        /// breaks, CRLF, lone carriage returns, wrong field counts, bad values).
+        #[test]
+        fn segments_read_as_one_reader_does(
+            rows in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => (0_u8..200).prop_map(|n| format!("web{n},ams,10.0.{n}.1,in_use,web;api")),
+                    1 => proptest::prelude::Just("bad,ams,10.0.0.999,in_use,".to_owned()),
+                    1 => proptest::prelude::Just("short,ams".to_owned()),
+                    1 => proptest::prelude::Just(",ams,10.0.0.2,in_use,".to_owned()),
+                    1 => proptest::prelude::Just("\"q\nuoted\",ams,10.0.0.3,in_use,".to_owned()),
+                    1 => proptest::prelude::Just("cr,ams,10.0.0.4,in_use,\rnext,ams,10.0.0.5,in_use,".to_owned()),
+                    1 => proptest::prelude::Just(String::new()),
+                ],
+                0..160,
+            ),
+            crlf in proptest::bool::ANY,
+            segment_bytes in 1_usize..200,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("hostname,datacenter,ipv4,status,roles{end}");
+            for row in &rows {
+                text.push_str(row);
+                text.push_str(end);
+            }
+            let segmented = read_with(|sink| {
+                read_csv_in_segments(text.as_bytes(), sink, segment_bytes).unwrap();
+            });
+            let whole = read_with(|sink| {
+                let stream = Remaining::new(Vec::new(), 0, LineFeeds::new(text.as_bytes()));
+                read_csv_stream(stream, sink).unwrap();
+            });
+            proptest::prop_assert_eq!(segmented, whole);
+        }
     }
 }

@@ -414,6 +414,7 @@ impl<'a> Builder<'a> {
             }
         }
 
+        let mut batches = Vec::new();
         for (service_index, service) in inventory.services.iter().enumerate() {
             let ttl = service.ttl.unwrap_or(settings.ttl.srv);
             let service_label = format!("_{}._{}", service.name, service.protocol);
@@ -467,23 +468,14 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                 };
-                for &host in hosts {
-                    self.push_srv(
-                        service_index,
-                        Some(dc_index as u32),
-                        host,
-                        &owner,
-                        ttl,
-                        fqdns,
-                    );
-                }
+                let datacenter = Some(dc_index as u32);
+                self.plan_srv(&mut batches, service_index, datacenter, owner, ttl, hosts);
             }
             if service.global && per_datacenter.iter().any(|hosts| !hosts.is_empty()) {
                 match Name::parse_relative(&service_label, &settings.domain) {
                     Ok(owner) => {
-                        for &host in per_datacenter.iter().flatten() {
-                            self.push_srv(service_index, None, host, &owner, ttl, fqdns);
-                        }
+                        let hosts: Vec<u32> = per_datacenter.iter().flatten().copied().collect();
+                        self.plan_srv(&mut batches, service_index, None, owner, ttl, &hosts);
                     }
                     Err(error) => self.diagnostics.push(Diagnostic::error(
                         codes::INVALID_NAME,
@@ -493,24 +485,71 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+
+        // The records themselves are built in parallel (a million-record estate has a
+        // quarter of a million SRV records), then appended to their zones in plan order.
+        let built: Vec<Vec<Record>> = batches
+            .par_iter()
+            .map(|batch| {
+                batch
+                    .hosts
+                    .iter()
+                    .map(|&host| self.srv_record(batch, host, fqdns))
+                    .collect()
+            })
+            .collect();
+        for (zone, records) in self.records.iter_mut().enumerate() {
+            let count: usize = batches
+                .iter()
+                .filter(|batch| batch.zone == zone)
+                .map(|batch| batch.hosts.len())
+                .sum();
+            records.reserve(count);
+        }
+        for (batch, records) in batches.iter().zip(built) {
+            self.records[batch.zone].extend(records);
+        }
     }
 
-    fn push_srv(
+    /// Adds the SRV RRset at `owner` (one record per host) to `batches`, or reports each of its
+    /// records when `owner` is in no configured zone.
+    fn plan_srv(
         &mut self,
+        batches: &mut Vec<SrvBatch>,
         service: usize,
         datacenter: Option<u32>,
-        host: u32,
-        owner: &Name,
+        owner: Name,
         ttl: u32,
-        fqdns: &[Option<Name>],
+        hosts: &[u32],
     ) {
-        let definition = &self.inventory.services[service];
+        match self.zone_index(&owner) {
+            Some(zone) => batches.push(SrvBatch {
+                service,
+                datacenter,
+                owner,
+                zone,
+                ttl,
+                hosts: hosts.to_vec(),
+            }),
+            None => {
+                for &host in hosts {
+                    let span = self.inventory.hosts[host as usize].span;
+                    let outside = self.outside_zones(&owner, record::RecordType::Srv, span);
+                    self.diagnostics.push(outside);
+                }
+            }
+        }
+    }
+
+    /// The SRV record of `batch` pointing at `host`.
+    fn srv_record(&self, batch: &SrvBatch, host: u32, fqdns: &[Option<Name>]) -> Record {
+        let definition = &self.inventory.services[batch.service];
         let target = fqdns[host as usize]
             .clone()
             .expect("SRV members have records");
-        self.place(Record {
-            name: owner.clone(),
-            ttl,
+        Record {
+            name: batch.owner.clone(),
+            ttl: batch.ttl,
             data: RData::Srv {
                 priority: definition.priority,
                 weight: definition.weight,
@@ -520,12 +559,12 @@ impl<'a> Builder<'a> {
             provenance: Provenance {
                 span: self.inventory.hosts[host as usize].span,
                 origin: Origin::Service {
-                    service: service as u32,
-                    datacenter,
+                    service: batch.service as u32,
+                    datacenter: batch.datacenter,
                     host,
                 },
             },
-        });
+        }
     }
 
     /// Records from `zones/records/`.
@@ -770,6 +809,17 @@ impl<'a> Builder<'a> {
         set.zones.sort_by(|a, b| a.origin.cmp(&b.origin));
         (set, self.diagnostics)
     }
+}
+
+/// One SRV RRset to build: a service's hosts in one datacenter (or in all, for the global
+/// name), at `owner` in zone `zone`.
+struct SrvBatch {
+    service: usize,
+    datacenter: Option<u32>,
+    owner: Name,
+    zone: usize,
+    ttl: u32,
+    hosts: Vec<u32>,
 }
 
 /// What naming a CMDB host came to.

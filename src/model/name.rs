@@ -47,8 +47,31 @@ impl Ord for Name {
         if Arc::ptr_eq(&self.key, &other.key) {
             return std::cmp::Ordering::Equal;
         }
-        self.key.as_bytes().cmp(other.key.as_bytes())
+        compare_keys(self.key.as_bytes(), other.key.as_bytes())
     }
+}
+
+/// Byte-wise comparison, eight bytes at a time and inline: canonical sorting compares keys of
+/// twenty-odd bytes a few million times, and a call to `memcmp` for each cost more than the
+/// comparison (a fifth of `render`'s cycles at a million records).
+fn compare_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let common = a.len().min(b.len());
+    let word = |bytes: &[u8]| u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]));
+    let mut at = 0;
+    while at + 8 <= common {
+        let (left, right) = (word(&a[at..at + 8]), word(&b[at..at + 8]));
+        if left != right {
+            return left.cmp(&right);
+        }
+        at += 8;
+    }
+    while at < common {
+        if a[at] != b[at] {
+            return a[at].cmp(&b[at]);
+        }
+        at += 1;
+    }
+    a.len().cmp(&b.len())
 }
 
 impl PartialOrd for Name {
@@ -440,9 +463,13 @@ fn push_label(key: &mut String, label: &[u8], leftmost: bool) -> Result<(), Name
     if !key.is_empty() {
         key.push(SEPARATOR);
     }
-    let start = key.len();
     // Every byte was checked to be ASCII above, so the label is text.
-    key.push_str(&String::from_utf8_lossy(label));
+    let text = std::str::from_utf8(label).map_err(|_| NameError::InvalidCharacter {
+        character: char::REPLACEMENT_CHARACTER,
+        label: lower(),
+    })?;
+    let start = key.len();
+    key.push_str(text);
     key[start..].make_ascii_lowercase();
     Ok(())
 }
