@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
 use crate::diagnostic::{self, Severity};
 use crate::inventory::Inventory;
+use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
 use crate::output::{self, Manifest, ManifestZone, Published, ZoneFile};
 use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
@@ -138,12 +139,17 @@ pub fn plan(
             }
             let policy = inventory.settings.serial;
             let serial = serial::next(previous_entry.map(|entry| entry.serial), policy, clock);
-            let mut by_type = BTreeMap::new();
-            for rrset in zone.rrsets() {
-                *by_type
-                    .entry(rrset[0].record_type().as_str().to_owned())
-                    .or_insert(0) += rrset.len();
+            // Records by type: no need to group them into RRsets (which compares owners).
+            let mut counts = [0_usize; RecordType::ALL.len()];
+            for record in &zone.records {
+                counts[record.record_type().index()] += 1;
             }
+            let by_type: BTreeMap<String, usize> = RecordType::ALL
+                .into_iter()
+                .zip(counts)
+                .filter(|(_, count)| *count > 0)
+                .map(|(record_type, count)| (record_type.as_str().to_owned(), count))
+                .collect();
             ZonePlan {
                 entry: ManifestZone {
                     file: ManifestZone::file_name(&origin),

@@ -54,6 +54,22 @@ impl RecordType {
         RecordType::Caa,
     ];
 
+    /// The type's position in [`RecordType::ALL`] (for per-type counters).
+    pub const fn index(self) -> usize {
+        match self {
+            RecordType::Soa => 0,
+            RecordType::Ns => 1,
+            RecordType::A => 2,
+            RecordType::Cname => 3,
+            RecordType::Ptr => 4,
+            RecordType::Mx => 5,
+            RecordType::Txt => 6,
+            RecordType::Aaaa => 7,
+            RecordType::Srv => 8,
+            RecordType::Caa => 9,
+        }
+    }
+
     /// The mnemonic, e.g. `AAAA`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -273,5 +289,17 @@ impl Record {
             .cmp(&other.name)
             .then_with(|| self.record_type().cmp(&other.record_type()))
             .then_with(|| self.data.cmp(&other.data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_knows_its_place_in_the_list() {
+        for (position, record_type) in RecordType::ALL.into_iter().enumerate() {
+            assert_eq!(record_type.index(), position, "{record_type}");
+        }
     }
 }
