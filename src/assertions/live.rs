@@ -105,7 +105,7 @@ impl Server {
         Self {
             address,
             options: Options {
-                // A socket cannot wait for zero time (it would mean forever).
+                // A socket refuses a zero read timeout (`set_read_timeout`).
                 timeout: options.timeout.max(Duration::from_millis(1)),
                 tries: options.tries.max(1),
                 concurrency: options.concurrency.max(1),
