@@ -487,17 +487,8 @@ impl<'a> Builder<'a> {
         }
 
         // The records themselves are built in parallel (a million-record estate has a
-        // quarter of a million SRV records), then appended to their zones in plan order.
-        let built: Vec<Vec<Record>> = batches
-            .par_iter()
-            .map(|batch| {
-                batch
-                    .hosts
-                    .iter()
-                    .map(|&host| self.srv_record(batch, host, fqdns))
-                    .collect()
-            })
-            .collect();
+        // quarter of a million SRV records), straight into their zone's vector, in plan order:
+        // building them aside first held every SRV record twice (100 MiB at a million hosts).
         for (zone, records) in self.records.iter_mut().enumerate() {
             let count: usize = batches
                 .iter()
@@ -506,8 +497,14 @@ impl<'a> Builder<'a> {
                 .sum();
             records.reserve(count);
         }
-        for (batch, records) in batches.iter().zip(built) {
-            self.records[batch.zone].extend(records);
+        let inventory = self.inventory;
+        for batch in &batches {
+            self.records[batch.zone].par_extend(
+                batch
+                    .hosts
+                    .par_iter()
+                    .map(|&host| srv_record(inventory, batch, host, fqdns)),
+            );
         }
     }
 
@@ -538,32 +535,6 @@ impl<'a> Builder<'a> {
                     self.diagnostics.push(outside);
                 }
             }
-        }
-    }
-
-    /// The SRV record of `batch` pointing at `host`.
-    fn srv_record(&self, batch: &SrvBatch, host: u32, fqdns: &[Option<Name>]) -> Record {
-        let definition = &self.inventory.services[batch.service];
-        let target = fqdns[host as usize]
-            .clone()
-            .expect("SRV members have records");
-        Record {
-            name: batch.owner.clone(),
-            ttl: batch.ttl,
-            data: RData::Srv {
-                priority: definition.priority,
-                weight: definition.weight,
-                port: definition.port,
-                target,
-            },
-            provenance: Provenance {
-                span: self.inventory.hosts[host as usize].span,
-                origin: Origin::Service {
-                    service: batch.service as u32,
-                    datacenter: batch.datacenter,
-                    host,
-                },
-            },
         }
     }
 
@@ -820,6 +791,37 @@ struct SrvBatch {
     zone: usize,
     ttl: u32,
     hosts: Vec<u32>,
+}
+
+/// The SRV record of `batch` pointing at `host`.
+fn srv_record(
+    inventory: &Inventory,
+    batch: &SrvBatch,
+    host: u32,
+    fqdns: &[Option<Name>],
+) -> Record {
+    let definition = &inventory.services[batch.service];
+    let target = fqdns[host as usize]
+        .clone()
+        .expect("SRV members have records");
+    Record {
+        name: batch.owner.clone(),
+        ttl: batch.ttl,
+        data: RData::Srv {
+            priority: definition.priority,
+            weight: definition.weight,
+            port: definition.port,
+            target,
+        },
+        provenance: Provenance {
+            span: inventory.hosts[host as usize].span,
+            origin: Origin::Service {
+                service: batch.service as u32,
+                datacenter: batch.datacenter,
+                host,
+            },
+        },
+    }
 }
 
 /// What naming a CMDB host came to.
