@@ -358,11 +358,14 @@ pub(crate) fn assert_parses_back(zone: &Zone, text: &str) {
     assert!(text.is_ascii(), "zone files are ASCII:\n{text}");
     // hickory-proto 0.26 refuses a label with `_` anywhere but its first character
     // (`amdr_c`, `hostmaster_x`: found by fuzzing, fuzz/regressions/config/unparseable-zone.bin
-    // and fuzz/regressions/roundtrip/interior-underscore.yaml); BIND, Knot and NSD load such
-    // zones, so there is no independent parser to hold them to.
+    // and fuzz/regressions/roundtrip/interior-underscore.yaml) and one that starts with `-`
+    // (a CNAME target `docs-v2.example.com.-`, relative, so `-.example.com.` ends it: found by
+    // the bounded run in `cargo test`, fuzz/regressions/roundtrip/leading-hyphen-label.yaml);
+    // BIND, Knot and NSD load such zones, so there is no independent parser to hold them to.
     let hickory_refuses = |name: &zonegate::model::name::Name| {
-        name.labels()
-            .any(|label| label.get(1..).is_some_and(|rest| rest.contains('_')))
+        name.labels().any(|label| {
+            label.starts_with('-') || label.get(1..).is_some_and(|rest| rest.contains('_'))
+        })
     };
     let soa_refused = zone
         .soa()
