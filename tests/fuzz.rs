@@ -2,7 +2,8 @@
 //! every file of its seed corpus (`fuzz/seeds/TARGET/`) and of its regressions
 //! (`fuzz/regressions/TARGET/`, every crash the long runs found), then on inputs proptest makes
 //! by mutating the seeds (bit flips, bytes, dictionary tokens, deletions, duplications,
-//! splices). `ZONEGATE_FUZZ_CASES` sets the number of mutated inputs per target (default 1000);
+//! splices). `ZONEGATE_FUZZ_CASES` sets the number of mutated inputs per target (default 1000)
+//! and `ZONEGATE_FUZZ_SEED` the seed they are drawn from (default 0, so every run is the same);
 //! the long coverage-guided runs are `scripts/fuzz.sh` (RELIABILITY.md has their figures).
 #![allow(clippy::disallowed_methods)] // Tests read the corpus files.
 

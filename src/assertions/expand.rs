@@ -67,7 +67,7 @@ impl<'i> Context<'i> {
                 && settings.generate.address_statuses.contains(&host.status)
         };
         // One pass over the hosts, with the services by role and the datacenters by name at
-        // hand: a loop per service over every host cost a second at a million records.
+        // hand: a loop per service over every host cost 0.4 s at a million records.
         let mut services_by_role: HashMap<&str, Vec<usize>> = HashMap::new();
         for (index, service) in inventory.services.iter().enumerate() {
             services_by_role

@@ -458,8 +458,7 @@ struct LineFeeds<R> {
     inner: io::BufReader<R>,
     /// A `\r` ended the last chunk; whether it is dropped depends on the next byte.
     pending_carriage_return: bool,
-    /// Line being read (1-based) and its length so far.
-    line: u64,
+    /// The length so far of the line being read (its number is one more than the line feeds).
     line_bytes: usize,
     /// Bytes handed out so far, and the offset of every line feed among them.
     written: u64,
@@ -471,7 +470,6 @@ impl<R: io::Read> LineFeeds<R> {
         Self {
             inner: io::BufReader::new(inner),
             pending_carriage_return: false,
-            line: 1,
             line_bytes: 0,
             written: 0,
             newlines: Vec::new(),
@@ -483,7 +481,6 @@ impl<R: io::Read> LineFeeds<R> {
         let mut line_start = 0;
         for newline in memchr::memchr_iter(b'\n', written) {
             self.extend_line(newline - line_start)?;
-            self.line += 1;
             self.line_bytes = 0;
             self.newlines.push(self.written + newline as u64);
             line_start = newline + 1;
@@ -501,7 +498,7 @@ impl<R: io::Read> LineFeeds<R> {
                 io::ErrorKind::InvalidData,
                 format!(
                     "line {} is longer than {} MiB; a CMDB row is a few hundred bytes",
-                    self.line,
+                    self.newlines.len() + 1,
                     MAX_LINE_BYTES >> 20
                 ),
             ));

@@ -469,13 +469,14 @@ impl<'a> Builder<'a> {
                     }
                 };
                 let datacenter = Some(dc_index as u32);
+                let hosts = hosts.clone();
                 self.plan_srv(&mut batches, service_index, datacenter, owner, ttl, hosts);
             }
             if service.global && per_datacenter.iter().any(|hosts| !hosts.is_empty()) {
                 match Name::parse_relative(&service_label, &settings.domain) {
                     Ok(owner) => {
                         let hosts: Vec<u32> = per_datacenter.iter().flatten().copied().collect();
-                        self.plan_srv(&mut batches, service_index, None, owner, ttl, &hosts);
+                        self.plan_srv(&mut batches, service_index, None, owner, ttl, hosts);
                     }
                     Err(error) => self.diagnostics.push(Diagnostic::error(
                         codes::INVALID_NAME,
@@ -517,7 +518,7 @@ impl<'a> Builder<'a> {
         datacenter: Option<u32>,
         owner: Name,
         ttl: u32,
-        hosts: &[u32],
+        hosts: Vec<u32>,
     ) {
         match self.zone_index(&owner) {
             Some(zone) => batches.push(SrvBatch {
@@ -526,10 +527,10 @@ impl<'a> Builder<'a> {
                 owner,
                 zone,
                 ttl,
-                hosts: hosts.to_vec(),
+                hosts,
             }),
             None => {
-                for &host in hosts {
+                for host in hosts {
                     let span = self.inventory.hosts[host as usize].span;
                     let outside = self.outside_zones(&owner, record::RecordType::Srv, span);
                     self.diagnostics.push(outside);
@@ -644,7 +645,6 @@ impl<'a> Builder<'a> {
         zone_index(&self.origins, name)
     }
 
-    /// Puts a record in the most specific zone containing its owner.
     /// Which CMDB rows keep their host name: the first row of each name (they are found by a
     /// parallel sort, and the earliest row wins as a scan would decide); `duplicate-host` for
     /// every later one.
@@ -723,6 +723,7 @@ impl<'a> Builder<'a> {
         published
     }
 
+    /// Puts a record in the most specific zone containing its owner.
     fn place(&mut self, record: Record) {
         if let Some(index) = self.zone_index(&record.name) {
             self.records[index].push(record);

@@ -52,8 +52,8 @@ impl Ord for Name {
 }
 
 /// Byte-wise comparison, eight bytes at a time and inline: canonical sorting compares keys of
-/// twenty-odd bytes a few million times, and a call to `memcmp` for each cost more than the
-/// comparison (a fifth of `render`'s cycles at a million records).
+/// twenty-odd bytes a few million times, and a `memcmp` call for each was 7% of `render`'s
+/// cycles at a million records (the build stage is about 5% faster this way).
 fn compare_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let common = a.len().min(b.len());
     let word = |bytes: &[u8]| u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]));
