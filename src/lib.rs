@@ -29,13 +29,13 @@ pub mod git;
 pub mod inventory;
 pub mod merge;
 pub mod model;
-pub mod zonefile;
 pub mod output;
 pub mod regen;
 pub mod render;
 pub mod report;
 pub mod schema;
 pub mod serial;
+pub mod zonefile;
 
 pub mod cli;
 pub mod commands;

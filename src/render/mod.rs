@@ -24,7 +24,7 @@ use crate::model::record::{RData, Record, RecordType};
 use crate::model::zone::Zone;
 
 /// The built-in zone-file template.
-pub const DEFAULT_TEMPLATE: &str = include_str!("render/zone.j2");
+pub const DEFAULT_TEMPLATE: &str = include_str!("zone.j2");
 
 /// Records per parallel rendering chunk: large enough to amortise, small enough to spread a
 /// million-record zone over both cores.
