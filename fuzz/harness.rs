@@ -196,7 +196,7 @@ pub(crate) fn roundtrip(data: &[u8]) {
     let options = RenderOptions {
         default_ttl: inventory.settings.ttl.default,
         template: DEFAULT_TEMPLATE,
-        fuel: render::DEFAULT_FUEL,
+        limits: render::TemplateLimits::DEFAULT,
         template_name: "built-in",
     };
     for zone in &zones.zones {
@@ -276,7 +276,10 @@ pub(crate) fn pipeline(repository: &Memory) {
     let options = RenderOptions {
         default_ttl: inventory.settings.ttl.default,
         template,
-        fuel: FUZZ_FUEL,
+        limits: render::TemplateLimits {
+            fuel: FUZZ_FUEL,
+            ..render::TemplateLimits::DEFAULT
+        },
         template_name: &template_name,
     };
     for zone in &zones.zones {

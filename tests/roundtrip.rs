@@ -19,7 +19,7 @@ use zonegate::inventory::{
     ZoneSettings,
 };
 use zonegate::model::name::Name;
-use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions, TemplateLimits};
 
 const DATACENTERS: [&str; 3] = ["ams", "nyc", "sgp"];
 const SERVICES: [&str; 3] = ["web", "api", "db"];
@@ -233,7 +233,7 @@ proptest! {
             template: None,
         };
         let (zones, _) = zonegate::model::build(&inventory);
-        let options = RenderOptions { default_ttl: 3600, template: DEFAULT_TEMPLATE, fuel: DEFAULT_FUEL, template_name: "built-in" };
+        let options = RenderOptions { default_ttl: 3600, template: DEFAULT_TEMPLATE, template_name: "built-in", limits: TemplateLimits::DEFAULT };
         for zone in &zones.zones {
             let text = render::to_string(zone, 42, &options).unwrap();
             harness::assert_parses_back(zone, &text);

@@ -19,7 +19,7 @@ use support::forge::{Fixture, servers_with_web4};
 use support::{SOURCE_DATE_EPOCH, copy_tree, fixtures};
 use zonegate::model::name::Name;
 use zonegate::output::ManifestZone;
-use zonegate::render::{self, DEFAULT_FUEL, RenderOptions};
+use zonegate::render::{self, RenderOptions, TemplateLimits};
 
 /// What a run of the binary did, with its peak resident memory.
 struct Measured {
@@ -293,8 +293,11 @@ fn render_with(template: &str, fuel: u64) -> Result<String, String> {
     let options = RenderOptions {
         default_ttl: 3600,
         template,
-        fuel,
         template_name: "zones/templates/zone.j2",
+        limits: TemplateLimits {
+            fuel,
+            ..TemplateLimits::DEFAULT
+        },
     };
     render::to_string(&sample_zone(), 1, &options).map_err(|error| {
         let cause = std::error::Error::source(&error).map(ToString::to_string);
@@ -312,7 +315,7 @@ fn templates_cannot_read_files_or_the_environment() {
         r#"{% extends "zones/zonegate.yaml" %}"#,
         r#"{% from "/proc/self/environ" import x %}"#,
     ] {
-        let error = render_with(template, DEFAULT_FUEL).unwrap_err();
+        let error = render_with(template, TemplateLimits::DEFAULT.fuel).unwrap_err();
         assert!(error.contains("template not found"), "{template}: {error}");
     }
     // No global reaches the process: undefined names are errors (strict mode).
@@ -326,12 +329,13 @@ fn templates_cannot_read_files_or_the_environment() {
         "settings",
         "ZONEGATE_TOKEN",
     ] {
-        let error = render_with(&format!("{{{{ {name} }}}}"), DEFAULT_FUEL).unwrap_err();
+        let error =
+            render_with(&format!("{{{{ {name} }}}}"), TemplateLimits::DEFAULT.fuel).unwrap_err();
         assert!(error.contains("undefined value"), "{name}: {error}");
     }
     let error = render_with(
         "{{ range(10) | map('attr', '__class__') | list }}",
-        DEFAULT_FUEL,
+        TemplateLimits::DEFAULT.fuel,
     );
     assert!(error.is_err() || !error.unwrap().contains("class"));
 }

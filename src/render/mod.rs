@@ -1,27 +1,37 @@
-//! Stage 3 (pure): a [`Zone`] and a serial become RFC 1035 master-file text.
+//! Stage 3 (pure): a [`Zone`] and a serial become RFC 1035 master-file text, read back before
+//! a byte of it is handed on.
 //!
 //! The record lines are written by Rust (fast, and correct where printing a hickory record is
 //! not: TXT and CAA strings are quoted and escaped, names are ASCII); a minijinja template frames
 //! them (header, `$ORIGIN`, `$TTL`, SOA). The built-in template is [`DEFAULT_TEMPLATE`];
 //! `zones/templates/zone.j2` replaces it. Custom templates may also iterate `records` to lay out
-//! lines themselves.
+//! lines themselves. `template` evaluates the template within [`TemplateLimits`] and finds the template
+//! line behind any byte it wrote; `verify` reads what [`write`] writes back with
+//! [`crate::zonefile`] and holds it to the zone's records, so a template can lay records out but
+//! not add, drop or change one, nor write a directive that would ([`Mismatch`]).
 //!
 //! Ordering, so output is byte-identical for the same input: the SOA (from the template), then
 //! names in canonical DNS order (RFC 4034 section 6.1), within a name NS first then by type code,
 //! within an RRset by data (MX by preference, SRV by priority, weight, port, target; A and AAAA
 //! numerically). Owners are written relative to the origin (`@` for the apex), targets always
-//! absolute, every line carries its TTL. This module does no IO and reads no clock.
+//! absolute, every line carries its TTL. This module does no IO and reads no clock (the
+//! template's deadline reads the clock the caller hands it in [`TemplateLimits`]).
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use minijinja::value::Value;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::model::name::Name;
 use crate::model::record::{RData, Record, RecordType};
 use crate::model::zone::Zone;
+
+mod template;
+mod verify;
+
+pub use template::{TemplateError, TemplateLimits, TemplatePosition, TemplateProblem};
+pub use verify::{Mismatch, Problem};
 
 /// The built-in zone-file template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("zone.j2");
@@ -32,11 +42,6 @@ const CHUNK: usize = 16_384;
 /// Bytes of encoded records hashed at once.
 const HASH_BATCH: usize = 32 * 1024;
 
-/// Default template fuel: evaluation stops after this much work, so a template with a runaway
-/// loop cannot hang the gate. A million-record zone rendered through a custom `records` loop
-/// needs about a tenth of it.
-pub const DEFAULT_FUEL: u64 = 200_000_000;
-
 /// What the renderer needs besides the zone.
 #[derive(Clone, Debug)]
 pub struct RenderOptions<'a> {
@@ -44,18 +49,21 @@ pub struct RenderOptions<'a> {
     pub default_ttl: u32,
     /// Template source; [`DEFAULT_TEMPLATE`] unless the repository overrides it.
     pub template: &'a str,
-    /// Template evaluation budget ([`DEFAULT_FUEL`]).
-    pub fuel: u64,
-    /// The template's name in error messages: its path, or `built-in`.
+    /// The template's name in error messages: its path, or `built-in zone.j2`.
     pub template_name: &'a str,
+    /// What the template may do per zone ([`TemplateLimits::DEFAULT`], with a clock in the commands).
+    pub limits: TemplateLimits,
 }
 
 /// Why a zone could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    /// The template failed (syntax, undefined value, out of fuel).
+    /// The template failed (syntax, undefined value, out of fuel, output or time budget).
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// The rendered text, read back, does not hold exactly the zone's records.
+    #[error(transparent)]
+    Mismatch(Box<Mismatch>),
     /// Writing the rendered text failed.
     #[error("cannot write the zone file for {origin}")]
     Write {
@@ -65,17 +73,6 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Why a template could not be rendered.
-#[derive(Debug, thiserror::Error)]
-#[error("zone template for {origin}")]
-pub struct TemplateError {
-    /// The zone being rendered.
-    pub origin: String,
-    /// minijinja's error, with the template line.
-    #[source]
-    pub source: minijinja::Error,
 }
 
 /// SHA-256 over everything that determines a zone file except its serial: the zonegate version
@@ -119,13 +116,17 @@ pub fn content_hash(zone: &Zone, options: &RenderOptions<'_>) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// Renders the master file for `zone` with `serial` into `out`.
+/// Renders the master file for `zone` with `serial` into `out`, reading every piece back
+/// before it is written: an [`RenderError::Mismatch`] when the text would not hold exactly the
+/// zone's records (after which `out` holds a prefix of the text, for the caller to discard).
 ///
-/// The template is evaluated once with a marker in place of the record lines; the lines are
-/// then rendered in parallel windows and streamed between the template's head and tail, so a
-/// million-record zone never exists as one string. A template that transforms `body` (so the
-/// output holds no single verbatim marker) is rendered whole instead; one that iterates
-/// `records` gets the per-record view.
+/// The template is evaluated once with a marker in place of the record lines. When the marker
+/// appears once, verbatim, the template's head and tail are read back as one file with the body
+/// between them would be (the head must end at a clean line start) before anything is written;
+/// then the record lines are rendered in parallel windows, each chunk read back against its
+/// records, and streamed between head and tail, so a million-record zone never exists as one
+/// string. A template that transforms `body` (so the output holds no single verbatim marker) is
+/// rendered and read whole instead; one that iterates `records` gets the per-record view.
 pub fn write(
     zone: &Zone,
     serial: u32,
@@ -137,23 +138,122 @@ pub fn write(
         origin: zone.origin.to_string(),
         source,
     };
-    let framed = evaluate(
+    let frame = template::Frame {
         zone,
         serial,
         content_hash,
         options,
-        &Value::from(BODY_MARKER),
-    )?;
+        output_limit: options
+            .limits
+            .output_factor
+            .saturating_mul(rendered_size_bound(zone))
+            .saturating_add(options.limits.output_allowance),
+    };
+    let marker = Value::from(BODY_MARKER);
+    let framed = template::evaluate(&frame, &marker)?;
     let mut pieces = framed.split(BODY_MARKER);
     if let (Some(head), Some(tail), None) = (pieces.next(), pieces.next(), pieces.next()) {
+        let head_lines = line_count(head);
+        verify::frame(zone, serial, head, tail).map_err(|(piece, found)| {
+            let (offset, lines_before) = match piece {
+                verify::Piece::Head => (found.offset, 0),
+                verify::Piece::Tail => (
+                    head.len() + BODY_MARKER.len() + found.offset,
+                    head_lines + body_line_count(&zone.records),
+                ),
+            };
+            mismatch(&frame, &marker, offset, lines_before, found)
+        })?;
         out.write_all(head.as_bytes()).map_err(write_error)?;
-        stream_lines(zone, out).map_err(write_error)?;
+        match stream_lines(zone, out) {
+            Ok(()) => {}
+            Err(Streamed::Write(source)) => return Err(write_error(source)),
+            // The body enters the file where the marker was: that is its template line.
+            Err(Streamed::Body {
+                lines_before,
+                found,
+            }) => {
+                return Err(mismatch(
+                    &frame,
+                    &marker,
+                    head.len(),
+                    head_lines + lines_before,
+                    found,
+                ));
+            }
+        }
         out.write_all(tail.as_bytes()).map_err(write_error)?;
         return Ok(());
     }
     let body = Value::from(render_lines(zone, &zone.records));
-    let text = evaluate(zone, serial, content_hash, options, &body)?;
+    let text = template::evaluate(&frame, &body)?;
+    verify::whole(zone, serial, &text)
+        .map_err(|found| mismatch(&frame, &body, found.offset, 0, found))?;
     out.write_all(text.as_bytes()).map_err(write_error)
+}
+
+/// The error for a problem found `lines_before` lines into the rendered zone, at `offset` of
+/// the template's output (evaluated with `body`), which is traced back to the template line.
+fn mismatch(
+    frame: &template::Frame<'_>,
+    body: &Value,
+    offset: usize,
+    lines_before: u32,
+    found: verify::Found,
+) -> RenderError {
+    RenderError::Mismatch(Box::new(Mismatch {
+        origin: frame.zone.origin.to_string(),
+        template: frame.options.template_name.to_owned(),
+        at: template::locate(frame, body, offset),
+        rendered: crate::zonefile::Position {
+            line: found.position.line.saturating_add(lines_before),
+            column: found.position.column,
+        },
+        problem: found.problem,
+    }))
+}
+
+/// Lines of `text` (line feeds).
+fn line_count(text: &str) -> u32 {
+    u32::try_from(memchr::memchr_iter(b'\n', text.as_bytes()).count()).unwrap_or(u32::MAX)
+}
+
+/// Lines the body of `records` takes: one per record but the SOA.
+fn body_line_count(records: &[Record]) -> u32 {
+    let lines = records
+        .iter()
+        .filter(|record| record.record_type() != RecordType::Soa)
+        .count();
+    u32::try_from(lines).unwrap_or(u32::MAX)
+}
+
+/// An upper bound of the size of the built-in template's rendering of `zone`, from its records
+/// alone (no text is made): what [`TemplateLimits`] multiplies to bound a template's output.
+pub fn rendered_size_bound(zone: &Zone) -> u64 {
+    // The built-in template's comments, directives and SOA layout, beyond the names it holds.
+    const FRAMING: u64 = 1024;
+    // The TTL (ten digits at most), `\tIN\t`, the type, a tab and the line feed.
+    const PER_LINE: u64 = 10 + 4 + 5 + 1 + 1;
+    let name = |name: &Name| name.wire_length() as u64;
+    let string = |bytes: &[u8]| 3 + 4 * bytes.len() as u64;
+    let records: u64 = zone
+        .records
+        .iter()
+        .map(|record| {
+            let data = match &record.data {
+                RData::Soa(soa) => name(&soa.primary) + name(&soa.contact) + 5 * 11,
+                RData::Ns(target) | RData::Cname(target) | RData::Ptr(target) => name(target),
+                RData::A(_) => 15,
+                RData::Aaaa(_) => 39,
+                RData::Mx { exchange, .. } => 6 + name(exchange),
+                RData::Srv { target, .. } => 18 + name(target),
+                RData::Txt(strings) => strings.iter().map(|text| string(text)).sum(),
+                RData::Caa(caa) => 5 + caa.tag.len() as u64 + string(caa.value.as_bytes()),
+            };
+            name(&record.name) + PER_LINE + data
+        })
+        .sum();
+    FRAMING + 3 * name(&zone.origin) + records
 }
 
 /// The whole master file as a string ([`content_hash`], then [`write`]): for small zones and
@@ -179,81 +279,41 @@ pub fn to_string(
 /// exactly where `body` was inserted verbatim.
 const BODY_MARKER: &str = "\0zonegate-body\0";
 
-/// Evaluates the template with `body` standing for the record lines.
-fn evaluate(
-    zone: &Zone,
-    serial: u32,
-    content_hash: &[u8; 32],
-    options: &RenderOptions<'_>,
-    body: &Value,
-) -> Result<String, TemplateError> {
-    let origin = zone.origin.to_string();
-    let error = |source| TemplateError {
-        origin: origin.clone(),
-        source,
-    };
-    let mut environment = minijinja::Environment::new();
-    environment.set_fuel(Some(options.fuel));
-    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    environment
-        .add_template(options.template_name, options.template)
-        .map_err(error)?;
-    let template = environment
-        .get_template(options.template_name)
-        .map_err(error)?;
-    // The per-record view costs a copy of the zone; build it only for templates that use it.
-    let records = if template.undeclared_variables(false).contains("records") {
-        Value::from_object(TemplateRecords {
-            zone: Arc::new(zone.clone()),
-        })
-    } else {
-        Value::UNDEFINED
-    };
-    let (soa, soa_ttl) = match zone.soa() {
-        Some((soa, ttl)) => (
-            minijinja::context! {
-                ttl => ttl,
-                primary => soa.primary.to_string(),
-                contact => soa.contact.to_string(),
-                refresh => soa.refresh,
-                retry => soa.retry,
-                expire => soa.expire,
-                minimum => soa.minimum,
-            },
-            Some(ttl),
-        ),
-        None => (Value::UNDEFINED, None),
-    };
-    let context = minijinja::context! {
-        origin => origin,
-        serial => serial,
-        default_ttl => options.default_ttl,
-        soa => soa,
-        has_soa => soa_ttl.is_some(),
-        record_count => zone.records.len(),
-        content_hash => hex(content_hash),
-        body => body.clone(),
-        records => records,
-    };
-    template.render(context).map_err(error)
+/// Why streaming the body stopped.
+enum Streamed {
+    /// Writing failed.
+    Write(std::io::Error),
+    /// A chunk read back does not hold its records, `lines_before` lines into the body.
+    Body {
+        lines_before: u32,
+        found: verify::Found,
+    },
 }
 
 /// Writes every record line (all but the SOA) to `out`, rendering windows of chunks in parallel
-/// so memory is bounded by the window, not the zone.
-fn stream_lines(zone: &Zone, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let records = &zone.records[..];
-    if records.len() <= CHUNK {
-        return out.write_all(render_lines(zone, records).as_bytes());
-    }
+/// so memory is bounded by the window, not the zone; each chunk is read back against its
+/// records on the thread that rendered it, before it is written.
+fn stream_lines(zone: &Zone, out: &mut dyn std::io::Write) -> Result<(), Streamed> {
+    let render = |chunk: &[Record]| {
+        let text = render_lines(zone, chunk);
+        let checked = verify::chunk(zone, chunk, &text);
+        (body_line_count(chunk), text, checked)
+    };
     let window = CHUNK * 2 * rayon::current_num_threads().max(1);
-    for slice in records.chunks(window) {
-        let texts: Vec<String> = slice
-            .par_chunks(CHUNK)
-            .map(|chunk| render_lines(zone, chunk))
-            .collect();
-        for text in texts {
-            out.write_all(text.as_bytes())?;
+    let mut lines_before = 0_u32;
+    for slice in zone.records.chunks(window) {
+        let texts: Vec<(u32, String, Result<(), verify::Found>)> = if slice.len() <= CHUNK {
+            vec![render(slice)]
+        } else {
+            slice.par_chunks(CHUNK).map(render).collect()
+        };
+        for (lines, text, checked) in texts {
+            checked.map_err(|found| Streamed::Body {
+                lines_before,
+                found,
+            })?;
+            out.write_all(text.as_bytes()).map_err(Streamed::Write)?;
+            lines_before = lines_before.saturating_add(lines);
         }
     }
     Ok(())
@@ -376,13 +436,19 @@ fn push_number(value: u32, out: &mut String) {
     out.extend(digits[index..].iter().map(|&digit| char::from(digit)));
 }
 
-/// Writes record data in master-file presentation form.
+/// Writes record data in master-file presentation form (an SOA with serial 0: the model has
+/// none).
 pub fn write_rdata(data: &RData, out: &mut String) {
+    write_data(data, 0, out);
+}
+
+/// [`write_rdata`], an SOA with `serial`.
+fn write_data(data: &RData, serial: u32, out: &mut String) {
     match data {
         RData::Soa(soa) => {
             let _ = write!(
                 out,
-                "{} {} 0 {} {} {} {}",
+                "{} {} {serial} {} {} {} {}",
                 soa.primary, soa.contact, soa.refresh, soa.retry, soa.expire, soa.minimum
             );
         }
@@ -449,267 +515,5 @@ fn write_character_string(bytes: &[u8], out: &mut String) {
     out.push('"');
 }
 
-/// `records` in a custom template: a lazy sequence, so the default template (which uses the
-/// pre-rendered `body`) never pays for it.
-#[derive(Debug)]
-struct TemplateRecords {
-    zone: Arc<Zone>,
-}
-
-impl Object for TemplateRecords {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Seq
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let record = self.zone.records.get(key.as_usize()?)?;
-        let mut owner = String::new();
-        record.name.write_relative(&self.zone.origin, &mut owner);
-        let mut data = String::new();
-        write_rdata(&record.data, &mut data);
-        Some(minijinja::context! {
-            owner => owner,
-            name => record.name.to_string(),
-            ttl => record.ttl,
-            type => record.record_type().as_str(),
-            data => data,
-        })
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.zone.records.len())
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diagnostic::{FileId, Span};
-    use crate::model::name::Name;
-    use crate::model::record::{Caa, Origin, Provenance, Soa};
-
-    fn name(text: &str) -> Name {
-        Name::parse_absolute(text).unwrap()
-    }
-
-    fn record(owner: &str, ttl: u32, data: RData) -> Record {
-        Record {
-            name: name(owner),
-            ttl,
-            data,
-            provenance: Provenance {
-                span: Span::new(FileId(0), 1, 1),
-                origin: Origin::HandEdited,
-            },
-        }
-    }
-
-    fn sample_zone() -> Zone {
-        let soa = Soa {
-            primary: name("ns1.example.net."),
-            contact: name("hostmaster.example.net."),
-            refresh: 3600,
-            retry: 600,
-            expire: 1_209_600,
-            minimum: 300,
-        };
-        let records = vec![
-            record(
-                "www.example.net.",
-                300,
-                RData::Cname(name("edge.lon.example.net.")),
-            ),
-            record("example.net.", 86400, RData::Ns(name("ns2.example.net."))),
-            record("example.net.", 3600, RData::Soa(Box::new(soa))),
-            record("example.net.", 86400, RData::Ns(name("ns1.example.net."))),
-            record(
-                "example.net.",
-                3600,
-                RData::Mx {
-                    preference: 20,
-                    exchange: name("mx2.example.net."),
-                },
-            ),
-            record(
-                "example.net.",
-                3600,
-                RData::Mx {
-                    preference: 10,
-                    exchange: name("mx1.example.net."),
-                },
-            ),
-            record(
-                "example.net.",
-                3600,
-                RData::txt(&["v=spf1 \"quoted\" \\ -all".into(), "caf\u{e9}".into()]),
-            ),
-            record(
-                "example.net.",
-                3600,
-                RData::Caa(Box::new(Caa {
-                    flags: 0,
-                    tag: "issue".into(),
-                    value: "letsencrypt.org".into(),
-                })),
-            ),
-            record(
-                "edge.lon.example.net.",
-                3600,
-                RData::A("192.0.2.10".parse().unwrap()),
-            ),
-            record(
-                "edge.lon.example.net.",
-                3600,
-                RData::A("192.0.2.9".parse().unwrap()),
-            ),
-            record(
-                "edge.lon.example.net.",
-                3600,
-                RData::Aaaa("2001:db8::a".parse().unwrap()),
-            ),
-            record(
-                "_playlist._tcp.lon.example.net.",
-                300,
-                RData::Srv {
-                    priority: 10,
-                    weight: 5,
-                    port: 8080,
-                    target: name("edge.lon.example.net."),
-                },
-            ),
-        ];
-        Zone::from_records(name("example.net."), records).0
-    }
-
-    fn render_default(zone: &Zone, serial: u32) -> String {
-        let options = RenderOptions {
-            default_ttl: 3600,
-            template: DEFAULT_TEMPLATE,
-            fuel: DEFAULT_FUEL,
-            template_name: "zone.j2",
-        };
-        to_string(zone, serial, &options).unwrap()
-    }
-
-    #[test]
-    fn default_template_renders_a_canonical_master_file() {
-        insta::assert_snapshot!(render_default(&sample_zone(), 2_026_112_501));
-    }
-
-    #[test]
-    fn output_does_not_depend_on_input_order() {
-        let zone = sample_zone();
-        let mut reversed = zone.records.clone();
-        reversed.reverse();
-        let (shuffled, _) = Zone::from_records(zone.origin.clone(), reversed);
-        assert_eq!(render_default(&zone, 1), render_default(&shuffled, 1));
-    }
-
-    #[test]
-    fn content_hash_ignores_the_serial_but_not_the_records() {
-        let zone = sample_zone();
-        let options = RenderOptions {
-            default_ttl: 3600,
-            template: DEFAULT_TEMPLATE,
-            fuel: DEFAULT_FUEL,
-            template_name: "zone.j2",
-        };
-        let first = content_hash(&zone, &options);
-        assert_eq!(first, content_hash(&zone.clone(), &options));
-        let mut changed = zone.clone();
-        changed.records.pop();
-        assert_ne!(first, content_hash(&changed, &options));
-        let mut retimed = zone.clone();
-        retimed.records[3].ttl += 1;
-        assert_ne!(first, content_hash(&retimed, &options));
-        let other_ttl = RenderOptions {
-            default_ttl: 300,
-            ..options.clone()
-        };
-        assert_ne!(first, content_hash(&zone, &other_ttl));
-        let other_template = RenderOptions {
-            template: "{{ body }}",
-            ..options
-        };
-        assert_ne!(first, content_hash(&zone, &other_template));
-    }
-
-    #[test]
-    fn custom_templates_can_iterate_records_and_loops_are_bounded() {
-        let zone = sample_zone();
-        let template =
-            "{% for r in records %}{{ r.owner }} {{ r.type }} {{ r.data }}\n{% endfor %}";
-        let options = RenderOptions {
-            default_ttl: 3600,
-            template,
-            fuel: DEFAULT_FUEL,
-            template_name: "zone.j2",
-        };
-        let text = to_string(&zone, 7, &options).unwrap();
-        assert!(text.starts_with("@ SOA ns1.example.net. hostmaster.example.net. 0 3600 600 1209600 300\n@ NS ns1.example.net.\n"), "{text}");
-
-        let endless =
-            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
-        let options = RenderOptions {
-            default_ttl: 3600,
-            template: endless,
-            fuel: 100_000,
-            template_name: "zone.j2",
-        };
-        let Err(RenderError::Template(error)) = to_string(&zone, 7, &options) else {
-            panic!("an endless template must run out of fuel");
-        };
-        assert_eq!(error.source.kind(), minijinja::ErrorKind::OutOfFuel);
-    }
-
-    #[test]
-    fn a_template_that_transforms_the_body_is_rendered_whole() {
-        let zone = sample_zone();
-        let options = RenderOptions {
-            default_ttl: 3600,
-            template: "{{ body | upper }}{{ body | length }}",
-            fuel: DEFAULT_FUEL,
-            template_name: "zone.j2",
-        };
-        let text = to_string(&zone, 7, &options).unwrap();
-        assert!(
-            text.starts_with("@\t86400\tIN\tNS\tNS1.EXAMPLE.NET.\n"),
-            "{text}"
-        );
-        assert!(!text.contains('\0'), "the marker never leaks");
-    }
-
-    #[test]
-    fn large_zones_stream_in_windows_with_the_same_text() {
-        let zone = sample_zone();
-        let mut records = zone.records.clone();
-        for index in 0..(CHUNK as u32 * 5 + 17) {
-            records.push(record(
-                &format!("h{index}.example.net."),
-                60,
-                RData::A(std::net::Ipv4Addr::from(index)),
-            ));
-        }
-        let (big, _) = Zone::from_records(zone.origin.clone(), records);
-        let streamed = render_default(&big, 9);
-        let whole = render_lines(&big, &big.records);
-        assert!(streamed.contains(&whole), "the streamed body is the body");
-        assert_eq!(streamed.matches("\tA\t").count(), CHUNK * 5 + 17 + 2);
-    }
-
-    #[test]
-    fn template_errors_name_the_zone_and_line() {
-        let zone = sample_zone();
-        let options = RenderOptions {
-            default_ttl: 3600,
-            template: "$ORIGIN {{ origin }}\n{{ no_such_variable }}\n",
-            fuel: DEFAULT_FUEL,
-            template_name: "zone.j2",
-        };
-        let error = to_string(&zone, 7, &options).unwrap_err();
-        // The cause is the error's source, so `main` prints it once in the chain.
-        let cause = std::error::Error::source(&error).map(ToString::to_string);
-        let chain = format!("{error}: {}", cause.unwrap_or_default());
-        insta::assert_snapshot!(chain, @"zone template for example.net.: undefined value (in zone.j2:2)");
-    }
-}
+mod tests;

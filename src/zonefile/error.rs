@@ -137,6 +137,9 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::UnbalancedParenthesis => f.write_str("`)` without an open `(`"),
             ErrorKind::UnterminatedQuote => f.write_str("this quote is not closed on its line"),
+            ErrorKind::ControlCharacter(b'\r') => f.write_str(
+                "a carriage return (0x0d): zone files zonegate writes have Unix (LF) line ends",
+            ),
             ErrorKind::ControlCharacter(byte) => write!(
                 f,
                 "control character 0x{byte:02x} outside an escape; write it as \\{byte:03}"

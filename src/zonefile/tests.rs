@@ -93,11 +93,10 @@ fn the_model_data_of_every_type_is_read() {
         b"$TTL 60\n@ SOA ns1 host 7 1 2 3 4\n@ CAA 128 iodef \"mailto:a@b\"\n@ TXT \"\"\n",
         origin(),
     )
-    .map(|entry| match entry.unwrap() {
+    .filter_map(|entry| match entry.unwrap() {
         Entry::Record(record) => Some((record.data, record.serial)),
         _ => None,
     })
-    .flatten()
     .collect();
     assert_eq!(
         records,
