@@ -266,8 +266,9 @@ pub(super) fn chunk(zone: &Zone, records: &[Record], text: &str) -> Result<(), F
     let mut reader = Reader::new(text.as_bytes(), zone.origin.clone()).without_comments();
     let mut expected = records
         .iter()
-        .filter(|record| record.record_type() != RecordType::Soa);
-    while let Some(entry) = reader.next_entry() {
+        .filter(|record| record.record_type() != RecordType::Soa)
+        .peekable();
+    while let Some(entry) = reader.next_entry_like(expected.peek().copied()) {
         let found = match entry {
             Ok(Entry::Record(found)) => found,
             Ok(Entry::Directive(directive)) => {
@@ -540,7 +541,7 @@ fn unreadable(error: &zonefile::Error) -> Found {
     Found {
         offset: error.offset,
         position: error.position,
-        problem: Problem::Unreadable(error.kind.clone()),
+        problem: Problem::Unreadable((*error.kind).clone()),
     }
 }
 

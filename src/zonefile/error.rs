@@ -10,8 +10,8 @@ use crate::model::record::RecordType;
 /// Something in the text that is not a valid entry, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
-    /// What is wrong.
-    pub kind: ErrorKind,
+    /// What is wrong (boxed: errors are rare, and every entry read is returned beside one).
+    pub kind: Box<ErrorKind>,
     /// Where.
     pub position: Position,
     /// The byte offset of `position`.

@@ -283,6 +283,16 @@ impl<'a> Reader<'a> {
 
     /// The next entry, an error (reading goes on at the next line), or `None` at the end.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'a>, Error>> {
+        self.next_entry_like(None)
+    }
+
+    /// [`Reader::next_entry`] when the caller knows which record is likely next (reading a
+    /// zone back against its records): where the owner or the target read is `likely`'s, its
+    /// name is shared rather than built again. The entry is the same either way.
+    pub fn next_entry_like(
+        &mut self,
+        likely: Option<&crate::model::record::Record>,
+    ) -> Option<Result<Entry<'a>, Error>> {
         if let Some(comment) = self.pending.pop_front() {
             return Some(Ok(Entry::Comment(comment)));
         }
@@ -292,7 +302,7 @@ impl<'a> Reader<'a> {
             Err(error) => return Some(Err(error)),
         };
         // The entry's comments (trailing, or inside its parentheses) follow it.
-        Some(self.interpret(end))
+        Some(self.interpret(end, likely))
     }
 
     /// Reads the tokens of the next entry into `fields`: up to the end of its logical line.
@@ -339,7 +349,7 @@ impl<'a> Reader<'a> {
                     if token.position.column == 1 {
                         self.skip_entry();
                         return Some(Err(Error {
-                            kind: ErrorKind::NoOwner,
+                            kind: Box::new(ErrorKind::NoOwner),
                             position: token.position,
                             offset: token.offset,
                         }));
@@ -399,9 +409,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Makes the entry in `fields` a directive or a record.
-    fn interpret(&mut self, end: (Position, usize)) -> Result<Entry<'a>, Error> {
+    fn interpret(
+        &mut self,
+        end: (Position, usize),
+        likely: Option<&crate::model::record::Record>,
+    ) -> Result<Entry<'a>, Error> {
         let fields = std::mem::take(&mut self.fields);
-        let entry = self.interpret_fields(&fields, end);
+        let entry = self.interpret_fields(&fields, end, likely);
         self.fields = fields;
         entry
     }
@@ -410,6 +424,7 @@ impl<'a> Reader<'a> {
         &mut self,
         fields: &[Token<'a>],
         end: (Position, usize),
+        likely: Option<&crate::model::record::Record>,
     ) -> Result<Entry<'a>, Error> {
         let first = fields[0];
         let (owner, rest) = if first.kind == TokenKind::Word && first.position.column == 1 {
@@ -420,12 +435,16 @@ impl<'a> Reader<'a> {
             }
             let owner = self
                 .names
-                .read_owner(first.text, &self.state.origin)
+                .read_owner(
+                    first.text,
+                    &self.state.origin,
+                    likely.map(|record| &record.name),
+                )
                 .map_err(|problem| invalid_name(&first, problem))?;
             (owner, &fields[1..])
         } else {
             let owner = self.state.previous_owner.clone().ok_or(Error {
-                kind: ErrorKind::NoPreviousOwner,
+                kind: Box::new(ErrorKind::NoPreviousOwner),
                 position: first.position,
                 offset: first.offset,
             })?;
@@ -443,7 +462,7 @@ impl<'a> Reader<'a> {
         let record_type = loop {
             let Some(token) = rest.get(at) else {
                 return Err(Error {
-                    kind: ErrorKind::MissingType,
+                    kind: Box::new(ErrorKind::MissingType),
                     position: end.0,
                     offset: end.1,
                 });
@@ -477,17 +496,17 @@ impl<'a> Reader<'a> {
             break rdata::record_type(token)?;
         };
         let ttl = ttl.or(self.state.default_ttl).ok_or(Error {
-            kind: ErrorKind::NoTtl,
+            kind: Box::new(ErrorKind::NoTtl),
             position: first.position,
             offset: first.offset,
         })?;
         let class = class.or(self.state.previous_class).unwrap_or(Class::In);
+        let likely_target = likely.and_then(|record| record.data.target());
         let data = rdata::read(
             record_type,
             &rest[at..],
             end,
-            &mut self.names,
-            &self.state.origin,
+            (&mut self.names, &self.state.origin, likely_target),
         )?;
         self.state.previous_owner = Some(owner.clone());
         self.state.previous_class = Some(class);
@@ -514,7 +533,7 @@ impl<'a> Reader<'a> {
             offset: name.offset,
         };
         let missing = |directive| Error {
-            kind: ErrorKind::MissingArgument(directive),
+            kind: Box::new(ErrorKind::MissingArgument(directive)),
             position: end.0,
             offset: end.1,
         };
@@ -538,7 +557,7 @@ impl<'a> Reader<'a> {
             }
             let origin = self
                 .names
-                .read(argument.text, &self.state.origin)
+                .read(argument.text, &self.state.origin, None)
                 .map_err(|problem| invalid_name(argument, problem))?;
             self.state.origin = origin.clone();
             return Ok(at(DirectiveKind::Origin(origin)));
@@ -605,7 +624,7 @@ enum Fields<'a> {
 
 fn error_at(kind: ErrorKind, token: &Token<'_>) -> Error {
     Error {
-        kind,
+        kind: Box::new(kind),
         position: token.position,
         offset: token.offset,
     }

@@ -20,12 +20,13 @@ pub(super) struct Data {
 
 /// Reads the RDATA of a `record_type` record from `fields` (the tokens after its type);
 /// `end` is where the entry ends, for a field that is missing.
+/// `names` reads the names, relative to `origin`; a name equal to `likely` is shared (see
+/// [`NameReader::read`]).
 pub(super) fn read(
     record_type: RecordType,
     fields: &[Token<'_>],
     end: (Position, usize),
-    names: &mut NameReader,
-    origin: &Name,
+    (names, origin, likely): (&mut NameReader, &Name, Option<&Name>),
 ) -> Result<Data, Error> {
     let mut fields = Fields {
         tokens: fields,
@@ -42,7 +43,7 @@ pub(super) fn read(
     let mut name = |fields: &mut Fields<'_, '_>, what: &'static str| -> Result<Name, Error> {
         let token = fields.word(what)?;
         names
-            .read(token.text, origin)
+            .read(token.text, origin, likely)
             .map_err(|problem| fields.invalid(token, what, problem))
     };
     let mut serial = None;
@@ -167,9 +168,9 @@ pub(super) fn record_type(token: &Token<'_>) -> Result<RecordType, Error> {
         "X25",
         "ZONEMD",
     ];
-    if let Some(record_type) = std::str::from_utf8(token.text)
-        .ok()
-        .and_then(RecordType::parse)
+    if let Some(record_type) = RecordType::ALL
+        .into_iter()
+        .find(|known| known.as_str().as_bytes().eq_ignore_ascii_case(token.text))
     {
         return Ok(record_type);
     }
@@ -240,10 +241,10 @@ impl<'f, 'a> Fields<'f, 'a> {
 
     fn missing(&self, what: &'static str) -> Error {
         Error {
-            kind: ErrorKind::MissingField {
+            kind: Box::new(ErrorKind::MissingField {
                 record_type: self.record_type,
                 field: what,
-            },
+            }),
             position: self.end.0,
             offset: self.end.1,
         }
@@ -277,7 +278,7 @@ impl<'f, 'a> Fields<'f, 'a> {
 
 fn error(kind: ErrorKind, token: &Token<'_>) -> Error {
     Error {
-        kind,
+        kind: Box::new(kind),
         position: token.position,
         offset: token.offset,
     }

@@ -38,14 +38,71 @@ pub(crate) struct NameReader {
 }
 
 impl NameReader {
-    /// The name `text` stands for, relative to `origin`.
-    pub(crate) fn read(&mut self, text: &[u8], origin: &Name) -> Result<Name, ValueError> {
+    /// The name `text` stands for, relative to `origin`. When it is `likely` (the name a caller
+    /// expects there), that name is returned, shared: the same value, without building it.
+    pub(crate) fn read(
+        &mut self,
+        text: &[u8],
+        origin: &Name,
+        likely: Option<&Name>,
+    ) -> Result<Name, ValueError> {
         if text == b"@" {
             return Ok(origin.clone());
         }
         if text == b"." {
             return Ok(Name::root());
         }
+        let escaped = text.contains(&b'\\');
+        if !escaped
+            && let Some(likely) = likely
+            && plain_text_is(text, origin, likely)
+        {
+            return Ok(likely.clone());
+        }
+        // Without escapes (the usual case) the labels are the text itself, split at its dots.
+        let absolute = if escaped {
+            self.decode(text)?
+        } else {
+            self.split(text)?
+        };
+        let octets: &[u8] = if escaped { &self.octets } else { text };
+        let suffix = if absolute { None } else { Some(origin) };
+        let labels = self.labels.iter().map(|&(start, end)| &octets[start..end]);
+        Name::from_labels_below(labels, suffix).map_err(ValueError::Name)
+    }
+
+    /// Splits text without escapes into `labels` (ranges of `text`); whether the name is
+    /// absolute.
+    fn split(&mut self, text: &[u8]) -> Result<bool, ValueError> {
+        self.labels.clear();
+        let mut start = 0;
+        for (at, _) in text.iter().enumerate().filter(|(_, octet)| **octet == b'.') {
+            if at == start {
+                return Err(ValueError::Name(NameError::EmptyLabel(lossy(text))));
+            }
+            self.labels.push((start, at));
+            start = at + 1;
+        }
+        let absolute = start == text.len();
+        if !absolute {
+            self.labels.push((start, text.len()));
+        }
+        if let Some(&(start, end)) = self
+            .labels
+            .iter()
+            .find(|(start, end)| end - start > MAX_LABEL_LENGTH)
+        {
+            return Err(ValueError::Name(NameError::LabelTooLong {
+                label: lossy(&text[start..end]),
+                length: end - start,
+            }));
+        }
+        Ok(absolute)
+    }
+
+    /// Decodes text with escapes into `octets` and `labels` (ranges of `octets`); whether the
+    /// name is absolute.
+    fn decode(&mut self, text: &[u8]) -> Result<bool, ValueError> {
         self.octets.clear();
         self.labels.clear();
         let mut start = 0;
@@ -87,24 +144,24 @@ impl NameReader {
             }
             self.labels.push((start, self.octets.len()));
         }
-        let labels = self
-            .labels
-            .iter()
-            .map(|&(start, end)| &self.octets[start..end]);
-        let suffix = if absolute { None } else { Some(origin) };
-        Name::from_labels_below(labels, suffix).map_err(ValueError::Name)
+        Ok(absolute)
     }
 
     /// As [`NameReader::read`], for an owner: a repeat of the previous owner's text (against
     /// the same origin) is the previous owner's name, shared.
-    pub(crate) fn read_owner(&mut self, text: &[u8], origin: &Name) -> Result<Name, ValueError> {
+    pub(crate) fn read_owner(
+        &mut self,
+        text: &[u8],
+        origin: &Name,
+        likely: Option<&Name>,
+    ) -> Result<Name, ValueError> {
         if let Some((last_text, last_origin, name)) = &self.last
             && last_text == text
             && last_origin == origin
         {
             return Ok(name.clone());
         }
-        let name = self.read(text, origin)?;
+        let name = self.read(text, origin, likely)?;
         match &mut self.last {
             Some((last_text, last_origin, last_name)) => {
                 last_text.clear();
@@ -116,6 +173,55 @@ impl NameReader {
         }
         Ok(name)
     }
+}
+
+/// True when `text`, a name without escapes (relative to `origin` unless it ends with a dot),
+/// is `name`: compared label by label with its key ([`Name::canonical_key`]: root-down,
+/// NUL-separated, lower-case) in one pass. The key holds only octets a name may hold and no
+/// empty label, so text that matches is a valid name, and a NUL in the text never stands in
+/// for a label boundary.
+fn plain_text_is(text: &[u8], origin: &Name, name: &Name) -> bool {
+    let key = name.canonical_key().as_bytes();
+    let (labels, mut at) = if let Some(absolute) = text.strip_suffix(b".") {
+        (absolute, 0)
+    } else {
+        let suffix = origin.canonical_key().as_bytes();
+        if !key.starts_with(suffix) {
+            return false;
+        }
+        (text, suffix.len())
+    };
+    let mut end = labels.len();
+    loop {
+        let start = labels[..end]
+            .iter()
+            .rposition(|&octet| octet == b'.')
+            .map_or(0, |dot| dot + 1);
+        let label = &labels[start..end];
+        if at > 0 {
+            if key.get(at) != Some(&0) {
+                return false;
+            }
+            at += 1;
+        }
+        // The key's labels hold no NUL, and the text's must not either: a NUL there must not
+        // stand in for the separator the key has at that place.
+        match key.get(at..at + label.len()) {
+            Some(part)
+                if !label.is_empty()
+                    && part
+                        .iter()
+                        .zip(label)
+                        .all(|(&held, &read)| held != 0 && held == read.to_ascii_lowercase()) => {}
+            _ => return false,
+        }
+        at += label.len();
+        if start == 0 {
+            break;
+        }
+        end = start - 1;
+    }
+    at == key.len()
 }
 
 /// The octet an escape stands for (`rest` follows the backslash) and how many bytes of `rest`
@@ -246,7 +352,7 @@ mod tests {
     fn names_are_read_relative_to_the_origin_with_escapes_decoded() {
         let origin = name("example.net.");
         let mut reader = NameReader::default();
-        let mut read = |text: &str| reader.read(text.as_bytes(), &origin);
+        let mut read = |text: &str| reader.read(text.as_bytes(), &origin, None);
         assert_eq!(read("@"), Ok(origin.clone()));
         assert_eq!(read("www"), Ok(name("www.example.net.")));
         assert_eq!(read("WWW.Lon"), Ok(name("www.lon.example.net.")));
@@ -277,15 +383,45 @@ mod tests {
     }
 
     #[test]
+    fn a_likely_name_is_shared_only_when_it_is_the_name_read() {
+        let origin = name("example.net.");
+        let www = name("www.example.net.");
+        let mut reader = NameReader::default();
+        for text in ["www", "WWW", "w\\119w", "www.example.net."] {
+            assert_eq!(
+                reader.read(text.as_bytes(), &origin, Some(&www)),
+                Ok(www.clone()),
+                "{text}"
+            );
+        }
+        // Octets the model refuses are refused, even where the key would look alike: a NUL
+        // inside a label is not a label boundary.
+        assert!(
+            reader
+                .read(b"example\\000www.net.", &origin, Some(&www))
+                .is_err()
+        );
+        assert!(
+            reader
+                .read(b"www\\.example.net.", &origin, Some(&www))
+                .is_err()
+        );
+        assert_eq!(
+            reader.read(b"web", &origin, Some(&www)),
+            Ok(name("web.example.net."))
+        );
+    }
+
+    #[test]
     fn an_owner_written_again_is_the_same_name() {
         let origin = name("example.net.");
         let mut reader = NameReader::default();
-        let first = reader.read_owner(b"www", &origin).unwrap();
-        let second = reader.read_owner(b"www", &origin).unwrap();
+        let first = reader.read_owner(b"www", &origin, None).unwrap();
+        let second = reader.read_owner(b"www", &origin, None).unwrap();
         assert_eq!(first, second);
         let other = name("example.org.");
         assert_eq!(
-            reader.read_owner(b"www", &other).unwrap(),
+            reader.read_owner(b"www", &other, None).unwrap(),
             name("www.example.org.")
         );
     }
