@@ -73,6 +73,7 @@ fn pipeline(criterion: &mut Criterion) {
         template: DEFAULT_TEMPLATE,
         limits: TemplateLimits::DEFAULT,
         template_name: "built-in",
+        abandon: None,
     };
 
     let mut group = criterion.benchmark_group("pipeline");

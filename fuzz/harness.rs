@@ -198,6 +198,7 @@ pub(crate) fn roundtrip(data: &[u8]) {
         template: DEFAULT_TEMPLATE,
         limits: render::TemplateLimits::DEFAULT,
         template_name: "built-in",
+        abandon: None,
     };
     for zone in &zones.zones {
         let text = render::to_string(zone, 42, &options).expect("the built-in template renders");
@@ -281,6 +282,7 @@ pub(crate) fn pipeline(repository: &Memory) {
             ..render::TemplateLimits::DEFAULT
         },
         template_name: &template_name,
+        abandon: None,
     };
     for zone in &zones.zones {
         match render::to_string(zone, 1, &options) {

@@ -460,6 +460,7 @@ impl Soak {
             template: DEFAULT_TEMPLATE,
             limits: TemplateLimits::DEFAULT,
             template_name: "built-in",
+            abandon: None,
         };
         for zone in &zones.zones {
             render::to_string(zone, 1, &options).unwrap();

@@ -233,7 +233,7 @@ proptest! {
             template: None,
         };
         let (zones, _) = zonegate::model::build(&inventory);
-        let options = RenderOptions { default_ttl: 3600, template: DEFAULT_TEMPLATE, template_name: "built-in", limits: TemplateLimits::DEFAULT };
+        let options = RenderOptions { default_ttl: 3600, template: DEFAULT_TEMPLATE, template_name: "built-in", limits: TemplateLimits::DEFAULT, abandon: None };
         for zone in &zones.zones {
             let text = render::to_string(zone, 42, &options).unwrap();
             harness::assert_parses_back(zone, &text);

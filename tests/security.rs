@@ -298,6 +298,7 @@ fn render_with(template: &str, fuel: u64) -> Result<String, String> {
             fuel,
             ..TemplateLimits::DEFAULT
         },
+        abandon: None,
     };
     render::to_string(&sample_zone(), 1, &options).map_err(|error| {
         let cause = std::error::Error::source(&error).map(ToString::to_string);

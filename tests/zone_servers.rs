@@ -130,6 +130,7 @@ fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
         template: DEFAULT_TEMPLATE,
         limits: TemplateLimits::DEFAULT,
         template_name: "built-in",
+        abandon: None,
     };
     let text = render::to_string(&zone, 1, &options).unwrap();
     let temp = tempfile::tempdir().unwrap();

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -14,7 +16,10 @@ use crate::inventory::Inventory;
 use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
 use crate::output::{self, Manifest, ManifestZone, Published, ZoneFile};
-use crate::render::{self, DEFAULT_TEMPLATE, RenderError, RenderOptions, TemplateLimits};
+use crate::render::{
+    self, DEFAULT_TEMPLATE, RenderError, RenderOptions, TemplateError, TemplateLimits,
+    TemplateProblem,
+};
 use crate::serial::{self, Clock};
 
 /// Options of `zonegate render`.
@@ -288,16 +293,30 @@ fn sort_out<T>(
     let file = inventory.template.as_ref().map(|(file, _)| *file);
     let mut good = Vec::with_capacity(results.len());
     let mut refused = Vec::new();
+    let mut abandoned = None;
     for result in results {
         match result {
             Ok(value) => good.push(value),
             Err(Error::Render(RenderError::Mismatch(mismatch))) => {
                 refused.push(mismatch.diagnostic(file));
             }
+            // Stopped because the template ran out of a budget on another zone: that zone's
+            // error is the one to report.
+            Err(
+                error @ Error::Render(RenderError::Template(TemplateError {
+                    problem: TemplateProblem::Abandoned,
+                    ..
+                })),
+            ) => {
+                abandoned.get_or_insert(error);
+            }
             Err(error) => return Err(error),
         }
     }
-    Ok((good, refused))
+    match abandoned {
+        Some(error) => Err(error),
+        None => Ok((good, refused)),
+    }
 }
 
 /// Renders every zone into memory with the serials `plan` chose: for callers that need the
@@ -349,10 +368,12 @@ pub fn render_all(
     Ok((files, manifest))
 }
 
-/// The repository's template (or the built-in one) and its display name.
+/// The repository's template (or the built-in one), its display name, and the flag its
+/// evaluations for the zones of one run share (see [`RenderOptions::abandon`]).
 pub(crate) struct Template<'a> {
     text: &'a str,
     name: String,
+    abandon: Arc<AtomicBool>,
 }
 
 impl<'a> Template<'a> {
@@ -361,10 +382,12 @@ impl<'a> Template<'a> {
             Some((file, text)) => Self {
                 text,
                 name: inventory.sources.path(*file).display().to_string(),
+                abandon: Arc::default(),
             },
             None => Self {
                 text: DEFAULT_TEMPLATE,
                 name: "built-in zone.j2".to_owned(),
+                abandon: Arc::default(),
             },
         }
     }
@@ -376,6 +399,7 @@ impl<'a> Template<'a> {
             template: self.text,
             template_name: &self.name,
             limits: TemplateLimits::DEFAULT.with_clock(Instant::now),
+            abandon: Some(Arc::clone(&self.abandon)),
         }
     }
 }

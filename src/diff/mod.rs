@@ -500,6 +500,7 @@ fn content_hash(inventory: &Inventory, zone: &Zone) -> [u8; 32] {
         template: template_text(inventory),
         template_name: "zone.j2",
         limits: render::TemplateLimits::DEFAULT,
+        abandon: None,
     };
     render::content_hash(zone, &options)
 }

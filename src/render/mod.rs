@@ -53,6 +53,11 @@ pub struct RenderOptions<'a> {
     pub template_name: &'a str,
     /// What the template may do per zone ([`TemplateLimits::DEFAULT`], with a clock in the commands).
     pub limits: TemplateLimits,
+    /// Shared by the zones of one run: set when the template runs out of a budget on one zone,
+    /// so the evaluations for every other zone stop at their next check
+    /// ([`TemplateProblem::Abandoned`]) and a runaway template costs one zone's budget, not one
+    /// per zone.
+    pub abandon: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Why a zone could not be rendered.

@@ -130,6 +130,10 @@ pub enum TemplateProblem {
         /// Where the byte past the bound was written.
         at: Option<TemplatePosition>,
     },
+    /// The template ran out of a budget on another zone of the same run, so this zone's
+    /// evaluation was stopped: the other zone's error is the one to report.
+    #[error("stopped: the template ran out of a budget on another zone")]
+    Abandoned,
     /// The template ran past its deadline.
     #[error("it ran for more than its {}s for this zone{}", .limit.as_secs_f64(), place(.template, .at.as_ref()))]
     OutOfTime {
@@ -183,6 +187,7 @@ pub(super) fn evaluate(frame: &Frame<'_>, body: &Value) -> Result<String, Templa
         .or_else(|| engine_position(options.template, &engine));
     let template = options.template_name.to_owned();
     let problem = match output.signal.stopped() {
+        Stop::Abandoned => TemplateProblem::Abandoned,
         Stop::Full => TemplateProblem::OutputTooLarge {
             limit: frame.output_limit,
             template,
@@ -195,6 +200,16 @@ pub(super) fn evaluate(frame: &Frame<'_>, body: &Value) -> Result<String, Templa
         },
         Stop::No | Stop::Located => TemplateProblem::Engine(engine),
     };
+    // A budget ran out: the same template would use it up on every other zone too.
+    let out_of_budget = matches!(
+        problem,
+        TemplateProblem::OutputTooLarge { .. } | TemplateProblem::OutOfTime { .. }
+    ) || problem
+        .engine()
+        .is_some_and(|error| error.kind() == minijinja::ErrorKind::OutOfFuel);
+    if out_of_budget && let Some(abandon) = &options.abandon {
+        abandon.store(true, Ordering::Relaxed);
+    }
     Err(TemplateError {
         origin: frame.zone.origin.to_string(),
         problem,
@@ -325,6 +340,8 @@ enum Stop {
     Time,
     /// The byte [`locate`] asked about was written.
     Located,
+    /// The template ran out of a budget on another zone.
+    Abandoned,
 }
 
 /// What the output, the formatter, `range` and `records` share during one evaluation.
@@ -337,6 +354,8 @@ struct Signal {
     deadline: std::sync::OnceLock<(fn() -> Instant, Instant)>,
     /// Calls since the clock was last read: it is read every [`CLOCK_EVERY`] calls.
     calls: AtomicU32,
+    /// The run's flag (see [`RenderOptions::abandon`]).
+    abandon: Option<Arc<AtomicBool>>,
 }
 
 /// How often the deadline's clock is read, in calls of [`Signal::expired`]: often enough to
@@ -344,12 +363,13 @@ struct Signal {
 const CLOCK_EVERY: u32 = 64;
 
 impl Signal {
-    fn new() -> Self {
+    fn new(abandon: Option<Arc<AtomicBool>>) -> Self {
         Self {
             stop: AtomicU8::new(Stop::No as u8),
             in_emit: AtomicBool::new(false),
             deadline: std::sync::OnceLock::new(),
             calls: AtomicU32::new(0),
+            abandon,
         }
     }
 
@@ -367,6 +387,7 @@ impl Signal {
             1 => Stop::Full,
             2 => Stop::Time,
             3 => Stop::Located,
+            4 => Stop::Abandoned,
             _ => Stop::No,
         }
     }
@@ -377,7 +398,13 @@ impl Signal {
 
     /// True once the deadline has passed (the clock is read every [`CLOCK_EVERY`] calls).
     fn expired(&self) -> bool {
-        if self.stopped() == Stop::Time {
+        if matches!(self.stopped(), Stop::Time | Stop::Abandoned) {
+            return true;
+        }
+        if let Some(abandon) = &self.abandon
+            && abandon.load(Ordering::Relaxed)
+        {
+            self.set(Stop::Abandoned);
             return true;
         }
         let Some((clock, deadline)) = self.deadline.get() else {
@@ -436,13 +463,19 @@ struct Output<'s> {
 
 impl<'s> Output<'s> {
     fn new(frame: &Frame<'s>, target: Option<usize>) -> Self {
+        // Locating re-evaluates a template that already rendered once: it is not abandoned.
+        let abandon = if target.is_none() {
+            frame.options.abandon.clone()
+        } else {
+            None
+        };
         Self {
             text: Vec::new(),
             written: 0,
             limit: frame.output_limit,
             target: target.map(|target| target as u64),
             source: frame.options.template,
-            signal: Arc::new(Signal::new()),
+            signal: Arc::new(Signal::new(abandon)),
             raw_stop: None,
         }
     }
@@ -487,7 +520,7 @@ impl io::Write for Output<'_> {
             return Ok(buffer.len());
         }
         if self.signal.expired() {
-            return self.stop(Stop::Time, buffer, 0);
+            return self.stop(self.signal.stopped(), buffer, 0);
         }
         let end = self.written + buffer.len() as u64;
         if let Some(target) = self.target

@@ -105,6 +105,7 @@ fn render_default(zone: &Zone, serial: u32) -> String {
         template: DEFAULT_TEMPLATE,
         limits: TemplateLimits::DEFAULT,
         template_name: "zone.j2",
+        abandon: None,
     };
     to_string(zone, serial, &options).unwrap()
 }
@@ -131,6 +132,7 @@ fn content_hash_ignores_the_serial_but_not_the_records() {
         template: DEFAULT_TEMPLATE,
         limits: TemplateLimits::DEFAULT,
         template_name: "zone.j2",
+        abandon: None,
     };
     let first = content_hash(&zone, &options);
     assert_eq!(first, content_hash(&zone.clone(), &options));
@@ -158,6 +160,7 @@ fn options(template: &str) -> RenderOptions<'_> {
         template,
         limits: TemplateLimits::DEFAULT,
         template_name: "zone.j2",
+        abandon: None,
     }
 }
 
@@ -233,6 +236,7 @@ fn template_errors_name_the_zone_and_line() {
         template: "$ORIGIN {{ origin }}\n{{ no_such_variable }}\n",
         limits: TemplateLimits::DEFAULT,
         template_name: "zone.j2",
+        abandon: None,
     };
     let error = to_string(&zone, 7, &options).unwrap_err();
     // The cause is the error's source, so `main` prints it once in the chain.
