@@ -298,12 +298,12 @@ fn a_template_that_only_lays_records_out_is_accepted() {
     // Comments, blank lines, `$TTL` anywhere, parentheses that close, the SOA by hand, the
     // records one by one from `records` with the TTL left to `$TTL` where it is the default.
     let template = format!(
-        "; {{{{ origin }}}} by hand\n$TTL 3600\n{SOA_HEAD}\n{{% for r in records if r.type != 'SOA' %}}{{{{ r.owner }}}} {{% if r.ttl != 3600 %}}{{{{ r.ttl }}}} {{% endif %}}( {{{{ r.type }}}}\n  {{{{ r.data }}}} ) ; {{{{ loop.index }}}}\n{{% endfor %}}$TTL 60\n"
+        "; {{{{ origin }}}} by hand\n$TTL 3600\n{SOA_HEAD}\n{{% for r in records if r.type != 'SOA' %}}{{{{ r.owner }}}} {{% if r.ttl != 3600 %}}{{{{ r.ttl }}}} {{% endif %}}{{{{ r.type }}}} (\n  {{{{ r.data }}}} ) ; {{{{ loop.index }}}}\n{{% endfor %}}$TTL 60\n"
     );
     let text = refusal(&template);
     assert!(text.starts_with("accepted:\n"), "{text}");
     assert!(
-        text.contains("\n@ 86400 ( NS\n  ns1.example.net. ) ; 1\n"),
+        text.contains("\n@ 86400 NS (\n  ns1.example.net. ) ; 1\n"),
         "{text}"
     );
 }

@@ -54,6 +54,10 @@ pub enum ErrorKind {
     },
     /// The entry ends before its record type.
     MissingType,
+    /// A parenthesis before the record type: only the data may be grouped.
+    ParenthesisBeforeType,
+    /// A parenthesis among a directive's arguments.
+    ParenthesisInDirective,
     /// A word in the place of a TTL, class or type that is none of them.
     UnknownType(String),
     /// A record type zonegate does not read (yet).
@@ -156,6 +160,12 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::InvalidName { text, problem } => write!(f, "`{text}` is not a valid name: {problem}"),
             ErrorKind::MissingType => f.write_str("the record has no type"),
+            ErrorKind::ParenthesisBeforeType => f.write_str(
+                "a parenthesis before the record type; parentheses may only group the record's data",
+            ),
+            ErrorKind::ParenthesisInDirective => {
+                f.write_str("a parenthesis among a directive's arguments")
+            }
             ErrorKind::UnknownType(text) => {
                 write!(f, "expected a TTL, a class or a record type, found `{text}`")
             }

@@ -13,7 +13,8 @@
 //!
 //! It reads a conservative subset where servers could disagree: a record with no TTL and no
 //! `$TTL` before it, a control character, a quote touching a word, a line feed in a quoted
-//! string and an escape in an address are errors, not guesses. Record types are the model's;
+//! string, a parenthesis before the record type and an escape in an address are errors, not
+//! guesses, and `$ORIGIN` and `$TTL` count only in capitals. Record types are the model's;
 //! others (and RFC 3597 generic data) are reported as unsupported. `lexer` has the tokens,
 //! `text` the values inside them, `rdata` the fields of each record type.
 //!
@@ -355,26 +356,16 @@ impl<'a> Reader<'a> {
                         }));
                     }
                     starts_with_owner = Some(false);
-                    if token.kind == TokenKind::Quoted {
-                        self.fields.push(token);
-                    }
+                    self.fields.push(token);
                 }
-                TokenKind::Open | TokenKind::Close => {}
-                TokenKind::Word | TokenKind::Quoted => {
+                // Parentheses stay among the fields: they may only group the record's data
+                // (`interpret_fields` refuses one before the type).
+                TokenKind::Open | TokenKind::Close | TokenKind::Word | TokenKind::Quoted => {
                     if first {
                         starts_with_owner = Some(token.position.column == 1);
                     }
                     self.fields.push(token);
                 }
-            }
-            if starts_with_owner == Some(false) && self.fields.is_empty() {
-                // A blank owner with only parentheses so far: remember it with a marker.
-                self.fields.push(Token {
-                    kind: TokenKind::Open,
-                    text: b"",
-                    position: token.position,
-                    offset: token.offset,
-                });
             }
         }
     }
@@ -448,13 +439,7 @@ impl<'a> Reader<'a> {
                 position: first.position,
                 offset: first.offset,
             })?;
-            // The marker of a blank owner that began with a parenthesis is not a field.
-            let rest = if first.kind == TokenKind::Open {
-                &fields[1..]
-            } else {
-                fields
-            };
-            (owner, rest)
+            (owner, fields)
         };
         let mut ttl = None;
         let mut class = None;
@@ -468,8 +453,14 @@ impl<'a> Reader<'a> {
                 });
             };
             at += 1;
-            if token.kind != TokenKind::Word {
-                return Err(unknown_type(token));
+            match token.kind {
+                TokenKind::Word => {}
+                // BIND, Knot and NSD take parentheses before the type differently (hickory-proto
+                // refuses them): only the data may be grouped.
+                TokenKind::Open | TokenKind::Close => {
+                    return Err(error_at(ErrorKind::ParenthesisBeforeType, token));
+                }
+                _ => return Err(unknown_type(token)),
             }
             if text::looks_like_ttl(token.text) {
                 if ttl.is_some() {
@@ -549,8 +540,16 @@ impl<'a> Reader<'a> {
         let raw = |tokens: &[Token<'_>]| -> Vec<Vec<u8>> {
             tokens.iter().map(|token| token.text.to_vec()).collect()
         };
+        if let Some(parenthesis) = arguments
+            .iter()
+            .find(|token| matches!(token.kind, TokenKind::Open | TokenKind::Close))
+        {
+            return Err(error_at(ErrorKind::ParenthesisInDirective, parenthesis));
+        }
         let word = name.text;
-        if word.eq_ignore_ascii_case(b"$ORIGIN") {
+        // `$ORIGIN` and `$TTL` take effect only as written, in capitals: servers do not agree
+        // on `$origin`, so it is some other directive (which a rendered zone may not hold).
+        if word == b"$ORIGIN" {
             let argument = arguments.first().ok_or_else(|| missing("$ORIGIN"))?;
             if let Some(token) = arguments.get(1) {
                 return Err(extra("$ORIGIN", token));
@@ -562,7 +561,7 @@ impl<'a> Reader<'a> {
             self.state.origin = origin.clone();
             return Ok(at(DirectiveKind::Origin(origin)));
         }
-        if word.eq_ignore_ascii_case(b"$TTL") {
+        if word == b"$TTL" {
             let argument = arguments.first().ok_or_else(|| missing("$TTL"))?;
             if let Some(token) = arguments.get(1) {
                 return Err(extra("$TTL", token));

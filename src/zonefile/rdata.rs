@@ -34,7 +34,10 @@ pub(super) fn read(
         end,
         record_type,
     };
-    if let Some(first) = fields.tokens.first()
+    if let Some(first) = fields
+        .tokens
+        .iter()
+        .find(|token| !matches!(token.kind, TokenKind::Open | TokenKind::Close))
         && first.kind == TokenKind::Word
         && first.text == b"\\#"
     {
@@ -76,10 +79,10 @@ pub(super) fn read(
             RData::Soa(Box::new(Soa {
                 primary,
                 contact,
-                refresh: fields.ttl("refresh")?,
-                retry: fields.ttl("retry")?,
-                expire: fields.ttl("expire")?,
-                minimum: fields.ttl("minimum")?,
+                refresh: fields.timer("refresh")?,
+                retry: fields.timer("retry")?,
+                expire: fields.timer("expire")?,
+                minimum: fields.timer("minimum")?,
             }))
         }
         RecordType::Txt => {
@@ -202,10 +205,15 @@ struct Fields<'f, 'a> {
 }
 
 impl<'f, 'a> Fields<'f, 'a> {
+    /// The next field; parentheses (which group the data across lines) are not fields.
     fn optional(&mut self) -> Option<&'f Token<'a>> {
-        let token = self.tokens.get(self.at)?;
-        self.at += 1;
-        Some(token)
+        loop {
+            let token = self.tokens.get(self.at)?;
+            self.at += 1;
+            if !matches!(token.kind, TokenKind::Open | TokenKind::Close) {
+                return Some(token);
+            }
+        }
     }
 
     fn any(&mut self, what: &'static str) -> Result<&'f Token<'a>, Error> {
@@ -234,9 +242,11 @@ impl<'f, 'a> Fields<'f, 'a> {
         text::number(token.text, max).map_err(|problem| self.invalid(token, what, problem))
     }
 
-    fn ttl(&mut self, what: &'static str) -> Result<u32, Error> {
+    /// An SOA timer: a TTL-like time (units allowed), any 32-bit value.
+    fn timer(&mut self, what: &'static str) -> Result<u32, Error> {
         let token = self.word(what)?;
-        text::read_ttl(token.text).map_err(|problem| self.invalid(token, what, problem))
+        text::read_duration(token.text, u32::MAX)
+            .map_err(|problem| self.invalid(token, what, problem))
     }
 
     fn missing(&self, what: &'static str) -> Error {
@@ -263,7 +273,10 @@ impl<'f, 'a> Fields<'f, 'a> {
     }
 
     fn finish(&self) -> Result<(), Error> {
-        match self.tokens.get(self.at) {
+        let rest = self.tokens[self.at..]
+            .iter()
+            .find(|token| !matches!(token.kind, TokenKind::Open | TokenKind::Close));
+        match rest {
             None => Ok(()),
             Some(token) => Err(error(
                 ErrorKind::ExtraField {

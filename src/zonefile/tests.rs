@@ -127,11 +127,12 @@ fn the_model_data_of_every_type_is_read() {
 
 #[test]
 fn directives_are_recognised_and_not_acted_on() {
-    insta::assert_snapshot!(read("$INCLUDE /etc/passwd other.\n$GENERATE 1-5000 evil$ 60 IN A 10.66.0.1\n$date 1\n$include \"a b\"\n").join("\n"), @r#"
+    insta::assert_snapshot!(read("$INCLUDE /etc/passwd other.\n$GENERATE 1-5000 evil$ 60 IN A 10.66.0.1\n$date 1\n$include \"a b\"\n$origin other.\n").join("\n"), @r#"
     Include { file: [47, 101, 116, 99, 47, 112, 97, 115, 115, 119, 100], origin: Some([111, 116, 104, 101, 114, 46]) } @1:1
     Generate { arguments: [[49, 45, 53, 48, 48, 48], [101, 118, 105, 108, 36], [54, 48], [73, 78], [65], [49, 48, 46, 54, 54, 46, 48, 46, 49]] } @2:1
     Other { name: "$date", arguments: [[49]] } @3:1
     Include { file: [97, 32, 98], origin: None } @4:1
+    Other { name: "$origin", arguments: [[111, 116, 104, 101, 114, 46]] } @5:1
     "#);
 }
 
@@ -162,6 +163,12 @@ $ORIGIN
 $TTL 1h 2h
 www 60 A 192.0.2.1)
 www 60 \"A\" 192.0.2.1
+www 60 ( A
+ 192.0.2.1 )
+\t( A 192.0.2.1 )
+$TTL ( 60 )
+www 60 A ( 192.0.2.1
+ )
 ";
     insta::assert_snapshot!(read(text).join("\n"), @r#"
     error 1:2: the line starts with a space (the previous owner), but no record before it named one
@@ -189,6 +196,10 @@ www 60 \"A\" 192.0.2.1
     error 22:9: `2h` after the argument of $TTL
     error 23:19: `)` without an open `(`
     error 24:8: expected a TTL, a class or a record type, found `A`
+    error 25:8: a parenthesis before the record type; parentheses may only group the record's data
+    error 27:2: a parenthesis before the record type; parentheses may only group the record's data
+    error 28:6: a parenthesis among a directive's arguments
+    www.example.net. 60 IN A 192.0.2.1 @29:1
     "#);
 }
 

@@ -264,41 +264,49 @@ pub const MAX_TTL: u32 = 0x7fff_ffff;
 /// `2D`, `1w`; `s`, `m`, `h`, `d`, `w` in either case). Every number of a unit form needs its
 /// unit (`1h30` is refused, as servers do not agree on it).
 pub(crate) fn read_ttl(text: &[u8]) -> Result<u32, ValueError> {
+    read_duration(text, MAX_TTL).map_err(|problem| match problem {
+        ValueError::Number => ValueError::TtlTooLarge,
+        other => other,
+    })
+}
+
+/// A time in seconds written as a TTL is ([`read_ttl`]), at most `max`: the SOA's timers are
+/// whole 32-bit intervals (RFC 1035 section 3.3.13), a TTL only 31 bits.
+pub(crate) fn read_duration(text: &[u8], max: u32) -> Result<u32, ValueError> {
     if text.is_empty() {
         return Err(ValueError::Ttl);
     }
-    if text.iter().all(u8::is_ascii_digit) {
-        return match decimal(text) {
-            value if value > u64::from(MAX_TTL) => Err(ValueError::TtlTooLarge),
-            value => Ok(value as u32),
-        };
-    }
-    let mut total: u64 = 0;
-    let mut at = 0;
-    while at < text.len() {
-        let digits = text[at..]
-            .iter()
-            .take_while(|byte| byte.is_ascii_digit())
-            .count();
-        if digits == 0 {
-            return Err(ValueError::Ttl);
+    let total = if text.iter().all(u8::is_ascii_digit) {
+        decimal(text)
+    } else {
+        let mut total: u64 = 0;
+        let mut at = 0;
+        while at < text.len() {
+            let digits = text[at..]
+                .iter()
+                .take_while(|byte| byte.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return Err(ValueError::Ttl);
+            }
+            let value = decimal(&text[at..at + digits]);
+            let unit = match text.get(at + digits).map(u8::to_ascii_lowercase) {
+                Some(b's') => 1,
+                Some(b'm') => 60,
+                Some(b'h') => 3600,
+                Some(b'd') => 86_400,
+                Some(b'w') => 604_800,
+                _ => return Err(ValueError::Ttl),
+            };
+            total = total.saturating_add(value.saturating_mul(unit));
+            at += digits + 1;
         }
-        let value = decimal(&text[at..at + digits]);
-        let unit = match text.get(at + digits).map(u8::to_ascii_lowercase) {
-            Some(b's') => 1,
-            Some(b'm') => 60,
-            Some(b'h') => 3600,
-            Some(b'd') => 86_400,
-            Some(b'w') => 604_800,
-            _ => return Err(ValueError::Ttl),
-        };
-        total = total.saturating_add(value.saturating_mul(unit));
-        at += digits + 1;
-    }
-    if total > u64::from(MAX_TTL) {
-        return Err(ValueError::TtlTooLarge);
-    }
-    Ok(total as u32)
+        total
+    };
+    u32::try_from(total)
+        .ok()
+        .filter(|value| *value <= max)
+        .ok_or(ValueError::Number)
 }
 
 /// True when `text` can only be meant as a TTL (it starts with a digit): in the fields after an
@@ -453,6 +461,12 @@ mod tests {
             Err(ValueError::TtlTooLarge)
         );
         assert_eq!(read_ttl(b"4000w"), Err(ValueError::TtlTooLarge));
+        // The SOA's timers are whole 32-bit intervals.
+        assert_eq!(read_duration(b"4294967295", u32::MAX), Ok(u32::MAX));
+        assert_eq!(
+            read_duration(b"4294967296", u32::MAX),
+            Err(ValueError::Number)
+        );
         for text in ["", "1h30", "h", "1x", "-1", "+5", "1.5h"] {
             assert!(read_ttl(text.as_bytes()).is_err(), "{text:?} is accepted");
         }
