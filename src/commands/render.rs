@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -17,7 +16,7 @@ use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
 use crate::output::{self, Manifest, ManifestZone, Published, ZoneFile};
 use crate::render::{
-    self, DEFAULT_TEMPLATE, RenderError, RenderOptions, TemplateError, TemplateLimits,
+    self, Abandon, DEFAULT_TEMPLATE, RenderError, RenderOptions, TemplateError, TemplateLimits,
     TemplateProblem,
 };
 use crate::serial::{self, Clock};
@@ -373,7 +372,7 @@ pub fn render_all(
 pub(crate) struct Template<'a> {
     text: &'a str,
     name: String,
-    abandon: Arc<AtomicBool>,
+    abandon: Arc<Abandon>,
 }
 
 impl<'a> Template<'a> {

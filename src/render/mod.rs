@@ -30,7 +30,7 @@ use crate::model::zone::Zone;
 mod template;
 mod verify;
 
-pub use template::{TemplateError, TemplateLimits, TemplatePosition, TemplateProblem};
+pub use template::{Abandon, TemplateError, TemplateLimits, TemplatePosition, TemplateProblem};
 pub use verify::{Mismatch, Problem};
 
 /// The built-in zone-file template.
@@ -53,11 +53,10 @@ pub struct RenderOptions<'a> {
     pub template_name: &'a str,
     /// What the template may do per zone ([`TemplateLimits::DEFAULT`], with a clock in the commands).
     pub limits: TemplateLimits,
-    /// Shared by the zones of one run: set when the template runs out of a budget on one zone,
-    /// so the evaluations for every other zone stop at their next check
-    /// ([`TemplateProblem::Abandoned`]) and a runaway template costs one zone's budget, not one
-    /// per zone.
-    pub abandon: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Shared by the zones of one run ([`Abandon`]): once the template runs out of a budget on
+    /// one zone, the evaluations for the zones after it stop at their next check, so a runaway
+    /// template costs about one zone's budget, not one per zone.
+    pub abandon: Option<std::sync::Arc<Abandon>>,
 }
 
 /// Why a zone could not be rendered.

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 
 use super::{RenderOptions, write_data};
+use crate::model::name::Name;
 use crate::model::zone::Zone;
 
 /// Bounds on what a template may do for one zone. Each is a base plus a share per record of the
@@ -85,6 +86,42 @@ impl Default for TemplateLimits {
     }
 }
 
+/// What the zones of one run share: the first zone, in canonical order, whose template ran out
+/// of a budget. The evaluation for every zone after it stops at its next check
+/// ([`TemplateProblem::Abandoned`]); those before it go on, so the first error in zone order, the
+/// one a command reports, is the one a run of one zone at a time would have found.
+#[derive(Debug, Default)]
+pub struct Abandon {
+    /// Set once some zone ran out: the fast check.
+    any: AtomicBool,
+    first: std::sync::Mutex<Option<Name>>,
+}
+
+impl Abandon {
+    /// Records that the template ran out of a budget on `origin`.
+    fn ran_out(&self, origin: &Name) {
+        let mut first = self
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if first.as_ref().is_none_or(|known| origin < known) {
+            *first = Some(origin.clone());
+        }
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// True when a zone before `origin` ran out, so the evaluation for `origin` is moot.
+    fn stops(&self, origin: &Name) -> bool {
+        self.any.load(Ordering::Acquire)
+            && self
+                .first
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_ref()
+                .is_some_and(|first| first < origin)
+    }
+}
+
 /// A place in the template: 1-based line and column (0 when only the line is known).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TemplatePosition {
@@ -130,12 +167,12 @@ pub enum TemplateProblem {
         /// Where the byte past the bound was written.
         at: Option<TemplatePosition>,
     },
-    /// The template ran out of a budget on another zone of the same run, so this zone's
-    /// evaluation was stopped: the other zone's error is the one to report.
-    #[error("stopped: the template ran out of a budget on another zone")]
+    /// The template ran out of a budget on a zone before this one in the same run, so this
+    /// zone's evaluation was stopped: that zone's error is the one to report.
+    #[error("stopped: the template ran out of a budget on an earlier zone")]
     Abandoned,
     /// The template ran past its deadline.
-    #[error("it ran for more than its {}s for this zone{}", .limit.as_secs_f64(), place(.template, .at.as_ref()))]
+    #[error("it ran for more than its {:.2} s for this zone{}", .limit.as_secs_f64(), place(.template, .at.as_ref()))]
     OutOfTime {
         /// The time it had.
         limit: Duration,
@@ -208,7 +245,7 @@ pub(super) fn evaluate(frame: &Frame<'_>, body: &Value) -> Result<String, Templa
         .engine()
         .is_some_and(|error| error.kind() == minijinja::ErrorKind::OutOfFuel);
     if out_of_budget && let Some(abandon) = &options.abandon {
-        abandon.store(true, Ordering::Relaxed);
+        abandon.ran_out(&frame.zone.origin);
     }
     Err(TemplateError {
         origin: frame.zone.origin.to_string(),
@@ -354,8 +391,8 @@ struct Signal {
     deadline: std::sync::OnceLock<(fn() -> Instant, Instant)>,
     /// Calls since the clock was last read: it is read every [`CLOCK_EVERY`] calls.
     calls: AtomicU32,
-    /// The run's flag (see [`RenderOptions::abandon`]).
-    abandon: Option<Arc<AtomicBool>>,
+    /// The run's record of budgets spent, and this zone (see [`RenderOptions::abandon`]).
+    abandon: Option<(Arc<Abandon>, Name)>,
 }
 
 /// How often the deadline's clock is read, in calls of [`Signal::expired`]: often enough to
@@ -363,7 +400,7 @@ struct Signal {
 const CLOCK_EVERY: u32 = 64;
 
 impl Signal {
-    fn new(abandon: Option<Arc<AtomicBool>>) -> Self {
+    fn new(abandon: Option<(Arc<Abandon>, Name)>) -> Self {
         Self {
             stop: AtomicU8::new(Stop::No as u8),
             in_emit: AtomicBool::new(false),
@@ -401,8 +438,8 @@ impl Signal {
         if matches!(self.stopped(), Stop::Time | Stop::Abandoned) {
             return true;
         }
-        if let Some(abandon) = &self.abandon
-            && abandon.load(Ordering::Relaxed)
+        if let Some((abandon, origin)) = &self.abandon
+            && abandon.stops(origin)
         {
             self.set(Stop::Abandoned);
             return true;
@@ -465,7 +502,11 @@ impl<'s> Output<'s> {
     fn new(frame: &Frame<'s>, target: Option<usize>) -> Self {
         // Locating re-evaluates a template that already rendered once: it is not abandoned.
         let abandon = if target.is_none() {
-            frame.options.abandon.clone()
+            frame
+                .options
+                .abandon
+                .clone()
+                .map(|abandon| (abandon, frame.zone.origin.clone()))
         } else {
             None
         };

@@ -307,3 +307,36 @@ fn a_template_that_only_lays_records_out_is_accepted() {
         "{text}"
     );
 }
+
+#[test]
+fn a_budget_spent_on_one_zone_stops_the_zones_after_it_only() {
+    let earlier = sample_zone();
+    let (later, _) = Zone::from_records(
+        name("z.example.net."),
+        vec![record("z.example.net.", 60, RData::A("192.0.2.1".parse().unwrap()))],
+    );
+    assert!(earlier.origin < later.origin);
+    let abandon = std::sync::Arc::new(Abandon::default());
+    let endless = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+    let options = RenderOptions {
+        limits: TemplateLimits {
+            fuel: 10_000,
+            ..TemplateLimits::DEFAULT
+        },
+        abandon: Some(std::sync::Arc::clone(&abandon)),
+        ..options(endless)
+    };
+    let problem = |zone: &Zone| match to_string(zone, 1, &options) {
+        Err(RenderError::Template(error)) => error.problem.to_string(),
+        other => panic!("{other:?}"),
+    };
+    // The later zone runs out first; the earlier one still runs its own budget, so the error
+    // reported first in zone order is its own, whatever order the threads ran in.
+    assert_eq!(problem(&later), "engine ran out of fuel (in zone.j2:1)");
+    assert_eq!(problem(&earlier), "engine ran out of fuel (in zone.j2:1)");
+    // Now that the earlier zone ran out, the later one stops at its first check.
+    assert_eq!(
+        problem(&later),
+        "stopped: the template ran out of a budget on an earlier zone"
+    );
+}
