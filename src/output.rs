@@ -10,27 +10,20 @@
 #![allow(clippy::disallowed_methods)] // IO edge: writes the output directory.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use crate::filesystem::{self, DirectoryHandle, FileDigest, FileLock, WriteError};
 
 /// The tool could not read or write the output directory.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A filesystem operation failed.
-    #[error("cannot {action} {}", path.display())]
-    Io {
-        /// What was being done (`create`, `write`, `rename` ...).
-        action: &'static str,
-        /// The path involved.
-        path: PathBuf,
-        /// Why it failed.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Filesystem(#[from] filesystem::Error),
     /// The configured output directory holds something that is not zonegate output; replacing
     /// it could destroy data.
     #[error("refusing to replace {}: it is not empty and has no manifest.json, so it does not look like zonegate output", path.display())]
@@ -131,18 +124,21 @@ pub enum Published {
 #[derive(Debug)]
 pub struct OutputLock {
     directory: PathBuf,
-    staging: PathBuf,
-    retired: PathBuf,
-    lock_path: PathBuf,
-    _lock: File,
+    /// The directory that holds the output directory, its staging and retired siblings and
+    /// the lock file; every one of them is reached through it by name.
+    parent: DirectoryHandle,
+    name: OsString,
+    staging: OsString,
+    retired: OsString,
+    lock: FileLock,
 }
 
 impl Drop for OutputLock {
     fn drop(&mut self) {
         // Still holding the lock here (the file is closed after this body), so no other run can
         // be between "locked" and "checked the path" on this inode.
-        if !self.directory.exists() {
-            let _ = fs::remove_file(&self.lock_path);
+        if matches!(self.parent.kind(&self.name), Ok(None)) {
+            let _ = self.lock.remove();
         }
     }
 }
@@ -152,48 +148,22 @@ impl Drop for OutputLock {
 ///
 /// `waiting` is called once if another process holds the lock.
 pub fn lock(directory: &Path, waiting: impl FnOnce()) -> Result<OutputLock, Error> {
-    let name = directory.file_name().map_or_else(
-        || "out".to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let parent = match directory.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+    let (parent, name) = filesystem::open_parent(directory, true)?;
+    let name = name.to_os_string();
+    let sibling = |suffix: &str| {
+        let mut sibling = OsString::from(".");
+        sibling.push(&name);
+        sibling.push(suffix);
+        sibling
     };
-    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
-    let lock_path = parent.join(format!(".{name}.zonegate-lock"));
-    let mut waiting = Some(waiting);
-    let lock_file = loop {
-        let lock_file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_error("open", &lock_path))?;
-        match lock_file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                if let Some(waiting) = waiting.take() {
-                    waiting();
-                }
-                lock_file.lock().map_err(io_error("lock", &lock_path))?;
-            }
-            Err(fs::TryLockError::Error(source)) => {
-                return Err(io_error("lock", &lock_path)(source));
-            }
-        }
-        // The holder we waited for may have removed the file (see `Drop`): then this lock is
-        // on an orphaned inode and protects nothing, so take it again on the file at the path.
-        if same_file(&lock_file, &lock_path) {
-            break lock_file;
-        }
-    };
+    let lock = filesystem::lock(&parent, sibling(".zonegate-lock"), true, |_| waiting())?;
     let output = OutputLock {
         directory: directory.to_path_buf(),
-        staging: parent.join(format!(".{name}.zonegate-new")),
-        retired: parent.join(format!(".{name}.zonegate-old")),
-        lock_path,
-        _lock: lock_file,
+        staging: sibling(".zonegate-new"),
+        retired: sibling(".zonegate-old"),
+        name,
+        parent,
+        lock,
     };
     output.recover()?;
     Ok(output)
@@ -207,29 +177,36 @@ impl OutputLock {
 
     /// The manifest of the current set, if there is one.
     pub fn previous_manifest(&self) -> Result<Option<Manifest>, Error> {
-        read_manifest(&self.directory)
+        match self.current()? {
+            Some(current) => read_manifest(&current),
+            None => Ok(None),
+        }
     }
 
     /// True when the current set holds `entry`'s file with the size the manifest records, so it
     /// can be carried over into the next set as it is.
     pub fn holds(&self, entry: &ManifestZone) -> bool {
-        fs::metadata(self.directory.join(&entry.file)).is_ok_and(|meta| meta.len() == entry.bytes)
+        std::fs::metadata(self.directory.join(&entry.file))
+            .is_ok_and(|meta| meta.len() == entry.bytes)
     }
 
     /// Starts the next set in a staging directory beside the output directory. Nothing a reader
     /// can see changes until [`Staging::commit`]; dropping the staging removes it.
     pub fn stage(&self) -> Result<Staging<'_>, Error> {
-        if self.directory.exists()
-            && self.previous_manifest()?.is_none()
-            && !is_empty_dir(&self.directory)?
+        let current = self.current()?;
+        if let Some(current) = &current
+            && read_manifest(current)?.is_none()
+            && !current.names()?.is_empty()
         {
             return Err(Error::NotOutput {
                 path: self.directory.clone(),
             });
         }
-        fs::create_dir(&self.staging).map_err(io_error("create", &self.staging))?;
+        let directory = self.parent.create_directory(&self.staging)?;
         Ok(Staging {
             output: self,
+            directory,
+            current,
             committed: false,
         })
     }
@@ -258,8 +235,12 @@ impl OutputLock {
                 continue;
             }
             staging.write(&file.file, |out| {
-                out.write_all(file.text.as_bytes())
-                    .map_err(io_error("write", &self.staging.join(&file.file)))
+                out.write_all(file.text.as_bytes()).map_err(|source| {
+                    Error::from(filesystem::io_error(
+                        "write",
+                        &staging.directory.join(&file.file),
+                    )(source))
+                })
             })?;
             written.push(file.file.clone());
         }
@@ -267,47 +248,41 @@ impl OutputLock {
         Ok(Published::Replaced { written })
     }
 
+    /// The current set's directory, when there is one.
+    fn current(&self) -> Result<Option<DirectoryHandle>, Error> {
+        Ok(self.parent.open_directory(&self.name)?)
+    }
+
     /// Puts the staging directory in place of the output directory.
     fn swap(&self) -> Result<(), Error> {
-        if self.directory.exists() {
-            if exchange(&self.staging, &self.directory).is_err() {
+        let parent = &self.parent;
+        if parent.kind(&self.name)?.is_some() {
+            if parent.exchange(&self.staging, &self.name).is_err() {
                 // No RENAME_EXCHANGE (old kernel, some filesystems): two renames, with a window
                 // where the directory is absent; `recover` repairs a crash inside it.
-                fs::rename(&self.directory, &self.retired)
-                    .map_err(io_error("rename", &self.directory))?;
-                fs::rename(&self.staging, &self.directory)
-                    .map_err(io_error("rename", &self.staging))?;
-                fs::remove_dir_all(&self.retired).map_err(io_error("remove", &self.retired))?;
+                parent.rename(&self.name, &self.retired)?;
+                parent.rename(&self.staging, &self.name)?;
+                parent.remove_tree(&self.retired)?;
             } else {
                 // The staging path now holds the previous set.
-                fs::remove_dir_all(&self.staging).map_err(io_error("remove", &self.staging))?;
+                parent.remove_tree(&self.staging)?;
             }
         } else {
-            fs::rename(&self.staging, &self.directory)
-                .map_err(io_error("rename", &self.staging))?;
+            parent.rename(&self.staging, &self.name)?;
         }
-        if let Some(parent) = self
-            .directory
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            sync_directory(parent)?;
-        }
+        parent.sync()?;
         Ok(())
     }
 
     /// Cleans up after a run that was killed: an interrupted fallback swap is completed
     /// backwards (the previous set returns), stale staging directories are removed.
     fn recover(&self) -> Result<(), Error> {
-        if !self.directory.exists() && self.retired.exists() {
-            fs::rename(&self.retired, &self.directory)
-                .map_err(io_error("restore", &self.retired))?;
+        let parent = &self.parent;
+        if parent.kind(&self.name)?.is_none() && parent.kind(&self.retired)?.is_some() {
+            parent.rename(&self.retired, &self.name)?;
         }
-        for stale in [&self.staging, &self.retired] {
-            if stale.exists() {
-                fs::remove_dir_all(stale).map_err(io_error("remove", stale))?;
-            }
-        }
+        parent.remove_tree(&self.staging)?;
+        parent.remove_tree(&self.retired)?;
         Ok(())
     }
 }
@@ -316,16 +291,10 @@ impl OutputLock {
 #[derive(Debug)]
 pub struct Staging<'a> {
     output: &'a OutputLock,
+    directory: DirectoryHandle,
+    /// The current set, which unchanged files are carried over from.
+    current: Option<DirectoryHandle>,
     committed: bool,
-}
-
-/// A file written into a [`Staging`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WrittenFile {
-    /// Its size in bytes.
-    pub bytes: u64,
-    /// SHA-256 of its content, lower-case hex (as `sha256sum` prints it).
-    pub sha256: String,
 }
 
 impl Staging<'_> {
@@ -335,38 +304,21 @@ impl Staging<'_> {
         &self,
         name: &str,
         fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
-    ) -> Result<WrittenFile, E> {
-        let path = self.output.staging.join(name);
-        let handle = File::create(&path).map_err(io_error("create", &path))?;
-        let mut writer = HashingWriter {
-            inner: io::BufWriter::with_capacity(1 << 18, handle),
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
-        fill(&mut writer)?;
-        let HashingWriter {
-            inner,
-            hasher,
-            bytes,
-        } = writer;
-        let handle = inner
-            .into_inner()
-            .map_err(|error| io_error("write", &path)(error.into_error()))?;
-        handle.sync_all().map_err(io_error("sync", &path))?;
-        Ok(WrittenFile {
-            bytes,
-            sha256: crate::render::hex(&hasher.finalize()),
-        })
+    ) -> Result<FileDigest, E> {
+        self.directory
+            .write_file(name, fill)
+            .map_err(|failure| match failure {
+                WriteError::Fill(error) => error,
+                WriteError::Filesystem(error) => E::from(Error::from(error)),
+            })
     }
 
     /// Hard-links `file` from the current set into the staging directory, keeping its bytes,
     /// inode and mtime. False when that is not possible (the caller then writes it).
     pub fn carry_over(&self, file: &str) -> bool {
-        fs::hard_link(
-            self.output.directory.join(file),
-            self.output.staging.join(file),
-        )
-        .is_ok()
+        self.current
+            .as_ref()
+            .is_some_and(|current| current.hard_link(file, &self.directory, file).is_ok())
     }
 
     /// Writes `manifest`, syncs, and swaps the staging directory in as the output directory in
@@ -374,8 +326,9 @@ impl Staging<'_> {
     pub fn commit(mut self, manifest: &Manifest) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(manifest).expect("manifests always serialise");
         text.push('\n');
-        write_synced(&self.output.staging.join("manifest.json"), text.as_bytes())?;
-        sync_directory(&self.output.staging)?;
+        self.directory
+            .write_bytes("manifest.json", text.as_bytes())?;
+        self.directory.sync()?;
         self.output.swap()?;
         self.committed = true;
         Ok(())
@@ -386,132 +339,43 @@ impl Drop for Staging<'_> {
     fn drop(&mut self) {
         if !self.committed {
             // A failed run leaves the current set as it was; the next run would clean up too.
-            let _ = fs::remove_dir_all(&self.output.staging);
+            let _ = self.output.parent.remove_tree(&self.output.staging);
         }
-    }
-}
-
-/// Counts and hashes what is written through it.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buffer)?;
-        self.hasher.update(&buffer[..written]);
-        self.bytes += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// True when `path` still names the file `file` has open.
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
     }
 }
 
 /// Reads `manifest.json` from `directory`, `None` when absent.
-pub fn read_manifest(directory: &Path) -> Result<Option<Manifest>, Error> {
+fn read_manifest(directory: &DirectoryHandle) -> Result<Option<Manifest>, Error> {
     let path = directory.join("manifest.json");
-    match fs::read(&path) {
-        Ok(bytes) => {
-            let manifest: Manifest =
-                serde_json::from_slice(&bytes).map_err(|source| Error::Manifest {
-                    path: path.clone(),
-                    source,
-                })?;
-            // Zone file names are plain names (derived from origins, which cannot hold `/` or
-            // start with a dot); anything else would make `holds`, `carry_over` and `write`
-            // reach outside the directory.
-            if let Some(zone) = manifest.zones.iter().find(|zone| {
-                zone.file.is_empty()
-                    || zone.file.contains(['/', '\\', '\0'])
-                    || zone.file.starts_with('.')
-                    || zone.file == "manifest.json"
-            }) {
-                return Err(Error::ManifestEntry {
-                    path,
-                    origin: zone.origin.clone(),
-                    file: zone.file.clone(),
-                });
-            }
-            Ok(Some(manifest))
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error("read", &path)(error)),
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut file = File::create(path).map_err(io_error("create", path))?;
-    file.write_all(bytes).map_err(io_error("write", path))?;
-    file.sync_all().map_err(io_error("sync", path))
-}
-
-fn sync_directory(path: &Path) -> Result<(), Error> {
-    File::open(path)
-        .and_then(|directory| directory.sync_all())
-        .map_err(io_error("sync", path))
-}
-
-fn is_empty_dir(path: &Path) -> Result<bool, Error> {
-    Ok(fs::read_dir(path)
-        .map_err(io_error("read", path))?
-        .next()
-        .is_none())
-}
-
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io {
-        action,
-        path,
-        source,
-    }
-}
-
-/// Atomically exchanges two directory entries (Linux `renameat2(RENAME_EXCHANGE)`).
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let a = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    let b = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let result = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
+    let Some(bytes) = directory.read("manifest.json")? else {
+        return Ok(None);
     };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|source| Error::Manifest {
+        path: path.clone(),
+        source,
+    })?;
+    // Zone file names are plain names (derived from origins, which cannot hold `/` or start
+    // with a dot); anything else would make `holds`, `carry_over` and `write` reach outside the
+    // directory.
+    if let Some(zone) = manifest.zones.iter().find(|zone| {
+        zone.file.is_empty()
+            || zone.file.contains(['/', '\\', '\0'])
+            || zone.file.starts_with('.')
+            || zone.file == "manifest.json"
+    }) {
+        return Err(Error::ManifestEntry {
+            path,
+            origin: zone.origin.clone(),
+            file: zone.file.clone(),
+        });
     }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
+    Ok(Some(manifest))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
 
     fn manifest(serial: u32, text: &str) -> (Vec<ZoneFile>, Manifest) {
