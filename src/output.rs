@@ -146,9 +146,16 @@ impl Drop for OutputLock {
 /// Takes the output directory's lock, waiting for another run to finish, and cleans up after
 /// any earlier run that was killed.
 ///
+/// When `directory` is inside `repository`, no symbolic link may lead it out; the output
+/// directory, its lock, staging and retired siblings are never followed when they are links
+/// (a pull request could have committed them): each is refused with an error that names it.
 /// `waiting` is called once if another process holds the lock.
-pub fn lock(directory: &Path, waiting: impl FnOnce()) -> Result<OutputLock, Error> {
-    let (parent, name) = filesystem::open_parent(directory, true)?;
+pub fn lock(
+    directory: &Path,
+    repository: &Path,
+    waiting: impl FnOnce(),
+) -> Result<OutputLock, Error> {
+    let (parent, name) = filesystem::open_parent(directory, true, Some(repository))?;
     let name = name.to_os_string();
     let sibling = |suffix: &str| {
         let mut sibling = OsString::from(".");
@@ -256,7 +263,7 @@ impl OutputLock {
     /// Puts the staging directory in place of the output directory.
     fn swap(&self) -> Result<(), Error> {
         let parent = &self.parent;
-        if parent.kind(&self.name)?.is_some() {
+        if parent.entry(&self.name)?.is_some() {
             if parent.exchange(&self.staging, &self.name).is_err() {
                 // No RENAME_EXCHANGE (old kernel, some filesystems): two renames, with a window
                 // where the directory is absent; `recover` repairs a crash inside it.
@@ -278,11 +285,19 @@ impl OutputLock {
     /// backwards (the previous set returns), stale staging directories are removed.
     fn recover(&self) -> Result<(), Error> {
         let parent = &self.parent;
-        if parent.kind(&self.name)?.is_none() && parent.kind(&self.retired)?.is_some() {
+        // Links are refused before anything moves: a planted `.out.zonegate-old` link would
+        // otherwise be renamed into place as the output directory.
+        let current = parent.entry(&self.name)?;
+        let staged = parent.entry(&self.staging)?;
+        let retired = parent.entry(&self.retired)?;
+        if current.is_none() && retired.is_some() {
             parent.rename(&self.retired, &self.name)?;
+        } else if retired.is_some() {
+            parent.remove_tree(&self.retired)?;
         }
-        parent.remove_tree(&self.staging)?;
-        parent.remove_tree(&self.retired)?;
+        if staged.is_some() {
+            parent.remove_tree(&self.staging)?;
+        }
         Ok(())
     }
 }
@@ -406,7 +421,7 @@ mod tests {
     fn publish_replaces_atomically_and_skips_unchanged_runs() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         assert_eq!(output.previous_manifest().unwrap(), None);
 
         let (files, first) = manifest(1, "first\n");
@@ -454,7 +469,7 @@ mod tests {
     fn unchanged_zones_are_carried_over_by_hard_link() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         let (mut files, mut first) = manifest(1, "same\n");
         files.push(ZoneFile {
             file: "other.zone".into(),
@@ -490,7 +505,7 @@ mod tests {
         let precious = temp.path().join("etc");
         fs::create_dir(&precious).unwrap();
         fs::write(precious.join("named.conf"), "keep me").unwrap();
-        let output = lock(&precious, || {}).unwrap();
+        let output = lock(&precious, temp.path(), || {}).unwrap();
         let (files, first) = manifest(1, "x\n");
         assert!(matches!(
             output.publish(&files, &first),
@@ -508,7 +523,7 @@ mod tests {
     fn a_manifest_naming_files_outside_the_directory_is_refused() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         let (files, first) = manifest(1, "x\n");
         output.publish(&files, &first).unwrap();
         for file in ["../escape.zone", "example.net.zone/../../x", ".hidden.zone"] {
@@ -542,7 +557,7 @@ mod tests {
         .unwrap();
         fs::create_dir(temp.path().join(".out.zonegate-new")).unwrap();
         fs::write(temp.path().join(".out.zonegate-new/half.zone"), "half").unwrap();
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         assert!(out.join("manifest.json").exists(), "previous set restored");
         assert!(
             !temp.path().join(".out.zonegate-new").exists(),

@@ -62,7 +62,7 @@ pub fn run(
         .output
         .clone()
         .unwrap_or_else(|| context.root.join(&checked.inventory.settings.output));
-    let lock = output::lock(&directory, || {
+    let lock = output::lock(&directory, &context.root, || {
         let _ = writeln!(
             err,
             "waiting for another zonegate run to finish with {}",

@@ -173,7 +173,7 @@ pub fn run(
         Format::Junit => report::junit(out, &report)?,
     }
     if let Some(path) = &options.junit {
-        write_junit(path, &report).map_err(|source| Error::Junit {
+        write_junit(path, &context.root, &report).map_err(|source| Error::Junit {
             path: path.clone(),
             source,
         })?;
@@ -215,11 +215,16 @@ fn print_problems(
 /// so a CI reader never sees half a file.
 ///
 /// The path is usually inside a checkout, where a pull request could have committed a symbolic
-/// link at it or at the temporary file beside it to make CI overwrite a file elsewhere: the
-/// temporary file is created afresh (the entry there removed, never written through) and the
-/// rename replaces a link at `path` itself.
-fn write_junit(path: &std::path::Path, report: &Report<'_>) -> Result<(), filesystem::Error> {
-    let (directory, name) = filesystem::open_parent(path, false)?;
+/// link at it, at the temporary file beside it or as one of its parents, to make CI overwrite a
+/// file elsewhere: a parent inside the repository must not lead out of it, the temporary file
+/// is created afresh (the entry there removed, never written through) and the rename replaces a
+/// link at `path` itself.
+fn write_junit(
+    path: &std::path::Path,
+    repository: &std::path::Path,
+    report: &Report<'_>,
+) -> Result<(), filesystem::Error> {
+    let (directory, name) = filesystem::open_parent(path, false, Some(repository))?;
     directory
         .replace(name, |out| {
             report::junit(out, report).map_err(filesystem::io_error("write", path))

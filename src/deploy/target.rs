@@ -73,6 +73,8 @@ pub struct Paths {
     pub zone_directory: PathBuf,
     /// The lock, journal, state and previous set.
     pub state_directory: PathBuf,
+    /// The repository root: a directory inside it must not lead out through a symbolic link.
+    repository: PathBuf,
 }
 
 impl Paths {
@@ -95,17 +97,18 @@ impl Paths {
         Self {
             zone_directory,
             state_directory,
+            repository: root.to_path_buf(),
         }
     }
 
     /// The zone directory; `None` when it does not exist.
     fn zones(&self) -> Result<Option<DirectoryHandle>, filesystem::Error> {
-        DirectoryHandle::open_if_exists(&self.zone_directory)
+        DirectoryHandle::open_if_exists(&self.zone_directory, Some(&self.repository))
     }
 
     /// The state directory; `None` when it does not exist.
     fn state(&self) -> Result<Option<DirectoryHandle>, filesystem::Error> {
-        DirectoryHandle::open_if_exists(&self.state_directory)
+        DirectoryHandle::open_if_exists(&self.state_directory, Some(&self.repository))
     }
 
     /// Where a zone file is staged before it is renamed into place, for messages and commands.
@@ -193,7 +196,7 @@ pub fn lock(
     wait: bool,
     waiting: impl FnOnce(&str),
 ) -> Result<TargetLock, Error> {
-    let state = DirectoryHandle::create_all(&paths.state_directory)?;
+    let state = DirectoryHandle::create_all(&paths.state_directory, Some(&paths.repository))?;
     let lock = match filesystem::lock(&state, "lock", wait, waiting) {
         Ok(lock) => lock,
         Err(filesystem::Error::Busy { holder, .. }) => {
@@ -1241,7 +1244,7 @@ mod tests {
             }],
         };
         write_json(
-            &DirectoryHandle::open(&paths.state_directory).unwrap(),
+            &DirectoryHandle::open(&paths.state_directory, None).unwrap(),
             JOURNAL_FILE,
             &journal,
         )

@@ -58,11 +58,11 @@ pub fn lock(
         let mut file = rustix::fs::openat(
             &directory.descriptor,
             name,
-            OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC,
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o666),
         )
         .map(File::from)
-        .map_err(|errno| io_error("open", &path)(errno.into()))?;
+        .map_err(|errno| directory.open_error(name, errno))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn a_waiter_whose_lock_file_is_replaced_takes_the_lock_on_the_new_file() {
         let temp = tempfile::tempdir().unwrap();
-        let directory = DirectoryHandle::open(temp.path()).unwrap();
+        let directory = DirectoryHandle::open(temp.path(), None).unwrap();
         let first = lock(&directory, "lock", true, |_| {}).unwrap();
 
         let mut second = Command::new(std::env::current_exe().unwrap())
@@ -211,7 +211,7 @@ mod tests {
         let Some(path) = std::env::var_os(DIRECTORY_VARIABLE) else {
             return;
         };
-        let directory = DirectoryHandle::open(Path::new(&path)).unwrap();
+        let directory = DirectoryHandle::open(Path::new(&path), None).unwrap();
         let held = lock(&directory, "lock", true, |holder| {
             let mut out = io::stdout();
             let _ = writeln!(out, "waiting: {holder}");
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn without_waiting_a_held_lock_is_busy_with_its_holder() {
         let temp = tempfile::tempdir().unwrap();
-        let directory = DirectoryHandle::open(temp.path()).unwrap();
+        let directory = DirectoryHandle::open(temp.path(), None).unwrap();
         let held = lock(&directory, "lock", true, |_| {}).unwrap();
         let error = lock(&directory, "lock", false, |_| panic!("does not wait")).unwrap_err();
         assert_eq!(

@@ -12,6 +12,7 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the layer every file write goes through.
 
 mod lock;
+mod resolve;
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -38,6 +39,32 @@ pub enum Error {
         /// Why it failed.
         #[source]
         source: io::Error,
+    },
+    /// A path inside the repository leads out of it through a symbolic link (one a pull request
+    /// could have committed).
+    #[error("{} leads outside the repository through the symbolic link {} (to {}); zonegate writes only inside the repository there", path.display(), link.display(), target.display())]
+    LeadsOutside {
+        /// The path as given.
+        path: PathBuf,
+        /// The link.
+        link: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
+    /// An entry zonegate creates and uses itself (a lock, staging or retired directory, a
+    /// deployed zone file, a state file) is a symbolic link: planted, never followed.
+    #[error("refusing to use {}: it is a symbolic link (to {}), and zonegate never follows a link there; remove it", path.display(), target.display())]
+    SymbolicLink {
+        /// The entry.
+        path: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
+    /// An entry zonegate reads as a file is something else (a FIFO, a device, a directory).
+    #[error("refusing to read {}: it is not a regular file", path.display())]
+    NotRegular {
+        /// The entry.
+        path: PathBuf,
     },
     /// The path has no final name (`/`, `..`), so there is no entry to create beside its
     /// siblings.
@@ -117,32 +144,23 @@ pub struct DirectoryHandle {
 }
 
 impl DirectoryHandle {
-    /// Opens the directory at `path`.
-    pub fn open(path: &Path) -> Result<Self, Error> {
-        let descriptor = rustix::fs::open(path, directory_flags(), Mode::empty())
-            .map_err(|errno| io_error("open", path)(errno.into()))?;
-        Ok(Self {
-            descriptor,
-            path: path.to_path_buf(),
-        })
+    /// Opens the directory at `path`. When `path` is inside `repository`, no symbolic link may
+    /// lead it out ([`Error::LeadsOutside`]); none is followed after that check (see
+    /// `resolve.rs`).
+    pub fn open(path: &Path, repository: Option<&Path>) -> Result<Self, Error> {
+        Self::open_if_exists(path, repository)?
+            .ok_or_else(|| io_error("open", path)(io::ErrorKind::NotFound.into()))
     }
 
-    /// Opens the directory at `path`; `None` when it does not exist.
-    pub fn open_if_exists(path: &Path) -> Result<Option<Self>, Error> {
-        match rustix::fs::open(path, directory_flags(), Mode::empty()) {
-            Ok(descriptor) => Ok(Some(Self {
-                descriptor,
-                path: path.to_path_buf(),
-            })),
-            Err(rustix::io::Errno::NOENT) => Ok(None),
-            Err(errno) => Err(io_error("open", path)(errno.into())),
-        }
+    /// [`DirectoryHandle::open`]; `None` when the directory does not exist.
+    pub fn open_if_exists(path: &Path, repository: Option<&Path>) -> Result<Option<Self>, Error> {
+        resolve::open_directory(path, false, repository, path)
     }
 
-    /// Opens the directory at `path`, creating it and its missing parents first.
-    pub fn create_all(path: &Path) -> Result<Self, Error> {
-        std::fs::create_dir_all(path).map_err(io_error("create", path))?;
-        Self::open(path)
+    /// [`DirectoryHandle::open`], creating the directory and its missing parents first.
+    pub fn create_all(path: &Path, repository: Option<&Path>) -> Result<Self, Error> {
+        resolve::open_directory(path, true, repository, path)?
+            .ok_or_else(|| io_error("create", path)(io::ErrorKind::NotFound.into()))
     }
 
     /// The directory's path, for messages.
@@ -176,16 +194,31 @@ impl DirectoryHandle {
         }
     }
 
-    /// Opens the subdirectory `name`; `None` when it does not exist.
+    /// What `name` is; `None` when there is no such entry, and [`Error::SymbolicLink`] when
+    /// it is a link: for the entries zonegate creates and uses itself.
+    pub fn entry(&self, name: impl AsRef<OsStr>) -> Result<Option<EntryKind>, Error> {
+        let name = name.as_ref();
+        match self.kind(name)? {
+            Some(EntryKind::SymbolicLink) => Err(self.symbolic_link(name)),
+            kind => Ok(kind),
+        }
+    }
+
+    /// Opens the subdirectory `name` without following a link; `None` when it does not exist.
     pub fn open_directory(&self, name: impl AsRef<OsStr>) -> Result<Option<Self>, Error> {
         let name = name.as_ref();
-        match rustix::fs::openat(&self.descriptor, name, directory_flags(), Mode::empty()) {
+        match rustix::fs::openat(
+            &self.descriptor,
+            name,
+            directory_flags() | OFlags::NOFOLLOW,
+            Mode::empty(),
+        ) {
             Ok(descriptor) => Ok(Some(Self {
                 descriptor,
                 path: self.join(name),
             })),
             Err(rustix::io::Errno::NOENT) => Ok(None),
-            Err(errno) => Err(io_error("open", &self.join(name))(errno.into())),
+            Err(errno) => Err(self.open_error(name, errno)),
         }
     }
 
@@ -219,19 +252,29 @@ impl DirectoryHandle {
         self.create_file(name)
     }
 
-    /// Opens the file `name` for reading; `None` when it does not exist.
+    /// Opens the regular file `name` for reading, without following a link; `None` when it
+    /// does not exist. A link is [`Error::SymbolicLink`], anything but a regular file
+    /// [`Error::NotRegular`] (opened without blocking, so a FIFO cannot hang the open).
     pub fn open_file(&self, name: impl AsRef<OsStr>) -> Result<Option<File>, Error> {
         let name = name.as_ref();
-        match rustix::fs::openat(
+        let descriptor = match rustix::fs::openat(
             &self.descriptor,
             name,
-            OFlags::RDONLY | OFlags::CLOEXEC,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
             Mode::empty(),
         ) {
-            Ok(descriptor) => Ok(Some(File::from(descriptor))),
-            Err(rustix::io::Errno::NOENT) => Ok(None),
-            Err(errno) => Err(io_error("open", &self.join(name))(errno.into())),
+            Ok(descriptor) => descriptor,
+            Err(rustix::io::Errno::NOENT) => return Ok(None),
+            Err(errno) => return Err(self.open_error(name, errno)),
+        };
+        let stat = rustix::fs::fstat(&descriptor)
+            .map_err(|errno| io_error("inspect", &self.join(name))(errno.into()))?;
+        if EntryKind::of(&stat) != EntryKind::File {
+            return Err(Error::NotRegular {
+                path: self.join(name),
+            });
         }
+        Ok(Some(File::from(descriptor)))
     }
 
     /// Reads all of `name`; `None` when it does not exist.
@@ -439,6 +482,29 @@ impl DirectoryHandle {
         Ok(names)
     }
 
+    /// The error for opening `name` without following a link: a link is named as one (Linux
+    /// says `ELOOP`, or `ENOTDIR` when a directory was asked for).
+    fn open_error(&self, name: &OsStr, errno: rustix::io::Errno) -> Error {
+        if matches!(errno, rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR)
+            && matches!(self.kind(name), Ok(Some(EntryKind::SymbolicLink)))
+        {
+            self.symbolic_link(name)
+        } else {
+            io_error("open", &self.join(name))(errno.into())
+        }
+    }
+
+    /// [`Error::SymbolicLink`] for the entry `name`, with where it points.
+    fn symbolic_link(&self, name: &OsStr) -> Error {
+        let target = rustix::fs::readlinkat(&self.descriptor, name, Vec::new())
+            .map(|target| PathBuf::from(OsStr::from_bytes(target.as_bytes())))
+            .unwrap_or_default();
+        Error::SymbolicLink {
+            path: self.join(name),
+            target,
+        }
+    }
+
     /// Flushes the directory's entries (creations, renames, removals) to disk.
     pub fn sync(&self) -> Result<(), Error> {
         rustix::fs::fsync(&self.descriptor)
@@ -512,8 +578,14 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Opens the directory that holds `path` (creating it and its parents with `create`) and
-/// returns it with `path`'s final name, through which the entry itself is reached.
-pub fn open_parent(path: &Path, create: bool) -> Result<(DirectoryHandle, &OsStr), Error> {
+/// returns it with `path`'s final name, through which the entry itself is reached. When `path`
+/// is inside `repository`, no symbolic link may lead its parent out (see
+/// [`DirectoryHandle::open`]); errors name `path`.
+pub fn open_parent<'a>(
+    path: &'a Path,
+    create: bool,
+    repository: Option<&Path>,
+) -> Result<(DirectoryHandle, &'a OsStr), Error> {
     let name = path.file_name().ok_or_else(|| Error::Unnamed {
         path: path.to_path_buf(),
     })?;
@@ -521,17 +593,14 @@ pub fn open_parent(path: &Path, create: bool) -> Result<(DirectoryHandle, &OsStr
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let directory = if create {
-        DirectoryHandle::create_all(parent)?
-    } else {
-        DirectoryHandle::open(parent)?
-    };
+    let directory = resolve::open_directory(parent, create, repository, path)?
+        .ok_or_else(|| io_error("open", parent)(io::ErrorKind::NotFound.into()))?;
     Ok((directory, name))
 }
 
 /// Creates the file at `path`, which must not exist (`O_EXCL`), with `bytes`, synced.
 pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let (directory, name) = open_parent(path, false)?;
+    let (directory, name) = open_parent(path, false, None)?;
     let mut file = directory.create_file(name)?;
     file.write_all(bytes).map_err(io_error("write", path))?;
     file.sync_all().map_err(io_error("sync", path))
@@ -569,4 +638,114 @@ fn hash_contents(mut reader: impl Read) -> io::Result<FileDigest> {
         bytes,
         sha256: crate::render::hex(&hasher.finalize()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    /// A directory holding `link` (to a file outside), `linked-directory` (to a directory
+    /// outside) and `fifo`; returns it and the outside directory.
+    fn planted() -> (tempfile::TempDir, tempfile::TempDir) {
+        let temp = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), "secret").unwrap();
+        symlink(outside.path().join("secret"), temp.path().join("link")).unwrap();
+        symlink(outside.path(), temp.path().join("linked-directory")).unwrap();
+        let directory = DirectoryHandle::open(temp.path(), None).unwrap();
+        rustix::fs::mknodat(
+            &directory.descriptor,
+            "fifo",
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        (temp, outside)
+    }
+
+    #[test]
+    fn links_are_refused_by_name_and_a_fifo_is_not_read() {
+        let (temp, outside) = planted();
+        let directory = DirectoryHandle::open(temp.path(), None).unwrap();
+        let refused = |error: Error| match error {
+            Error::SymbolicLink { path, target } => (path, target),
+            other => panic!("{other}"),
+        };
+        assert_eq!(
+            refused(directory.open_file("link").unwrap_err()),
+            (temp.path().join("link"), outside.path().join("secret"))
+        );
+        assert_eq!(
+            refused(directory.entry("link").unwrap_err()).0,
+            temp.path().join("link")
+        );
+        assert_eq!(
+            refused(directory.open_directory("linked-directory").unwrap_err()).0,
+            temp.path().join("linked-directory")
+        );
+        assert!(matches!(
+            directory.open_file("fifo"),
+            Err(Error::NotRegular { .. })
+        ));
+        assert!(directory.open_file("missing").unwrap().is_none());
+    }
+
+    #[test]
+    fn writing_and_replacing_never_write_through_a_planted_link() {
+        let (temp, outside) = planted();
+        let directory = DirectoryHandle::open(temp.path(), None).unwrap();
+        symlink(
+            outside.path().join("secret"),
+            temp.path().join(temporary_name("report.xml".as_ref())),
+        )
+        .unwrap();
+        symlink(
+            outside.path().join("secret"),
+            temp.path().join("report.xml"),
+        )
+        .unwrap();
+        directory.replace_bytes("report.xml", b"report").unwrap();
+        directory.write_bytes("link", b"fresh").unwrap();
+        assert_eq!(
+            fs::read_to_string(outside.path().join("secret")).unwrap(),
+            "secret"
+        );
+        assert_eq!(
+            fs::read_to_string(temp.path().join("report.xml")).unwrap(),
+            "report"
+        );
+        assert!(
+            !fs::symlink_metadata(temp.path().join("link"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert!(
+            fs::symlink_metadata(temp.path().join(temporary_name("report.xml".as_ref()))).is_err()
+        );
+        assert!(matches!(
+            directory.create_file("report.xml"),
+            Err(Error::Io {
+                action: "create",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn removing_a_tree_removes_links_in_it_not_their_targets() {
+        let (temp, outside) = planted();
+        let directory = DirectoryHandle::open(temp.path(), None).unwrap();
+        let tree = directory.create_directory("tree").unwrap();
+        symlink(outside.path(), temp.path().join("tree/into-outside")).unwrap();
+        tree.write_bytes("file", b"x").unwrap();
+        directory.remove_tree("tree").unwrap();
+        directory.remove_tree("linked-directory").unwrap();
+        directory.remove_tree("tree").unwrap();
+        assert!(directory.kind("tree").unwrap().is_none());
+        assert!(directory.kind("linked-directory").unwrap().is_none());
+        assert!(outside.path().join("secret").is_file());
+    }
 }
