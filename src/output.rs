@@ -5,8 +5,10 @@
 //! knotd, a deploy) sees the complete old set or the complete new set, never a mix or a
 //! half-written file, and a failed or killed run leaves the previous set in place. The next run
 //! removes any leftovers. Zones whose content did not change are hard-linked from the previous
-//! set, so their bytes and mtimes stay as they were; when nothing changed at all, nothing is
-//! touched. One run at a time holds an exclusive lock on a sibling lock file.
+//! set, so their bytes and mtimes stay as they were, once their file is verified to be what the
+//! manifest records (size and SHA-256, [`OutputLock::verify`]); a damaged one is rendered again.
+//! When nothing changed at all and every file is intact, nothing is touched. One run at a time
+//! holds an exclusive lock on a sibling lock file.
 #![allow(clippy::disallowed_methods)] // IO edge: writes the output directory.
 
 use std::collections::BTreeMap;
@@ -16,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::filesystem::{self, DirectoryHandle, FileDigest, FileLock, WriteError};
+use rayon::prelude::*;
+
+use crate::filesystem::{self, DirectoryHandle, FileDigest, FileIdentity, FileLock, WriteError};
 
 /// The tool could not read or write the output directory.
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +117,30 @@ pub enum Published {
     Replaced {
         /// Files written (the rest were carried over unchanged).
         written: Vec<String>,
+        /// Files of unchanged zones that were not as the manifest records and were rendered
+        /// again (also in `written`).
+        repaired: Vec<Repaired>,
     },
+}
+
+/// An unchanged zone whose file was damaged and rendered again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repaired {
+    /// The file name.
+    pub file: String,
+    /// What was wrong with it.
+    pub damage: String,
+}
+
+/// How a file of the current set compares with its manifest entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// As the manifest records it: a regular file of the same size and SHA-256. Carried over
+    /// by linking this very file ([`Staging::carry_over`]).
+    Intact(FileIdentity),
+    /// Not as recorded (missing, a link, another size or another content): it must be
+    /// rendered again; the text says what was wrong.
+    Damaged(String),
 }
 
 /// Exclusive hold on an output directory for one run.
@@ -190,11 +217,21 @@ impl OutputLock {
         }
     }
 
-    /// True when the current set holds `entry`'s file with the size the manifest records, so it
-    /// can be carried over into the next set as it is.
-    pub fn holds(&self, entry: &ManifestZone) -> bool {
-        std::fs::metadata(self.directory.join(&entry.file))
-            .is_ok_and(|meta| meta.len() == entry.bytes)
+    /// Checks the current set's file of each entry against the manifest's record of it (the
+    /// size, then the SHA-256 of the content: a file damaged without changing its size differs
+    /// only there), in parallel; `None` entries are skipped. Only an intact file may be carried
+    /// over into the next set.
+    pub fn verify(&self, entries: &[Option<&ManifestZone>]) -> Result<Vec<Option<Held>>, Error> {
+        let current = self.current()?;
+        Ok(entries
+            .par_iter()
+            .map(|entry| {
+                entry.map(|entry| match &current {
+                    Some(current) => verify(current, entry),
+                    None => Held::Damaged("missing".to_owned()),
+                })
+            })
+            .collect())
     }
 
     /// Starts the next set in a staging directory beside the output directory. Nothing a reader
@@ -223,23 +260,37 @@ impl OutputLock {
     /// streams through [`OutputLock::stage`].
     pub fn publish(&self, files: &[ZoneFile], manifest: &Manifest) -> Result<Published, Error> {
         let previous = self.previous_manifest()?;
-        let unchanged = |file: &ZoneFile| -> bool {
-            let entry = manifest.zones.iter().find(|zone| zone.file == file.file);
-            match (&previous, entry) {
-                (Some(previous), Some(entry)) => {
-                    previous.zones.contains(entry) && self.holds(entry)
-                }
-                _ => false,
-            }
-        };
-        if previous.as_ref() == Some(manifest) && files.iter().all(unchanged) {
+        let unchanged: Vec<Option<&ManifestZone>> = files
+            .iter()
+            .map(|file| {
+                let entry = manifest.zones.iter().find(|zone| zone.file == file.file)?;
+                previous
+                    .as_ref()
+                    .filter(|previous| previous.zones.contains(entry))
+                    .map(|_| entry)
+            })
+            .collect();
+        let held = self.verify(&unchanged)?;
+        if previous.as_ref() == Some(manifest)
+            && held
+                .iter()
+                .all(|held| matches!(held, Some(Held::Intact(_))))
+        {
             return Ok(Published::Unchanged);
         }
         let staging = self.stage()?;
         let mut written = Vec::new();
-        for file in files {
-            if unchanged(file) && staging.carry_over(&file.file) {
-                continue;
+        let mut repaired = Vec::new();
+        for (file, held) in files.iter().zip(held) {
+            match held {
+                Some(Held::Intact(identity)) if staging.carry_over(&file.file, identity) => {
+                    continue;
+                }
+                Some(Held::Damaged(damage)) => repaired.push(Repaired {
+                    file: file.file.clone(),
+                    damage,
+                }),
+                _ => {}
             }
             staging.write(&file.file, |out| {
                 out.write_all(file.text.as_bytes()).map_err(|source| {
@@ -252,7 +303,7 @@ impl OutputLock {
             written.push(file.file.clone());
         }
         staging.commit(manifest)?;
-        Ok(Published::Replaced { written })
+        Ok(Published::Replaced { written, repaired })
     }
 
     /// The current set's directory, when there is one.
@@ -329,11 +380,22 @@ impl Staging<'_> {
     }
 
     /// Hard-links `file` from the current set into the staging directory, keeping its bytes,
-    /// inode and mtime. False when that is not possible (the caller then writes it).
-    pub fn carry_over(&self, file: &str) -> bool {
-        self.current
-            .as_ref()
-            .is_some_and(|current| current.hard_link(file, &self.directory, file).is_ok())
+    /// inode and mtime, when it is still the file [`OutputLock::verify`] found intact
+    /// (`identity`). False when that is not possible (the caller then writes it).
+    pub fn carry_over(&self, file: &str, identity: FileIdentity) -> bool {
+        let Some(current) = &self.current else {
+            return false;
+        };
+        if current.hard_link(file, &self.directory, file).is_err() {
+            return false;
+        }
+        // Replaced between the check and the link: not the file that was verified.
+        if matches!(self.directory.identity(file), Ok(Some(linked)) if linked == identity) {
+            true
+        } else {
+            let _ = self.directory.remove_file(file);
+            false
+        }
     }
 
     /// Writes `manifest`, syncs, and swaps the staging directory in as the output directory in
@@ -357,6 +419,42 @@ impl Drop for Staging<'_> {
             let _ = self.output.parent.remove_tree(&self.output.staging);
         }
     }
+}
+
+/// Compares `entry`'s file in the current set with what the manifest records.
+fn verify(current: &DirectoryHandle, entry: &ManifestZone) -> Held {
+    let file = match current.open_file(&entry.file) {
+        Ok(Some(file)) => file,
+        Ok(None) => return Held::Damaged("missing".to_owned()),
+        Err(filesystem::Error::SymbolicLink { target, .. }) => {
+            return Held::Damaged(format!("it is a symbolic link (to {})", target.display()));
+        }
+        Err(filesystem::Error::NotRegular { .. }) => {
+            return Held::Damaged("it is not a regular file".to_owned());
+        }
+        Err(error) => return Held::Damaged(error.to_string()),
+    };
+    let read = || -> std::io::Result<Held> {
+        let size = file.metadata()?.len();
+        if size != entry.bytes {
+            return Ok(Held::Damaged(format!(
+                "{size} bytes where manifest.json records {}",
+                entry.bytes
+            )));
+        }
+        let identity = FileIdentity::of(&file)?;
+        let digest = filesystem::hash_contents(&file)?;
+        Ok(
+            if digest.sha256 == entry.sha256 && digest.bytes == entry.bytes {
+                Held::Intact(identity)
+            } else {
+                Held::Damaged(
+                    "its content differs from the sha256 manifest.json records".to_owned(),
+                )
+            },
+        )
+    };
+    read().unwrap_or_else(|error| Held::Damaged(format!("cannot be read ({error})")))
 }
 
 /// Reads `manifest.json` from `directory`, `None` when absent.
@@ -393,6 +491,10 @@ mod tests {
     use std::fs;
     use std::os::unix::fs::MetadataExt;
 
+    fn sha256_of(text: &str) -> String {
+        filesystem::hash_contents(text.as_bytes()).unwrap().sha256
+    }
+
     fn manifest(serial: u32, text: &str) -> (Vec<ZoneFile>, Manifest) {
         let file = ZoneFile {
             file: "example.net.zone".into(),
@@ -406,7 +508,7 @@ mod tests {
             by_type: BTreeMap::new(),
             bytes: text.len() as u64,
             content_hash: format!("hash-of-{text}"),
-            sha256: String::new(),
+            sha256: sha256_of(text),
         };
         (
             vec![file],
@@ -428,7 +530,8 @@ mod tests {
         assert_eq!(
             output.publish(&files, &first).unwrap(),
             Published::Replaced {
-                written: vec!["example.net.zone".into()]
+                written: vec!["example.net.zone".into()],
+                repaired: Vec::new(),
             }
         );
         assert_eq!(
@@ -478,6 +581,7 @@ mod tests {
         let mut other = first.zones[0].clone();
         other.file = "other.zone".into();
         other.bytes = 2;
+        other.sha256 = sha256_of("a\n");
         first.zones.push(other.clone());
         output.publish(&files, &first).unwrap();
         let inode = fs::metadata(out.join("example.net.zone")).unwrap().ino();
@@ -485,11 +589,13 @@ mod tests {
         files[1].text = "b\n".into();
         let mut second = first.clone();
         second.zones[1].content_hash = "changed".into();
+        second.zones[1].sha256 = sha256_of("b\n");
         let published = output.publish(&files, &second).unwrap();
         assert_eq!(
             published,
             Published::Replaced {
-                written: vec!["other.zone".into()]
+                written: vec!["other.zone".into()],
+                repaired: Vec::new(),
             }
         );
         assert_eq!(
@@ -497,6 +603,61 @@ mod tests {
             inode
         );
         assert_eq!(fs::read_to_string(out.join("other.zone")).unwrap(), "b\n");
+    }
+
+    // Regression (issue 12 item 7): only the size was compared, so a file damaged without
+    // changing its size was carried over as it was.
+    #[test]
+    fn a_file_damaged_without_changing_its_size_is_written_again() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("out");
+        let output = lock(&out, temp.path(), || {}).unwrap();
+        let (files, first) = manifest(1, "first\n");
+        output.publish(&files, &first).unwrap();
+        fs::write(out.join("example.net.zone"), "fir5t\n").unwrap();
+        assert_eq!(
+            output.publish(&files, &first).unwrap(),
+            Published::Replaced {
+                written: vec!["example.net.zone".into()],
+                repaired: vec![Repaired {
+                    file: "example.net.zone".into(),
+                    damage: "its content differs from the sha256 manifest.json records".into(),
+                }],
+            }
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("example.net.zone")).unwrap(),
+            "first\n"
+        );
+        assert_eq!(
+            output.publish(&files, &first).unwrap(),
+            Published::Unchanged
+        );
+    }
+
+    #[test]
+    fn a_file_replaced_after_it_was_verified_is_not_carried_over() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("out");
+        let output = lock(&out, temp.path(), || {}).unwrap();
+        let (files, first) = manifest(1, "first\n");
+        output.publish(&files, &first).unwrap();
+        let held = output.verify(&[Some(&first.zones[0])]).unwrap();
+        let Some(Held::Intact(identity)) = held[0] else {
+            panic!("{held:?}");
+        };
+        // The same bytes under a new inode: not the file that was verified.
+        fs::write(out.join("replacement"), "first\n").unwrap();
+        fs::rename(out.join("replacement"), out.join("example.net.zone")).unwrap();
+        let staging = output.stage().unwrap();
+        assert!(!staging.carry_over("example.net.zone", identity));
+        assert!(
+            staging
+                .directory
+                .kind("example.net.zone")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

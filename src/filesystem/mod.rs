@@ -136,6 +136,28 @@ pub struct FileDigest {
     pub sha256: String,
 }
 
+/// Which file an entry is (device and inode): two names with one identity are one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    /// The identity of the open `file`.
+    pub fn of(file: &File) -> io::Result<Self> {
+        let stat = rustix::fs::fstat(file)?;
+        Ok(Self::from_stat(&stat))
+    }
+
+    fn from_stat(stat: &rustix::fs::Stat) -> Self {
+        Self {
+            device: stat.st_dev,
+            inode: stat.st_ino,
+        }
+    }
+}
+
 /// An open directory: every entry is reached relative to its descriptor.
 #[derive(Debug)]
 pub struct DirectoryHandle {
@@ -201,6 +223,17 @@ impl DirectoryHandle {
         match self.kind(name)? {
             Some(EntryKind::SymbolicLink) => Err(self.symbolic_link(name)),
             kind => Ok(kind),
+        }
+    }
+
+    /// The identity of the entry `name` (a link's own, not its target's); `None` when there is
+    /// no such entry.
+    pub fn identity(&self, name: impl AsRef<OsStr>) -> Result<Option<FileIdentity>, Error> {
+        let name = name.as_ref();
+        match rustix::fs::statat(&self.descriptor, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(FileIdentity::from_stat(&stat))),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(errno) => Err(io_error("inspect", &self.join(name))(errno.into())),
         }
     }
 
@@ -619,7 +652,7 @@ fn directory_flags() -> OFlags {
 }
 
 /// The size and SHA-256 of what `reader` holds.
-fn hash_contents(mut reader: impl Read) -> io::Result<FileDigest> {
+pub fn hash_contents(mut reader: impl Read) -> io::Result<FileDigest> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0_u8; 1 << 18];
     let mut bytes = 0_u64;
