@@ -48,17 +48,6 @@ pub enum Error {
         reason: String,
     },
     /// A file or directory could not be created or written.
-    #[error("cannot {action} {}", path.display())]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// Where.
-        path: PathBuf,
-        /// Why it failed.
-        #[source]
-        source: io::Error,
-    },
-    /// A file could not be created or written.
     #[error(transparent)]
     Filesystem(#[from] filesystem::Error),
 }
@@ -352,11 +341,7 @@ fn create_directories(path: &Path, created: &mut Vec<PathBuf>) -> Result<(), Err
             Ok(())
         }
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
-        Err(source) => Err(Error::Io {
-            action: "create",
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(source) => Err(filesystem::io_error("create", path)(source).into()),
     }
 }
 

@@ -1,14 +1,17 @@
-//! IO edge: the one file-system layer. Everything zonegate writes to disk goes through it: the
-//! output directory (`output`), a deploy target's zone and state directories
-//! (`deploy::target`), the JUnit report (`commands::test`) and `init`'s scaffold.
+//! IO edge: the one file-system layer under the output directory (`output`), a deploy target's
+//! zone and state directories (`deploy::target`), the JUnit report (`commands::test`) and
+//! `init`'s scaffold. (Git objects are written by libgit2; the `man` pages and `regen`'s
+//! downloaded export are written on their own.)
 //!
 //! It owns the primitives those callers once wrote each for themselves: a directory handle
 //! through which every entry is opened, created, renamed, linked and removed relative to the
-//! directory's descriptor (openat-style, so a path cannot be redirected between two steps); one
-//! way to create a file (`O_EXCL`, after removing whatever entry was there, never its target),
-//! one atomic replacement (a fresh temporary file, synced, renamed over the old one, the
-//! directory synced), one directory sync, one writer that counts and hashes what passes, one
-//! exclusive lock ([`lock`]) and one error type that names the path.
+//! directory's descriptor (openat-style, so a path cannot be redirected between two steps) and
+//! never through a symbolic link; directories opened by path without a link leading them out
+//! of the repository (`resolve.rs`); files created with `O_EXCL` (after removing whatever entry
+//! was there, never its target, where a file is written afresh); one atomic replacement (a
+//! fresh temporary file, synced, renamed over the old one, the directory synced); one directory
+//! sync; one writer that counts and hashes what passes; one exclusive lock ([`lock`]); and one
+//! error type that names the path.
 #![allow(clippy::disallowed_methods)] // IO edge: the layer every file write goes through.
 
 mod lock;
@@ -208,12 +211,7 @@ impl DirectoryHandle {
 
     /// What `name` is, without following a symbolic link; `None` when there is no such entry.
     pub fn kind(&self, name: impl AsRef<OsStr>) -> Result<Option<EntryKind>, Error> {
-        let name = name.as_ref();
-        match rustix::fs::statat(&self.descriptor, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => Ok(Some(EntryKind::of(&stat))),
-            Err(rustix::io::Errno::NOENT) => Ok(None),
-            Err(errno) => Err(io_error("inspect", &self.join(name))(errno.into())),
-        }
+        Ok(self.lstat(name.as_ref())?.map(|stat| EntryKind::of(&stat)))
     }
 
     /// What `name` is; `None` when there is no such entry, and [`Error::SymbolicLink`] when
@@ -229,9 +227,15 @@ impl DirectoryHandle {
     /// The identity of the entry `name` (a link's own, not its target's); `None` when there is
     /// no such entry.
     pub fn identity(&self, name: impl AsRef<OsStr>) -> Result<Option<FileIdentity>, Error> {
-        let name = name.as_ref();
+        Ok(self
+            .lstat(name.as_ref())?
+            .map(|stat| FileIdentity::from_stat(&stat)))
+    }
+
+    /// `name`'s status, not following a link; `None` when there is no such entry.
+    fn lstat(&self, name: &OsStr) -> Result<Option<rustix::fs::Stat>, Error> {
         match rustix::fs::statat(&self.descriptor, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => Ok(Some(FileIdentity::from_stat(&stat))),
+            Ok(stat) => Ok(Some(stat)),
             Err(rustix::io::Errno::NOENT) => Ok(None),
             Err(errno) => Err(io_error("inspect", &self.join(name))(errno.into())),
         }
