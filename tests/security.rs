@@ -256,8 +256,9 @@ fn a_junit_report_does_not_follow_a_planted_link() {
     copy_tree(&fixtures().join("assertions"), temp.path());
     let victim = tempfile::NamedTempFile::new().unwrap();
     fs::write(victim.path(), "precious").unwrap();
-    // What a pull request could commit beside the report path CI uses.
-    for planted in ["report.xml", "report.xml.partial"] {
+    // What a pull request could commit at the report path CI uses and at the temporary file
+    // beside it.
+    for planted in ["report.xml", ".report.xml.zonegate-new"] {
         std::os::unix::fs::symlink(victim.path(), temp.path().join(planted)).unwrap();
     }
     let report = temp.path().join("report.xml");
@@ -274,7 +275,10 @@ fn a_junit_report_does_not_follow_a_planted_link() {
     assert_eq!(fs::read_to_string(victim.path()).unwrap(), "precious");
     assert!(!fs::symlink_metadata(&report).unwrap().is_symlink());
     assert!(fs::read_to_string(&report).unwrap().starts_with("<?xml"));
-    assert!(!temp.path().join("report.xml.partial").exists());
+    assert!(
+        fs::symlink_metadata(temp.path().join(".report.xml.zonegate-new")).is_err(),
+        "the temporary file is gone, and the planted link with it"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -203,8 +203,8 @@ fn json_and_junit_reports() {
     </testsuites>
     "#);
     assert!(
-        !repo.path().join("results.xml.partial").exists(),
-        "the partial file is renamed into place"
+        !repo.path().join(".results.xml.zonegate-new").exists(),
+        "the temporary file is renamed into place"
     );
 }
 
