@@ -133,6 +133,7 @@ pub static RULES: &[Rule] = &[
     input_rules::CMDB_SYNTAX,
     input_rules::CMDB_MISSING_COLUMN,
     input_rules::CMDB_INVALID_VALUE,
+    input_rules::UNREADABLE_FILE,
     build_rules::INVALID_NAME,
     build_rules::RELATIVE_TARGET,
     build_rules::RECORD_OUTSIDE_ZONES,
@@ -719,7 +720,7 @@ mod tests {
 
     #[test]
     fn every_check_rule_is_registered_and_every_emitted_code_is_listed() {
-        use crate::inventory::{cmdb, yaml};
+        use crate::inventory::{cmdb, files, yaml};
         use crate::model::codes;
         for (rule, _) in CHECKS {
             assert_eq!(rule.stage, Stage::Check, "{}", rule.id);
@@ -738,6 +739,7 @@ mod tests {
             cmdb::CMDB_SYNTAX,
             cmdb::CMDB_MISSING_COLUMN,
             cmdb::CMDB_INVALID_VALUE,
+            files::UNREADABLE_FILE,
             codes::INVALID_NAME,
             codes::RELATIVE_TARGET,
             codes::RECORD_OUTSIDE_ZONES,

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
-use super::files::Files;
+use super::files::{Files, YamlEntry};
 use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, span_of};
 use super::{
     CmdbFormat, CmdbSource, Datacenter, EntryData, Error, GenerateSettings, Host, Inventory,
@@ -68,7 +68,7 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
     };
 
     let services = read_services(files, &mut sources, &mut diagnostics, settings.as_ref())?;
-    let record_files = read_record_files(files, &mut sources)?;
+    let record_files = yaml_files(files, "zones/records", &mut sources, &mut diagnostics)?;
 
     let template = match read_file(files, TEMPLATE_PATH)? {
         Some(bytes) => {
@@ -885,8 +885,7 @@ fn read_services(
     settings: Option<&Settings>,
 ) -> Result<Vec<Service>, Error> {
     let mut services = Vec::new();
-    for (path, bytes) in yaml_files(files, "zones/services")? {
-        let file = sources.add(&path);
+    for (file, path, bytes) in yaml_files(files, "zones/services", sources, diagnostics)? {
         let stem = Path::new(&path)
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
@@ -1108,22 +1107,13 @@ impl RawRecord {
     }
 }
 
-/// Reads every `zones/records/*.yaml` file and registers it, in path order.
-fn read_record_files(
-    files: &dyn Files,
-    sources: &mut SourceMap,
-) -> Result<Vec<(FileId, Vec<u8>)>, Error> {
-    Ok(yaml_files(files, "zones/records")?
-        .into_iter()
-        .map(|(path, bytes)| (sources.add(&path), bytes))
-        .collect())
-}
-
 /// Parses the records files: their entries and the problems found, in file order.
-fn parse_records(record_files: Vec<(FileId, Vec<u8>)>) -> (Vec<RecordEntry>, Vec<Diagnostic>) {
+fn parse_records(
+    record_files: Vec<(FileId, String, Vec<u8>)>,
+) -> (Vec<RecordEntry>, Vec<Diagnostic>) {
     let mut entries = Vec::new();
     let mut diagnostics = Vec::new();
-    for (file, bytes) in record_files {
+    for (file, _, bytes) in record_files {
         match yaml::parse::<RawRecordsFile>(&bytes, file) {
             Ok(raw) => {
                 let _ = raw.owner;
@@ -1310,43 +1300,28 @@ fn wrong_family(raw: &RawRecord, file: FileId, message: &str) -> Diagnostic {
     Diagnostic::error(INVALID_VALUE, span, message)
 }
 
-/// The `*.yaml` and `*.yml` files directly in `directory`, sorted by name: each path (relative
-/// to the repository root) with its bytes.
-fn yaml_files(files: &dyn Files, directory: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let names = files.list(directory).map_err(|source| Error::Read {
-        path: files.locate(directory),
-        source,
-    })?;
+/// The YAML files of `directory`, sorted by name, each registered in `sources` (in that order,
+/// so file ids do not depend on what else is read): its file id, path and bytes. An entry named
+/// like one that cannot be read (a FIFO, a directory, a link out of the repository) is
+/// reported in `diagnostics`, never skipped.
+fn yaml_files(
+    files: &dyn Files,
+    directory: &str,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<(FileId, String, Vec<u8>)>, Error> {
     let mut found = Vec::new();
-    let mut total = 0;
-    for name in names {
-        let is_yaml = Path::new(&name)
-            .extension()
-            .is_some_and(|extension| extension == "yaml" || extension == "yml");
-        if !is_yaml || name.starts_with('.') {
-            continue;
-        }
-        let path = format!("{directory}/{name}");
-        if let Some(bytes) = read_file(files, &path)? {
-            total += bytes.len();
-            found.push((path, bytes));
-        }
-        if total > MAX_DIRECTORY_BYTES {
-            return Err(Error::Read {
-                path: files.locate(directory),
-                source: std::io::Error::other(format!(
-                    "its YAML files add up to more than {} MiB, the most zonegate reads from one directory",
-                    MAX_DIRECTORY_BYTES >> 20
-                )),
-            });
+    for entry in super::files::yaml_directory(files, directory)? {
+        match entry {
+            YamlEntry::Read { path, bytes } => found.push((sources.add(&path), path, bytes)),
+            YamlEntry::Unreadable { path, reason } => {
+                let file = sources.add(&path);
+                diagnostics.push(super::files::unreadable(file, &path, &reason));
+            }
         }
     }
     Ok(found)
 }
-
-/// The most bytes of YAML read from one directory (`zones/records`, `zones/services`): many
-/// files at the size limit each must not add up to unbounded memory either.
-const MAX_DIRECTORY_BYTES: usize = 256 << 20;
 
 #[cfg(test)]
 mod tests {
