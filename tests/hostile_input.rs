@@ -1,8 +1,8 @@
 //! Hostile and careless input that is not a matter of syntax, one test per case (the syntax
 //! cases are fixtures in tests/fixtures/bad/): special files where zonegate reads (a FIFO must
-//! not hang a run), and entries of the input directories that are not plain files (never
-//! skipped in silence, in a checkout or a git revision alike). Every run here has a deadline,
-//! so a regression fails instead of hanging CI.
+//! not hang a run), entries of the input directories that are not plain files (never skipped
+//! in silence, in a checkout or a git revision alike), and a memory budget that is not one.
+//! Every run here has a deadline, so a regression fails instead of hanging CI.
 #![allow(clippy::disallowed_methods)] // Tests build repositories and run the binary.
 
 mod support;
@@ -258,4 +258,30 @@ fn a_records_file_linked_inside_a_revision_is_read_from_git_objects() {
         "{}",
         run.transcript()
     );
+}
+
+// Security review: an invalid ZONEGATE_MEMORY_LIMIT was silently ignored, leaving the default
+// budget in place of the one asked for.
+#[test]
+fn an_invalid_memory_budget_stops_the_run_before_it_starts() {
+    let temp = base_repository();
+    for value in ["abc", "-1", "1.5", "512MiB", ""] {
+        let run =
+            zonegate_within_deadline(temp.path(), &["check"], &[("ZONEGATE_MEMORY_LIMIT", value)]);
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr),
+            (
+                2,
+                "",
+                format!(
+                    "error: ZONEGATE_MEMORY_LIMIT=`{value}` is not a budget; expected a whole number of MiB such as 4096 (the default), or 0 for no limit\n"
+                )
+            )
+        );
+    }
+    for value in ["0", "512"] {
+        let run =
+            zonegate_within_deadline(temp.path(), &["check"], &[("ZONEGATE_MEMORY_LIMIT", value)]);
+        assert_eq!(run.code, 0, "{value}: {}", run.transcript());
+    }
 }
