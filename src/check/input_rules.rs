@@ -108,8 +108,8 @@ declare_rule! {
 declare_rule! {
     /// ## What it does
     /// Reports a CMDB export that cannot be parsed at a row: a CSV row with the wrong number of
-    /// fields or broken quoting, truncated or invalid JSON, bytes that are not UTF-8, an empty
-    /// file.
+    /// fields or broken quoting, a header naming a column zonegate reads twice, truncated or
+    /// invalid JSON, bytes that are not UTF-8, an empty file.
     ///
     /// ## Why it matters
     /// A half-read export would make every host after the broken row disappear from DNS: the

@@ -749,6 +749,7 @@ mod tests {
             codes::UNKNOWN_DATACENTER,
             codes::UNKNOWN_ROLE,
             codes::SERVICE_MISSING_IN_DATACENTER,
+            codes::INVALID_HOSTNAME,
             crate::deploy::SERIAL_NOT_GREATER,
         ] {
             assert!(rule(code).is_some(), "{code} is emitted but not in RULES");

@@ -204,7 +204,8 @@ pub struct Limits {
 /// One CMDB host, as exported.
 #[derive(Clone, Debug)]
 pub struct Host {
-    /// Host name, lower-cased; short (`db1`) or fully qualified (`db1.ash.example.net`).
+    /// Host name, lower-cased, without the trailing dot of an absolute name; short (`db1`) or
+    /// fully qualified (`db1.ash.example.net`).
     pub hostname: String,
     /// Datacenter short name, lower-cased.
     pub datacenter: String,
@@ -214,7 +215,7 @@ pub struct Host {
     pub status: String,
     /// Service roles.
     pub roles: Vec<String>,
-    /// The row (or object) it was read from.
+    /// Where it was read from: the hostname field of its CSV row, or its JSON object.
     pub span: Span,
 }
 

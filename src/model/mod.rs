@@ -46,6 +46,9 @@ pub mod codes {
     pub const UNKNOWN_ROLE: &str = "unknown-role";
     /// A service with no SRV-status host in a datacenter listed in its `required_in`.
     pub const SERVICE_MISSING_IN_DATACENTER: &str = "service-missing-in-datacenter";
+    /// A CMDB host name that is no host name (`*`, `@`, an empty label). The rule's other cases
+    /// are checked over the built zones, in `check`, which owns its documentation.
+    pub const INVALID_HOSTNAME: &str = "invalid-hostname";
 }
 
 /// Builds the zone set, returning it with every problem found on the way.
@@ -212,6 +215,9 @@ impl<'a> Builder<'a> {
                 if !datacenters.contains_key(host.datacenter.as_str()) {
                     return Naming::UnknownDatacenter;
                 }
+                if let Some(problem) = not_a_host_name(&host.hostname) {
+                    return Naming::NotAHostName(problem);
+                }
                 let qualified = if host.hostname.contains('.') {
                     Name::parse_fqdn(&host.hostname)
                 } else {
@@ -273,6 +279,17 @@ impl<'a> Builder<'a> {
                     Some(host.span),
                     format!("host name `{}`: {error}", host.hostname),
                 )),
+                Naming::NotAHostName(problem) => self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::INVALID_HOSTNAME,
+                        Some(host.span),
+                        format!(
+                            "CMDB host name `{}` {problem}; the host gets no records",
+                            as_written(&host.hostname)
+                        ),
+                    )
+                    .with_hint("host names use letters, digits and `-` (RFC 952, RFC 1123 section 2.1); fix the name in the CMDB"),
+                ),
                 Naming::NotPublished | Naming::Named(..) => {}
             }
         }
@@ -833,6 +850,8 @@ enum Naming {
     UnknownDatacenter,
     /// Its name is not a valid domain name.
     Invalid(NameError),
+    /// Its name is a valid domain name but no host name: what is wrong with it.
+    NotAHostName(&'static str),
     /// Its fully qualified name and the index of the zone it belongs in, if any.
     Named(Name, Option<usize>),
 }
@@ -844,6 +863,42 @@ impl Naming {
             Naming::Named(fqdn, zone) => Some((fqdn, *zone)),
             _ => None,
         }
+    }
+}
+
+/// What makes a CMDB host name (lower-cased, one trailing dot dropped) something other than a
+/// host: `*` would make a wildcard, answering for every name below its parent; `@` is the
+/// zone-file shorthand for the origin, and would become the datacenter's own name; an empty
+/// label (`web..`, `.web`) would be trimmed into another name. The rest (characters, label and
+/// name lengths) is `Name`'s to check.
+fn not_a_host_name(hostname: &str) -> Option<&'static str> {
+    if hostname == "@" {
+        return Some("is the zone-file shorthand for the origin, not a host name");
+    }
+    for label in hostname.split('.') {
+        if label.is_empty() {
+            return Some("has an empty label (a leading dot, or two dots in a row)");
+        }
+        if label == "*" {
+            return Some(
+                "would be a wildcard, answering for every name below it that nobody defined",
+            );
+        }
+        if label.contains('*') {
+            return Some("has `*`, which no host name holds");
+        }
+    }
+    None
+}
+
+/// A CMDB host name as the export wrote it, as far as [`not_a_host_name`] cares: the reader
+/// drops one trailing dot (the absolute form), so a name that still ends with one was written
+/// with two.
+fn as_written(hostname: &str) -> std::borrow::Cow<'_, str> {
+    if hostname.ends_with('.') {
+        format!("{hostname}.").into()
+    } else {
+        hostname.into()
     }
 }
 
