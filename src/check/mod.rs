@@ -64,6 +64,7 @@ mod cname_loop;
 mod dangling_target;
 mod data_below_delegation;
 mod duplicate_record;
+mod host_collides_with_record;
 mod invalid_hostname;
 mod missing_glue;
 mod missing_reverse;
@@ -151,6 +152,7 @@ pub static RULES: &[Rule] = &[
     dangling_target::RULE,
     data_below_delegation::RULE,
     duplicate_record::RULE,
+    host_collides_with_record::RULE,
     invalid_hostname::RULE,
     missing_glue::RULE,
     missing_reverse::RULE,
@@ -198,6 +200,10 @@ const CHECKS: &[(&Rule, Check)] = &[
         Check::Zone(data_below_delegation::check),
     ),
     (&duplicate_record::RULE, Check::Set(duplicate_record::check)),
+    (
+        &host_collides_with_record::RULE,
+        Check::Set(host_collides_with_record::check),
+    ),
     (
         &invalid_hostname::RULE,
         Check::Zone(invalid_hostname::check),
