@@ -144,6 +144,7 @@ pub static RULES: &[Rule] = &[
     build_rules::UNKNOWN_DATACENTER,
     build_rules::UNKNOWN_ROLE,
     build_rules::SERVICE_MISSING_IN_DATACENTER,
+    build_rules::UNKNOWN_STATUS,
     answer_too_large_for_udp::RULE,
     cname_and_other_data::RULE,
     cname_at_apex::RULE,
@@ -755,6 +756,7 @@ mod tests {
             codes::UNKNOWN_DATACENTER,
             codes::UNKNOWN_ROLE,
             codes::SERVICE_MISSING_IN_DATACENTER,
+            codes::UNKNOWN_STATUS,
             codes::INVALID_HOSTNAME,
             crate::deploy::SERIAL_NOT_GREATER,
         ] {

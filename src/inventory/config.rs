@@ -328,11 +328,16 @@ enum RawSerial {
 #[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Generate")]
+#[allow(clippy::struct_field_names)] // The fields are the YAML keys, `*_statuses` all three.
 struct RawGenerate {
     /// Statuses whose hosts get A/AAAA/PTR records (default `[in_use, provisioning]`).
     address_statuses: Option<Vec<String>>,
     /// Statuses whose hosts become SRV targets (default `[in_use]`).
     srv_statuses: Option<Vec<String>>,
+    /// Statuses whose hosts get no records, on purpose (default `[decommissioned,
+    /// decommissioning, spare, offline, failed, inventory]`); a host with a status in none of
+    /// the three lists is reported (`unknown-status`).
+    unpublished_statuses: Option<Vec<String>>,
 }
 
 /// `cmdb: path` or `cmdb: { path, format }`.
@@ -655,6 +660,20 @@ fn resolve_settings(
                     .srv_statuses
                     .unwrap_or_else(|| vec!["in_use".into()]),
             ),
+            unpublished_statuses: lower_all(raw.generate.unpublished_statuses.unwrap_or_else(
+                || {
+                    [
+                        "decommissioned",
+                        "decommissioning",
+                        "spare",
+                        "offline",
+                        "failed",
+                        "inventory",
+                    ]
+                    .map(String::from)
+                    .to_vec()
+                },
+            )),
         },
         cmdb: CmdbSource {
             path: PathBuf::from("zones").join(cmdb_path),

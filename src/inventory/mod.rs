@@ -168,6 +168,10 @@ pub struct GenerateSettings {
     pub address_statuses: Vec<String>,
     /// Statuses that become SRV targets (default `in_use`).
     pub srv_statuses: Vec<String>,
+    /// Statuses known to get no records (default `decommissioned`, `decommissioning`, `spare`,
+    /// `offline`, `failed`, `inventory`); a host with a status in none of the three lists is
+    /// reported (`unknown-status`), since it was most likely meant to be published.
+    pub unpublished_statuses: Vec<String>,
 }
 
 /// The CMDB export's location and format.

@@ -46,6 +46,8 @@ pub mod codes {
     pub const UNKNOWN_ROLE: &str = "unknown-role";
     /// A service with no SRV-status host in a datacenter listed in its `required_in`.
     pub const SERVICE_MISSING_IN_DATACENTER: &str = "service-missing-in-datacenter";
+    /// A CMDB host status in none of `generate`'s lists, so the host gets no records.
+    pub const UNKNOWN_STATUS: &str = "unknown-status";
     /// A CMDB host name that is no host name (`*`, `@`, an empty label). The rule's other cases
     /// are checked over the built zones, in `check`, which owns its documentation.
     pub const INVALID_HOSTNAME: &str = "invalid-hostname";
@@ -260,6 +262,37 @@ impl<'a> Builder<'a> {
                 })
             })
             .collect();
+
+        // Unknown statuses, once each (an export can hold thousands of hosts with one), at
+        // the first host that has it, in CMDB order.
+        let known_statuses: HashSet<&str> = settings
+            .generate
+            .srv_statuses
+            .iter()
+            .chain(&settings.generate.unpublished_statuses)
+            .map(String::as_str)
+            .collect();
+        let mut unknown_statuses: Vec<(&str, usize, usize)> = Vec::new();
+        let mut unknown_status_index: HashMap<&str, usize> = HashMap::new();
+        for (index, (host, naming)) in hosts.iter().zip(&namings).enumerate() {
+            if matches!(naming, Naming::NotPublished)
+                && !known_statuses.contains(host.status.as_str())
+            {
+                match unknown_status_index.entry(host.status.as_str()) {
+                    std::collections::hash_map::Entry::Occupied(seen) => {
+                        unknown_statuses[*seen.get()].2 += 1;
+                    }
+                    std::collections::hash_map::Entry::Vacant(new) => {
+                        new.insert(unknown_statuses.len());
+                        unknown_statuses.push((host.status.as_str(), index, 0));
+                    }
+                }
+            }
+        }
+        for (status, first, others) in unknown_statuses {
+            self.diagnostics
+                .push(self.unknown_status(status, &hosts[first], others));
+        }
 
         for (host, naming) in hosts.iter().zip(&namings) {
             match naming {
@@ -771,6 +804,41 @@ impl<'a> Builder<'a> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
+    }
+
+    /// `unknown-status` for `status`, first held by `host` and by `others` more hosts.
+    fn unknown_status(&self, status: &str, host: &Host, others: usize) -> Diagnostic {
+        let generate = &self.inventory.settings.generate;
+        let who = match others {
+            0 => format!("host `{}` has", host.hostname),
+            1 => format!("host `{}` and 1 more have", host.hostname),
+            more => format!("host `{}` and {more} more have", host.hostname),
+        };
+        let they = if others == 0 { "it gets" } else { "they get" };
+        let known = generate
+            .address_statuses
+            .iter()
+            .chain(&generate.srv_statuses)
+            .chain(&generate.unpublished_statuses)
+            .map(String::as_str);
+        let mut diagnostic = Diagnostic::warning(
+            codes::UNKNOWN_STATUS,
+            Some(host.span),
+            format!(
+                "{who} status `{status}`, which no list under `generate` in zonegate.yaml names, so {they} no records"
+            ),
+        );
+        if let Some(close) = suggest(status, known) {
+            diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+        }
+        diagnostic
+            .with_hint(format!(
+                "address_statuses: {}; srv_statuses: {}; unpublished_statuses: {}",
+                generate.address_statuses.join(", "),
+                generate.srv_statuses.join(", "),
+                generate.unpublished_statuses.join(", "),
+            ))
+            .with_hint("add the status to `generate.address_statuses` if such hosts should be published, or to `generate.unpublished_statuses` if they get no records on purpose")
     }
 
     fn datacenter_list(&self) -> String {
