@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
 use super::files::{Files, YamlEntry};
-use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, span_of};
+use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, Ttl, span_of};
 use super::{
     CmdbFormat, CmdbSource, Datacenter, EntryData, Error, GenerateSettings, Host, Inventory,
     Limits, RecordEntry, SerialPolicy, Service, Settings, SoaSettings, TtlSettings, WrittenName,
@@ -292,9 +292,9 @@ struct RawSoa {
     /// Default 2w.
     expire: Option<Duration>,
     /// The negative-caching TTL (RFC 2308); default 5m.
-    minimum: Option<Duration>,
+    minimum: Option<Ttl>,
     /// The TTL of the SOA record itself; default `ttl.default`.
-    ttl: Option<Duration>,
+    ttl: Option<Ttl>,
 }
 
 /// Default TTLs.
@@ -303,15 +303,15 @@ struct RawSoa {
 #[schemars(rename = "Ttl")]
 struct RawTtl {
     /// Hand-edited records without a `ttl` (default 1h).
-    default: Option<Duration>,
+    default: Option<Ttl>,
     /// A and AAAA records of CMDB hosts (default 1h).
-    host: Option<Duration>,
+    host: Option<Ttl>,
     /// PTR records (default 1h).
-    ptr: Option<Duration>,
+    ptr: Option<Ttl>,
     /// Generated SRV records (default 5m).
-    srv: Option<Duration>,
+    srv: Option<Ttl>,
     /// NS records at the apex (default 1d).
-    ns: Option<Duration>,
+    ns: Option<Ttl>,
 }
 
 /// The serial policy: `date` (YYYYMMDDnn), `counter` or `unixtime`.
@@ -638,8 +638,8 @@ fn resolve_settings(
             refresh: soa_value(|soa| soa.refresh, 3600),
             retry: soa_value(|soa| soa.retry, 600),
             expire: soa_value(|soa| soa.expire, 1_209_600),
-            minimum: soa_value(|soa| soa.minimum, 300),
-            ttl: soa_value(|soa| soa.ttl, ttl.default),
+            minimum: soa_value(|soa| soa.minimum.map(|ttl| Duration(ttl.0)), 300),
+            ttl: soa_value(|soa| soa.ttl.map(|ttl| Duration(ttl.0)), ttl.default),
             span: soa_span,
         },
         nameservers,
@@ -822,7 +822,7 @@ struct RawService {
     weight: Option<u16>,
     /// TTL of the SRV records (default `ttl.srv`).
     #[serde(default)]
-    ttl: Option<Duration>,
+    ttl: Option<Ttl>,
     /// The CMDB role whose hosts are the targets (default: the service name).
     #[serde(default)]
     role: Option<String>,
@@ -1014,7 +1014,7 @@ struct RawRecord {
     #[schemars(with = "String")]
     record_type: Spanned<String>,
     /// TTL (default `ttl.default`).
-    ttl: Option<Duration>,
+    ttl: Option<Ttl>,
     /// A note for people; not published.
     comment: Option<String>,
     /// A and AAAA: the IP address.
