@@ -918,7 +918,7 @@ enum Naming {
     UnknownDatacenter,
     /// Its name is not a valid domain name.
     Invalid(NameError),
-    /// Its name is a valid domain name but no host name: what is wrong with it.
+    /// Its name is no host name (`*`, `@`, an empty label): what is wrong with it.
     NotAHostName(&'static str),
     /// Its fully qualified name and the index of the zone it belongs in, if any.
     Named(Name, Option<usize>),
