@@ -23,7 +23,10 @@ mod memory;
 static ALLOCATOR: memory::Budgeted = memory::Budgeted;
 
 fn main() -> ExitCode {
-    memory::set_budget_from_environment();
+    if let Err(message) = memory::set_budget_from_environment() {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(error) => {

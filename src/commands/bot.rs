@@ -32,7 +32,7 @@ use crate::assertions::resolver::Resolver;
 use crate::diagnostic::{self, Severity};
 use crate::diff::{self, Side, report as diff_report};
 use crate::git::{GitTree, Identity, Merged, Oid, Repo};
-use crate::inventory::files::Files;
+use crate::inventory::files::{Files, YamlEntry};
 use crate::inventory::policy::{MergeMethod, Policy};
 use crate::merge::assertions::{self, AssertionFile};
 use crate::merge::codeowners::{self, CodeOwners};
@@ -781,34 +781,17 @@ fn blast_radius(difference: &diff::Diff) -> Vec<String> {
     lines
 }
 
-/// `assertions/*.yaml` of a revision.
+/// `assertions/*.yaml` of a revision, to compare with the base's. An entry that cannot be
+/// read is left out here: `assertions::load` reports it, and the gate fails on it.
 fn read_assertions(files: &dyn Files) -> Result<Vec<AssertionFile>, Error> {
-    let read_error = |path: &str, source| {
-        Error::Read(crate::inventory::Error::Read {
-            path: files.locate(path),
-            source,
+    Ok(crate::inventory::files::yaml_directory(files, "assertions")
+        .map_err(Error::Read)?
+        .into_iter()
+        .filter_map(|entry| match entry {
+            YamlEntry::Read { path, bytes } => Some((path, bytes)),
+            YamlEntry::Unreadable { .. } => None,
         })
-    };
-    let mut found = Vec::new();
-    for name in files
-        .list("assertions")
-        .map_err(|source| read_error("assertions", source))?
-    {
-        let is_yaml = std::path::Path::new(&name)
-            .extension()
-            .is_some_and(|extension| extension == "yaml" || extension == "yml");
-        if !is_yaml || name.starts_with('.') {
-            continue;
-        }
-        let path = format!("assertions/{name}");
-        if let Some(bytes) = files
-            .read(&path)
-            .map_err(|source| read_error(&path, source))?
-        {
-            found.push((path, bytes));
-        }
-    }
-    Ok(found)
+        .collect())
 }
 
 /// The base's CODEOWNERS, from the first of GitHub's locations that exists.
