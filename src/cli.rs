@@ -538,7 +538,8 @@ pub struct TestArgs {
     #[arg(long)]
     pub coverage: bool,
 
-    /// Seconds to wait for each try of a query to the server.
+    /// Seconds each try of a query may take in all: the UDP wait and, after a truncated
+    /// answer, the whole TCP exchange (a query gives up after --tries of them).
     #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds)]
     pub timeout: std::time::Duration,
 

@@ -5,6 +5,7 @@
 pub(crate) mod deploy;
 pub(crate) mod forge;
 pub(crate) mod github;
+pub(crate) mod hostile;
 pub(crate) mod reliability;
 pub(crate) mod servers;
 

@@ -1,0 +1,103 @@
+//! Waits with an end (issue 12, item 5): against servers on 127.0.0.1 that accept and never
+//! answer, that trickle their answer a byte at a time, or whose connection queue is full, every
+//! command ends by its own deadlines with an error that says which one passed. Each test runs
+//! the binary under a deadline of its own (`run_with_deadline`), so a regression fails the test
+//! instead of hanging CI.
+#![allow(clippy::disallowed_methods)] // Tests build fixture repositories.
+
+mod support;
+
+use std::fs;
+use std::process::Command;
+use std::time::Duration;
+
+use support::hostile::{Behaviour, Hostile, run_with_deadline};
+use support::{Run, SOURCE_DATE_EPOCH, copy_tree, fixtures};
+
+/// Far beyond every deadline the runs below are given, and far short of forever.
+const TEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The base fixture with one assertion.
+fn repository() -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("base/zones"), &temp.path().join("zones"));
+    fs::create_dir_all(temp.path().join("assertions")).unwrap();
+    fs::write(
+        temp.path().join("assertions/checks.yaml"),
+        "- it: www has an address\n  query: www.example.com.\n  expect: { at_least: 1 }\n",
+    )
+    .unwrap();
+    temp
+}
+
+fn zonegate(repo: &std::path::Path, args: &[&str]) -> Run {
+    run_with_deadline(
+        Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(repo)
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+            .env("NO_COLOR", "1"),
+        TEST_DEADLINE,
+    )
+}
+
+/// A DNS answer over TCP that announces 65,535 octets and then sends one every 50 ms: a
+/// socket read timeout of any length never fires.
+fn trickling_dns() -> Behaviour {
+    Behaviour::Trickle {
+        start: vec![0xff, 0xff],
+        filler: 0,
+        interval: Duration::from_millis(50),
+    }
+}
+
+#[test]
+fn a_dns_answer_trickling_over_tcp_ends_at_the_deadline_of_each_try() {
+    let repo = repository();
+    let server = Hostile::dns_truncating(trickling_dns());
+    let address = server.address.to_string();
+    let run = zonegate(
+        repo.path(),
+        &[
+            "test",
+            "--server",
+            &address,
+            "--timeout",
+            "0.5",
+            "--tries",
+            "2",
+        ],
+    );
+    insta::assert_snapshot!(run.transcript().replace(&address, "SERVER"), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: server SERVER does not answer a query for the SOA of example.com.: no response from SERVER (tries: 2, 500 ms each)
+    ");
+}
+
+#[test]
+fn a_dns_server_that_accepts_over_tcp_and_never_answers_ends_at_the_deadline() {
+    let repo = repository();
+    let server = Hostile::dns_truncating(Behaviour::Silent);
+    let address = server.address.to_string();
+    let run = zonegate(
+        repo.path(),
+        &[
+            "test",
+            "--server",
+            &address,
+            "--timeout",
+            "0.3",
+            "--tries",
+            "2",
+        ],
+    );
+    insta::assert_snapshot!(run.transcript().replace(&address, "SERVER"), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: server SERVER does not answer a query for the SOA of example.com.: no response from SERVER (tries: 2, 300 ms each)
+    ");
+}
