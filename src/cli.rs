@@ -156,6 +156,18 @@ pub struct RegenArgs {
     #[arg(long, value_name = "FILE|URL")]
     pub cmdb: PathBuf,
 
+    /// Seconds to wait for a connection to the --cmdb URL (name lookup and TLS included).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub cmdb_connect_timeout: std::time::Duration,
+
+    /// Seconds the --cmdb URL's server may send nothing before the download is given up.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub cmdb_read_timeout: std::time::Duration,
+
+    /// Seconds the whole download of the --cmdb URL may take, redirects included.
+    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
+    pub cmdb_timeout: std::time::Duration,
+
     /// The branch proposals are committed on.
     #[arg(long, default_value = "zonegate/regen", value_name = "BRANCH")]
     pub branch: String,

@@ -117,6 +117,11 @@ fn main() -> ExitCode {
             &regen::Options {
                 forge: forge_choice(&regen_args.forge),
                 cmdb: regen_args.cmdb.clone(),
+                download: commands::download::Deadlines {
+                    connect: regen_args.cmdb_connect_timeout,
+                    read: regen_args.cmdb_read_timeout,
+                    total: regen_args.cmdb_timeout,
+                },
                 branch: regen_args.branch.clone(),
                 dry_run: regen_args.dry_run,
             },

@@ -11,6 +11,7 @@ use std::fs;
 use std::process::Command;
 use std::time::Duration;
 
+use support::forge::Fixture;
 use support::hostile::{Behaviour, Hostile, run_with_deadline};
 use support::{Run, SOURCE_DATE_EPOCH, copy_tree, fixtures};
 
@@ -100,4 +101,81 @@ fn a_dns_server_that_accepts_over_tcp_and_never_answers_ends_at_the_deadline() {
     --- stderr
     error: server SERVER does not answer a query for the SOA of example.com.: no response from SERVER (tries: 2, 300 ms each)
     ");
+}
+
+/// `zonegate regen --dry-run --cmdb URL` on a fixture repository, with `deadlines` as flags.
+fn regen_from(url: &str, deadlines: &[&str]) -> Run {
+    let fixture = Fixture::new();
+    run_with_deadline(
+        Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(&fixture.path)
+            .args(["regen", "--dry-run", "--cmdb", url])
+            .args(deadlines)
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+            .env("NO_COLOR", "1"),
+        TEST_DEADLINE,
+    )
+}
+
+#[test]
+fn a_cmdb_url_whose_server_never_answers_ends_at_the_read_deadline() {
+    let server = Hostile::tcp(Behaviour::Silent);
+    let url = format!("http://{}/servers.csv", server.address);
+    let run = regen_from(&url, &["--cmdb-read-timeout", "0.5"]);
+    insta::assert_snapshot!(run.transcript().replace(&url, "URL"), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: cannot fetch the export URL: the server sent nothing for 0.5 s (--cmdb-read-timeout)
+    ");
+}
+
+#[test]
+fn a_cmdb_url_trickling_a_byte_at_a_time_ends_at_the_total_deadline() {
+    let server = Hostile::tcp(Behaviour::Trickle {
+        start: b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000000\r\n\r\nhostname,datacenter,ipv4,ipv6,status,roles\n".to_vec(),
+        filler: b'#',
+        interval: Duration::from_millis(20),
+    });
+    let url = format!("http://{}/servers.csv", server.address);
+    let run = regen_from(&url, &["--cmdb-read-timeout", "0.5", "--cmdb-timeout", "2"]);
+    insta::assert_snapshot!(run.transcript().replace(&url, "URL"), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: cannot fetch the export URL: the download did not finish within 2 s (--cmdb-timeout)
+    ");
+}
+
+#[test]
+fn a_cmdb_url_that_takes_no_connection_ends_at_the_connect_deadline() {
+    let server = Hostile::backlogged();
+    let url = format!("http://{}/servers.csv", server.address);
+    let run = regen_from(&url, &["--cmdb-connect-timeout", "0.5"]);
+    insta::assert_snapshot!(run.transcript().replace(&url, "URL"), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: cannot fetch the export URL: no connection within 0.5 s (--cmdb-connect-timeout)
+    ");
+}
+
+#[test]
+fn a_cmdb_url_with_a_password_is_named_without_it() {
+    let server = Hostile::tcp(Behaviour::Silent);
+    let run = regen_from(
+        &format!("http://zonegate:s3cret@{}/servers.csv", server.address),
+        &["--cmdb-read-timeout", "0.2"],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(!run.transcript().contains("s3cret"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains(&format!(
+            "http://zonegate:***@{}/servers.csv",
+            server.address
+        )),
+        "{}",
+        run.stderr
+    );
 }
