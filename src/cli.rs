@@ -415,6 +415,26 @@ pub struct BotArgs {
     /// Where the pull requests are.
     #[command(flatten)]
     pub forge: ForgeArgs,
+
+    /// How many assertions the gate may expand to.
+    #[command(flatten)]
+    pub budget: AssertionBudgetArgs,
+}
+
+/// The assertion budget (`test`, `bot`, `deploy`): set by whoever runs zonegate, never by the
+/// repository, so a pull request cannot raise it.
+#[derive(Debug, clap::Args)]
+pub struct AssertionBudgetArgs {
+    /// The most assertions `for_each` may expand to; an assertion that would take the count
+    /// past it is refused (exit 2) before anything runs.
+    #[arg(
+        long,
+        env = "ZONEGATE_MAX_ASSERTIONS",
+        value_name = "N",
+        default_value_t = crate::assertions::DEFAULT_MAX_ASSERTIONS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_assertions: u64,
 }
 
 /// Where pull requests are (`bot`, `regen`).
@@ -469,6 +489,10 @@ pub struct DeployArgs {
     /// How to print the plans and reports.
     #[arg(long, value_enum, default_value_t = DeployFormat::Human)]
     pub format: DeployFormat,
+
+    /// How many assertions may be run.
+    #[command(flatten)]
+    pub budget: AssertionBudgetArgs,
 }
 
 /// Output formats of `deploy`.
@@ -562,6 +586,10 @@ pub struct TestArgs {
     /// Read this CMDB export instead of the one configured in zonegate.yaml.
     #[arg(long, value_name = "FILE")]
     pub cmdb: Option<PathBuf>,
+
+    /// How many assertions may be run.
+    #[command(flatten)]
+    pub budget: AssertionBudgetArgs,
 }
 
 /// A positive number of seconds (fractions allowed), at most an hour.

@@ -90,6 +90,7 @@ fn main() -> ExitCode {
             bot::Options {
                 dry_run: bot_args.dry_run,
                 forge: forge_choice(&bot_args.forge),
+                max_assertions: bot_args.budget.max_assertions,
             },
             &mut out,
             &mut err,
@@ -109,6 +110,7 @@ fn main() -> ExitCode {
                 server: test_args.server.clone(),
                 timeout: test_args.timeout,
                 tries: usize::from(test_args.tries),
+                max_assertions: test_args.budget.max_assertions,
             };
             test::run(&context, &options, &mut out, &mut err)
         }
@@ -136,6 +138,7 @@ fn main() -> ExitCode {
                 dry_run: deploy_args.dry_run,
                 no_wait: deploy_args.no_wait,
                 json: deploy_args.format == zonegate::cli::DeployFormat::Json,
+                max_assertions: deploy_args.budget.max_assertions,
             },
             &mut out,
             &mut err,

@@ -179,3 +179,99 @@ fn a_cmdb_url_with_a_password_is_named_without_it() {
         run.stderr
     );
 }
+
+/// `- it: ...` whose `for_each` is three loops over a literal list of `length` values:
+/// `length`^3 assertions.
+fn cubed_for_each(length: usize) -> String {
+    let values: Vec<String> = (0..length).map(|value| value.to_string()).collect();
+    let list = format!("[{}]", values.join(", "));
+    format!(
+        "- it: www answers\n  query: www.example.com.\n  expect: {{ at_least: 1 }}\n\
+- it: \"{{{{ a }}}}.{{{{ b }}}}.{{{{ c }}}}\"\n  for_each: {{ a: {list}, b: {list}, c: {list} }}\n  query: www.example.com.\n  expect: {{ at_least: 1 }}\n"
+    )
+}
+
+#[test]
+fn a_for_each_of_a_billion_assertions_is_refused_before_it_is_expanded() {
+    let repo = repository();
+    fs::write(
+        repo.path().join("assertions/checks.yaml"),
+        cubed_for_each(1000),
+    )
+    .unwrap();
+    let run = zonegate(repo.path(), &["test"]);
+    insta::assert_snapshot!(run.transcript(), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    assertions/checks.yaml:4:3: error[invalid-value]: `for_each` expands to 1000000000 assertions, more than the 1000000 allowed
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    error: 1 input error(s); nothing was written
+    ");
+}
+
+#[test]
+fn the_assertion_budget_is_set_by_flag_or_environment() {
+    let repo = repository();
+    // 1 + 2^3 = 9 assertions.
+    fs::write(
+        repo.path().join("assertions/checks.yaml"),
+        cubed_for_each(2),
+    )
+    .unwrap();
+    let run = zonegate(repo.path(), &["test", "--max-assertions", "8"]);
+    insta::assert_snapshot!(run.transcript(), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    assertions/checks.yaml:4:3: error[invalid-value]: `for_each` expands to 8 assertions, which with the 1 before it are more than the 8 allowed
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    error: 1 input error(s); nothing was written
+    ");
+    let run = zonegate(repo.path(), &["test", "--max-assertions", "9"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let run = run_with_deadline(
+        Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(repo.path())
+            .arg("test")
+            .env("ZONEGATE_MAX_ASSERTIONS", "8")
+            .env("NO_COLOR", "1"),
+        TEST_DEADLINE,
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let run = zonegate(repo.path(), &["test", "--max-assertions", "0"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("--max-assertions"), "{}", run.stderr);
+}
+
+#[test]
+fn a_pull_request_adding_a_billion_assertions_is_rejected_by_the_bot_at_once() {
+    let fixture = Fixture::new();
+    let huge = cubed_for_each(1000);
+    let number = fixture.pull("huge", &[("assertions/huge.yaml", Some(&huge))]);
+    fixture.approve(number, "bob");
+    let run = run_with_deadline(
+        Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(&fixture.path)
+            .arg("bot")
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+            .env("NO_COLOR", "1"),
+        TEST_DEADLINE,
+    );
+    let forge = fixture.path.display().to_string();
+    insta::assert_snapshot!(run.transcript().replace(&forge, "FORGE"), @r#"
+    exit: 0
+    --- stdout
+    local forge FORGE/: 1 open pull request(s) into main
+    #1 "huge" by alice: not merged
+      the merge onto the current base fails render, check or test
+      assertions/huge.yaml:4:3: error[invalid-value]: `for_each` expands to 1000000000 assertions, more than the 1000000 allowed
+        hint: narrow it with `where:` or `sample: N`
+        hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    --- stderr
+    "#);
+}

@@ -224,6 +224,7 @@ impl Fixture {
             &PassSettings {
                 dry_run,
                 clock: Clock { unix_seconds: NOW },
+                max_assertions: zonegate::assertions::DEFAULT_MAX_ASSERTIONS,
             },
             &mut log,
         )
