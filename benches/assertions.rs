@@ -149,6 +149,18 @@ fn suite(criterion: &mut Criterion) {
     group.bench_function("index the zone set", |bench| {
         bench.iter(|| Resolver::new(black_box(&zones)));
     });
+    // Reading the assertion file, counting its `for_each` against the budget and expanding it.
+    group.bench_function("load and expand 100k", |bench| {
+        bench.iter(|| {
+            let mut sources = inventory.sources.clone();
+            assertions::load(
+                &files,
+                black_box(&inventory),
+                &mut sources,
+                assertions::DEFAULT_MAX_ASSERTIONS,
+            )
+        });
+    });
     group.finish();
 }
 
