@@ -7,28 +7,21 @@
 
 mod support;
 
-use std::fs;
 use std::process::Command;
 use std::time::Duration;
 
 use support::forge::Fixture;
 use support::hostile::{Behaviour, Hostile, run_with_deadline};
-use support::{Run, SOURCE_DATE_EPOCH, copy_tree, fixtures};
+use support::{Run, SOURCE_DATE_EPOCH, repository_with_assertions};
 
 /// Far beyond every deadline the runs below are given, and far short of forever.
 const TEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The base fixture with one assertion.
 fn repository() -> tempfile::TempDir {
-    let temp = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join("base/zones"), &temp.path().join("zones"));
-    fs::create_dir_all(temp.path().join("assertions")).unwrap();
-    fs::write(
-        temp.path().join("assertions/checks.yaml"),
+    repository_with_assertions(
         "- it: www has an address\n  query: www.example.com.\n  expect: { at_least: 1 }\n",
     )
-    .unwrap();
-    temp
 }
 
 fn zonegate(repo: &std::path::Path, args: &[&str]) -> Run {
@@ -53,24 +46,29 @@ fn trickling_dns() -> Behaviour {
     }
 }
 
+/// `zonegate test --server` against `server` with two tries of `timeout` seconds; the
+/// transcript with its address as `SERVER`.
+fn test_against(server: &Hostile, timeout: &str) -> String {
+    let repo = repository();
+    let address = server.address.to_string();
+    let arguments = [
+        "test",
+        "--server",
+        &address,
+        "--timeout",
+        timeout,
+        "--tries",
+        "2",
+    ];
+    zonegate(repo.path(), &arguments)
+        .transcript()
+        .replace(&address, "SERVER")
+}
+
 #[test]
 fn a_dns_answer_trickling_over_tcp_ends_at_the_deadline_of_each_try() {
-    let repo = repository();
     let server = Hostile::dns_truncating(trickling_dns());
-    let address = server.address.to_string();
-    let run = zonegate(
-        repo.path(),
-        &[
-            "test",
-            "--server",
-            &address,
-            "--timeout",
-            "0.5",
-            "--tries",
-            "2",
-        ],
-    );
-    insta::assert_snapshot!(run.transcript().replace(&address, "SERVER"), @"
+    insta::assert_snapshot!(test_against(&server, "0.5"), @"
     exit: 2
     --- stdout
     --- stderr
@@ -80,22 +78,8 @@ fn a_dns_answer_trickling_over_tcp_ends_at_the_deadline_of_each_try() {
 
 #[test]
 fn a_dns_server_that_accepts_over_tcp_and_never_answers_ends_at_the_deadline() {
-    let repo = repository();
     let server = Hostile::dns_truncating(Behaviour::Silent);
-    let address = server.address.to_string();
-    let run = zonegate(
-        repo.path(),
-        &[
-            "test",
-            "--server",
-            &address,
-            "--timeout",
-            "0.3",
-            "--tries",
-            "2",
-        ],
-    );
-    insta::assert_snapshot!(run.transcript().replace(&address, "SERVER"), @"
+    insta::assert_snapshot!(test_against(&server, "0.3"), @"
     exit: 2
     --- stdout
     --- stderr
@@ -193,12 +177,7 @@ fn cubed_for_each(length: usize) -> String {
 
 #[test]
 fn a_for_each_of_a_billion_assertions_is_refused_before_it_is_expanded() {
-    let repo = repository();
-    fs::write(
-        repo.path().join("assertions/checks.yaml"),
-        cubed_for_each(1000),
-    )
-    .unwrap();
+    let repo = repository_with_assertions(&cubed_for_each(1000));
     let run = zonegate(repo.path(), &["test"]);
     insta::assert_snapshot!(run.transcript(), @"
     exit: 2
@@ -213,13 +192,8 @@ fn a_for_each_of_a_billion_assertions_is_refused_before_it_is_expanded() {
 
 #[test]
 fn the_assertion_budget_is_set_by_flag_or_environment() {
-    let repo = repository();
     // 1 + 2^3 = 9 assertions.
-    fs::write(
-        repo.path().join("assertions/checks.yaml"),
-        cubed_for_each(2),
-    )
-    .unwrap();
+    let repo = repository_with_assertions(&cubed_for_each(2));
     let run = zonegate(repo.path(), &["test", "--max-assertions", "8"]);
     insta::assert_snapshot!(run.transcript(), @"
     exit: 2

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use support::Run;
 use support::forge::{Fixture, NOW, servers_with_web4};
 use support::github::{
-    Echo, REPOSITORY, Route, StandIn, commit, pull, reference, repository, review, route, user,
+    Echo, REPOSITORY, Route, StandIn, commit, pull, reference, regen_pull, repository, review,
+    route, user,
 };
 
 const TOKEN: &str = "ghp_zonegateEchoedToken0123456789abcdefgh";
@@ -34,23 +35,8 @@ const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 fn bot_scenario() -> (Fixture, Vec<Route>) {
     let fixture = Fixture::new();
     let base = fixture.main();
-    let head = fixture.commit(
-        "add-web4",
-        Some(base),
-        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
-        "add web4",
-    );
-    let repository_handle = &fixture.repository;
-    let merged_tree = repository_handle
-        .merge_commits(
-            &repository_handle.find_commit(base).unwrap(),
-            &repository_handle.find_commit(head).unwrap(),
-            None,
-        )
-        .unwrap()
-        .write_tree_to(repository_handle)
-        .unwrap()
-        .to_string();
+    let head = fixture.commit_add_web4();
+    let merged_tree = fixture.merge_tree(base, head).to_string();
     let (base, head) = (base.to_string(), head.to_string());
     let routes = vec![
         route("GET", REPOSITORY, 200, repository()),
@@ -58,13 +44,13 @@ fn bot_scenario() -> (Fixture, Vec<Route>) {
             "GET",
             &format!("{REPOSITORY}/pulls"),
             200,
-            json!([pull(1, "add-web4", &head, &base)]),
+            json!([pull(1, "add-web4", &head, &base, &["dns"])]),
         ),
         route(
             "GET",
             &format!("{REPOSITORY}/pulls/1"),
             200,
-            pull(1, "add-web4", &head, &base),
+            pull(1, "add-web4", &head, &base, &["dns"]),
         ),
         route(
             "GET",
@@ -140,7 +126,7 @@ fn first_proposal(main: &str) -> Vec<Route> {
             "POST",
             &format!("{REPOSITORY}/pulls"),
             201,
-            regen_pull(main, COMMIT),
+            regen_pull(12, COMMIT, main),
         ),
     ]);
     routes
@@ -179,13 +165,13 @@ fn later_proposal(main: &str) -> Vec<Route> {
             "GET",
             &format!("{REPOSITORY}/pulls"),
             200,
-            json!([regen_pull(main, OLD_PROPOSAL)]),
+            json!([regen_pull(12, OLD_PROPOSAL, main)]),
         ),
         route(
             "PATCH",
             &format!("{REPOSITORY}/pulls/12"),
             200,
-            regen_pull(main, COMMIT),
+            regen_pull(12, COMMIT, main),
         ),
     ]);
     routes
@@ -225,13 +211,6 @@ fn proposal_common(main: &str) -> Vec<Route> {
             commit(COMMIT, TREE, &[main]),
         ),
     ]
-}
-
-fn regen_pull(main: &str, head: &str) -> Value {
-    let mut pull = pull(12, "zonegate/regen", head, main);
-    pull["user"] = user("zonegate-bot");
-    pull["title"] = json!("regen: CMDB export servers.csv: +1 records in 1 zone(s)");
-    pull
 }
 
 /// `zonegate bot --forge github` against `stand_in`, the token in the environment.

@@ -203,9 +203,15 @@ pub(crate) fn repository() -> Value {
     json!({ "id": 1, "name": "zones", "full_name": "example/zones", "private": true, "default_branch": "main" })
 }
 
-/// A pull request as `GET /repos/{owner}/{repo}/pulls/{n}` documents it (a subset), by alice,
-/// into `main`.
-pub(crate) fn pull(number: u64, head_ref: &str, head_sha: &str, base_sha: &str) -> Value {
+/// A pull request as `GET /repos/{owner}/{repo}/pulls` documents it (a subset, plus fields the
+/// bot ignores), by alice, into `main`.
+pub(crate) fn pull(
+    number: u64,
+    head_ref: &str,
+    head_sha: &str,
+    base_sha: &str,
+    labels: &[&str],
+) -> Value {
     json!({
         "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
         "id": 1_000 + number,
@@ -217,11 +223,32 @@ pub(crate) fn pull(number: u64, head_ref: &str, head_sha: &str, base_sha: &str) 
         "title": head_ref,
         "user": user("alice"),
         "body": "Adds a host.",
-        "labels": [{ "id": 208_045_946, "name": "dns", "color": "f29513", "default": false }],
+        "labels": labels.iter().map(|name| json!({ "id": 208_045_946, "name": name, "color": "f29513", "default": false })).collect::<Vec<_>>(),
         "draft": false,
         "head": { "label": format!("example:{head_ref}"), "ref": head_ref, "sha": head_sha, "user": user("alice") },
         "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user("example") },
         "author_association": "MEMBER",
+        "created_at": "2026-11-24T09:00:00Z",
+    })
+}
+
+/// The pull request of a regeneration branch (`zonegate/regen`, by the bot's account).
+pub(crate) fn regen_pull(number: u64, head_sha: &str, base_sha: &str) -> Value {
+    let user = json!({ "login": "zonegate-bot", "id": 2, "node_id": "MDQ6VXNlcjI=", "type": "Bot", "site_admin": false });
+    json!({
+        "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
+        "id": 2_000 + number,
+        "number": number,
+        "state": "open",
+        "locked": false,
+        "title": "regen: CMDB export servers.csv: +1 records in 1 zone(s)",
+        "user": user,
+        "body": "old",
+        "labels": [],
+        "draft": false,
+        "head": { "label": "example:zonegate/regen", "ref": "zonegate/regen", "sha": head_sha, "user": user },
+        "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user },
+        "author_association": "NONE",
         "created_at": "2026-11-24T09:00:00Z",
     })
 }
@@ -232,7 +259,7 @@ pub(crate) fn review(login: &str, state: &str, commit: &str) -> Value {
         "id": 80,
         "node_id": "MDE3OlB1bGxSZXF1ZXN0UmV2aWV3ODA=",
         "user": user(login),
-        "body": "Looks right.",
+        "body": "",
         "state": state,
         "html_url": "https://github.com/example/zones/pull/1#pullrequestreview-80",
         "author_association": "COLLABORATOR",

@@ -46,6 +46,15 @@ pub(crate) fn example_repository() -> tempfile::TempDir {
     temp
 }
 
+/// The base fixture repository with `assertions/checks.yaml` holding `yaml`.
+pub(crate) fn repository_with_assertions(yaml: &str) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("base/zones"), &temp.path().join("zones"));
+    fs::create_dir_all(temp.path().join("assertions")).unwrap();
+    fs::write(temp.path().join("assertions/checks.yaml"), yaml).unwrap();
+    temp
+}
+
 /// What a run of the binary did.
 #[derive(Debug)]
 pub(crate) struct Run {
