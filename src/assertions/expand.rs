@@ -768,7 +768,6 @@ impl<'a> Expansion<'a, '_> {
     }
 }
 
-/// The text of `item`'s `field` (its default field when `None`).
 /// What [`Expansion::count`] carries through its walk.
 struct Counting {
     /// The most assertions that fit.
@@ -799,6 +798,7 @@ fn is_independent(each: &Loop) -> bool {
             .all(|filter| filter.values.iter().all(Template::is_literal))
 }
 
+/// The text of `item`'s `field` (its default field when `None`).
 fn field<'c>(context: &'c Context<'_>, item: Item<'c>, field: Option<&str>) -> Cow<'c, str> {
     let inventory = context.inventory;
     let field = field.unwrap_or(match item {

@@ -8,9 +8,9 @@
 //! all end at it, so a server that trickles its answer a byte at a time cannot stretch a query
 //! past tries x timeout. Responses are matched by ID and question, so a late answer to an
 //! earlier try is never taken for the current one; a response that does match but cannot be
-//! decoded is reported as malformed rather than waited past. The whole response is kept: response code,
-//! the AA flag, and the answer, authority and additional sections, decoded (by [`super::wire`])
-//! into the same [`Answer`] type the in-memory resolver returns.
+//! decoded is reported as malformed rather than waited past. The whole response is kept:
+//! response code, the AA flag, and the answer, authority and additional sections, decoded (by
+//! [`super::wire`]) into the same [`Answer`] type the in-memory resolver returns.
 //!
 //! Why not hickory-resolver: it is a stub resolver. It sets RD, caches, follows CNAMEs itself,
 //! turns NXDOMAIN and NODATA into errors and does not hand back the authority and additional

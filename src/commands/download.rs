@@ -221,10 +221,8 @@ pub fn fetch(source: &Path, deadlines: &Deadlines) -> Result<Export, Error> {
                 source,
             })?;
     }
-    file.sync_all().map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // No sync: the copy is read back by this process and removed; it need not survive a crash.
+    drop(file);
     Ok(Export {
         path: path.to_path_buf(),
         _temporary: Some(path),

@@ -1,10 +1,10 @@
 //! `zonegate regen --cmdb FILE|URL`: propose a new CMDB export as one pull request.
 //!
 //! Reads the export (a URL is downloaded first, within deadlines, into a private temporary
-//! file: [`super::download`]), builds the default branch as it is and as it would be with the export, and
-//! when records change commits the export on the regeneration branch (one commit on top of the
-//! default branch, replaced by each run) and opens or updates the one pull request from it, with
-//! the diff as its comment. When nothing changes, or the same export is already proposed, it
+//! file: [`super::download`]), builds the default branch as it is and as it would be with the
+//! export, and when records change commits the export on the regeneration branch (one commit on
+//! top of the default branch, replaced by each run) and opens or updates the one pull request
+//! from it, with the diff as its comment. When nothing changes, or the same export is already proposed, it
 //! writes nothing and says so, so cron can run it every few minutes.
 //!
 //! Forges: the local forge (pull requests recorded in the git repository; the commit is written
