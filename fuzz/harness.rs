@@ -293,7 +293,12 @@ pub(crate) fn pipeline(repository: &Memory) {
         }
     }
 
-    let (assertions, problems) = match assertions::load(repository, &inventory, &mut sources) {
+    let (assertions, problems) = match assertions::load(
+        repository,
+        &inventory,
+        &mut sources,
+        assertions::DEFAULT_MAX_ASSERTIONS,
+    ) {
         Ok(loaded) => loaded,
         Err(error) => panic!("reading assertions from memory failed: {error}"),
     };
@@ -523,8 +528,13 @@ fn base_assertions() -> &'static (Vec<Assertion>, SourceMap) {
         let repository = Memory::base();
         let inventory = config::load(&repository).expect("the base repository loads");
         let mut sources = inventory.sources.clone();
-        let (assertions, problems) =
-            assertions::load(&repository, &inventory, &mut sources).expect("assertions load");
+        let (assertions, problems) = assertions::load(
+            &repository,
+            &inventory,
+            &mut sources,
+            assertions::DEFAULT_MAX_ASSERTIONS,
+        )
+        .expect("assertions load");
         assert!(problems.is_empty(), "{problems:?}");
         (assertions, sources)
     })

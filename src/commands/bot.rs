@@ -58,6 +58,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Which forge.
     pub forge: ForgeChoice,
+    /// The most assertions `for_each` may expand to in the gate (`--max-assertions`).
+    pub max_assertions: u64,
 }
 
 /// What one pass needs besides the forge and the repository.
@@ -67,6 +69,8 @@ pub struct PassSettings {
     pub dry_run: bool,
     /// The run's clock (merge commit times, serials in the gate's render).
     pub clock: Clock,
+    /// The most assertions the gate's `for_each` may expand to, per tree.
+    pub max_assertions: u64,
 }
 
 /// What happened to one pull request.
@@ -120,6 +124,7 @@ pub fn run(
     let settings = PassSettings {
         dry_run: options.dry_run,
         clock: context.clock,
+        max_assertions: options.max_assertions,
     };
     let outcomes = pass(forge.as_ref(), &repo, &settings, out)?;
     Ok(if outcomes.iter().any(|outcome| outcome.error.is_some()) {
@@ -254,7 +259,7 @@ fn process(
         let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
             if let Some(merged) = &evaluation.merged {
-                evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings.clock);
+                evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings);
                 outcome.tests += 1;
             }
             decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
@@ -554,7 +559,7 @@ fn evaluate(
 }
 
 /// Render, check and test on the merge result.
-fn gate(merged: &MergeResult, base_files: &GitTree, clock: Clock) -> Gate {
+fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> Gate {
     let inventory = &merged.built.inventory;
     let zones = &merged.built.zones;
     let mut counts = TestCounts {
@@ -579,11 +584,11 @@ fn gate(merged: &MergeResult, base_files: &GitTree, clock: Clock) -> Gate {
         }
     }
     // Render as `render` would (a template may fail on the new zones).
-    if let Err(error) = super::render::render_all(inventory, zones, None, clock) {
+    if let Err(error) = super::render::render_all(inventory, zones, None, settings.clock) {
         failures.push(format!("render: {}", error_chain(&error)));
     }
 
-    let run = run_assertions(merged, base_files);
+    let run = run_assertions(merged, base_files, settings.max_assertions);
     counts.assertions_passed = run.passed;
     counts.assertions_failed = run.failed;
     failures.extend(run.failures);
@@ -610,7 +615,7 @@ struct AssertionRun {
 /// against the merge result's zones, in memory. An assertion present in both runs once; a
 /// failing assertion that exists only on the base says so. Malformed assertion files are
 /// failures too: what cannot be run was not tested.
-fn run_assertions(merged: &MergeResult, base_files: &GitTree) -> AssertionRun {
+fn run_assertions(merged: &MergeResult, base_files: &GitTree, max_assertions: u64) -> AssertionRun {
     let inventory = &merged.built.inventory;
     let mut sources = inventory.sources.clone();
     let mut run = AssertionRun {
@@ -622,7 +627,8 @@ fn run_assertions(merged: &MergeResult, base_files: &GitTree) -> AssertionRun {
     let mut from_base = Vec::new();
     let mut seen = HashSet::new();
     for (files, is_base) in [(&merged.files as &GitTree, false), (base_files, true)] {
-        let (loaded, problems) = match crate::assertions::load(files, inventory, &mut sources) {
+        let loaded = crate::assertions::load(files, inventory, &mut sources, max_assertions);
+        let (loaded, problems) = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
                 run.failed += 1;

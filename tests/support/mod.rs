@@ -4,6 +4,8 @@
 
 pub(crate) mod deploy;
 pub(crate) mod forge;
+pub(crate) mod github;
+pub(crate) mod hostile;
 pub(crate) mod reliability;
 pub(crate) mod servers;
 
@@ -41,6 +43,15 @@ pub(crate) fn example_repository() -> tempfile::TempDir {
     if root.join("assertions").exists() {
         copy_tree(&root.join("assertions"), &temp.path().join("assertions"));
     }
+    temp
+}
+
+/// The base fixture repository with `assertions/checks.yaml` holding `yaml`.
+pub(crate) fn repository_with_assertions(yaml: &str) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("base/zones"), &temp.path().join("zones"));
+    fs::create_dir_all(temp.path().join("assertions")).unwrap();
+    fs::write(temp.path().join("assertions/checks.yaml"), yaml).unwrap();
     temp
 }
 
