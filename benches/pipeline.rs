@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the hot paths, stage by stage, on a synthetic estate generated in
-//! memory (no data files needed): CMDB import, record generation, content hashing, rendering.
+//! memory (no data files needed): CMDB import, record generation, content hashing, rendering,
+//! and the check of the output set every render makes before carrying a zone file over.
 //! Whole-process figures beside the peers come from `bench/run.sh`; these show where the time
 //! goes and catch regressions. Run with `cargo bench --bench pipeline`.
 #![allow(missing_docs, clippy::missing_panics_doc)]
@@ -102,6 +103,36 @@ fn pipeline(criterion: &mut Criterion) {
             },
             BatchSize::SmallInput,
         );
+    });
+    group.finish();
+
+    // Before an unchanged zone's file is carried over, its size and SHA-256 are compared with
+    // manifest.json (issue 12 item 7): every `render` with a previous set pays this.
+    let output = tempfile::tempdir().expect("temporary directory");
+    let lock = zonegate::output::lock(&output.path().join("out"), output.path(), || {})
+        .expect("locks the output directory");
+    let clock = zonegate::serial::Clock {
+        unix_seconds: 1_795_564_800,
+    };
+    let (rendered, manifest) =
+        zonegate::commands::render::render_all(&inventory, &zones, None, clock).expect("renders");
+    lock.publish(&rendered, &manifest).expect("publishes");
+    drop(rendered);
+    let entries: Vec<Option<&zonegate::output::ManifestZone>> =
+        manifest.zones.iter().map(Some).collect();
+    let mut group = criterion.benchmark_group("output");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(
+        manifest.zones.iter().map(|zone| zone.bytes).sum(),
+    ));
+    group.bench_function("verify the previous set (size + SHA-256)", |bench| {
+        bench.iter(|| {
+            let held = lock.verify(black_box(&entries)).expect("verifies");
+            assert!(
+                held.iter()
+                    .all(|held| matches!(held, Some(zonegate::output::Held::Intact(_))))
+            );
+        });
     });
     group.finish();
 }

@@ -5,32 +5,29 @@
 //! knotd, a deploy) sees the complete old set or the complete new set, never a mix or a
 //! half-written file, and a failed or killed run leaves the previous set in place. The next run
 //! removes any leftovers. Zones whose content did not change are hard-linked from the previous
-//! set, so their bytes and mtimes stay as they were; when nothing changed at all, nothing is
-//! touched. One run at a time holds an exclusive lock on a sibling lock file.
+//! set, so their bytes and mtimes stay as they were, once their file is verified to be what the
+//! manifest records (size and SHA-256, [`OutputLock::verify`]); a damaged one is rendered again.
+//! When nothing changed at all and every file is intact, nothing is touched. One run at a time
+//! holds an exclusive lock on a sibling lock file.
 #![allow(clippy::disallowed_methods)] // IO edge: writes the output directory.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use rayon::prelude::*;
+
+use crate::filesystem::{self, DirectoryHandle, FileDigest, FileIdentity, FileLock, WriteError};
 
 /// The tool could not read or write the output directory.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A filesystem operation failed.
-    #[error("cannot {action} {}", path.display())]
-    Io {
-        /// What was being done (`create`, `write`, `rename` ...).
-        action: &'static str,
-        /// The path involved.
-        path: PathBuf,
-        /// Why it failed.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Filesystem(#[from] filesystem::Error),
     /// The configured output directory holds something that is not zonegate output; replacing
     /// it could destroy data.
     #[error("refusing to replace {}: it is not empty and has no manifest.json, so it does not look like zonegate output", path.display())]
@@ -120,7 +117,30 @@ pub enum Published {
     Replaced {
         /// Files written (the rest were carried over unchanged).
         written: Vec<String>,
+        /// Files of unchanged zones that were not as the manifest records and were rendered
+        /// again (also in `written`).
+        repaired: Vec<Repaired>,
     },
+}
+
+/// An unchanged zone whose file was damaged and rendered again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repaired {
+    /// The file name.
+    pub file: String,
+    /// What was wrong with it.
+    pub damage: String,
+}
+
+/// How a file of the current set compares with its manifest entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// As the manifest records it: a regular file of the same size and SHA-256. Carried over
+    /// by linking this very file ([`Staging::carry_over`]).
+    Intact(FileIdentity),
+    /// Not as recorded (missing, a link, another size or another content): it must be
+    /// rendered again; the text says what was wrong.
+    Damaged(String),
 }
 
 /// Exclusive hold on an output directory for one run.
@@ -131,18 +151,21 @@ pub enum Published {
 #[derive(Debug)]
 pub struct OutputLock {
     directory: PathBuf,
-    staging: PathBuf,
-    retired: PathBuf,
-    lock_path: PathBuf,
-    _lock: File,
+    /// The directory that holds the output directory, its staging and retired siblings and
+    /// the lock file; every one of them is reached through it by name.
+    parent: DirectoryHandle,
+    name: OsString,
+    staging: OsString,
+    retired: OsString,
+    lock: FileLock,
 }
 
 impl Drop for OutputLock {
     fn drop(&mut self) {
         // Still holding the lock here (the file is closed after this body), so no other run can
         // be between "locked" and "checked the path" on this inode.
-        if !self.directory.exists() {
-            let _ = fs::remove_file(&self.lock_path);
+        if matches!(self.parent.kind(&self.name), Ok(None)) {
+            let _ = self.lock.remove();
         }
     }
 }
@@ -150,50 +173,31 @@ impl Drop for OutputLock {
 /// Takes the output directory's lock, waiting for another run to finish, and cleans up after
 /// any earlier run that was killed.
 ///
+/// When `directory` is inside `repository`, no symbolic link may lead it out; the output
+/// directory, its lock, staging and retired siblings are never followed when they are links
+/// (a pull request could have committed them): each is refused with an error that names it.
 /// `waiting` is called once if another process holds the lock.
-pub fn lock(directory: &Path, waiting: impl FnOnce()) -> Result<OutputLock, Error> {
-    let name = directory.file_name().map_or_else(
-        || "out".to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let parent = match directory.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+pub fn lock(
+    directory: &Path,
+    repository: &Path,
+    waiting: impl FnOnce(),
+) -> Result<OutputLock, Error> {
+    let (parent, name) = filesystem::open_parent(directory, true, Some(repository))?;
+    let name = name.to_os_string();
+    let sibling = |suffix: &str| {
+        let mut sibling = OsString::from(".");
+        sibling.push(&name);
+        sibling.push(suffix);
+        sibling
     };
-    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
-    let lock_path = parent.join(format!(".{name}.zonegate-lock"));
-    let mut waiting = Some(waiting);
-    let lock_file = loop {
-        let lock_file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_error("open", &lock_path))?;
-        match lock_file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                if let Some(waiting) = waiting.take() {
-                    waiting();
-                }
-                lock_file.lock().map_err(io_error("lock", &lock_path))?;
-            }
-            Err(fs::TryLockError::Error(source)) => {
-                return Err(io_error("lock", &lock_path)(source));
-            }
-        }
-        // The holder we waited for may have removed the file (see `Drop`): then this lock is
-        // on an orphaned inode and protects nothing, so take it again on the file at the path.
-        if same_file(&lock_file, &lock_path) {
-            break lock_file;
-        }
-    };
+    let lock = filesystem::lock(&parent, sibling(".zonegate-lock"), true, |_| waiting())?;
     let output = OutputLock {
         directory: directory.to_path_buf(),
-        staging: parent.join(format!(".{name}.zonegate-new")),
-        retired: parent.join(format!(".{name}.zonegate-old")),
-        lock_path,
-        _lock: lock_file,
+        staging: sibling(".zonegate-new"),
+        retired: sibling(".zonegate-old"),
+        name,
+        parent,
+        lock,
     };
     output.recover()?;
     Ok(output)
@@ -207,29 +211,46 @@ impl OutputLock {
 
     /// The manifest of the current set, if there is one.
     pub fn previous_manifest(&self) -> Result<Option<Manifest>, Error> {
-        read_manifest(&self.directory)
+        match self.current()? {
+            Some(current) => read_manifest(&current),
+            None => Ok(None),
+        }
     }
 
-    /// True when the current set holds `entry`'s file with the size the manifest records, so it
-    /// can be carried over into the next set as it is.
-    pub fn holds(&self, entry: &ManifestZone) -> bool {
-        fs::metadata(self.directory.join(&entry.file)).is_ok_and(|meta| meta.len() == entry.bytes)
+    /// Checks the current set's file of each entry against the manifest's record of it (the
+    /// size, then the SHA-256 of the content: a file damaged without changing its size differs
+    /// only there), in parallel; `None` entries are skipped. Only an intact file may be carried
+    /// over into the next set.
+    pub fn verify(&self, entries: &[Option<&ManifestZone>]) -> Result<Vec<Option<Held>>, Error> {
+        let current = self.current()?;
+        Ok(entries
+            .par_iter()
+            .map(|entry| {
+                entry.map(|entry| match &current {
+                    Some(current) => verify(current, entry),
+                    None => Held::Damaged("missing".to_owned()),
+                })
+            })
+            .collect())
     }
 
     /// Starts the next set in a staging directory beside the output directory. Nothing a reader
     /// can see changes until [`Staging::commit`]; dropping the staging removes it.
     pub fn stage(&self) -> Result<Staging<'_>, Error> {
-        if self.directory.exists()
-            && self.previous_manifest()?.is_none()
-            && !is_empty_dir(&self.directory)?
+        let current = self.current()?;
+        if let Some(current) = &current
+            && read_manifest(current)?.is_none()
+            && !current.names()?.is_empty()
         {
             return Err(Error::NotOutput {
                 path: self.directory.clone(),
             });
         }
-        fs::create_dir(&self.staging).map_err(io_error("create", &self.staging))?;
+        let directory = self.parent.create_directory(&self.staging)?;
         Ok(Staging {
             output: self,
+            directory,
+            current,
             committed: false,
         })
     }
@@ -239,74 +260,94 @@ impl OutputLock {
     /// streams through [`OutputLock::stage`].
     pub fn publish(&self, files: &[ZoneFile], manifest: &Manifest) -> Result<Published, Error> {
         let previous = self.previous_manifest()?;
-        let unchanged = |file: &ZoneFile| -> bool {
-            let entry = manifest.zones.iter().find(|zone| zone.file == file.file);
-            match (&previous, entry) {
-                (Some(previous), Some(entry)) => {
-                    previous.zones.contains(entry) && self.holds(entry)
-                }
-                _ => false,
-            }
-        };
-        if previous.as_ref() == Some(manifest) && files.iter().all(unchanged) {
+        let unchanged: Vec<Option<&ManifestZone>> = files
+            .iter()
+            .map(|file| {
+                let entry = manifest.zones.iter().find(|zone| zone.file == file.file)?;
+                previous
+                    .as_ref()
+                    .filter(|previous| previous.zones.contains(entry))
+                    .map(|_| entry)
+            })
+            .collect();
+        let held = self.verify(&unchanged)?;
+        if previous.as_ref() == Some(manifest)
+            && held
+                .iter()
+                .all(|held| matches!(held, Some(Held::Intact(_))))
+        {
             return Ok(Published::Unchanged);
         }
         let staging = self.stage()?;
         let mut written = Vec::new();
-        for file in files {
-            if unchanged(file) && staging.carry_over(&file.file) {
-                continue;
+        let mut repaired = Vec::new();
+        for (file, held) in files.iter().zip(held) {
+            match held {
+                Some(Held::Intact(identity)) if staging.carry_over(&file.file, identity) => {
+                    continue;
+                }
+                Some(Held::Damaged(damage)) => repaired.push(Repaired {
+                    file: file.file.clone(),
+                    damage,
+                }),
+                _ => {}
             }
             staging.write(&file.file, |out| {
-                out.write_all(file.text.as_bytes())
-                    .map_err(io_error("write", &self.staging.join(&file.file)))
+                out.write_all(file.text.as_bytes()).map_err(|source| {
+                    Error::from(filesystem::io_error(
+                        "write",
+                        &staging.directory.join(&file.file),
+                    )(source))
+                })
             })?;
             written.push(file.file.clone());
         }
         staging.commit(manifest)?;
-        Ok(Published::Replaced { written })
+        Ok(Published::Replaced { written, repaired })
+    }
+
+    /// The current set's directory, when there is one.
+    fn current(&self) -> Result<Option<DirectoryHandle>, Error> {
+        Ok(self.parent.open_directory(&self.name)?)
     }
 
     /// Puts the staging directory in place of the output directory.
     fn swap(&self) -> Result<(), Error> {
-        if self.directory.exists() {
-            if exchange(&self.staging, &self.directory).is_err() {
+        let parent = &self.parent;
+        if parent.entry(&self.name)?.is_some() {
+            if parent.exchange(&self.staging, &self.name).is_err() {
                 // No RENAME_EXCHANGE (old kernel, some filesystems): two renames, with a window
                 // where the directory is absent; `recover` repairs a crash inside it.
-                fs::rename(&self.directory, &self.retired)
-                    .map_err(io_error("rename", &self.directory))?;
-                fs::rename(&self.staging, &self.directory)
-                    .map_err(io_error("rename", &self.staging))?;
-                fs::remove_dir_all(&self.retired).map_err(io_error("remove", &self.retired))?;
+                parent.rename(&self.name, &self.retired)?;
+                parent.rename(&self.staging, &self.name)?;
+                parent.remove_tree(&self.retired)?;
             } else {
                 // The staging path now holds the previous set.
-                fs::remove_dir_all(&self.staging).map_err(io_error("remove", &self.staging))?;
+                parent.remove_tree(&self.staging)?;
             }
         } else {
-            fs::rename(&self.staging, &self.directory)
-                .map_err(io_error("rename", &self.staging))?;
+            parent.rename(&self.staging, &self.name)?;
         }
-        if let Some(parent) = self
-            .directory
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            sync_directory(parent)?;
-        }
+        parent.sync()?;
         Ok(())
     }
 
     /// Cleans up after a run that was killed: an interrupted fallback swap is completed
     /// backwards (the previous set returns), stale staging directories are removed.
     fn recover(&self) -> Result<(), Error> {
-        if !self.directory.exists() && self.retired.exists() {
-            fs::rename(&self.retired, &self.directory)
-                .map_err(io_error("restore", &self.retired))?;
+        let parent = &self.parent;
+        // Links are refused before anything moves: a planted `.out.zonegate-old` link would
+        // otherwise be renamed into place as the output directory.
+        let current = parent.entry(&self.name)?;
+        let staged = parent.entry(&self.staging)?;
+        let retired = parent.entry(&self.retired)?;
+        if current.is_none() && retired.is_some() {
+            parent.rename(&self.retired, &self.name)?;
+        } else if retired.is_some() {
+            parent.remove_tree(&self.retired)?;
         }
-        for stale in [&self.staging, &self.retired] {
-            if stale.exists() {
-                fs::remove_dir_all(stale).map_err(io_error("remove", stale))?;
-            }
+        if staged.is_some() {
+            parent.remove_tree(&self.staging)?;
         }
         Ok(())
     }
@@ -316,16 +357,10 @@ impl OutputLock {
 #[derive(Debug)]
 pub struct Staging<'a> {
     output: &'a OutputLock,
+    directory: DirectoryHandle,
+    /// The current set, which unchanged files are carried over from.
+    current: Option<DirectoryHandle>,
     committed: bool,
-}
-
-/// A file written into a [`Staging`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WrittenFile {
-    /// Its size in bytes.
-    pub bytes: u64,
-    /// SHA-256 of its content, lower-case hex (as `sha256sum` prints it).
-    pub sha256: String,
 }
 
 impl Staging<'_> {
@@ -335,38 +370,32 @@ impl Staging<'_> {
         &self,
         name: &str,
         fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
-    ) -> Result<WrittenFile, E> {
-        let path = self.output.staging.join(name);
-        let handle = File::create(&path).map_err(io_error("create", &path))?;
-        let mut writer = HashingWriter {
-            inner: io::BufWriter::with_capacity(1 << 18, handle),
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
-        fill(&mut writer)?;
-        let HashingWriter {
-            inner,
-            hasher,
-            bytes,
-        } = writer;
-        let handle = inner
-            .into_inner()
-            .map_err(|error| io_error("write", &path)(error.into_error()))?;
-        handle.sync_all().map_err(io_error("sync", &path))?;
-        Ok(WrittenFile {
-            bytes,
-            sha256: crate::render::hex(&hasher.finalize()),
-        })
+    ) -> Result<FileDigest, E> {
+        self.directory
+            .write_file(name, fill)
+            .map_err(|failure| match failure {
+                WriteError::Fill(error) => error,
+                WriteError::Filesystem(error) => E::from(Error::from(error)),
+            })
     }
 
     /// Hard-links `file` from the current set into the staging directory, keeping its bytes,
-    /// inode and mtime. False when that is not possible (the caller then writes it).
-    pub fn carry_over(&self, file: &str) -> bool {
-        fs::hard_link(
-            self.output.directory.join(file),
-            self.output.staging.join(file),
-        )
-        .is_ok()
+    /// inode and mtime, when it is still the file [`OutputLock::verify`] found intact
+    /// (`identity`). False when that is not possible (the caller then writes it).
+    pub fn carry_over(&self, file: &str, identity: FileIdentity) -> bool {
+        let Some(current) = &self.current else {
+            return false;
+        };
+        if current.hard_link(file, &self.directory, file).is_err() {
+            return false;
+        }
+        // Replaced between the check and the link: not the file that was verified.
+        if matches!(self.directory.identity(file), Ok(Some(linked)) if linked == identity) {
+            true
+        } else {
+            let _ = self.directory.remove_file(file);
+            false
+        }
     }
 
     /// Writes `manifest`, syncs, and swaps the staging directory in as the output directory in
@@ -374,8 +403,9 @@ impl Staging<'_> {
     pub fn commit(mut self, manifest: &Manifest) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(manifest).expect("manifests always serialise");
         text.push('\n');
-        write_synced(&self.output.staging.join("manifest.json"), text.as_bytes())?;
-        sync_directory(&self.output.staging)?;
+        self.directory
+            .write_bytes("manifest.json", text.as_bytes())?;
+        self.directory.sync()?;
         self.output.swap()?;
         self.committed = true;
         Ok(())
@@ -386,133 +416,84 @@ impl Drop for Staging<'_> {
     fn drop(&mut self) {
         if !self.committed {
             // A failed run leaves the current set as it was; the next run would clean up too.
-            let _ = fs::remove_dir_all(&self.output.staging);
+            let _ = self.output.parent.remove_tree(&self.output.staging);
         }
     }
 }
 
-/// Counts and hashes what is written through it.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buffer)?;
-        self.hasher.update(&buffer[..written]);
-        self.bytes += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// True when `path` still names the file `file` has open.
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
-    }
+/// Compares `entry`'s file in the current set with what the manifest records.
+fn verify(current: &DirectoryHandle, entry: &ManifestZone) -> Held {
+    let file = match current.open_file(&entry.file) {
+        Ok(Some(file)) => file,
+        Ok(None) => return Held::Damaged("missing".to_owned()),
+        Err(filesystem::Error::SymbolicLink { target, .. }) => {
+            return Held::Damaged(format!("it is a symbolic link (to {})", target.display()));
+        }
+        Err(filesystem::Error::NotRegular { .. }) => {
+            return Held::Damaged("it is not a regular file".to_owned());
+        }
+        Err(error) => return Held::Damaged(error.to_string()),
+    };
+    let read = || -> std::io::Result<Held> {
+        let size = file.metadata()?.len();
+        if size != entry.bytes {
+            return Ok(Held::Damaged(format!(
+                "{size} bytes where manifest.json records {}",
+                entry.bytes
+            )));
+        }
+        let identity = FileIdentity::of(&file)?;
+        let digest = filesystem::hash_contents(&file)?;
+        Ok(
+            if digest.sha256 == entry.sha256 && digest.bytes == entry.bytes {
+                Held::Intact(identity)
+            } else {
+                Held::Damaged(
+                    "its content differs from the sha256 manifest.json records".to_owned(),
+                )
+            },
+        )
+    };
+    read().unwrap_or_else(|error| Held::Damaged(format!("cannot be read ({error})")))
 }
 
 /// Reads `manifest.json` from `directory`, `None` when absent.
-pub fn read_manifest(directory: &Path) -> Result<Option<Manifest>, Error> {
+fn read_manifest(directory: &DirectoryHandle) -> Result<Option<Manifest>, Error> {
     let path = directory.join("manifest.json");
-    match fs::read(&path) {
-        Ok(bytes) => {
-            let manifest: Manifest =
-                serde_json::from_slice(&bytes).map_err(|source| Error::Manifest {
-                    path: path.clone(),
-                    source,
-                })?;
-            // Zone file names are plain names (derived from origins, which cannot hold `/` or
-            // start with a dot); anything else would make `holds`, `carry_over` and `write`
-            // reach outside the directory.
-            if let Some(zone) = manifest.zones.iter().find(|zone| {
-                zone.file.is_empty()
-                    || zone.file.contains(['/', '\\', '\0'])
-                    || zone.file.starts_with('.')
-                    || zone.file == "manifest.json"
-            }) {
-                return Err(Error::ManifestEntry {
-                    path,
-                    origin: zone.origin.clone(),
-                    file: zone.file.clone(),
-                });
-            }
-            Ok(Some(manifest))
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error("read", &path)(error)),
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut file = File::create(path).map_err(io_error("create", path))?;
-    file.write_all(bytes).map_err(io_error("write", path))?;
-    file.sync_all().map_err(io_error("sync", path))
-}
-
-fn sync_directory(path: &Path) -> Result<(), Error> {
-    File::open(path)
-        .and_then(|directory| directory.sync_all())
-        .map_err(io_error("sync", path))
-}
-
-fn is_empty_dir(path: &Path) -> Result<bool, Error> {
-    Ok(fs::read_dir(path)
-        .map_err(io_error("read", path))?
-        .next()
-        .is_none())
-}
-
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io {
-        action,
-        path,
-        source,
-    }
-}
-
-/// Atomically exchanges two directory entries (Linux `renameat2(RENAME_EXCHANGE)`).
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let a = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    let b = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
-    let result = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
+    let Some(bytes) = directory.read("manifest.json")? else {
+        return Ok(None);
     };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|source| Error::Manifest {
+        path: path.clone(),
+        source,
+    })?;
+    // Zone file names are plain names (derived from origins, which cannot hold `/` or start
+    // with a dot); anything else would make `holds`, `carry_over` and `write` reach outside the
+    // directory.
+    if let Some(zone) = manifest.zones.iter().find(|zone| {
+        zone.file.is_empty()
+            || zone.file.contains(['/', '\\', '\0'])
+            || zone.file.starts_with('.')
+            || zone.file == "manifest.json"
+    }) {
+        return Err(Error::ManifestEntry {
+            path,
+            origin: zone.origin.clone(),
+            file: zone.file.clone(),
+        });
     }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
+    Ok(Some(manifest))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
+
+    fn sha256_of(text: &str) -> String {
+        filesystem::hash_contents(text.as_bytes()).unwrap().sha256
+    }
 
     fn manifest(serial: u32, text: &str) -> (Vec<ZoneFile>, Manifest) {
         let file = ZoneFile {
@@ -527,7 +508,7 @@ mod tests {
             by_type: BTreeMap::new(),
             bytes: text.len() as u64,
             content_hash: format!("hash-of-{text}"),
-            sha256: String::new(),
+            sha256: sha256_of(text),
         };
         (
             vec![file],
@@ -542,14 +523,15 @@ mod tests {
     fn publish_replaces_atomically_and_skips_unchanged_runs() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         assert_eq!(output.previous_manifest().unwrap(), None);
 
         let (files, first) = manifest(1, "first\n");
         assert_eq!(
             output.publish(&files, &first).unwrap(),
             Published::Replaced {
-                written: vec!["example.net.zone".into()]
+                written: vec!["example.net.zone".into()],
+                repaired: Vec::new(),
             }
         );
         assert_eq!(
@@ -590,7 +572,7 @@ mod tests {
     fn unchanged_zones_are_carried_over_by_hard_link() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         let (mut files, mut first) = manifest(1, "same\n");
         files.push(ZoneFile {
             file: "other.zone".into(),
@@ -599,6 +581,7 @@ mod tests {
         let mut other = first.zones[0].clone();
         other.file = "other.zone".into();
         other.bytes = 2;
+        other.sha256 = sha256_of("a\n");
         first.zones.push(other.clone());
         output.publish(&files, &first).unwrap();
         let inode = fs::metadata(out.join("example.net.zone")).unwrap().ino();
@@ -606,11 +589,13 @@ mod tests {
         files[1].text = "b\n".into();
         let mut second = first.clone();
         second.zones[1].content_hash = "changed".into();
+        second.zones[1].sha256 = sha256_of("b\n");
         let published = output.publish(&files, &second).unwrap();
         assert_eq!(
             published,
             Published::Replaced {
-                written: vec!["other.zone".into()]
+                written: vec!["other.zone".into()],
+                repaired: Vec::new(),
             }
         );
         assert_eq!(
@@ -620,13 +605,68 @@ mod tests {
         assert_eq!(fs::read_to_string(out.join("other.zone")).unwrap(), "b\n");
     }
 
+    // Regression (issue 12 item 7): only the size was compared, so a file damaged without
+    // changing its size was carried over as it was.
+    #[test]
+    fn a_file_damaged_without_changing_its_size_is_written_again() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("out");
+        let output = lock(&out, temp.path(), || {}).unwrap();
+        let (files, first) = manifest(1, "first\n");
+        output.publish(&files, &first).unwrap();
+        fs::write(out.join("example.net.zone"), "fir5t\n").unwrap();
+        assert_eq!(
+            output.publish(&files, &first).unwrap(),
+            Published::Replaced {
+                written: vec!["example.net.zone".into()],
+                repaired: vec![Repaired {
+                    file: "example.net.zone".into(),
+                    damage: "its content differs from the sha256 manifest.json records".into(),
+                }],
+            }
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("example.net.zone")).unwrap(),
+            "first\n"
+        );
+        assert_eq!(
+            output.publish(&files, &first).unwrap(),
+            Published::Unchanged
+        );
+    }
+
+    #[test]
+    fn a_file_replaced_after_it_was_verified_is_not_carried_over() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("out");
+        let output = lock(&out, temp.path(), || {}).unwrap();
+        let (files, first) = manifest(1, "first\n");
+        output.publish(&files, &first).unwrap();
+        let held = output.verify(&[Some(&first.zones[0])]).unwrap();
+        let Some(Held::Intact(identity)) = held[0] else {
+            panic!("{held:?}");
+        };
+        // The same bytes under a new inode: not the file that was verified.
+        fs::write(out.join("replacement"), "first\n").unwrap();
+        fs::rename(out.join("replacement"), out.join("example.net.zone")).unwrap();
+        let staging = output.stage().unwrap();
+        assert!(!staging.carry_over("example.net.zone", identity));
+        assert!(
+            staging
+                .directory
+                .kind("example.net.zone")
+                .unwrap()
+                .is_none()
+        );
+    }
+
     #[test]
     fn refuses_to_replace_a_directory_that_is_not_output() {
         let temp = tempfile::tempdir().unwrap();
         let precious = temp.path().join("etc");
         fs::create_dir(&precious).unwrap();
         fs::write(precious.join("named.conf"), "keep me").unwrap();
-        let output = lock(&precious, || {}).unwrap();
+        let output = lock(&precious, temp.path(), || {}).unwrap();
         let (files, first) = manifest(1, "x\n");
         assert!(matches!(
             output.publish(&files, &first),
@@ -644,7 +684,7 @@ mod tests {
     fn a_manifest_naming_files_outside_the_directory_is_refused() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         let (files, first) = manifest(1, "x\n");
         output.publish(&files, &first).unwrap();
         for file in ["../escape.zone", "example.net.zone/../../x", ".hidden.zone"] {
@@ -678,7 +718,7 @@ mod tests {
         .unwrap();
         fs::create_dir(temp.path().join(".out.zonegate-new")).unwrap();
         fs::write(temp.path().join(".out.zonegate-new/half.zone"), "half").unwrap();
-        let output = lock(&out, || {}).unwrap();
+        let output = lock(&out, temp.path(), || {}).unwrap();
         assert!(out.join("manifest.json").exists(), "previous set restored");
         assert!(
             !temp.path().join(".out.zonegate-new").exists(),

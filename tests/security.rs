@@ -256,8 +256,9 @@ fn a_junit_report_does_not_follow_a_planted_link() {
     copy_tree(&fixtures().join("assertions"), temp.path());
     let victim = tempfile::NamedTempFile::new().unwrap();
     fs::write(victim.path(), "precious").unwrap();
-    // What a pull request could commit beside the report path CI uses.
-    for planted in ["report.xml", "report.xml.partial"] {
+    // What a pull request could commit at the report path CI uses and at the temporary file
+    // beside it.
+    for planted in ["report.xml", ".report.xml.zonegate-new"] {
         std::os::unix::fs::symlink(victim.path(), temp.path().join(planted)).unwrap();
     }
     let report = temp.path().join("report.xml");
@@ -274,7 +275,10 @@ fn a_junit_report_does_not_follow_a_planted_link() {
     assert_eq!(fs::read_to_string(victim.path()).unwrap(), "precious");
     assert!(!fs::symlink_metadata(&report).unwrap().is_symlink());
     assert!(fs::read_to_string(&report).unwrap().starts_with("<?xml"));
-    assert!(!temp.path().join("report.xml.partial").exists());
+    assert!(
+        fs::symlink_metadata(temp.path().join(".report.xml.zonegate-new")).is_err(),
+        "the temporary file is gone, and the planted link with it"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,6 +645,46 @@ fn a_csv_line_without_end_is_refused_within_bounded_memory() {
         &export,
         "line 8 is longer than 1 MiB",
         64,
+    );
+}
+
+// Security review: an export whose roles cells held half a million one-letter roles per row
+// reached 1 GiB of resident memory under a 512 MiB budget. The budget counted the bytes each
+// allocation asked for, and malloc holds at least 32 for every one of those roles.
+#[test]
+fn an_export_of_huge_roles_cells_stays_within_the_memory_budget() {
+    let temp = base_repository();
+    let mut export = support::forge::SERVERS.to_owned();
+    // Each row just under the 1 MiB line limit.
+    let roles = vec!["r"; 500_000].join(";");
+    for host in 1..=40 {
+        let _ = writeln!(export, "huge{host},ams,r1,10.1.1.{host},,{roles},in_use");
+    }
+    fs::write(temp.path().join("zones/cmdb/servers.csv"), &export).unwrap();
+    let budget_mib = 128;
+    let run = measured(
+        temp.path(),
+        &["check"],
+        &[("ZONEGATE_MEMORY_LIMIT", &budget_mib.to_string())],
+    );
+    eprintln!(
+        "{} MiB export of huge roles cells under a {budget_mib} MiB budget: exit {}, peak {} MiB",
+        export.len() >> 20,
+        run.code,
+        run.peak_kib / 1024
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("zonegate stopped before using more memory than its budget"),
+        "{}",
+        run.stderr
+    );
+    // The budget, plus what is not heap: the binary, the stacks, a thread's unsettled MiB.
+    assert!(
+        run.peak_kib < (budget_mib + 32) * 1024,
+        "peak {} KiB over a {budget_mib} MiB budget",
+        run.peak_kib
     );
 }
 

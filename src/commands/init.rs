@@ -10,11 +10,12 @@
 #![allow(clippy::disallowed_methods)] // IO edge: creates the scaffold's files.
 
 use std::fmt::Write as _;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
+use crate::filesystem;
 use crate::model::name::Name;
 use crate::schema::{self, Kind};
 
@@ -47,16 +48,8 @@ pub enum Error {
         reason: String,
     },
     /// A file or directory could not be created or written.
-    #[error("cannot {action} {}", path.display())]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// Where.
-        path: PathBuf,
-        /// Why it failed.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Filesystem(#[from] filesystem::Error),
 }
 
 fn existing_message(directory: &Path, paths: &[String]) -> String {
@@ -319,7 +312,7 @@ fn write_all(directory: &Path, files: &[(String, String)]) -> Result<(), Error> 
         if let Some(parent) = target.parent() {
             create_directories(parent, &mut created_directories)?;
         }
-        create_file(&target, content.as_bytes())?;
+        filesystem::create_new_file(&target, content.as_bytes())?;
         created_files.push(target);
         Ok(())
     });
@@ -348,30 +341,8 @@ fn create_directories(path: &Path, created: &mut Vec<PathBuf>) -> Result<(), Err
             Ok(())
         }
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
-        Err(source) => Err(Error::Io {
-            action: "create",
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(source) => Err(filesystem::io_error("create", path)(source).into()),
     }
-}
-
-fn create_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io_error = |action| {
-        let path = path.to_path_buf();
-        move |source| Error::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io_error("create"))?;
-    file.write_all(bytes).map_err(io_error("write"))?;
-    file.sync_all().map_err(io_error("sync"))
 }
 
 #[cfg(test)]

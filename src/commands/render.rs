@@ -14,7 +14,7 @@ use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::inventory::Inventory;
 use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
-use crate::output::{self, Manifest, ManifestZone, Published, ZoneFile};
+use crate::output::{self, Held, Manifest, ManifestZone, Published, Repaired, ZoneFile};
 use crate::render::{
     self, Abandon, DEFAULT_TEMPLATE, RenderError, RenderOptions, TemplateError, TemplateLimits,
     TemplateProblem,
@@ -67,7 +67,7 @@ pub fn run(
         .output
         .clone()
         .unwrap_or_else(|| context.root.join(&checked.inventory.settings.output));
-    let lock = output::lock(&directory, || {
+    let lock = output::lock(&directory, &context.root, || {
         let _ = writeln!(
             err,
             "waiting for another zonegate run to finish with {}",
@@ -96,14 +96,27 @@ pub fn run(
             return Ok(Outcome::Findings);
         }
     };
+    let (written, repaired): (&[String], &[Repaired]) = match &published {
+        Published::Unchanged => (&[], &[]),
+        Published::Replaced { written, repaired } => (written, repaired),
+    };
+    for repaired in repaired {
+        writeln!(
+            err,
+            "repaired {}: {}; rendered it again",
+            directory.join(&repaired.file).display(),
+            repaired.damage
+        )?;
+    }
 
     if options.json {
-        let written = match &published {
-            Published::Unchanged => Vec::new(),
-            Published::Replaced { written } => written.clone(),
-        };
-        let report =
-            serde_json::json!({ "directory": directory, "manifest": manifest, "written": written });
+        let repaired: Vec<&str> = repaired.iter().map(|zone| zone.file.as_str()).collect();
+        let report = serde_json::json!({
+            "directory": directory,
+            "manifest": manifest,
+            "written": written,
+            "repaired": repaired,
+        });
         writeln!(
             out,
             "{}",
@@ -212,9 +225,16 @@ pub fn publish(
         zones: entries,
     };
     let previous = lock.previous_manifest()?;
-    let all_in_place = plan
+    // An unchanged zone's file is carried over only when it is as the manifest records it
+    // (size and SHA-256, hashed once here, in parallel); otherwise it is rendered again.
+    let unchanged: Vec<Option<&ManifestZone>> = plan
         .iter()
-        .all(|zone| zone.unchanged && lock.holds(&zone.entry));
+        .map(|zone| zone.unchanged.then_some(&zone.entry))
+        .collect();
+    let held = lock.verify(&unchanged)?;
+    let all_in_place = held
+        .iter()
+        .all(|held| matches!(held, Some(Held::Intact(_))));
     let planned = manifest(plan.iter().map(|zone| zone.entry.clone()).collect());
     if all_in_place && previous.as_ref() == Some(&planned) {
         return Ok(Publication::Published(planned, Published::Unchanged));
@@ -227,19 +247,24 @@ pub fn publish(
         .zones
         .par_iter()
         .zip(plan)
-        .map(|(zone, planned)| -> Result<(ManifestZone, bool), Error> {
-            let mut entry = planned.entry;
-            if planned.unchanged && lock.holds(&entry) && staging.carry_over(&entry.file) {
-                return Ok((entry, false));
-            }
-            let written = staging.write(&entry.file, |out| {
-                render::write(zone, entry.serial, &planned.content_hash, &options, out)
-                    .map_err(Error::from)
-            })?;
-            entry.bytes = written.bytes;
-            entry.sha256 = written.sha256;
-            Ok((entry, true))
-        })
+        .zip(&held)
+        .map(
+            |((zone, planned), held)| -> Result<(ManifestZone, bool), Error> {
+                let mut entry = planned.entry;
+                if let Some(Held::Intact(identity)) = held
+                    && staging.carry_over(&entry.file, *identity)
+                {
+                    return Ok((entry, false));
+                }
+                let written = staging.write(&entry.file, |out| {
+                    render::write(zone, entry.serial, &planned.content_hash, &options, out)
+                        .map_err(Error::from)
+                })?;
+                entry.bytes = written.bytes;
+                entry.sha256 = written.sha256;
+                Ok((entry, true))
+            },
+        )
         .collect();
     // Every zone in order: the mismatches of all of them, else the first other error in zone
     // order (a parallel `collect` into a `Result` would report whichever failed first in time).
@@ -252,11 +277,22 @@ pub fn publish(
         .filter(|(_, written)| *written)
         .map(|(entry, _)| entry.file.clone())
         .collect();
+    let repaired = entries
+        .iter()
+        .zip(held)
+        .filter_map(|((entry, _), held)| match held {
+            Some(Held::Damaged(damage)) => Some(Repaired {
+                file: entry.file.clone(),
+                damage,
+            }),
+            _ => None,
+        })
+        .collect();
     let manifest = manifest(entries.into_iter().map(|(entry, _)| entry).collect());
     staging.commit(&manifest)?;
     Ok(Publication::Published(
         manifest,
-        Published::Replaced { written },
+        Published::Replaced { written, repaired },
     ))
 }
 
@@ -417,7 +453,12 @@ fn write_summary(
         .unwrap_or(0);
     for zone in &manifest.zones {
         let state = match published {
-            Published::Replaced { written } if written.contains(&zone.file) => "written",
+            Published::Replaced { repaired, .. }
+                if repaired.iter().any(|repaired| repaired.file == zone.file) =>
+            {
+                "repaired"
+            }
+            Published::Replaced { written, .. } if written.contains(&zone.file) => "written",
             _ => "unchanged",
         };
         writeln!(
@@ -430,7 +471,7 @@ fn write_summary(
         Published::Unchanged => {
             writeln!(out, "{}: up to date, nothing written", directory.display())
         }
-        Published::Replaced { written } => writeln!(
+        Published::Replaced { written, .. } => writeln!(
             out,
             "{}: {} zone file(s) written, {} unchanged",
             directory.display(),

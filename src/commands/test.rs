@@ -1,10 +1,8 @@
 //! `zonegate test`: the assertions in `assertions/` against the in-memory resolver, or against a
 //! live server with `--server`; reports in the requested format, a JUnit file on request, and
 //! coverage.
-#![allow(clippy::disallowed_methods)] // IO edge: writes the `--junit` report file.
 
-use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +12,7 @@ use crate::assertions::report::{self, Report};
 use crate::assertions::resolver::Resolver;
 use crate::assertions::{self, Backend, QueryError, Verdict, coverage};
 use crate::diagnostic::{self, Diagnostic, SourceMap};
+use crate::filesystem;
 use crate::inventory::files::Directory;
 use crate::model::record::RecordType;
 
@@ -47,6 +46,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Tries per query for the live server.
     pub tries: usize,
+    /// The most assertions `for_each` may expand to (`--max-assertions`).
+    pub max_assertions: u64,
 }
 
 /// `zonegate test` could not do its job.
@@ -73,7 +74,7 @@ pub enum Error {
         path: PathBuf,
         /// Why.
         #[source]
-        source: io::Error,
+        source: filesystem::Error,
     },
 }
 
@@ -88,8 +89,13 @@ pub fn run(
         .map_err(|error| print_input_errors(error, err))?;
     let mut sources = checked.inventory.sources.clone();
     let files = Directory::new(&context.root);
-    let (assertions, mut problems) =
-        assertions::load(&files, &checked.inventory, &mut sources).map_err(super::Error::Read)?;
+    let (assertions, mut problems) = assertions::load(
+        &files,
+        &checked.inventory,
+        &mut sources,
+        options.max_assertions,
+    )
+    .map_err(super::Error::Read)?;
     if !problems.is_empty() {
         diagnostic::sort(&mut problems);
         print_problems(out, err, options.format, &problems, &sources)?;
@@ -174,7 +180,7 @@ pub fn run(
         Format::Junit => report::junit(out, &report)?,
     }
     if let Some(path) = &options.junit {
-        write_junit(path, &report).map_err(|source| Error::Junit {
+        write_junit(path, &context.root, &report).map_err(|source| Error::Junit {
             path: path.clone(),
             source,
         })?;
@@ -212,33 +218,24 @@ fn print_problems(
     super::print_human(err, problems, sources)
 }
 
-/// Writes the JUnit report next to its final place, then renames it, so a CI reader never sees
-/// half a file.
+/// Writes the JUnit report atomically ([`DirectoryHandle::replace`](crate::filesystem::DirectoryHandle::replace)),
+/// so a CI reader never sees half a file.
 ///
-/// The temporary file is created afresh (`O_EXCL`), never opened through whatever is at its path:
-/// the path is usually inside a checkout, where a pull request could have committed a symbolic
-/// link there to make CI overwrite a file elsewhere. The rename replaces a link at `path` itself.
-fn write_junit(path: &std::path::Path, report: &Report<'_>) -> io::Result<()> {
-    let temporary = path.with_extension("xml.partial");
-    let create = || {
-        fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)
-    };
-    let created = match create() {
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-            // A leftover of a killed run, or a planted link: remove the entry, not its target.
-            fs::remove_file(&temporary)?;
-            create()?
-        }
-        other => other?,
-    };
-    {
-        let mut file = BufWriter::new(created);
-        report::junit(&mut file, report)?;
-        file.flush()?;
-        file.get_ref().sync_all()?;
-    }
-    fs::rename(&temporary, path)
+/// The path is usually inside a checkout, where a pull request could have committed a symbolic
+/// link at it, at the temporary file beside it or as one of its parents, to make CI overwrite a
+/// file elsewhere: a parent inside the repository must not lead out of it, the temporary file
+/// is created afresh (the entry there removed, never written through) and the rename replaces a
+/// link at `path` itself.
+fn write_junit(
+    path: &std::path::Path,
+    repository: &std::path::Path,
+    report: &Report<'_>,
+) -> Result<(), filesystem::Error> {
+    let (directory, name) = filesystem::open_parent(path, false, Some(repository))?;
+    directory
+        .replace(name, |out| {
+            report::junit(out, report).map_err(filesystem::io_error("write", path))
+        })
+        .map(drop)
+        .map_err(filesystem::WriteError::into_error)
 }

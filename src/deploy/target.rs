@@ -5,7 +5,7 @@
 //! complete old file or a complete new one. Beside the zone directory, the target's state
 //! directory holds:
 //!
-//! - `lock`: one deploy at a time (`File::try_lock`; the holder's pid is written in it);
+//! - `lock`: one deploy at a time ([`filesystem::lock`]; the holder's pid is written in it);
 //! - `deployed.json`: what zonegate installed last ([`State`]);
 //! - `previous/`: the files the last deploy replaced (the rollback set, kept after success);
 //! - `journal.json`: written before the first file is replaced and removed when the deploy is
@@ -19,34 +19,34 @@
 #![allow(clippy::disallowed_methods)] // IO edge: writes zone directories and runs server commands.
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::{self, Read, Seek, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{Deployed, DeployedZone, InstalledZone, Plan, PlannedZone, Served, State, dns};
+use crate::filesystem::{self, DirectoryHandle, FileLock, WriteError, temporary_name};
 use crate::inventory::deploy::{Command, DeployTarget};
+
+/// In the state directory: what zonegate installed last.
+const STATE_FILE: &str = "deployed.json";
+/// In the state directory: the deploy in progress.
+const JOURNAL_FILE: &str = "journal.json";
+/// In the state directory: the files the last deploy replaced.
+const PREVIOUS_DIRECTORY: &str = "previous";
+/// In the state directory: the output of the last command run.
+const COMMAND_LOG: &str = "command.log";
 
 /// The deploy could not get started on a target (exit 2). Failures while applying are not
 /// errors: they are rolled back and reported in a [`Report`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file or directory of the state directory could not be read or written.
-    #[error("cannot {action} {}", path.display())]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    /// A file or directory of the state or zone directory could not be read or written.
+    #[error(transparent)]
+    Filesystem(#[from] filesystem::Error),
     /// `deployed.json` or `journal.json` is not what zonegate writes.
     #[error("cannot parse {}", path.display())]
     Corrupt {
@@ -73,6 +73,8 @@ pub struct Paths {
     pub zone_directory: PathBuf,
     /// The lock, journal, state and previous set.
     pub state_directory: PathBuf,
+    /// The repository root: a directory inside it must not lead out through a symbolic link.
+    repository: PathBuf,
 }
 
 impl Paths {
@@ -95,26 +97,23 @@ impl Paths {
         Self {
             zone_directory,
             state_directory,
+            repository: root.to_path_buf(),
         }
     }
 
-    fn lock_file(&self) -> PathBuf {
-        self.state_directory.join("lock")
+    /// The zone directory; `None` when it does not exist.
+    fn zones(&self) -> Result<Option<DirectoryHandle>, filesystem::Error> {
+        DirectoryHandle::open_if_exists(&self.zone_directory, Some(&self.repository))
     }
-    fn state_file(&self) -> PathBuf {
-        self.state_directory.join("deployed.json")
+
+    /// The state directory; `None` when it does not exist.
+    fn state(&self) -> Result<Option<DirectoryHandle>, filesystem::Error> {
+        DirectoryHandle::open_if_exists(&self.state_directory, Some(&self.repository))
     }
-    fn journal_file(&self) -> PathBuf {
-        self.state_directory.join("journal.json")
-    }
-    fn previous_directory(&self) -> PathBuf {
-        self.state_directory.join("previous")
-    }
-    fn command_log(&self) -> PathBuf {
-        self.state_directory.join("command.log")
-    }
+
+    /// Where a zone file is staged before it is renamed into place, for messages and commands.
     fn staged(&self, file: &str) -> PathBuf {
-        self.zone_directory.join(format!(".{file}.zonegate-new"))
+        self.zone_directory.join(temporary_name(file.as_ref()))
     }
 }
 
@@ -125,7 +124,11 @@ pub fn read_deployed(
     paths: &Paths,
     origins: &[(String, String)],
 ) -> Result<Deployed, Error> {
-    let state = read_state(paths)?;
+    let state = match paths.state()? {
+        Some(directory) => read_state(&directory)?,
+        None => State::default(),
+    };
+    let zone_directory = paths.zones()?;
     let mut all: Vec<(String, Option<String>)> = origins
         .iter()
         .map(|(origin, file)| (origin.clone(), Some(file.clone())))
@@ -146,9 +149,11 @@ pub fn read_deployed(
                 .find(|zone| zone.origin == origin)
                 .cloned();
             let file = file.or_else(|| installed.as_ref().map(|zone| zone.file.clone()));
-            let file_sha256 = match &file {
-                Some(file) => sha256_of(&paths.zone_directory.join(file))?,
-                None => None,
+            let file_sha256 = match (&file, &zone_directory) {
+                (Some(file), Some(directory)) => {
+                    directory.digest(file)?.map(|digest| digest.sha256)
+                }
+                _ => None,
             };
             let served = match target.server {
                 Some(server) => served(server, &origin, Duration::from_secs(3)),
@@ -177,7 +182,9 @@ fn served(server: SocketAddr, origin: &str, limit: Duration) -> Served {
 #[derive(Debug)]
 pub struct TargetLock {
     paths: Paths,
-    _file: File,
+    /// The state directory, which holds the lock.
+    state: DirectoryHandle,
+    _lock: FileLock,
 }
 
 /// Takes the target's lock. When another deploy holds it: with `wait`, calls `waiting` with
@@ -189,44 +196,21 @@ pub fn lock(
     wait: bool,
     waiting: impl FnOnce(&str),
 ) -> Result<TargetLock, Error> {
-    let directory = &paths.state_directory;
-    fs::create_dir_all(directory).map_err(io_error("create", directory))?;
-    let path = paths.lock_file();
-    let mut file = File::options()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(io_error("open", &path))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = match holder.trim() {
-                "" => "holder unknown".to_owned(),
-                text => text.to_owned(),
-            };
-            if !wait {
-                return Err(Error::Busy {
-                    target: target.name.clone(),
-                    holder,
-                });
-            }
-            waiting(&holder);
-            file.lock().map_err(io_error("lock", &path))?;
+    let state = DirectoryHandle::create_all(&paths.state_directory, Some(&paths.repository))?;
+    let lock = match filesystem::lock(&state, "lock", wait, waiting) {
+        Ok(lock) => lock,
+        Err(filesystem::Error::Busy { holder, .. }) => {
+            return Err(Error::Busy {
+                target: target.name.clone(),
+                holder,
+            });
         }
-        Err(fs::TryLockError::Error(source)) => return Err(io_error("lock", &path)(source)),
-    }
-    // Say who holds the lock, for the message a second deploy prints.
-    let _ = file.set_len(0);
-    let _ = file.rewind();
-    let _ = write!(file, "pid {}", std::process::id());
-    let _ = file.sync_all();
+        Err(error) => return Err(error.into()),
+    };
     Ok(TargetLock {
         paths: paths.clone(),
-        _file: file,
+        state,
+        _lock: lock,
     })
 }
 
@@ -331,17 +315,17 @@ impl TargetLock {
         target: &DeployTarget,
         log: &mut dyn Write,
     ) -> Result<Option<Rollback>, Error> {
-        remove_staged_files(&self.paths)?;
-        let path = self.paths.journal_file();
-        let journal: Journal = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt {
-                path: path.clone(),
-                source,
-            })?,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io_error("read", &path)(error)),
+        if let Some(zones) = self.paths.zones()? {
+            remove_staged_files(&zones)?;
+        }
+        let Some(bytes) = self.state.read(JOURNAL_FILE)? else {
+            return Ok(None);
         };
-        let state = read_state(&self.paths)?;
+        let journal: Journal = serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt {
+            path: self.state.join(JOURNAL_FILE),
+            source,
+        })?;
+        let state = read_state(&self.state)?;
         let committed = journal.zones.iter().all(|zone| {
             state
                 .zones
@@ -350,7 +334,7 @@ impl TargetLock {
         });
         if committed {
             // Killed after recording success, before removing the journal: nothing to undo.
-            remove_file(&path)?;
+            self.state.remove_file(JOURNAL_FILE)?;
             return Ok(None);
         }
         let _ = writeln!(
@@ -385,10 +369,26 @@ impl TargetLock {
         }
 
         // 1. Stage every new file next to its destination; check it there.
-        let digests = match self.stage(target, zones, write_zone, log) {
-            Ok(digests) => digests,
+        let zone_directory = match self.paths.zones() {
+            Ok(Some(directory)) => Ok(directory),
+            Ok(None) => Err(format!(
+                "write {}: the zone directory does not exist",
+                self.paths.zone_directory.display()
+            )),
+            Err(error) => Err(format!(
+                "write {}: {}",
+                self.paths.zone_directory.display(),
+                error.reason()
+            )),
+        };
+        let staged = zone_directory.and_then(|directory| {
+            self.stage(target, &directory, zones, write_zone, log)
+                .inspect_err(|_| drop(remove_staged_files(&directory)))
+                .map(|digests| (directory, digests))
+        });
+        let (zone_directory, digests) = match staged {
+            Ok(staged) => staged,
             Err(failure) => {
-                let _ = remove_staged_files(&self.paths);
                 report.failure = Some(failure);
                 report.rollback = Some(Rollback {
                     steps: vec!["nothing was installed; removed the staged files".to_owned()],
@@ -415,7 +415,7 @@ impl TargetLock {
                 .map(|zone| JournalZone {
                     origin: zone.planned.origin.clone(),
                     file: zone.planned.file.clone(),
-                    existed: self.paths.zone_directory.join(&zone.planned.file).exists(),
+                    existed: matches!(zone_directory.kind(&zone.planned.file), Ok(Some(_))),
                     served_before: match zone.planned.served {
                         Served::Serial(serial) => Some(serial),
                         _ => None,
@@ -424,19 +424,19 @@ impl TargetLock {
                 })
                 .collect(),
         };
-        self.keep_previous(&journal)
-            .inspect_err(|_| drop(remove_staged_files(&self.paths)))?;
-        write_json(&self.paths.journal_file(), &journal)?;
+        self.keep_previous(&zone_directory, &journal)
+            .inspect_err(|_| drop(remove_staged_files(&zone_directory)))?;
+        write_json(&self.state, JOURNAL_FILE, &journal)?;
 
         // 3. Install: one rename per file, then sync the directory.
-        if let Err(failure) = self.install(zones) {
+        if let Err(failure) = install(&zone_directory, zones) {
             return Ok(self.fail(target, &journal, report, failure, log));
         }
         report.steps.push(format!(
             "installed {} zone file(s) in {} (previous set in {})",
             zones.len(),
             self.paths.zone_directory.display(),
-            self.paths.previous_directory().display()
+            self.state.join(PREVIOUS_DIRECTORY).display()
         ));
 
         // 4. A whole-configuration checker (no {file}), then the reload.
@@ -516,7 +516,7 @@ impl TargetLock {
         }
 
         // 8. Commit: record what is installed, then drop the journal.
-        let mut state = read_state(&self.paths)?;
+        let mut state = read_state(&self.state)?;
         for (zone, sha256) in zones.iter().zip(digests) {
             let entry = InstalledZone {
                 origin: zone.planned.origin.clone(),
@@ -536,8 +536,8 @@ impl TargetLock {
             }
         }
         state.zones.sort_by(|a, b| a.origin.cmp(&b.origin));
-        write_json(&self.paths.state_file(), &state)?;
-        remove_file(&self.paths.journal_file())?;
+        write_json(&self.state, STATE_FILE, &state)?;
+        self.state.remove_file(JOURNAL_FILE)?;
         if unchanged > 0 {
             report.steps.push(format!("{unchanged} zone(s) unchanged"));
         }
@@ -547,6 +547,7 @@ impl TargetLock {
     fn stage(
         &self,
         target: &DeployTarget,
+        zone_directory: &DirectoryHandle,
         zones: &[NewZone],
         write_zone: WriteZone<'_>,
         log: &mut dyn Write,
@@ -561,21 +562,18 @@ impl TargetLock {
         let mut digests = Vec::with_capacity(zones.len());
         for zone in zones {
             let staged = self.paths.staged(&zone.planned.file);
-            let file = File::create(&staged)
-                .map_err(|error| format!("write {}: {error}", staged.display()))?;
-            let mut out = HashingWriter {
-                inner: io::BufWriter::with_capacity(1 << 16, file),
-                hasher: Sha256::new(),
-            };
-            write_zone(&zone.planned, &mut out)
-                .map_err(|error| format!("write {}: {error}", staged.display()))?;
-            let HashingWriter { inner, hasher } = out;
-            inner
-                .into_inner()
-                .map_err(io::IntoInnerError::into_error)
-                .and_then(|file| file.sync_all())
-                .map_err(|error| format!("write {}: {error}", staged.display()))?;
-            digests.push(crate::render::hex(&hasher.finalize()));
+            let digest = zone_directory
+                .write_file(temporary_name(zone.planned.file.as_ref()), |out| {
+                    write_zone(&zone.planned, out)
+                })
+                .map_err(|failure| {
+                    let why = match failure {
+                        WriteError::Fill(why) => why,
+                        WriteError::Filesystem(error) => error.reason(),
+                    };
+                    format!("write {}: {why}", staged.display())
+                })?;
+            digests.push(digest.sha256);
         }
         if let Some(check) = target.check.as_ref().filter(|check| check.is_per_zone()) {
             for zone in zones {
@@ -588,34 +586,22 @@ impl TargetLock {
     }
 
     /// Copies the files about to be replaced into `previous/` (a fresh set each deploy).
-    fn keep_previous(&self, journal: &Journal) -> Result<(), Error> {
-        let previous = self.paths.previous_directory();
-        if previous.exists() {
-            fs::remove_dir_all(&previous).map_err(io_error("remove", &previous))?;
-        }
-        fs::create_dir_all(&previous).map_err(io_error("create", &previous))?;
+    fn keep_previous(
+        &self,
+        zone_directory: &DirectoryHandle,
+        journal: &Journal,
+    ) -> Result<(), Error> {
+        self.state.remove_tree(PREVIOUS_DIRECTORY)?;
+        let previous = self.state.create_directory(PREVIOUS_DIRECTORY)?;
         for zone in journal.zones.iter().filter(|zone| zone.existed) {
-            let source = self.paths.zone_directory.join(&zone.file);
-            copy_synced(&source, &previous.join(&zone.file)).map_err(io_error("copy", &source))?;
+            zone_directory.copy_file(&zone.file, &previous, &zone.file)?;
         }
-        if let Ok(state) = fs::read(self.paths.state_file()) {
-            let copy = previous.join("deployed.json");
-            write_synced(&copy, &state).map_err(io_error("write", &copy))?;
+        if let Some(state) = self.state.read(STATE_FILE)? {
+            previous.write_bytes(STATE_FILE, &state)?;
         }
-        sync_directory(&previous).map_err(io_error("sync", &previous))?;
-        sync_directory(&self.paths.state_directory)
-            .map_err(io_error("sync", &self.paths.state_directory))
-    }
-
-    fn install(&self, zones: &[NewZone]) -> Result<(), String> {
-        for zone in zones {
-            let staged = self.paths.staged(&zone.planned.file);
-            let destination = self.paths.zone_directory.join(&zone.planned.file);
-            fs::rename(&staged, &destination)
-                .map_err(|error| format!("rename {} into place: {error}", staged.display()))?;
-        }
-        sync_directory(&self.paths.zone_directory)
-            .map_err(|error| format!("sync {}: {error}", self.paths.zone_directory.display()))
+        previous.sync()?;
+        self.state.sync()?;
+        Ok(())
     }
 
     /// Records the failure, rolls back, and returns the finished report.
@@ -638,40 +624,11 @@ impl TargetLock {
     /// journal.
     fn roll_back(&self, target: &DeployTarget, journal: &Journal, log: &mut dyn Write) -> Rollback {
         let mut rollback = Rollback::default();
-        let _ = remove_staged_files(&self.paths);
-        let previous = self.paths.previous_directory();
-        let mut restored = Vec::new();
-        for zone in &journal.zones {
-            let destination = self.paths.zone_directory.join(&zone.file);
-            let result = if zone.existed {
-                // A fresh copy, so its modification time is new: BIND and NSD skip reloading a
-                // file whose mtime is not newer than what they loaded.
-                let staged = self.paths.staged(&zone.file);
-                copy_synced(&previous.join(&zone.file), &staged)
-                    .and_then(|()| fs::rename(&staged, &destination))
-            } else {
-                match fs::remove_file(&destination) {
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-                    other => other,
-                }
-            };
-            match result {
-                Ok(()) => restored.push(zone.origin.clone()),
-                Err(error) => rollback
-                    .problems
-                    .push(format!("cannot restore {}: {error}", destination.display())),
-            }
-        }
-        if let Err(error) = sync_directory(&self.paths.zone_directory) {
-            rollback.problems.push(format!(
-                "cannot sync {}: {error}",
-                self.paths.zone_directory.display()
-            ));
-        }
+        let restored = self.restore(journal, &mut rollback.problems);
         rollback.steps.push(format!(
             "restored {} zone file(s) from {}",
-            restored.len(),
-            previous.display()
+            restored,
+            self.state.join(PREVIOUS_DIRECTORY).display()
         ));
         // A failed reload matters only if the server does not serve the previous zones: when
         // the failed step was the reload itself, the server never loaded the new files.
@@ -726,7 +683,7 @@ impl TargetLock {
             rollback.problems.push(format!("reload: {failure}"));
         }
         // The new serials may have been served and transferred: never reuse them.
-        match read_state(&self.paths) {
+        match read_state(&self.state) {
             Ok(mut state) => {
                 for zone in &journal.zones {
                     if let Some(installed) =
@@ -736,23 +693,88 @@ impl TargetLock {
                         installed.highest_serial = zone.serial;
                     }
                 }
-                if let Err(error) = write_json(&self.paths.state_file(), &state) {
+                if let Err(error) = write_json(&self.state, STATE_FILE, &state) {
                     rollback.problems.push(error.to_string());
                 }
             }
             Err(error) => rollback.problems.push(error.to_string()),
         }
         if rollback.problems.is_empty() {
-            if let Err(error) = remove_file(&self.paths.journal_file()) {
+            if let Err(error) = self.state.remove_file(JOURNAL_FILE) {
                 rollback.problems.push(error.to_string());
             }
         } else {
             rollback.problems.push(format!(
                 "the journal stays in {} so the next deploy retries the rollback",
-                self.paths.journal_file().display()
+                self.state.join(JOURNAL_FILE).display()
             ));
         }
         rollback
+    }
+
+    /// Puts back every zone file of the journal: a fresh copy of the one in `previous/`, or
+    /// none when the zone is new. Returns how many were restored; problems go to `problems`.
+    fn restore(&self, journal: &Journal, problems: &mut Vec<String>) -> usize {
+        let zone_directory = match self.paths.zones() {
+            Ok(Some(directory)) => directory,
+            Ok(None) => {
+                problems.push(format!(
+                    "cannot restore the zone files: {} does not exist",
+                    self.paths.zone_directory.display()
+                ));
+                return 0;
+            }
+            Err(error) => {
+                problems.push(format!("cannot restore the zone files: {error}"));
+                return 0;
+            }
+        };
+        let _ = remove_staged_files(&zone_directory);
+        let previous = self
+            .state
+            .open_directory(PREVIOUS_DIRECTORY)
+            .and_then(|previous| {
+                previous.ok_or_else(|| {
+                    filesystem::io_error("open", &self.state.join(PREVIOUS_DIRECTORY))(
+                        std::io::ErrorKind::NotFound.into(),
+                    )
+                })
+            });
+        let mut restored = 0;
+        for zone in &journal.zones {
+            let result = if zone.existed {
+                // A fresh copy, so its modification time is new: BIND and NSD skip reloading a
+                // file whose mtime is not newer than what they loaded.
+                let staged = temporary_name(zone.file.as_ref());
+                match &previous {
+                    Ok(previous) => previous
+                        .copy_file(&zone.file, &zone_directory, &staged)
+                        .and_then(|()| zone_directory.rename(&staged, &zone.file)),
+                    Err(error) => Err(filesystem::io_error(
+                        "open",
+                        &self.state.join(PREVIOUS_DIRECTORY),
+                    )(std::io::Error::other(error.reason()))),
+                }
+            } else {
+                zone_directory.remove_file(&zone.file)
+            };
+            match result {
+                Ok(()) => restored += 1,
+                Err(error) => problems.push(format!(
+                    "cannot restore {}: {}",
+                    zone_directory.join(&zone.file).display(),
+                    error.reason()
+                )),
+            }
+        }
+        if let Err(error) = zone_directory.sync() {
+            problems.push(format!(
+                "cannot sync {}: {}",
+                self.paths.zone_directory.display(),
+                error.reason()
+            ));
+        }
+        restored
     }
 
     /// Runs `command` once, or once per zone when it names a zone.
@@ -805,9 +827,11 @@ impl TargetLock {
             .collect();
         let shown = argv.join(" ");
         let _ = writeln!(log, "{}: running {shown}", target.name);
-        let log_path = self.paths.command_log();
-        let output = File::create(&log_path)
-            .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+        let log_path = self.state.join(COMMAND_LOG);
+        let output = self
+            .state
+            .create_file_replacing(COMMAND_LOG)
+            .map_err(|error| format!("cannot create {}: {}", log_path.display(), error.reason()))?;
         let errors = output
             .try_clone()
             .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
@@ -839,7 +863,11 @@ impl TargetLock {
         if status.success() {
             return Ok(());
         }
-        let text = fs::read(&log_path)
+        let text = self
+            .state
+            .read(COMMAND_LOG)
+            .ok()
+            .flatten()
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default();
         let tail: Vec<&str> = text
@@ -955,107 +983,57 @@ fn describe_serials(expected: &[(&str, u32)]) -> String {
         .join(", ")
 }
 
+/// Installs the staged files: one rename per file, then the directory is synced.
+fn install(zone_directory: &DirectoryHandle, zones: &[NewZone]) -> Result<(), String> {
+    for zone in zones {
+        let staged = temporary_name(zone.planned.file.as_ref());
+        zone_directory
+            .rename(&staged, &zone.planned.file)
+            .map_err(|error| {
+                format!(
+                    "rename {} into place: {}",
+                    zone_directory.join(&staged).display(),
+                    error.reason()
+                )
+            })?;
+    }
+    zone_directory.sync().map_err(|error| {
+        format!(
+            "sync {}: {}",
+            zone_directory.path().display(),
+            error.reason()
+        )
+    })
+}
+
 /// Reads `deployed.json`; empty when absent.
-fn read_state(paths: &Paths) -> Result<State, Error> {
-    let path = paths.state_file();
-    match fs::read(&path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt { path, source })
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(State::default()),
-        Err(error) => Err(io_error("read", &path)(error)),
+fn read_state(state: &DirectoryHandle) -> Result<State, Error> {
+    match state.read(STATE_FILE)? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt {
+            path: state.join(STATE_FILE),
+            source,
+        }),
+        None => Ok(State::default()),
     }
 }
 
 /// Removes `.<file>.zonegate-new` leftovers of a killed deploy from the zone directory.
-fn remove_staged_files(paths: &Paths) -> Result<(), Error> {
-    let directory = &paths.zone_directory;
-    let entries = match fs::read_dir(directory) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(io_error("read", directory)(error)),
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".zonegate-new") {
-            remove_file(&entry.path())?;
+fn remove_staged_files(zone_directory: &DirectoryHandle) -> Result<(), Error> {
+    for name in zone_directory.names()? {
+        let text = name.to_string_lossy();
+        if text.starts_with('.') && text.ends_with(".zonegate-new") {
+            zone_directory.remove_file(&name)?;
         }
     }
     Ok(())
 }
 
-fn sha256_of(path: &Path) -> Result<Option<String>, Error> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(crate::render::hex(&Sha256::digest(&bytes)))),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error("read", path)(error)),
-    }
-}
-
-/// Writes JSON atomically (temporary file, sync, rename, sync the directory).
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+/// Writes JSON as `name` in the state directory, atomically.
+fn write_json<T: Serialize>(state: &DirectoryHandle, name: &str, value: &T) -> Result<(), Error> {
     let mut text = serde_json::to_string_pretty(value).expect("state always serialises");
     text.push('\n');
-    let temporary = path.with_extension("json.new");
-    write_synced(&temporary, text.as_bytes()).map_err(io_error("write", &temporary))?;
-    fs::rename(&temporary, path).map_err(io_error("rename", &temporary))?;
-    if let Some(parent) = path.parent() {
-        sync_directory(parent).map_err(io_error("sync", parent))?;
-    }
+    state.replace_bytes(name, text.as_bytes())?;
     Ok(())
-}
-
-/// Copies `from` into a new file `to` (a fresh inode with a fresh modification time) and syncs
-/// it.
-fn copy_synced(from: &Path, to: &Path) -> io::Result<()> {
-    fs::copy(from, to)?;
-    File::options().write(true).open(to)?.sync_all()
-}
-
-/// Passes bytes through to `inner` and hashes them.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(bytes)?;
-        self.hasher.update(&bytes[..written]);
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-fn sync_directory(path: &Path) -> io::Result<()> {
-    File::open(path)?.sync_all()
-}
-
-fn remove_file(path: &Path) -> Result<(), Error> {
-    match fs::remove_file(path) {
-        Err(error) if error.kind() != io::ErrorKind::NotFound => {
-            Err(io_error("remove", path)(error))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io {
-        action,
-        path,
-        source,
-    }
 }
 
 #[cfg(test)]
@@ -1064,6 +1042,8 @@ mod tests {
     use crate::deploy::Action;
     use crate::diagnostic::{FileId, Span};
     use crate::inventory::deploy::{Deadlines, TargetKind};
+    use std::fs;
+    use std::io;
 
     fn dir_target(zone_directory: &Path, reload: Option<Vec<&str>>) -> DeployTarget {
         DeployTarget {
@@ -1161,13 +1141,19 @@ mod tests {
             b"text-of-a.example.-2\n"
         );
         assert_eq!(
-            fs::read(paths.previous_directory().join("a.example.zone")).unwrap(),
+            fs::read(
+                paths
+                    .state_directory
+                    .join(PREVIOUS_DIRECTORY)
+                    .join("a.example.zone")
+            )
+            .unwrap(),
             b"text-of-a.example.-1\n",
             "the replaced file is kept for rollback"
         );
-        let state = read_state(&paths).unwrap();
+        let state = read_state(&paths.state().unwrap().unwrap()).unwrap();
         assert_eq!(state.zones[0].serial, 2);
-        assert!(!paths.journal_file().exists());
+        assert!(!paths.state_directory.join(JOURNAL_FILE).exists());
         let deployed = read_deployed(
             &target,
             &paths,
@@ -1238,8 +1224,15 @@ mod tests {
         fs::write(zones_dir.join(".a.example.zone.zonegate-new"), "half").unwrap();
         let target = dir_target(&zones_dir, None);
         let paths = Paths::new(&target, temp.path());
-        fs::create_dir_all(paths.previous_directory()).unwrap();
-        fs::write(paths.previous_directory().join("a.example.zone"), "old\n").unwrap();
+        fs::create_dir_all(paths.state_directory.join(PREVIOUS_DIRECTORY)).unwrap();
+        fs::write(
+            paths
+                .state_directory
+                .join(PREVIOUS_DIRECTORY)
+                .join("a.example.zone"),
+            "old\n",
+        )
+        .unwrap();
         let journal = Journal {
             pid: 4242,
             zones: vec![JournalZone {
@@ -1250,7 +1243,12 @@ mod tests {
                 serial: 9,
             }],
         };
-        write_json(&paths.journal_file(), &journal).unwrap();
+        write_json(
+            &DirectoryHandle::open(&paths.state_directory, None).unwrap(),
+            JOURNAL_FILE,
+            &journal,
+        )
+        .unwrap();
         let lock = lock(&target, &paths, true, |_| {}).unwrap();
         let mut log = Vec::new();
         let rollback = lock.recover(&target, &mut log).unwrap().unwrap();
@@ -1260,7 +1258,7 @@ mod tests {
             b"old\n"
         );
         assert!(!zones_dir.join(".a.example.zone.zonegate-new").exists());
-        assert!(!paths.journal_file().exists());
+        assert!(!paths.state_directory.join(JOURNAL_FILE).exists());
         assert!(
             String::from_utf8(log)
                 .unwrap()
