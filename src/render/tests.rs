@@ -313,11 +313,16 @@ fn a_budget_spent_on_one_zone_stops_the_zones_after_it_only() {
     let earlier = sample_zone();
     let (later, _) = Zone::from_records(
         name("z.example.net."),
-        vec![record("z.example.net.", 60, RData::A("192.0.2.1".parse().unwrap()))],
+        vec![record(
+            "z.example.net.",
+            60,
+            RData::A("192.0.2.1".parse().unwrap()),
+        )],
     );
     assert!(earlier.origin < later.origin);
     let abandon = std::sync::Arc::new(Abandon::default());
-    let endless = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+    let endless =
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
     let options = RenderOptions {
         limits: TemplateLimits {
             fuel: 10_000,

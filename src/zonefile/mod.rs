@@ -434,11 +434,11 @@ impl<'a> Reader<'a> {
                 .map_err(|problem| invalid_name(&first, problem))?;
             (owner, &fields[1..])
         } else {
-            let owner = self.state.previous_owner.clone().ok_or(Error {
-                kind: Box::new(ErrorKind::NoPreviousOwner),
-                position: first.position,
-                offset: first.offset,
-            })?;
+            let owner = self
+                .state
+                .previous_owner
+                .clone()
+                .ok_or_else(|| error_at(ErrorKind::NoPreviousOwner, &first))?;
             (owner, fields)
         };
         let mut ttl = None;
@@ -486,11 +486,9 @@ impl<'a> Reader<'a> {
             }
             break rdata::record_type(token)?;
         };
-        let ttl = ttl.or(self.state.default_ttl).ok_or(Error {
-            kind: Box::new(ErrorKind::NoTtl),
-            position: first.position,
-            offset: first.offset,
-        })?;
+        let ttl = ttl
+            .or(self.state.default_ttl)
+            .ok_or_else(|| error_at(ErrorKind::NoTtl, &first))?;
         let class = class.or(self.state.previous_class).unwrap_or(Class::In);
         let likely_target = likely.and_then(|record| record.data.target());
         let data = rdata::read(

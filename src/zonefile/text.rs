@@ -156,7 +156,7 @@ impl NameReader {
         likely: Option<&Name>,
     ) -> Result<Name, ValueError> {
         if let Some((last_text, last_origin, name)) = &self.last
-            && last_text == text
+            && same_bytes(last_text, text)
             && last_origin == origin
         {
             return Ok(name.clone());
@@ -186,7 +186,7 @@ fn plain_text_is(text: &[u8], origin: &Name, name: &Name) -> bool {
         (absolute, 0)
     } else {
         let suffix = origin.canonical_key().as_bytes();
-        if !key.starts_with(suffix) {
+        if key.len() < suffix.len() || !same_bytes(&key[..suffix.len()], suffix) {
             return false;
         }
         (text, suffix.len())
@@ -222,6 +222,12 @@ fn plain_text_is(text: &[u8], origin: &Name, name: &Name) -> bool {
         end = start - 1;
     }
     at == key.len()
+}
+
+/// `a == b`, inline: names are a few dozen bytes, where a call to `memcmp` costs more than the
+/// comparison (it was a seventh of the reader's time).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The octet an escape stands for (`rest` follows the backslash) and how many bytes of `rest`
