@@ -1,11 +1,15 @@
 //! Command-line arguments: the only module that knows about clap.
 //!
-//! [`Args`] is what the user typed; the commands receive plain options structs built from it, so
-//! no stage ever sees a clap type.
+//! [`Args`] is what the user typed; [`Args::resolve`] (`cli/resolve.rs`) turns it into the
+//! commands' plain options ([`crate::commands::Invocation`]), so no stage ever sees a clap type.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod resolve;
+
+pub use resolve::Resolved;
 
 /// GitOps DNS: CMDB + YAML -> zone files, checks, assertions, blast radius, merge bot, deploy.
 #[derive(Debug, Parser)]
@@ -243,6 +247,15 @@ pub struct ManArgs {
     /// printing zonegate.1.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// The process's command line. On `--help`, `--version` or a usage error clap has printed what
+/// it says, and `Err` holds the exit status: 0 for the first two, 2 for a usage error.
+pub fn parse() -> Result<Args, u8> {
+    Args::try_parse().map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() { 2 } else { 0 }
+    })
 }
 
 /// The completion script for `shell`.

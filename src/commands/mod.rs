@@ -2,7 +2,8 @@
 //!
 //! Commands write data to `out` and progress and logs to `err` (both passed in, so tests capture
 //! them), return [`Outcome::Findings`] when a check or test failed, and `Err` when the tool could
-//! not do its job or the input is malformed. Only `main` turns these into exit codes.
+//! not do its job or the input is malformed. Only `main` turns these into exit codes. [`run`]
+//! runs the [`Invocation`] `cli` resolved a command line into.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -19,11 +20,75 @@ pub mod diff;
 pub mod download;
 pub mod explain;
 pub mod init;
+pub mod man;
 pub mod pr;
 pub mod regen;
 pub mod render;
 pub mod schema;
 pub mod test;
+
+/// A command with its options: what `cli` resolves a command line into and [`run`] runs.
+#[derive(Debug)]
+pub enum Invocation {
+    /// `zonegate render`.
+    Render(render::Options),
+    /// `zonegate check`.
+    Check(check::Options),
+    /// `zonegate test`.
+    Test(test::Options),
+    /// `zonegate diff`.
+    Diff(diff::Options),
+    /// `zonegate bot`.
+    Bot(bot::Options),
+    /// `zonegate pr ...`.
+    Pr(pr::Action),
+    /// `zonegate deploy`.
+    Deploy(deploy::Options),
+    /// `zonegate regen`.
+    Regen(regen::Options),
+    /// `zonegate init`.
+    Init(init::Options),
+    /// `zonegate explain`.
+    Explain(explain::Request),
+    /// `zonegate schema`.
+    Schema(crate::schema::Kind),
+    /// `zonegate completions`: print this script.
+    Completions(Vec<u8>),
+    /// `zonegate man`: these pages (file name, roff; the main page first).
+    Man {
+        /// The pages.
+        pages: Vec<(String, Vec<u8>)>,
+        /// Write every page here instead of printing the main one.
+        directory: Option<PathBuf>,
+    },
+}
+
+/// Runs `invocation`.
+pub fn run(
+    context: &Context,
+    invocation: Invocation,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    match invocation {
+        Invocation::Render(options) => render::run(context, &options, out, err),
+        Invocation::Check(options) => check::run(context, &options, out, err),
+        Invocation::Test(options) => test::run(context, &options, out, err),
+        Invocation::Diff(options) => diff::run(context, &options, out, err),
+        Invocation::Bot(options) => bot::run(context, options, out, err),
+        Invocation::Pr(action) => pr::run(context, &action, out),
+        Invocation::Deploy(options) => deploy::run(context, &options, out, err),
+        Invocation::Regen(options) => regen::run(context, &options, out, err),
+        Invocation::Init(options) => init::run(&options, context.quiet, out, err),
+        Invocation::Explain(request) => explain::run(&request, out),
+        Invocation::Schema(kind) => schema::run(kind, out),
+        Invocation::Completions(script) => {
+            out.write_all(&script)?;
+            Ok(Outcome::Clean)
+        }
+        Invocation::Man { pages, directory } => man::run(&pages, directory.as_deref(), out),
+    }
+}
 
 /// How a command ended when it could do its job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
