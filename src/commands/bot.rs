@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::ForgeChoice;
-use super::diff::{Built, build};
+use super::pipeline::{Built, build, verify_templates};
 use super::{Context, Error, Outcome};
 use crate::assertions::Verdict as AssertionVerdict;
 use crate::assertions::resolver::Resolver;
@@ -585,7 +585,7 @@ fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> 
     }
     // Render as `render` would, reading every zone back: a template may fail on the new zones,
     // or write text that does not hold exactly their records.
-    match super::render::verify_templates(inventory, zones, settings.clock) {
+    match verify_templates(inventory, zones, settings.clock) {
         Ok(findings) => {
             counts.check_errors += findings.len();
             failures.extend(

@@ -7,12 +7,12 @@
 
 use std::io::Write;
 
+use super::pipeline::build_revisions;
 use super::{Context, Error, Outcome, print_human};
 use crate::diff::{self, Side, report};
 use crate::git::Repo;
+use crate::inventory;
 use crate::inventory::files::{Directory, Files};
-use crate::inventory::{self, Inventory};
-use crate::model::{self, zone::ZoneSet};
 
 /// Output formats of `diff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,17 +34,6 @@ pub struct Options {
     pub head: Option<String>,
     /// Output format.
     pub format: Format,
-}
-
-/// A revision, loaded and built.
-#[derive(Debug)]
-pub struct Built {
-    /// Its inventory.
-    pub inventory: Inventory,
-    /// Its zones.
-    pub zones: ZoneSet,
-    /// Findings from building them (the check rules are not run).
-    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// Runs `diff`.
@@ -70,10 +59,7 @@ pub fn run(
             "working tree".to_owned(),
         ),
     };
-    let progress = super::Progress::new(context.progress);
-    progress.stage("reading and building both revisions");
-    let (base, head) = rayon::join(|| build(&base_files), || build(head_files.as_ref()));
-    progress.finish();
+    let (base, head) = build_revisions(context, &base_files, head_files.as_ref());
     let base = base.map_err(|error| input_error(&options.base, error, err))?;
     let head = head.map_err(|error| input_error(&head_label, error, err))?;
 
@@ -99,19 +85,6 @@ pub fn run(
         Format::Markdown => out.write_all(report::markdown(&difference, &labels).as_bytes())?,
     }
     Ok(Outcome::Clean)
-}
-
-/// Loads and builds the repository in `files` (no check rules: the difference needs the zones
-/// only).
-pub fn build(files: &dyn Files) -> Result<Built, inventory::Error> {
-    let inventory =
-        inventory::config::load_with(files, &inventory::config::LoadOptions::default())?;
-    let (zones, diagnostics) = model::build(&inventory);
-    Ok(Built {
-        inventory,
-        zones,
-        diagnostics,
-    })
 }
 
 /// Prints a revision's load failure, naming the revision, and returns the command's error.

@@ -1,16 +1,18 @@
 //! The commands: each runs the pipeline stages it needs and reports.
 //!
+//! One file per command; a command uses the stages through [`pipeline`] (load + build + check,
+//! render + verify + publish, build two revisions), never through another command.
+//!
 //! Commands write data to `out` and progress and logs to `err` (both passed in, so tests capture
 //! them), return [`Outcome::Findings`] when a check or test failed, and `Err` when the tool could
 //! not do its job or the input is malformed. Only `main` turns these into exit codes. [`run`]
 //! runs the [`Invocation`] `cli` resolved a command line into.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::diagnostic::{self, Diagnostic, SourceMap};
-use crate::inventory::{self, Inventory};
-use crate::model::{self, zone::ZoneSet};
+use crate::inventory;
 use crate::serial::Clock;
 
 pub mod bot;
@@ -21,6 +23,7 @@ pub mod download;
 pub mod explain;
 pub mod init;
 pub mod man;
+pub mod pipeline;
 pub mod pr;
 pub mod regen;
 pub mod render;
@@ -200,44 +203,6 @@ pub fn release_in_background<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
-/// Everything up to and including `check`, shared by render, check, test, diff and deploy.
-#[derive(Debug)]
-pub struct Checked {
-    /// What the repository says.
-    pub inventory: Inventory,
-    /// The zones built from it.
-    pub zones: ZoneSet,
-    /// Findings from building and checking, severities applied, sorted.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Loads the repository, builds the zones and runs every check rule.
-///
-/// Malformed input comes back as [`inventory::Error::Invalid`] for the caller to print in its
-/// own format (see [`print_input_errors`]).
-pub fn load_and_check(context: &Context, cmdb: Option<&Path>) -> Result<Checked, inventory::Error> {
-    let progress = Progress::new(context.progress);
-    progress.stage("reading the repository");
-    let options = inventory::config::LoadOptions {
-        cmdb: cmdb.map(Path::to_path_buf),
-    };
-    let inventory =
-        inventory::config::load_with(&inventory::files::Directory::new(&context.root), &options)
-            .inspect_err(|_| progress.finish())?;
-    progress.stage("generating records");
-    let (zones, mut diagnostics) = model::build(&inventory);
-    progress.stage("checking");
-    diagnostics.extend(crate::check::run(&zones, &inventory.settings));
-    let mut diagnostics = crate::check::apply_severities(diagnostics, &inventory.settings);
-    diagnostic::sort(&mut diagnostics);
-    progress.finish();
-    Ok(Checked {
-        inventory,
-        zones,
-        diagnostics,
-    })
-}
-
 /// Turns a load failure into the command's error, printing malformed-input diagnostics to `err`
 /// first.
 pub fn print_input_errors(error: inventory::Error, err: &mut dyn Write) -> Error {
@@ -281,32 +246,4 @@ pub fn explain_hint(diagnostics: &[Diagnostic]) -> Option<String> {
         "hint: `zonegate explain {}` says why the rule matters and how to fix a finding",
         first.code
     ))
-}
-
-/// A spinner with the current stage on a terminal; nothing otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        let bar = enabled.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        Self { bar }
-    }
-
-    fn stage(&self, message: &'static str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(message);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

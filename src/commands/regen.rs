@@ -17,17 +17,17 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::ForgeChoice;
-use super::diff::build;
 use super::download;
+use super::pipeline::{build, build_with};
 use super::{Context, Error, Outcome, print_input_errors};
 use crate::diff::{self, Side, report};
 use crate::git::{Identity, Repo};
-use crate::inventory::config::{LoadOptions, load_with};
+use crate::inventory::config::LoadOptions;
 use crate::inventory::files::Files;
 use crate::merge::forge::Forge;
 use crate::merge::github::{GitHub, Proposal, Proposed};
 use crate::merge::local::{Local, NewPull};
-use crate::{model, regen};
+use crate::regen;
 
 /// The comment marker of regeneration pull requests (one comment, updated in place).
 pub const COMMENT_MARKER: &str = "<!-- zonegate:regen -->";
@@ -129,22 +129,21 @@ pub fn run(
     }
 
     // The head side: the same tree with the new export (malformed input stops here, exit 2).
-    let head_inventory = load_with(
+    let head_side = build_with(
         &base_files,
         &LoadOptions {
             cmdb: Some(cmdb.clone()),
         },
     )
     .map_err(|error| print_input_errors(error, err))?;
-    let (head_zones, _) = model::build(&head_inventory);
     let difference = diff::diff(
         Side {
             inventory: &base_side.inventory,
             zones: &base_side.zones,
         },
         Side {
-            inventory: &head_inventory,
-            zones: &head_zones,
+            inventory: &head_side.inventory,
+            zones: &head_side.zones,
         },
     );
     if !regen::changes_records(&difference) {
