@@ -406,8 +406,9 @@ fn a_large_deletion_needs_the_larger_number_of_approvals() {
     let (outcomes, log) = fixture.pass();
     assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
     assert!(
-        outcomes[0].reasons[0].starts_with("1 of 2 required approval(s)")
-            && outcomes[0].reasons[0].ends_with("(a large change needs more)"),
+        outcomes[0].reasons[0].starts_with(
+            "1 of 2 required approval(s) for a large change (service-loses-every-target, "
+        ),
         "{:?}",
         outcomes[0].reasons
     );
@@ -425,7 +426,7 @@ fn a_large_deletion_needs_the_larger_number_of_approvals() {
         message.contains("\nApproved-by: bob\nApproved-by: carol\n"),
         "{message}"
     );
-    assert!(message.contains("\nLarge-change: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets\n"), "{message}");
+    assert!(message.contains("\nLarge-change: service-loses-every-target: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets\n"), "{message}");
 }
 
 #[test]

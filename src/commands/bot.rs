@@ -25,16 +25,14 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::ForgeChoice;
-use super::diff::{Built, build};
+use super::diff::{Built, build, revision_files};
 use super::{Context, Error, Outcome};
 use crate::assertions::Verdict as AssertionVerdict;
 use crate::assertions::resolver::Resolver;
 use crate::diagnostic::{self, Severity};
-use crate::diff::{self, Side, report as diff_report};
+use crate::diff::{self, RevisionFiles, Side, report as diff_report};
 use crate::git::{GitTree, Identity, Merged, Oid, Repo};
-use crate::inventory::files::{Files, YamlEntry};
 use crate::inventory::policy::{MergeMethod, Policy};
-use crate::merge::assertions::{self, AssertionFile};
 use crate::merge::codeowners::{self, CodeOwners};
 use crate::merge::forge::{Forge, MergeOutcome, TestedMerge};
 use crate::merge::github::GitHub;
@@ -196,8 +194,8 @@ struct PassState {
     /// Commits the forge made when it merged (GitHub's merge commits), each with the bot's own
     /// tested commit of the same tree and parents: later pull requests build on that.
     equivalents: HashMap<String, Oid>,
-    /// The base, built, by tree.
-    base: Option<(Oid, Built)>,
+    /// The base, built, with its file facts, by tree.
+    base: Option<(Oid, Built, RevisionFiles)>,
 }
 
 /// Evaluates, tests and perhaps merges one pull request.
@@ -417,8 +415,6 @@ struct Evaluation {
     merged: Option<MergeResult>,
     /// The base, for its assertions.
     base_files: GitTree,
-    base_assertions: Vec<AssertionFile>,
-    merged_assertions: Vec<AssertionFile>,
 }
 
 /// The merge result, loaded.
@@ -434,14 +430,14 @@ fn evaluate(
     pull: &PullRequestFacts,
     base_commit: Oid,
     head_commit: Oid,
-    base_cache: &mut Option<(Oid, Built)>,
+    base_cache: &mut Option<(Oid, Built, RevisionFiles)>,
 ) -> Result<Evaluation, Error> {
     let base_tree = repo.commit_tree(base_commit)?;
     let base_files = repo.files(base_tree, &pull.base_ref)?;
     // Every pull request of a pass is evaluated on the same base until one merges: build it once.
     if base_cache
         .as_ref()
-        .is_none_or(|(tree, _)| *tree != base_tree)
+        .is_none_or(|(tree, _, _)| *tree != base_tree)
     {
         let built = build(&base_files).map_err(|error| {
             Error::Bot(format!(
@@ -450,11 +446,13 @@ fn evaluate(
                 describe_load_error(error)
             ))
         })?;
-        *base_cache = Some((base_tree, built));
+        let facts = revision_files(&repo.root_files(base_tree, &pull.base_ref), &base_files)
+            .map_err(Error::Read)?;
+        *base_cache = Some((base_tree, built, facts));
     }
-    let base = &base_cache.as_ref().expect("filled above").1;
+    let (_, base, base_facts) = base_cache.as_ref().expect("filled above");
     let policy = base.inventory.settings.policy.clone();
-    let codeowners = read_codeowners(repo, base_tree, &pull.base_ref)?;
+    let codeowners = parse_codeowners(base_facts);
     let mut evaluation = Evaluation {
         policy,
         assessment: Assessment {
@@ -466,8 +464,6 @@ fn evaluate(
         diff_markdown: None,
         blast_radius: Vec::new(),
         merged: None,
-        base_assertions: read_assertions(&base_files)?,
-        merged_assertions: Vec::new(),
         base_files,
     };
     let tree = match repo.merge(base_commit, head_commit)? {
@@ -496,12 +492,18 @@ fn evaluate(
         return Err(Error::Forge(error));
     }
 
-    let merged_files = repo.files(tree, &format!("merge-of-#{}", pull.number))?;
-    evaluation.merged_assertions = read_assertions(&merged_files)?;
-    let mut large = Vec::new();
+    let merged_label = format!("merge-of-#{}", pull.number);
+    let merged_files = repo.files(tree, &merged_label)?;
+    let merged_facts = revision_files(&repo.root_files(tree, &merged_label), &merged_files)
+        .map_err(Error::Read)?;
+    let file_pair = diff::large::FilePair {
+        base: base_facts,
+        head: &merged_facts,
+    };
+    let large;
     match build(&merged_files) {
         Ok(built) => {
-            let difference = diff::diff(
+            let (base_side, merged_side) = (
                 Side {
                     inventory: &base.inventory,
                     zones: &base.zones,
@@ -511,13 +513,15 @@ fn evaluate(
                     zones: &built.zones,
                 },
             );
-            large = diff::large_changes(&difference, &evaluation.policy.thresholds);
-            evaluation.blast_radius = blast_radius(&difference);
-            let assertion_changes = assertions::removed_or_changed(
-                &evaluation.base_assertions,
-                &evaluation.merged_assertions,
+            let difference = diff::diff(base_side, merged_side);
+            large = diff::large_changes(
+                &difference,
+                base_side,
+                merged_side,
+                file_pair,
+                &evaluation.policy,
             );
-            large.extend(assertion_changes);
+            evaluation.blast_radius = blast_radius(&difference);
             let head_label = format!("#{} merged", pull.number);
             evaluation.diff_markdown = Some(diff_report::markdown(
                 &difference,
@@ -538,10 +542,7 @@ fn evaluate(
             sources,
         }) => {
             diagnostic::sort(&mut diagnostics);
-            large.extend(assertions::removed_or_changed(
-                &evaluation.base_assertions,
-                &evaluation.merged_assertions,
-            ));
+            large = diff::large::file_changes(file_pair, &evaluation.policy);
             evaluation.assessment.gate = Gate::Failed {
                 counts: TestCounts::default(),
                 failures: shown(
@@ -787,37 +788,17 @@ fn blast_radius(difference: &diff::Diff) -> Vec<String> {
     lines
 }
 
-/// `assertions/*.yaml` of a revision, to compare with the base's. An entry that cannot be
-/// read is left out here: `assertions::load` reports it, and the gate fails on it.
-fn read_assertions(files: &dyn Files) -> Result<Vec<AssertionFile>, Error> {
-    Ok(crate::inventory::files::yaml_directory(files, "assertions")
-        .map_err(Error::Read)?
-        .into_iter()
-        .filter_map(|entry| match entry {
-            YamlEntry::Read { path, bytes } => Some((path, bytes)),
-            YamlEntry::Unreadable { .. } => None,
-        })
-        .collect())
-}
-
-/// The base's CODEOWNERS, from the first of GitHub's locations that exists.
-fn read_codeowners(repo: &Repo, base_tree: Oid, label: &str) -> Result<CodeOwners, Error> {
-    let files = repo.root_files(base_tree, label);
-    for path in codeowners::LOCATIONS {
-        let bytes = files.read(path).map_err(|source| {
-            Error::Read(crate::inventory::Error::Read {
-                path: files.locate(path),
-                source,
-            })
-        })?;
-        if let Some(bytes) = bytes {
+/// The base's CODEOWNERS: the first of GitHub's locations that exists (the file facts list
+/// them in that order).
+fn parse_codeowners(facts: &RevisionFiles) -> CodeOwners {
+    facts
+        .codeowners
+        .first()
+        .map_or_else(CodeOwners::default, |(path, bytes)| {
             let mut sources = crate::diagnostic::SourceMap::default();
             let file = sources.add(path);
-            let (parsed, _warnings) = codeowners::parse(&String::from_utf8_lossy(&bytes), file);
-            return Ok(parsed);
-        }
-    }
-    Ok(CodeOwners::default())
+            codeowners::parse(&String::from_utf8_lossy(bytes), file).0
+        })
 }
 
 /// The local commit for a forge's commit id: the commit itself, or the bot's own tested commit

@@ -137,7 +137,7 @@ pub fn run(
     )
     .map_err(|error| print_input_errors(error, err))?;
     let (head_zones, _) = model::build(&head_inventory);
-    let difference = diff::diff(
+    let (base_view, head_view) = (
         Side {
             inventory: &base_side.inventory,
             zones: &base_side.zones,
@@ -147,6 +147,7 @@ pub fn run(
             zones: &head_zones,
         },
     );
+    let difference = diff::diff(base_view, head_view);
     if !regen::changes_records(&difference) {
         writeln!(
             out,
@@ -155,7 +156,18 @@ pub fn run(
         return Ok(Outcome::Clean);
     }
     let summary = regen::summarise(&difference, &export_name);
-    let large = diff::large_changes(&difference, &base_side.inventory.settings.policy.thresholds);
+    // The regeneration commit replaces the export and nothing else: no file fact changes.
+    let unchanged = diff::RevisionFiles::default();
+    let large = diff::large_changes(
+        &difference,
+        base_view,
+        head_view,
+        diff::large::FilePair {
+            base: &unchanged,
+            head: &unchanged,
+        },
+        &base_side.inventory.settings.policy,
+    );
     let comment = format!(
         "{COMMENT_MARKER}\n{}\n```\n{}\n{}```\n",
         report::markdown(

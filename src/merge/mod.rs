@@ -6,8 +6,7 @@
 //! merge result pass render + check + test), it returns a [`Decision`]. It reads no clock and
 //! does no IO, so every rule is a unit test over literal data.
 //!
-//! - [`codeowners`] (pure): GitHub's CODEOWNERS syntax; [`assertions`] (pure): which of the
-//!   base's assertions a change removes or alters;
+//! - [`codeowners`] (pure): GitHub's CODEOWNERS syntax;
 //! - [`forge`]: the [`forge::Forge`] trait; [`github`] (REST API) and [`local`] (pull requests
 //!   kept in a git repository) implement it; `redact` keeps the token out of everything
 //!   `github` hands on;
@@ -16,15 +15,19 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use crate::diff::LargeChange;
 use crate::inventory::policy::Policy;
 
-pub mod assertions;
 pub mod codeowners;
 pub mod forge;
 pub mod github;
 pub mod local;
 mod redact;
 pub mod report;
+
+/// Where the local forge finds the keys whose signatures it trusts, on the base branch (from the
+/// git root, as CODEOWNERS): the `ssh-keygen` ALLOWED SIGNERS format.
+pub const ALLOWED_SIGNERS: &str = ".zonegate/allowed_signers";
 
 /// What a forge says about a pull request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,9 +109,9 @@ impl ReviewState {
 pub struct Assessment {
     /// How the merge onto the current base went.
     pub merge: MergeCheck,
-    /// Why the change is large (blast radius over the thresholds, assertions removed or
-    /// changed); empty when it is not.
-    pub large_changes: Vec<String>,
+    /// Why the change is large (its change classes, the thresholds it exceeds); empty when it
+    /// is not.
+    pub large_changes: Vec<LargeChange>,
     /// CODEOWNERS lines covering changed files, each needing an owner's approval.
     pub owners: Vec<OwnerRequirement>,
     /// The merge result's render + check + test, once run.
@@ -238,18 +241,23 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
     }
     let have = reviews.approvers.len() as u32;
     if have < decision.required_approvals {
+        // The causes come first, so the status line (140 characters) names them.
         let mut reason = format!(
-            "{have} of {} required approval(s) from reviewers other than the author on the current head {}",
+            "{have} of {} required approval(s){} from reviewers other than the author on the current head {}",
             decision.required_approvals,
+            match (decision.large, overridden) {
+                (true, false) => format!(
+                    " for a large change ({})",
+                    crate::diff::large::causes(&assessment.large_changes)
+                ),
+                (true, true) => format!(
+                    " for a large change ({}) overridden by label",
+                    crate::diff::large::causes(&assessment.large_changes)
+                ),
+                (false, _) => String::new(),
+            },
             short(&facts.head_sha)
         );
-        if decision.large {
-            reason.push_str(if overridden {
-                " (a large change, overridden by label)"
-            } else {
-                " (a large change needs more)"
-            });
-        }
         if !reviews.stale.is_empty() {
             let _ = write!(
                 reason,

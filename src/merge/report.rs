@@ -138,8 +138,8 @@ pub fn comment(summary: &Summary<'_>) -> String {
     // The diff below repeats the large-change reasons in its warning; without one, list them.
     if !assessment.large_changes.is_empty() && summary.diff_markdown.is_none() {
         out.push_str("- **Large change:**\n");
-        for reason in &assessment.large_changes {
-            let _ = writeln!(out, "  - {}", escape(reason));
+        for change in &assessment.large_changes {
+            let _ = writeln!(out, "  - {}", crate::diff::report::markdown_line(change));
         }
     }
     match &assessment.merge {
@@ -207,8 +207,8 @@ pub fn commit_message(
     for line in blast_radius {
         let _ = writeln!(body, "Blast-radius: {}", one_line(line));
     }
-    for reason in &assessment.large_changes {
-        let _ = writeln!(body, "Large-change: {}", one_line(reason));
+    for change in &assessment.large_changes {
+        let _ = writeln!(body, "Large-change: {}", one_line(&change.line()));
     }
     let _ = writeln!(body, "Tested: {}", gate_text(assessment));
     let _ = writeln!(body, "Pull-request: #{}", facts.number);
@@ -296,10 +296,12 @@ mod tests {
     fn assessment(gate: Gate) -> Assessment {
         Assessment {
             merge: MergeCheck::Clean,
-            large_changes: vec![
-                "service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"
-                    .into(),
-            ],
+            large_changes: vec![crate::diff::LargeChange {
+                cause: crate::diff::Cause::Class(&crate::change_class::SERVICE_LOSES_EVERY_TARGET),
+                reason:
+                    "service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"
+                        .into(),
+            }],
             owners: Vec::new(),
             gate,
         }
@@ -342,7 +344,7 @@ mod tests {
         Approved-by: bob
         Approved-by: carol
         Blast-radius: example.com.: 1 added, 6 removed, 1 changed of 40 records (17.5% removed or changed), serial changes
-        Large-change: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
+        Large-change: service-loses-every-target: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
         Tested: 3 zones, 40 records rendered; check: 0 error(s), 1 warning(s); assertions: 12 passed, 0 failed
         Pull-request: #12
         Head: abcdef0123456789abcdef0123456789abcdef01

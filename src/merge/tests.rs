@@ -43,6 +43,13 @@ fn clean() -> Assessment {
     }
 }
 
+fn large(class: &'static crate::change_class::ChangeClass, reason: &str) -> LargeChange {
+    LargeChange {
+        cause: crate::diff::Cause::Class(class),
+        reason: reason.into(),
+    }
+}
+
 fn passed() -> Gate {
     Gate::Passed(TestCounts {
         zones: 3,
@@ -193,15 +200,24 @@ fn pending_reviews_are_ignored() {
 #[test]
 fn a_large_change_needs_the_larger_number_of_approvals() {
     let assessment = Assessment {
-        large_changes: vec!["service web in ams loses all 2 of its SRV targets".into()],
+        large_changes: vec![
+            large(
+                &crate::change_class::SERVICE_LOSES_EVERY_TARGET,
+                "service web in ams loses all 2 of its SRV targets",
+            ),
+            large(&crate::change_class::TTL_CUT, "zone example.com.: ..."),
+            large(&crate::change_class::TTL_CUT, "zone 10.in-addr.arpa.: ..."),
+        ],
         ..clean()
     };
     let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
     assert_eq!(decision.verdict, Verdict::Wait);
     assert!(decision.large);
     assert_eq!(decision.required_approvals, 2);
-    assert!(decision.reasons[0].starts_with("1 of 2 required approval(s)"));
-    assert!(decision.reasons[0].ends_with("(a large change needs more)"));
+    assert_eq!(
+        decision.reasons[0],
+        "1 of 2 required approval(s) for a large change (service-loses-every-target, ttl-cut) from reviewers other than the author on the current head 1111111"
+    );
 
     let decision = decide(&approved_by(&["bob", "carol"]), &policy(), &assessment);
     assert_eq!(decision.verdict, Verdict::Test);
@@ -210,7 +226,10 @@ fn a_large_change_needs_the_larger_number_of_approvals() {
 #[test]
 fn the_override_label_lets_a_large_change_merge_with_the_normal_approvals() {
     let assessment = Assessment {
-        large_changes: vec!["zone example.com. is deleted (40 records)".into()],
+        large_changes: vec![large(
+            &crate::change_class::ZONE_ADDED_OR_REMOVED,
+            "zone example.com. is removed (40 records are no longer served)",
+        )],
         ..clean()
     };
     let mut facts = approved_by(&["bob"]);

@@ -232,6 +232,11 @@ impl Fixture {
             .unwrap();
     }
 
+    /// `user` replaces the labels of pull request `number` with `labels`.
+    pub(crate) fn label(&self, number: u64, user: &str, labels: &[&str]) {
+        self.forge().set_labels(number, user, labels).unwrap();
+    }
+
     pub(crate) fn pass(&self) -> (Vec<PullOutcome>, String) {
         self.pass_with(&self.forge(), false)
     }
