@@ -132,7 +132,7 @@ fn outstanding_changes_requested_block() {
 }
 
 #[test]
-fn drafts_and_do_not_merge_are_skipped_silently() {
+fn drafts_and_do_not_merge_are_not_evaluated_and_say_so() {
     let fixture = Fixture::new();
     let draft = fixture.pull(
         "draft",
@@ -161,18 +161,70 @@ fn drafts_and_do_not_merge_are_skipped_silently() {
         "{log}"
     );
     assert_eq!(fixture.main(), main);
-    for number in [draft, held] {
+    for (number, why) in [(draft, "draft"), (held, "labelled `do-not-merge`")] {
         let record = fixture.forge().record(number).unwrap();
-        assert!(record.statuses.is_empty() && record.comments.is_empty());
+        assert_eq!(record.statuses.len(), 1, "#{number}");
+        assert_eq!(record.statuses[0].state, "pending");
+        assert_eq!(
+            record.statuses[0].description,
+            format!("not evaluated: {why}")
+        );
+        assert_eq!(record.comments.len(), 1, "#{number}");
+        let comment = &record.comments[0].body;
+        assert!(
+            comment.contains(&format!("## zonegate bot: not evaluated: {why}\n")),
+            "{comment}"
+        );
     }
     assert!(
-        log.contains("#1 \"draft\" by alice: skipped\n  draft\n"),
+        log.contains("#1 \"draft\" by alice: not evaluated\n  draft\n"),
         "{log}"
     );
     assert!(
-        log.contains("#2 \"held\" by alice: skipped\n  labelled `do-not-merge`\n"),
+        log.contains("#2 \"held\" by alice: not evaluated\n  labelled `do-not-merge`\n"),
         "{log}"
     );
+    // Nothing new: the next pass writes nothing.
+    let commits = |number: u64| {
+        let mut walk = fixture.repository.revwalk().unwrap();
+        walk.push_ref(&format!("refs/zonegate/pulls/{number}"))
+            .unwrap();
+        walk.count()
+    };
+    let before = (commits(draft), commits(held));
+    fixture.pass();
+    assert_eq!((commits(draft), commits(held)), before);
+}
+
+#[test]
+fn a_merge_result_whose_settings_do_not_load_says_so_without_counts() {
+    let fixture = Fixture::new();
+    let settings =
+        format!("{SETTINGS}{POLICY}").replace("domain: example.com.", "domian: example.com.");
+    let number = fixture.pull("typo", &[("zones/zonegate.yaml", Some(&settings))]);
+    fixture.approve(number, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
+    assert_eq!(
+        outcomes[0].reasons[0],
+        "the merge onto the current base does not load: 1 input error(s)"
+    );
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(
+        record.statuses[0].description,
+        "not merged: the merge onto the current base does not load: 1 input error(s)"
+    );
+    let comment = &record.comments[0].body;
+    assert!(
+        !comment.contains("0 zones, 0 records rendered"),
+        "{comment}"
+    );
+    assert!(
+        comment
+            .contains("- **Tests on the merge result:** not run: the merge result does not load"),
+        "{comment}"
+    );
+    assert!(comment.contains("unknown key `domian`"), "{comment}");
 }
 
 #[test]

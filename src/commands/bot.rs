@@ -453,6 +453,8 @@ fn evaluate(
     let (_, base, base_facts) = base_cache.as_ref().expect("filled above");
     let policy = base.inventory.settings.policy.clone();
     let codeowners = parse_codeowners(base_facts);
+    // A draft or a pull request labelled to stay out is reported as such, not tested.
+    let not_evaluated = merge::not_evaluated(pull, &policy).is_some();
     let mut evaluation = Evaluation {
         policy,
         assessment: Assessment {
@@ -466,6 +468,9 @@ fn evaluate(
         merged: None,
         base_files,
     };
+    if not_evaluated {
+        return Ok(evaluation);
+    }
     let tree = match repo.merge(base_commit, head_commit)? {
         Merged::Conflicts { paths } => {
             evaluation.assessment.merge = MergeCheck::Conflicts(paths);
@@ -543,8 +548,8 @@ fn evaluate(
         }) => {
             diagnostic::sort(&mut diagnostics);
             large = diff::large::file_changes(file_pair, &evaluation.policy);
-            evaluation.assessment.gate = Gate::Failed {
-                counts: TestCounts::default(),
+            evaluation.assessment.gate = Gate::NotLoaded {
+                count: diagnostics.len(),
                 failures: shown(
                     diagnostics
                         .iter()
@@ -724,7 +729,7 @@ fn publish(
         (Verdict::Test, None) => "testing".to_owned(),
         (Verdict::Wait, None) => "waiting".to_owned(),
         (Verdict::Reject, None) => "not merged".to_owned(),
-        (Verdict::Skip, None) => "skipped".to_owned(),
+        (Verdict::Skip, None) => "not evaluated".to_owned(),
     };
     writeln!(
         log,
@@ -735,9 +740,6 @@ fn publish(
     )?;
     for reason in &decision.reasons {
         writeln!(log, "  {}", reason.replace('\n', "\n  "))?;
-    }
-    if decision.verdict == Verdict::Skip {
-        return Ok(());
     }
     let status = report::status(&summary);
     let comment = report::comment(&summary);

@@ -148,6 +148,14 @@ pub enum Gate {
     NotRun,
     /// Everything passed.
     Passed(TestCounts),
+    /// The merge result's files are malformed, so nothing could be rendered or tested; each
+    /// entry is one input error, ready to print.
+    NotLoaded {
+        /// The input errors (at most a screenful).
+        failures: Vec<String>,
+        /// How many there are in all.
+        count: usize,
+    },
     /// Something failed; each entry is one failure, ready to print.
     Failed {
         /// What ran and how it went.
@@ -192,7 +200,7 @@ pub struct Decision {
 /// The bot's verdict on a pull request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Not the bot's business: a draft, or labelled do-not-merge. Nothing is reported.
+    /// Not the bot's business: a draft, or labelled do-not-merge. Reported as not evaluated.
     Skip,
     /// Not yet: approvals missing or stale, changes requested, owners missing.
     Wait,
@@ -214,14 +222,8 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         required_approvals: policy.approvals,
         large: !assessment.large_changes.is_empty(),
     };
-    if facts.draft {
-        decision.reasons.push("draft".to_owned());
-        return decision;
-    }
-    if has_label(facts, &policy.do_not_merge_label) {
-        decision
-            .reasons
-            .push(format!("labelled `{}`", policy.do_not_merge_label));
+    if let Some(reason) = not_evaluated(facts, policy) {
+        decision.reasons.push(reason);
         return decision;
     }
 
@@ -303,6 +305,15 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         decision.reasons.extend(waiting);
         return decision;
     }
+    if let Gate::NotLoaded { failures, count } = &assessment.gate {
+        decision.verdict = Verdict::Reject;
+        decision.reasons.push(format!(
+            "the merge onto the current base does not load: {count} input error(s)"
+        ));
+        decision.reasons.extend(failures.iter().cloned());
+        decision.reasons.extend(waiting);
+        return decision;
+    }
     if let Gate::Failed { failures, .. } = &assessment.gate {
         decision.verdict = Verdict::Reject;
         decision
@@ -320,9 +331,19 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
     decision.verdict = match &assessment.gate {
         Gate::NotRun => Verdict::Test,
         Gate::Passed(_) => Verdict::Merge,
-        Gate::Failed { .. } => unreachable!("handled above"),
+        Gate::Failed { .. } | Gate::NotLoaded { .. } => unreachable!("handled above"),
     };
     decision
+}
+
+/// Why the bot leaves a pull request unevaluated (a draft, or labelled `do-not-merge`), if it
+/// does: it reports that and tests nothing.
+pub fn not_evaluated(facts: &PullRequestFacts, policy: &Policy) -> Option<String> {
+    if facts.draft {
+        return Some("draft".to_owned());
+    }
+    has_label(facts, &policy.do_not_merge_label)
+        .then(|| format!("labelled `{}`", policy.do_not_merge_label))
 }
 
 /// The reviews that matter, GitHub's way: per reviewer the latest approving, changes-requesting

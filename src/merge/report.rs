@@ -67,7 +67,7 @@ pub fn status(summary: &Summary<'_>) -> CommitStatus {
         ),
         (Verdict::Skip, None) => (
             StatusState::Pending,
-            format!("skipped: {}", first_reason(decision)),
+            format!("not evaluated: {}", first_reason(decision)),
         ),
     };
     CommitStatus {
@@ -94,9 +94,17 @@ pub fn comment(summary: &Summary<'_>) -> String {
             "❌ {}not merged",
             if summary.dry_run { "would be " } else { "" }
         ),
-        (Verdict::Skip, None) => "skipped".to_owned(),
+        (Verdict::Skip, None) => format!("not evaluated: {}", first_reason(decision)),
     };
     let _ = writeln!(out, "## zonegate bot: {headline}\n");
+    if decision.verdict == Verdict::Skip && summary.merged.is_none() {
+        let _ = writeln!(
+            out,
+            "Head `{}` is not tested or merged until it is ready for review and not labelled to stay out.",
+            short(&facts.head_sha)
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "Head `{}` merged onto `{}` at `{}`.\n",
@@ -155,7 +163,7 @@ pub fn comment(summary: &Summary<'_>) -> String {
     }
     match &assessment.gate {
         Gate::NotRun => {}
-        Gate::Passed(_) | Gate::Failed { .. } => {
+        Gate::Passed(_) | Gate::Failed { .. } | Gate::NotLoaded { .. } => {
             let _ = writeln!(
                 out,
                 "- **Tests on the merge result:** {}",
@@ -220,6 +228,7 @@ pub fn commit_message(
 pub fn gate_text(assessment: &Assessment) -> String {
     let counts = match &assessment.gate {
         Gate::NotRun => return "not tested yet".to_owned(),
+        Gate::NotLoaded { .. } => return "not run: the merge result does not load".to_owned(),
         Gate::Passed(counts) | Gate::Failed { counts, .. } => counts,
     };
     counts_text(counts)
