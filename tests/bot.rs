@@ -348,6 +348,13 @@ impl Forge for MovingBase<'_> {
     ) -> Result<Option<Vec<String>>, zonegate::merge::forge::Error> {
         self.inner.team_members(team)
     }
+    fn label_applier(
+        &self,
+        pull: &zonegate::merge::PullRequestFacts,
+        label: &str,
+    ) -> Result<zonegate::merge::LabelApplier, zonegate::merge::forge::Error> {
+        self.inner.label_applier(pull, label)
+    }
     fn status(
         &self,
         pull: &zonegate::merge::PullRequestFacts,

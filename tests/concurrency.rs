@@ -208,6 +208,13 @@ impl Forge for RacedByAnotherPass<'_> {
     fn team_members(&self, team: &str) -> Result<Option<Vec<String>>, ForgeError> {
         self.inner.team_members(team)
     }
+    fn label_applier(
+        &self,
+        pull: &PullRequestFacts,
+        label: &str,
+    ) -> Result<zonegate::merge::LabelApplier, ForgeError> {
+        self.inner.label_applier(pull, label)
+    }
     fn status(
         &self,
         pull: &PullRequestFacts,

@@ -294,6 +294,13 @@ fn process(
             outcome.verdict = Some(Verdict::Wait);
             return Ok(outcome);
         }
+        // The override label may have been removed and applied again by someone else.
+        evaluation.assessment.override_applier = override_applier(
+            forge,
+            &fresh,
+            &evaluation.policy,
+            &evaluation.assessment.large_changes,
+        )?;
         let decision = merge::decide(&fresh, &evaluation.policy, &evaluation.assessment);
         outcome.verdict = Some(decision.verdict);
         outcome.reasons.clone_from(&decision.reasons);
@@ -462,6 +469,7 @@ fn evaluate(
             large_changes: Vec::new(),
             owners: Vec::new(),
             gate: Gate::NotRun,
+            override_applier: None,
         },
         diff_markdown: None,
         blast_radius: Vec::new(),
@@ -560,8 +568,32 @@ fn evaluate(
         }
         Err(error @ crate::inventory::Error::Read { .. }) => return Err(Error::Read(error)),
     }
+    evaluation.assessment.override_applier =
+        override_applier(forge, pull, &evaluation.policy, &large)?;
     evaluation.assessment.large_changes = large;
     Ok(evaluation)
+}
+
+/// Who applied the override label, asked of the forge only when it could matter: the change is
+/// large and carries the label.
+fn override_applier(
+    forge: &dyn Forge,
+    pull: &PullRequestFacts,
+    policy: &Policy,
+    large: &[diff::LargeChange],
+) -> Result<Option<merge::LabelApplier>, Error> {
+    let Some(label) = policy.override_label.as_deref() else {
+        return Ok(None);
+    };
+    if large.is_empty()
+        || !pull
+            .labels
+            .iter()
+            .any(|candidate| candidate.eq_ignore_ascii_case(label))
+    {
+        return Ok(None);
+    }
+    Ok(Some(forge.label_applier(pull, label)?))
 }
 
 /// Render, check and test on the merge result.

@@ -5,7 +5,7 @@
 //! Every string a GitHub answer puts into a [`PullRequestFacts`], a [`MergeOutcome`] or an
 //! [`Error`] has been through [`super::redact`] first.
 
-use super::PullRequestFacts;
+use super::{LabelApplier, PullRequestFacts};
 use crate::inventory::policy::MergeMethod;
 
 /// The forge could not do what was asked.
@@ -197,6 +197,10 @@ pub trait Forge {
     /// The logins of a team named in CODEOWNERS (`@org/team`), or `None` when the forge cannot
     /// tell (the policy's `teams` then decides).
     fn team_members(&self, team: &str) -> Result<Option<Vec<String>>, Error>;
+
+    /// Who applied `label` to `pull` (its latest `labeled` event), and whether they may
+    /// approve: the override label counts only from such a person.
+    fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error>;
 
     /// The description and state of the status `context` on `sha`, if set.
     fn status(

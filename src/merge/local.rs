@@ -9,6 +9,7 @@
 //!   "number": 3, "title": "add web3", "author": "alice",
 //!   "head": "add-web3", "base": "main", "draft": false, "labels": ["do-not-merge"],
 //!   "state": "open", "merged_commit": null,
+//!   "label_events": [{ "label": "do-not-merge", "actor": "alice", "action": "labeled" }],
 //!   "reviews": [{ "user": "bob", "state": "approved", "commit": "<sha>" }],
 //!   "comments": [{ "id": 1, "author": "zonegate", "body": "..." }],
 //!   "statuses": [{ "sha": "<sha>", "context": "zonegate/bot", "state": "success", "description": "..." }]
@@ -32,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::forge::{
     CommentAction, CommitStatus, Error, Forge, MergeOutcome, StatusState, TestedMerge,
 };
-use super::{PullRequestFacts, Review, ReviewState};
+use super::{LabelApplier, LabelEvent, PullRequestFacts, Review, ReviewState, last_labeled};
 use crate::git::{Oid, Repo};
 
 /// Where pull requests are recorded.
@@ -88,6 +89,9 @@ pub struct PullRecord {
     /// Labels.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Every label added or removed, oldest first, with who did it (GitHub's issue events).
+    #[serde(default)]
+    pub label_events: Vec<LabelEventRecord>,
     /// `open`, `merged` or `closed`.
     pub state: String,
     /// The commit the base pointed at after the merge.
@@ -114,6 +118,50 @@ pub struct ReviewRecord {
     pub state: String,
     /// The head commit it was given on.
     pub commit: String,
+}
+
+/// A label added or removed, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelEventRecord {
+    /// The label.
+    pub label: String,
+    /// Who added or removed it.
+    pub actor: String,
+    /// `labeled` or `unlabeled` (GitHub's event names).
+    pub action: String,
+}
+
+impl LabelEventRecord {
+    /// What the bot reads of it.
+    fn event(&self) -> LabelEvent {
+        LabelEvent {
+            label: self.label.clone(),
+            actor: self.actor.clone(),
+            added: self.action == LABELED,
+        }
+    }
+}
+
+const LABELED: &str = "labeled";
+const UNLABELED: &str = "unlabeled";
+
+/// The events that turn `before` into `after`, by `actor`: removals first, then additions.
+fn label_changes(before: &[String], after: &[String], actor: &str) -> Vec<LabelEventRecord> {
+    let event = |label: &String, action: &str| LabelEventRecord {
+        label: label.clone(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+    };
+    let removed = before
+        .iter()
+        .filter(|label| !after.contains(label))
+        .map(|label| event(label, UNLABELED));
+    let added = after
+        .iter()
+        .filter(|label| !before.contains(label))
+        .map(|label| event(label, LABELED));
+    removed.chain(added).collect()
 }
 
 /// A comment as recorded.
@@ -158,6 +206,11 @@ impl Local {
             return Err(Error::Local(format!("no branch `{}`", pull.head)));
         }
         let number = self.numbers()?.last().map_or(1, |last| last + 1);
+        let labels: Vec<String> = pull
+            .labels
+            .iter()
+            .map(|label| (*label).to_owned())
+            .collect();
         let record = PullRecord {
             number,
             title: pull.title.to_owned(),
@@ -165,11 +218,8 @@ impl Local {
             head: pull.head.to_owned(),
             base: pull.base.to_owned(),
             draft: pull.draft,
-            labels: pull
-                .labels
-                .iter()
-                .map(|label| (*label).to_owned())
-                .collect(),
+            label_events: label_changes(&[], &labels, pull.author),
+            labels,
             state: "open".to_owned(),
             merged_commit: None,
             reviews: Vec::new(),
@@ -226,7 +276,10 @@ impl Local {
     /// Replaces the labels of pull request `number`.
     pub fn set_labels(&self, number: u64, actor: &str, labels: &[&str]) -> Result<(), Error> {
         self.update(number, actor, |record, _| {
-            record.labels = labels.iter().map(|label| (*label).to_owned()).collect();
+            let new: Vec<String> = labels.iter().map(|label| (*label).to_owned()).collect();
+            let events = label_changes(&record.labels, &new, actor);
+            record.label_events.extend(events);
+            record.labels = new;
             Ok(format!("labels of #{number}: {}", labels.join(", ")))
         })
     }
@@ -456,6 +509,23 @@ impl Forge for Local {
 
     fn team_members(&self, _team: &str) -> Result<Option<Vec<String>>, Error> {
         Ok(None)
+    }
+
+    fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error> {
+        let (record, _) = self.load(pull.number)?;
+        let events: Vec<LabelEvent> = record
+            .label_events
+            .iter()
+            .map(LabelEventRecord::event)
+            .collect();
+        Ok(match last_labeled(&events, label) {
+            // Every name may approve here: the local forge takes names as given.
+            Some(event) => LabelApplier::By {
+                login: event.actor.clone(),
+                may_approve: true,
+            },
+            None => LabelApplier::Unknown,
+        })
     }
 
     fn status(

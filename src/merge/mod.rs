@@ -63,6 +63,47 @@ pub struct Review {
     pub commit_id: String,
 }
 
+/// Who applied a label the policy gives power to (the override label), as the forge recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelApplier {
+    /// The forge has no record of anyone applying it (a label set when the pull request was
+    /// opened through an API that records no event, or an event history that was rewritten).
+    Unknown,
+    /// The latest `labeled` event for it.
+    By {
+        /// Their login.
+        login: String,
+        /// Whether they may approve pull requests (write access on GitHub).
+        may_approve: bool,
+    },
+    /// The latest event for it cannot be trusted (the local forge's signatures); why.
+    Untrusted {
+        /// The login the event claims.
+        login: String,
+        /// Why it does not count.
+        reason: String,
+    },
+}
+
+/// One label added to or removed from a pull request, as the forge records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelEvent {
+    /// The label's name.
+    pub label: String,
+    /// Who did it.
+    pub actor: String,
+    /// Added (`labeled`) or removed (`unlabeled`).
+    pub added: bool,
+}
+
+/// The latest `labeled` event for `label` (case-insensitive) among `events`, oldest first.
+pub fn last_labeled<'a>(events: &'a [LabelEvent], label: &str) -> Option<&'a LabelEvent> {
+    events
+        .iter()
+        .rev()
+        .find(|event| event.added && event.label.eq_ignore_ascii_case(label))
+}
+
 /// A review's verdict, as GitHub reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReviewState {
@@ -116,6 +157,8 @@ pub struct Assessment {
     pub owners: Vec<OwnerRequirement>,
     /// The merge result's render + check + test, once run.
     pub gate: Gate,
+    /// Who applied the policy's override label, when the pull request carries it.
+    pub override_applier: Option<LabelApplier>,
 }
 
 /// How merging the head onto the current base went.
@@ -195,6 +238,8 @@ pub struct Decision {
     pub required_approvals: u32,
     /// The change is large (and `large_changes` in the assessment say why).
     pub large: bool,
+    /// Who applied the override label that lifted the large-change bar, when one did.
+    pub override_by: Option<String>,
 }
 
 /// The bot's verdict on a pull request.
@@ -221,6 +266,7 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         approvers: Vec::new(),
         required_approvals: policy.approvals,
         large: !assessment.large_changes.is_empty(),
+        override_by: None,
     };
     if let Some(reason) = not_evaluated(facts, policy) {
         decision.reasons.push(reason);
@@ -229,12 +275,13 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
 
     let reviews = review_summary(facts);
     decision.approvers.clone_from(&reviews.approvers);
-    let overridden = policy
-        .override_label
-        .as_deref()
-        .is_some_and(|label| has_label(facts, label));
-    if decision.large && !overridden {
-        decision.required_approvals = policy.large_change_approvals;
+    let (override_by, override_refused) = override_applied(facts, policy, assessment);
+    if decision.large {
+        if override_by.is_some() {
+            decision.override_by = override_by;
+        } else {
+            decision.required_approvals = policy.large_change_approvals;
+        }
     }
 
     let mut waiting = Vec::new();
@@ -247,13 +294,13 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         let mut reason = format!(
             "{have} of {} required approval(s){} from reviewers other than the author on the current head {}",
             decision.required_approvals,
-            match (decision.large, overridden) {
-                (true, false) => format!(
+            match (decision.large, &decision.override_by) {
+                (true, None) => format!(
                     " for a large change ({})",
                     crate::diff::large::causes(&assessment.large_changes)
                 ),
-                (true, true) => format!(
-                    " for a large change ({}) overridden by label",
+                (true, Some(by)) => format!(
+                    " for a large change ({}) overridden by {by}'s label",
                     crate::diff::large::causes(&assessment.large_changes)
                 ),
                 (false, _) => String::new(),
@@ -269,6 +316,11 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         }
         if !reviews.by_author.is_empty() {
             reason.push_str("; the author's own approval does not count");
+        }
+        if decision.large
+            && let Some(refused) = &override_refused
+        {
+            let _ = write!(reason, "; {refused}");
         }
         waiting.push(reason);
     }
@@ -334,6 +386,43 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         Gate::Failed { .. } | Gate::NotLoaded { .. } => unreachable!("handled above"),
     };
     decision
+}
+
+/// Who lifted the large-change bar with the override label, or why the label does not count:
+/// only someone other than the author, who may approve, can apply it for the author.
+fn override_applied(
+    facts: &PullRequestFacts,
+    policy: &Policy,
+    assessment: &Assessment,
+) -> (Option<String>, Option<String>) {
+    let Some(label) = policy.override_label.as_deref() else {
+        return (None, None);
+    };
+    if !has_label(facts, label) {
+        return (None, None);
+    }
+    let refused = |why: String| {
+        (
+            None,
+            Some(format!("the label `{label}` does not count: {why}")),
+        )
+    };
+    match &assessment.override_applier {
+        None | Some(LabelApplier::Unknown) => {
+            refused("the forge has no record of who applied it".to_owned())
+        }
+        Some(LabelApplier::Untrusted { login, reason }) => {
+            refused(format!("the event applying it as {login} {reason}"))
+        }
+        Some(LabelApplier::By { login, .. }) if login.eq_ignore_ascii_case(&facts.author) => {
+            refused(format!("applied by the author {login}"))
+        }
+        Some(LabelApplier::By {
+            login,
+            may_approve: false,
+        }) => refused(format!("applied by {login}, who may not approve")),
+        Some(LabelApplier::By { login, .. }) => (Some(login.clone()), None),
+    }
 }
 
 /// Why the bot leaves a pull request unevaluated (a draft, or labelled `do-not-merge`), if it

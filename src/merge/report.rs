@@ -187,7 +187,7 @@ pub fn comment(summary: &Summary<'_>) -> String {
 }
 
 /// The merge commit's message: a title, then the why in git trailers (`Approved-by:`,
-/// `Blast-radius:`, `Tested:`), readable with `git interpret-trailers --parse`.
+/// `Override-by:`, `Blast-radius:`, `Large-change:`, `Tested:`), readable with `git interpret-trailers --parse`.
 pub fn commit_message(
     facts: &PullRequestFacts,
     decision: &Decision,
@@ -208,6 +208,9 @@ pub fn commit_message(
     );
     for approver in &decision.approvers {
         let _ = writeln!(body, "Approved-by: {approver}");
+    }
+    if let Some(by) = &decision.override_by {
+        let _ = writeln!(body, "Override-by: {by}");
     }
     if blast_radius.is_empty() {
         let _ = writeln!(body, "Blast-radius: no record changes");
@@ -313,6 +316,7 @@ mod tests {
             }],
             owners: Vec::new(),
             gate,
+            override_applier: None,
         }
     }
 
@@ -323,6 +327,7 @@ mod tests {
             approvers: vec!["bob".into(), "carol".into()],
             required_approvals: 2,
             large: true,
+            override_by: None,
         }
     }
 

@@ -40,6 +40,7 @@ fn clean() -> Assessment {
         large_changes: Vec::new(),
         owners: Vec::new(),
         gate: Gate::NotRun,
+        override_applier: None,
     }
 }
 
@@ -223,13 +224,25 @@ fn a_large_change_needs_the_larger_number_of_approvals() {
     assert_eq!(decision.verdict, Verdict::Test);
 }
 
+fn dropped_zone() -> Vec<LargeChange> {
+    vec![large(
+        &crate::change_class::ZONE_ADDED_OR_REMOVED,
+        "zone example.com. is removed (40 records are no longer served)",
+    )]
+}
+
+fn applied_by(login: &str, may_approve: bool) -> Option<LabelApplier> {
+    Some(LabelApplier::By {
+        login: login.into(),
+        may_approve,
+    })
+}
+
 #[test]
-fn the_override_label_lets_a_large_change_merge_with_the_normal_approvals() {
+fn the_override_label_applied_by_a_reviewer_lets_a_large_change_merge_with_the_normal_approvals() {
     let assessment = Assessment {
-        large_changes: vec![large(
-            &crate::change_class::ZONE_ADDED_OR_REMOVED,
-            "zone example.com. is removed (40 records are no longer served)",
-        )],
+        large_changes: dropped_zone(),
+        override_applier: applied_by("carol", true),
         ..clean()
     };
     let mut facts = approved_by(&["bob"]);
@@ -237,10 +250,88 @@ fn the_override_label_lets_a_large_change_merge_with_the_normal_approvals() {
     let decision = decide(&facts, &policy(), &assessment);
     assert_eq!(decision.verdict, Verdict::Test);
     assert_eq!(decision.required_approvals, 1);
+    assert_eq!(decision.override_by.as_deref(), Some("carol"));
     // Without an override label in the policy the label means nothing.
     let mut strict = policy();
     strict.override_label = None;
     assert_eq!(decide(&facts, &strict, &assessment).verdict, Verdict::Wait);
+    // On a change that is not large it lifts nothing, and the merge commit names no one.
+    let small = decide(
+        &facts,
+        &policy(),
+        &Assessment {
+            override_applier: applied_by("carol", true),
+            ..clean()
+        },
+    );
+    assert_eq!(small.override_by, None);
+}
+
+#[test]
+fn the_override_label_counts_only_from_someone_other_than_the_author_who_may_approve() {
+    let mut facts = approved_by(&["bob"]);
+    facts.labels = vec!["Large-Change-Approved".into()];
+    let cases = [
+        (
+            applied_by("Alice", true),
+            "the label `large-change-approved` does not count: applied by the author Alice",
+        ),
+        (
+            applied_by("mallory", false),
+            "the label `large-change-approved` does not count: applied by mallory, who may not approve",
+        ),
+        (
+            Some(LabelApplier::Unknown),
+            "the label `large-change-approved` does not count: the forge has no record of who applied it",
+        ),
+        (
+            None,
+            "the label `large-change-approved` does not count: the forge has no record of who applied it",
+        ),
+        (
+            Some(LabelApplier::Untrusted {
+                login: "carol".into(),
+                reason: "is not signed".into(),
+            }),
+            "the label `large-change-approved` does not count: the event applying it as carol is not signed",
+        ),
+    ];
+    for (applier, why) in cases {
+        let assessment = Assessment {
+            large_changes: dropped_zone(),
+            override_applier: applier.clone(),
+            ..clean()
+        };
+        let decision = decide(&facts, &policy(), &assessment);
+        assert_eq!(decision.verdict, Verdict::Wait, "{applier:?}");
+        assert_eq!(decision.required_approvals, 2);
+        assert_eq!(decision.override_by, None);
+        assert!(
+            decision.reasons[0].ends_with(&format!("; {why}")),
+            "{:?}",
+            decision.reasons
+        );
+    }
+}
+
+#[test]
+fn the_latest_labeled_event_says_who_applied_a_label() {
+    let event = |label: &str, actor: &str, added: bool| LabelEvent {
+        label: label.into(),
+        actor: actor.into(),
+        added,
+    };
+    let events = [
+        event("large-change-approved", "carol", true),
+        event("large-change-approved", "carol", false),
+        event("Large-Change-Approved", "alice", true),
+        event("dns", "bob", true),
+    ];
+    assert_eq!(
+        last_labeled(&events, "large-change-approved").map(|e| e.actor.as_str()),
+        Some("alice")
+    );
+    assert_eq!(last_labeled(&events, "emergency"), None);
 }
 
 #[test]
