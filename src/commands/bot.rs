@@ -607,10 +607,7 @@ fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> 
     };
     let mut failures = Vec::new();
 
-    let mut diagnostics = merged.built.diagnostics.clone();
-    diagnostics.extend(crate::check::run(zones, &inventory.settings));
-    let mut diagnostics = crate::check::apply_severities(diagnostics, &inventory.settings);
-    diagnostic::sort(&mut diagnostics);
+    let diagnostics = super::with_check(merged.built.diagnostics.clone(), zones, inventory);
     for finding in &diagnostics {
         match finding.severity {
             Severity::Error => {
