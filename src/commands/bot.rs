@@ -6,8 +6,9 @@
 //! 2. merge the head onto that tip in memory (`git merge` semantics; a conflict is reported);
 //! 3. load and build the merge result, diff it against the base (blast radius), and add a large
 //!    change for every base assertion the change removes or edits;
-//! 4. [`merge::decide`]: drafts and `do-not-merge` are skipped; approvals, changes requested,
-//!    owners and the large-change rule may make it wait;
+//! 4. [`merge::decide`]: drafts and `do-not-merge` are skipped; a freeze on the base (but for an
+//!    emergency merge approved by admins), approvals, changes requested, owners and the
+//!    large-change rule (and who applied its override label) may make it wait;
 //! 5. when it may merge, the gate runs on the merge result: render, check, and the assertions of
 //!    the base plus those the change adds;
 //! 6. the bot commits exactly the tested tree (parents: the tested base and the head; or the base
@@ -462,6 +463,13 @@ fn evaluate(
     let codeowners = parse_codeowners(base_facts);
     // A draft or a pull request labelled to stay out is reported as such, not tested.
     let not_evaluated = merge::not_evaluated(pull, &policy).is_some();
+    let freeze = merge::freeze(
+        &policy,
+        base_facts
+            .freeze
+            .as_ref()
+            .map(|(_, bytes)| bytes.as_slice()),
+    );
     let mut evaluation = Evaluation {
         policy,
         assessment: Assessment {
@@ -470,6 +478,7 @@ fn evaluate(
             owners: Vec::new(),
             gate: Gate::NotRun,
             override_applier: None,
+            freeze,
         },
         diff_markdown: None,
         blast_radius: Vec::new(),

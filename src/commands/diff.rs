@@ -139,8 +139,8 @@ pub fn build(files: &dyn Files) -> Result<Built, inventory::Error> {
     })
 }
 
-/// The file facts of one revision that its large changes need: CODEOWNERS and the local forge's
-/// allowed signers from the git root (`root`), the assertions from the zones repository
+/// The file facts of one revision that its large changes and the bot need: CODEOWNERS, the local
+/// forge's allowed signers and the freeze file from the git root (`root`), the assertions from the zones repository
 /// (`repository`). An assertion file that cannot be read is left out here: loading the
 /// assertions reports it.
 pub fn revision_files(
@@ -170,6 +170,7 @@ pub fn revision_files(
         codeowners,
         allowed_signers: read(crate::merge::ALLOWED_SIGNERS)?,
         assertions,
+        freeze: read(crate::merge::FREEZE_FILE)?,
     })
 }
 

@@ -39,6 +39,9 @@ pub struct RevisionFiles {
     pub codeowners: Vec<TreeFile>,
     /// The local forge's allowed signers (`.zonegate/allowed_signers`), when present.
     pub allowed_signers: Option<TreeFile>,
+    /// The freeze file (`.zonegate/freeze`), when present: on the base, no merge but an
+    /// emergency one.
+    pub freeze: Option<TreeFile>,
     /// `assertions/*.yaml`.
     pub assertions: Vec<AssertionFile>,
 }

@@ -427,6 +427,7 @@ fn codeowners_signers_and_the_base_assertions_are_file_facts() {
             b"bob ssh-ed25519 AAAA\n".to_vec(),
         )),
         assertions: vec![("assertions/www.yaml".into(), assertion.as_bytes().to_vec())],
+        freeze: None,
     };
     assert!(large_with_files(base_files(), base_files(), &base, &base.clone()).is_empty());
     let head = RevisionFiles {
@@ -436,6 +437,7 @@ fn codeowners_signers_and_the_base_assertions_are_file_facts() {
             b"bob ssh-ed25519 AAAB\n".to_vec(),
         )),
         assertions: Vec::new(),
+        freeze: None,
     };
     insta::assert_snapshot!(lines_of(&large_with_files(base_files(), base_files(), &base, &head)), @r#"
     codeowners-changed: .github/CODEOWNERS is added, CODEOWNERS is removed: who must approve a change to which file changes

@@ -29,6 +29,45 @@ pub mod report;
 /// git root, as CODEOWNERS): the `ssh-keygen` ALLOWED SIGNERS format.
 pub const ALLOWED_SIGNERS: &str = ".zonegate/allowed_signers";
 
+/// A file on the base branch (from the git root) that stops every merge but an emergency one; its
+/// text is the reason.
+pub const FREEZE_FILE: &str = ".zonegate/freeze";
+
+/// A freeze in force on the base branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Freeze {
+    /// Why, as written.
+    pub reason: String,
+    /// Where it was declared (`policy.freeze`, `.zonegate/freeze`).
+    pub source: &'static str,
+}
+
+/// The freeze in force on a base with `policy` and the freeze file's bytes (`file`), if any:
+/// `policy.freeze` first, then the file (its text on one line; an empty file freezes too).
+pub fn freeze(policy: &Policy, file: Option<&[u8]>) -> Option<Freeze> {
+    /// Longest reason kept (the status line has 140 characters).
+    const REASON_CHARACTERS: usize = 200;
+    if let Some(reason) = &policy.freeze {
+        return Some(Freeze {
+            reason: reason.clone(),
+            source: "policy.freeze",
+        });
+    }
+    let text = String::from_utf8_lossy(file?);
+    let mut reason = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        reason = "no reason given".to_owned();
+    }
+    if let Some((cut, _)) = reason.char_indices().nth(REASON_CHARACTERS) {
+        reason.truncate(cut);
+        reason.push('…');
+    }
+    Some(Freeze {
+        reason,
+        source: FREEZE_FILE,
+    })
+}
+
 /// What a forge says about a pull request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PullRequestFacts {
@@ -159,6 +198,8 @@ pub struct Assessment {
     pub gate: Gate,
     /// Who applied the policy's override label, when the pull request carries it.
     pub override_applier: Option<LabelApplier>,
+    /// The freeze in force on the base, if any.
+    pub freeze: Option<Freeze>,
 }
 
 /// How merging the head onto the current base went.
@@ -240,6 +281,8 @@ pub struct Decision {
     pub large: bool,
     /// Who applied the override label that lifted the large-change bar, when one did.
     pub override_by: Option<String>,
+    /// Merging in a freeze, on the emergency label and approvals of `policy.admins`.
+    pub emergency: bool,
 }
 
 /// The bot's verdict on a pull request.
@@ -267,13 +310,33 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         required_approvals: policy.approvals,
         large: !assessment.large_changes.is_empty(),
         override_by: None,
+        emergency: false,
     };
     if let Some(reason) = not_evaluated(facts, policy) {
         decision.reasons.push(reason);
         return decision;
     }
 
-    let reviews = review_summary(facts);
+    let mut reviews = review_summary(facts);
+    let mut waiting = Vec::new();
+    // In a freeze only an emergency merge goes in, and only admins' approvals count for it. The
+    // freeze comes first, so the status line names it.
+    if let Some(freeze) = &assessment.freeze {
+        if has_label(facts, &policy.emergency_label) {
+            decision.emergency = true;
+            let (admins, others): (Vec<String>, Vec<String>) = reviews
+                .approvers
+                .drain(..)
+                .partition(|approver| policy.is_admin(approver));
+            reviews.approvers = admins;
+            reviews.not_admins = others;
+        } else {
+            waiting.push(format!(
+                "frozen ({}): {}; only an emergency merge goes in (label `{}`, approved by `policy.admins`)",
+                freeze.source, freeze.reason, policy.emergency_label
+            ));
+        }
+    }
     decision.approvers.clone_from(&reviews.approvers);
     let (override_by, override_refused) = override_applied(facts, policy, assessment);
     if decision.large {
@@ -283,16 +346,17 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
             decision.required_approvals = policy.large_change_approvals;
         }
     }
-
-    let mut waiting = Vec::new();
     for user in &reviews.changes_requested {
         waiting.push(format!("{user} requested changes"));
+    }
+    if decision.emergency {
+        decision.required_approvals = decision.required_approvals.max(1);
     }
     let have = reviews.approvers.len() as u32;
     if have < decision.required_approvals {
         // The causes come first, so the status line (140 characters) names them.
         let mut reason = format!(
-            "{have} of {} required approval(s){} from reviewers other than the author on the current head {}",
+            "{have} of {} required approval(s){} from {} on the current head {}",
             decision.required_approvals,
             match (decision.large, &decision.override_by) {
                 (true, None) => format!(
@@ -305,8 +369,23 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
                 ),
                 (false, _) => String::new(),
             },
+            if decision.emergency {
+                "`policy.admins` other than the author for an emergency merge in the freeze"
+            } else {
+                "reviewers other than the author"
+            },
             short(&facts.head_sha)
         );
+        if decision.emergency && policy.admins.is_empty() {
+            reason.push_str("; `policy.admins` names no one, so nothing merges in this freeze");
+        }
+        if !reviews.not_admins.is_empty() {
+            let _ = write!(
+                reason,
+                "; approval by {} does not count in a freeze (not in `policy.admins`)",
+                reviews.not_admins.join(", ")
+            );
+        }
         if !reviews.stale.is_empty() {
             let _ = write!(
                 reason,
@@ -448,6 +527,8 @@ pub struct ReviewSummary {
     pub changes_requested: Vec<String>,
     /// The author approved their own change (never counts).
     pub by_author: Vec<String>,
+    /// Valid approvals that do not count for an emergency merge: not from `policy.admins`.
+    pub not_admins: Vec<String>,
 }
 
 /// Summarises the reviews of `facts`.

@@ -187,7 +187,7 @@ pub fn comment(summary: &Summary<'_>) -> String {
 }
 
 /// The merge commit's message: a title, then the why in git trailers (`Approved-by:`,
-/// `Override-by:`, `Blast-radius:`, `Large-change:`, `Tested:`), readable with `git interpret-trailers --parse`.
+/// `Override-by:`, `Emergency:`, `Blast-radius:`, `Large-change:`, `Tested:`), readable with `git interpret-trailers --parse`.
 pub fn commit_message(
     facts: &PullRequestFacts,
     decision: &Decision,
@@ -211,6 +211,14 @@ pub fn commit_message(
     }
     if let Some(by) = &decision.override_by {
         let _ = writeln!(body, "Override-by: {by}");
+    }
+    if let (true, Some(freeze)) = (decision.emergency, &assessment.freeze) {
+        let _ = writeln!(
+            body,
+            "Emergency: merged in the freeze of {} ({}) on the emergency label",
+            freeze.source,
+            one_line(&freeze.reason)
+        );
     }
     if blast_radius.is_empty() {
         let _ = writeln!(body, "Blast-radius: no record changes");
@@ -317,6 +325,7 @@ mod tests {
             owners: Vec::new(),
             gate,
             override_applier: None,
+            freeze: None,
         }
     }
 
@@ -328,6 +337,7 @@ mod tests {
             required_approvals: 2,
             large: true,
             override_by: None,
+            emergency: false,
         }
     }
 

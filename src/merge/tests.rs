@@ -41,6 +41,7 @@ fn clean() -> Assessment {
         owners: Vec::new(),
         gate: Gate::NotRun,
         override_applier: None,
+        freeze: None,
     }
 }
 
@@ -483,4 +484,78 @@ fn owner_requirements_follow_the_last_matching_line() {
             },
         ]
     );
+}
+
+fn frozen() -> Assessment {
+    Assessment {
+        freeze: freeze(&policy(), Some(b"release week:\n  no DNS changes\n")),
+        gate: passed(),
+        ..clean()
+    }
+}
+
+#[test]
+fn a_freeze_holds_every_merge_and_says_why_first() {
+    let mut facts = approved_by(&["bob"]);
+    facts
+        .reviews
+        .push(review("erin", ReviewState::ChangesRequested, HEAD));
+    let mut admins = policy();
+    admins.admins = vec!["erin".into()];
+    let decision = decide(&facts, &admins, &frozen());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert_eq!(
+        decision.reasons[0],
+        "frozen (.zonegate/freeze): release week: no DNS changes; only an emergency merge goes in (label `emergency`, approved by `policy.admins`)"
+    );
+    // The policy's reason wins over the file's, and an empty file freezes too.
+    let mut declared = policy();
+    declared.freeze = Some("quarter end".into());
+    assert_eq!(
+        freeze(&declared, Some(b"x")).map(|f| (f.source, f.reason)),
+        Some(("policy.freeze", "quarter end".to_owned()))
+    );
+    assert_eq!(
+        freeze(&policy(), Some(b" \n")).map(|f| f.reason),
+        Some("no reason given".to_owned())
+    );
+    assert_eq!(freeze(&policy(), None), None);
+}
+
+#[test]
+fn an_emergency_merge_in_a_freeze_counts_only_admins_approvals() {
+    let mut facts = approved_by(&["bob"]);
+    facts.labels = vec!["Emergency".into()];
+    let mut admins = policy();
+    admins.admins = vec!["Erin".into()];
+    let decision = decide(&facts, &admins, &frozen());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(decision.emergency);
+    assert_eq!(
+        decision.reasons,
+        [
+            "0 of 1 required approval(s) from `policy.admins` other than the author for an emergency merge in the freeze on the current head 1111111; approval by bob does not count in a freeze (not in `policy.admins`)"
+        ]
+    );
+    let mut facts = approved_by(&["bob", "erin"]);
+    facts.labels = vec!["emergency".into()];
+    let decision = decide(&facts, &admins, &frozen());
+    assert_eq!(decision.verdict, Verdict::Merge);
+    assert_eq!(decision.approvers, ["erin"]);
+    // Nobody can break the glass when no admin is named.
+    let decision = decide(&facts, &policy(), &frozen());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(
+        decision.reasons[0].contains("`policy.admins` names no one"),
+        "{:?}",
+        decision.reasons
+    );
+    // Without a freeze the emergency label changes nothing.
+    let calm = Assessment {
+        gate: passed(),
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &admins, &calm);
+    assert_eq!(decision.verdict, Verdict::Merge);
+    assert!(!decision.emergency);
 }
