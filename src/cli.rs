@@ -421,6 +421,11 @@ pub struct BotArgs {
     /// How many assertions the gate may expand to.
     #[command(flatten)]
     pub budget: AssertionBudgetArgs,
+
+    /// How long the repository's `hooks/post-receive` may run after the bot merges on the
+    /// local forge (as a push would run it); past it, it and what it started are killed.
+    #[arg(long, value_name = "SECONDS", default_value = "900", value_parser = parse_seconds)]
+    pub post_receive_timeout: std::time::Duration,
 }
 
 /// The assertion budget (`test`, `bot`, `deploy`): set by whoever runs zonegate, never by the

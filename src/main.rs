@@ -94,6 +94,7 @@ fn main() -> ExitCode {
                 dry_run: bot_args.dry_run,
                 forge: forge_choice(&bot_args.forge),
                 max_assertions: bot_args.budget.max_assertions,
+                post_receive_timeout: bot_args.post_receive_timeout,
             },
             &mut out,
             &mut err,

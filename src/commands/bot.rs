@@ -15,10 +15,12 @@
 //!    alone for `squash`) with trailers saying why, and asks the forge to merge only if the head
 //!    is still the tested head and the base still the tested base; if the base moved, it tests
 //!    again on the new tip (up to three times per pass);
-//! 7. one commit status and one comment per pull request are set, changed only when what they
+//! 7. on the local forge, the repository's `post-receive` hook runs after the merge, as a push
+//!    would run it ([`hook`]);
+//! 8. one commit status and one comment per pull request are set, changed only when what they
 //!    say changes.
 //!
-//! `--dry-run` does all of it but step 6's writes and step 7: objects go to memory, and what
+//! `--dry-run` does all of it but step 6's writes, step 7 and step 8: objects go to memory, and what
 //! would be said is printed.
 
 use std::collections::{HashMap, HashSet};
@@ -37,6 +39,7 @@ use crate::inventory::policy::{MergeMethod, Policy};
 use crate::merge::codeowners::{self, CodeOwners};
 use crate::merge::forge::{Forge, MergeOutcome, TestedMerge};
 use crate::merge::github::GitHub;
+use crate::merge::hook::{self, HookEnd, HookRun, RefUpdate};
 use crate::merge::local::Local;
 use crate::merge::report::{self, COMMENT_MARKER, Summary};
 use crate::merge::{
@@ -59,6 +62,8 @@ pub struct Options {
     pub forge: ForgeChoice,
     /// The most assertions `for_each` may expand to in the gate (`--max-assertions`).
     pub max_assertions: u64,
+    /// How long the `post-receive` hook may run after a merge on the local forge.
+    pub post_receive_timeout: std::time::Duration,
 }
 
 /// What one pass needs besides the forge and the repository.
@@ -70,6 +75,8 @@ pub struct PassSettings {
     pub clock: Clock,
     /// The most assertions the gate's `for_each` may expand to, per tree.
     pub max_assertions: u64,
+    /// How long the `post-receive` hook may run after a merge on the local forge.
+    pub post_receive_timeout: std::time::Duration,
 }
 
 /// What happened to one pull request.
@@ -87,6 +94,8 @@ pub struct PullOutcome {
     pub tests: usize,
     /// Why it could not be evaluated.
     pub error: Option<String>,
+    /// The repository's `post-receive` hook, run after merging it on the local forge.
+    pub post_receive: Option<HookRun>,
 }
 
 /// Runs `bot`.
@@ -124,13 +133,24 @@ pub fn run(
         dry_run: options.dry_run,
         clock: context.clock,
         max_assertions: options.max_assertions,
+        post_receive_timeout: options.post_receive_timeout,
     };
     let outcomes = pass(forge.as_ref(), &repo, &settings, out)?;
-    Ok(if outcomes.iter().any(|outcome| outcome.error.is_some()) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    // A merge whose hook failed is merged, as a push whose hook fails is pushed; the exit
+    // status says that it did not reach everywhere the hook takes it.
+    let hook_failed = outcomes.iter().any(|outcome| {
+        outcome
+            .post_receive
+            .as_ref()
+            .is_some_and(|run| !run.succeeded())
+    });
+    Ok(
+        if hook_failed || outcomes.iter().any(|outcome| outcome.error.is_some()) {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        },
+    )
 }
 
 /// One pass over the open pull requests into the forge's default branch.
@@ -182,6 +202,7 @@ pub fn pass(
                     merged: None,
                     tests: 0,
                     error: Some(text),
+                    post_receive: None,
                 });
             }
         }
@@ -215,6 +236,7 @@ fn process(
         merged: None,
         tests: 0,
         error: None,
+        post_receive: None,
     };
     for _ in 0..MAX_ATTEMPTS {
         let base_sha = forge.branch_tip(&pull.base_ref)?;
@@ -349,6 +371,17 @@ fn process(
         match forge.merge(&fresh, &tested)? {
             MergeOutcome::Merged { sha } => {
                 state.equivalents.insert(sha.clone(), commit);
+                outcome.post_receive = post_receive(
+                    forge,
+                    settings,
+                    pull,
+                    &RefUpdate {
+                        old: base_sha.clone(),
+                        new: sha.clone(),
+                        reference: format!("refs/heads/{}", pull.base_ref),
+                    },
+                    log,
+                )?;
                 publish(
                     forge,
                     settings,
@@ -581,6 +614,49 @@ fn evaluate(
         override_applier(forge, pull, &evaluation.policy, &large)?;
     evaluation.assessment.large_changes = large;
     Ok(evaluation)
+}
+
+/// Runs the repository's `post-receive` hook for a merge the forge made by moving the branch
+/// itself, as `git push` would have run it, and logs what it did with its output.
+fn post_receive(
+    forge: &dyn Forge,
+    settings: &PassSettings,
+    pull: &PullRequestFacts,
+    update: &RefUpdate,
+    log: &mut dyn Write,
+) -> Result<Option<HookRun>, Error> {
+    let Some(site) = forge.post_receive_hook() else {
+        return Ok(None);
+    };
+    let run = hook::post_receive(
+        &site,
+        std::slice::from_ref(update),
+        settings.post_receive_timeout,
+    )
+    .map_err(|error| {
+        Error::Bot(format!(
+            "#{} was merged, but {} could not be run: {error}",
+            pull.number,
+            site.path.display()
+        ))
+    })?;
+    if run.end == HookEnd::Absent {
+        return Ok(None);
+    }
+    writeln!(
+        log,
+        "#{} {}: post-receive {} {} {}: {}",
+        pull.number,
+        quoted(&pull.title),
+        short(&update.old),
+        short(&update.new),
+        update.reference,
+        run.summary()
+    )?;
+    for line in run.output.lines() {
+        writeln!(log, "  | {line}")?;
+    }
+    Ok(Some(run))
 }
 
 /// Who applied the override label, asked of the forge only when it could matter: the change is

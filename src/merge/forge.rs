@@ -226,6 +226,11 @@ pub trait Forge {
         body: &str,
     ) -> Result<CommentAction, Error>;
 
+    /// Where the `post-receive` hook of the repository whose branch [`Forge::merge`] moves
+    /// runs, when the forge moves the branch itself (no push happens, so git runs no hook);
+    /// `None` when the forge's own machinery reacts to the merge (GitHub).
+    fn post_receive_hook(&self) -> Option<super::hook::HookSite>;
+
     /// Merges `pull` as tested, only if its head is still `tested.head_sha` and the base is
     /// still `tested.base_sha`; afterwards the base's tree is the tested tree.
     fn merge(&self, pull: &PullRequestFacts, tested: &TestedMerge) -> Result<MergeOutcome, Error>;

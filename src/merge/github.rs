@@ -603,6 +603,11 @@ impl Forge for GitHub {
         }
     }
 
+    fn post_receive_hook(&self) -> Option<super::hook::HookSite> {
+        // A merge on GitHub is a push there: its webhooks and workflows see it.
+        None
+    }
+
     fn merge(&self, pull: &PullRequestFacts, tested: &TestedMerge) -> Result<MergeOutcome, Error> {
         // The merge endpoint guards the head (`sha`), not the base: check the base first, and
         // verify afterwards that what landed is what was tested.

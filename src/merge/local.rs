@@ -616,6 +616,21 @@ impl Forge for Local {
         })
     }
 
+    fn post_receive_hook(&self) -> Option<super::hook::HookSite> {
+        Some(self.repo.with(|repository| {
+            let hooks_path = repository
+                .config()
+                .ok()
+                .and_then(|config| config.get_path("core.hooksPath").ok());
+            super::hook::site(
+                repository.path(),
+                repository.workdir(),
+                hooks_path.as_deref(),
+                "post-receive",
+            )
+        }))
+    }
+
     fn merge(&self, pull: &PullRequestFacts, tested: &TestedMerge) -> Result<MergeOutcome, Error> {
         let checked_out = self.repo.with(|repository| {
             !repository.is_bare()

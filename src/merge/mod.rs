@@ -10,7 +10,8 @@
 //! - [`forge`]: the [`forge::Forge`] trait; [`github`] (REST API) and [`local`] (pull requests
 //!   kept in a git repository) implement it; `redact` keeps the token out of everything
 //!   `github` hands on;
-//! - [`report`] (pure): the status line, the pull-request comment and the merge commit message.
+//! - [`report`] (pure): the status line, the pull-request comment and the merge commit message;
+//! - [`hook`]: the repository's `post-receive` hook, run after a merge on the local forge.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -21,6 +22,7 @@ use crate::inventory::policy::Policy;
 pub mod codeowners;
 pub mod forge;
 pub mod github;
+pub mod hook;
 pub mod local;
 mod redact;
 pub mod report;

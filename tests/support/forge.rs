@@ -254,6 +254,7 @@ impl Fixture {
                 dry_run,
                 clock: Clock { unix_seconds: NOW },
                 max_assertions: zonegate::assertions::DEFAULT_MAX_ASSERTIONS,
+                post_receive_timeout: std::time::Duration::from_secs(60),
             },
             &mut log,
         )
