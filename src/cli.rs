@@ -288,6 +288,12 @@ pub struct PrArgs {
     /// What to do.
     #[command(subcommand)]
     pub action: PrAction,
+
+    /// Sign the record with this SSH key (a private key, or a public key whose private half an
+    /// agent holds), as git signs with `gpg.format ssh`: when the base has
+    /// `.zonegate/allowed_signers`, only signed reviews and labels count.
+    #[arg(long, global = true, env = "ZONEGATE_SIGNING_KEY", value_name = "KEY")]
+    pub signing_key: Option<PathBuf>,
 }
 
 /// `zonegate pr` actions.

@@ -99,7 +99,12 @@ fn main() -> ExitCode {
             &mut out,
             &mut err,
         ),
-        Command::Pr(pr_args) => pr::run(&context, &pr_action(&pr_args.action), &mut out),
+        Command::Pr(pr_args) => pr::run(
+            &context,
+            &pr_action(&pr_args.action),
+            pr_args.signing_key.as_deref(),
+            &mut out,
+        ),
         Command::Test(test_args) => {
             let options = test::Options {
                 cmdb: test_args.cmdb.clone(),

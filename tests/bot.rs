@@ -355,6 +355,9 @@ impl Forge for MovingBase<'_> {
     ) -> Result<zonegate::merge::LabelApplier, zonegate::merge::forge::Error> {
         self.inner.label_applier(pull, label)
     }
+    fn signed_records(&self) -> bool {
+        self.inner.signed_records()
+    }
     fn post_receive_hook(&self) -> Option<zonegate::merge::hook::HookSite> {
         self.inner.post_receive_hook()
     }

@@ -215,6 +215,9 @@ impl Forge for RacedByAnotherPass<'_> {
     ) -> Result<zonegate::merge::LabelApplier, ForgeError> {
         self.inner.label_applier(pull, label)
     }
+    fn signed_records(&self) -> bool {
+        self.inner.signed_records()
+    }
     fn post_receive_hook(&self) -> Option<zonegate::merge::hook::HookSite> {
         self.inner.post_receive_hook()
     }

@@ -277,13 +277,15 @@ fn process(
         }
         let mut evaluation =
             evaluate(forge, repo, pull, base_commit, head_commit, &mut state.base)?;
-        let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
+        let (checked, unverified) = verified(pull, evaluation.allowed_signers.as_deref());
+        evaluation.assessment.unverified = unverified;
+        let mut decision = merge::decide(&checked, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
             if let Some(merged) = &evaluation.merged {
                 evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings);
                 outcome.tests += 1;
             }
-            decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
+            decision = merge::decide(&checked, &evaluation.policy, &evaluation.assessment);
         }
         outcome.verdict = Some(decision.verdict);
         outcome.reasons.clone_from(&decision.reasons);
@@ -323,8 +325,11 @@ fn process(
             &fresh,
             &evaluation.policy,
             &evaluation.assessment.large_changes,
+            evaluation.allowed_signers.as_deref(),
         )?;
-        let decision = merge::decide(&fresh, &evaluation.policy, &evaluation.assessment);
+        let (fresh_checked, unverified) = verified(&fresh, evaluation.allowed_signers.as_deref());
+        evaluation.assessment.unverified = unverified;
+        let decision = merge::decide(&fresh_checked, &evaluation.policy, &evaluation.assessment);
         outcome.verdict = Some(decision.verdict);
         outcome.reasons.clone_from(&decision.reasons);
         if decision.verdict != Verdict::Merge {
@@ -456,6 +461,8 @@ struct Evaluation {
     merged: Option<MergeResult>,
     /// The base, for its assertions.
     base_files: GitTree,
+    /// The base's allowed signers, when the forge's records must be signed.
+    allowed_signers: Option<Vec<u8>>,
 }
 
 /// The merge result, loaded.
@@ -496,6 +503,13 @@ fn evaluate(
     let codeowners = parse_codeowners(base_facts);
     // A draft or a pull request labelled to stay out is reported as such, not tested.
     let not_evaluated = merge::not_evaluated(pull, &policy).is_some();
+    // Signatures are checked only where the forge takes names as given and the base lists
+    // whose keys count.
+    let allowed_signers = base_facts
+        .allowed_signers
+        .as_ref()
+        .filter(|_| forge.signed_records())
+        .map(|(_, bytes)| bytes.clone());
     let freeze = merge::freeze(
         &policy,
         base_facts
@@ -512,7 +526,9 @@ fn evaluate(
             gate: Gate::NotRun,
             override_applier: None,
             freeze,
+            unverified: Vec::new(),
         },
+        allowed_signers,
         diff_markdown: None,
         blast_radius: Vec::new(),
         merged: None,
@@ -610,8 +626,13 @@ fn evaluate(
         }
         Err(error @ crate::inventory::Error::Read { .. }) => return Err(Error::Read(error)),
     }
-    evaluation.assessment.override_applier =
-        override_applier(forge, pull, &evaluation.policy, &large)?;
+    evaluation.assessment.override_applier = override_applier(
+        forge,
+        pull,
+        &evaluation.policy,
+        &large,
+        evaluation.allowed_signers.as_deref(),
+    )?;
     evaluation.assessment.large_changes = large;
     Ok(evaluation)
 }
@@ -666,6 +687,7 @@ fn override_applier(
     pull: &PullRequestFacts,
     policy: &Policy,
     large: &[diff::LargeChange],
+    allowed_signers: Option<&[u8]>,
 ) -> Result<Option<merge::LabelApplier>, Error> {
     let Some(label) = policy.override_label.as_deref() else {
         return Ok(None);
@@ -678,7 +700,64 @@ fn override_applier(
     {
         return Ok(None);
     }
-    Ok(Some(forge.label_applier(pull, label)?))
+    Ok(Some(match forge.label_applier(pull, label)? {
+        merge::LabelApplier::Claimed { login, signature } => match allowed_signers {
+            // The local forge without allowed signers takes names as given.
+            None => merge::LabelApplier::By {
+                login,
+                may_approve: true,
+            },
+            Some(signers) => match signed_by(signers, &login, signature.as_ref()) {
+                // A key listed for them: they may approve as much as they may label.
+                Ok(()) => merge::LabelApplier::By {
+                    login,
+                    may_approve: true,
+                },
+                Err(reason) => merge::LabelApplier::Untrusted { login, reason },
+            },
+        },
+        other => other,
+    }))
+}
+
+/// `pull` with only the reviews whose record is signed by a key `allowed_signers` lists for
+/// the reviewer (all of them when there is no such file), and why each other one does not
+/// count.
+fn verified(
+    pull: &PullRequestFacts,
+    allowed_signers: Option<&[u8]>,
+) -> (PullRequestFacts, Vec<String>) {
+    let Some(signers) = allowed_signers else {
+        return (pull.clone(), Vec::new());
+    };
+    let mut checked = pull.clone();
+    let mut unverified = Vec::new();
+    checked.reviews.retain(|review| {
+        if matches!(
+            review.state,
+            merge::ReviewState::Commented | merge::ReviewState::Pending
+        ) {
+            return true;
+        }
+        match signed_by(signers, &review.user, review.signature.as_ref()) {
+            Ok(()) => true,
+            Err(reason) => {
+                unverified.push(format!("{}'s review {reason}", review.user));
+                false
+            }
+        }
+    });
+    (checked, unverified)
+}
+
+/// Whether `signature` is one `allowed_signers` lists a key of `login` for; why not otherwise.
+fn signed_by(
+    allowed_signers: &[u8],
+    login: &str,
+    signature: Option<&merge::Signature>,
+) -> Result<(), String> {
+    let signature = signature.ok_or_else(|| "is unsigned".to_owned())?;
+    merge::signing::verify(allowed_signers, login, signature)
 }
 
 /// Render, check and test on the merge result.

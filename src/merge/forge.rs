@@ -226,6 +226,11 @@ pub trait Forge {
         body: &str,
     ) -> Result<CommentAction, Error>;
 
+    /// Whether who made a review or a label event is proven by the SSH signature of its record,
+    /// checked against the base's allowed signers (the local forge, which otherwise takes names
+    /// as given), rather than vouched for by the forge's own accounts (GitHub).
+    fn signed_records(&self) -> bool;
+
     /// Where the `post-receive` hook of the repository whose branch [`Forge::merge`] moves
     /// runs, when the forge moves the branch itself (no push happens, so git runs no hook);
     /// `None` when the forge's own machinery reacts to the merge (GitHub).

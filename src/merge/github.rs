@@ -235,6 +235,7 @@ impl GitHub {
                     user: review.user?.login,
                     state: ReviewState::parse(&review.state)?,
                     commit_id: review.commit_id.unwrap_or_default(),
+                    signature: None,
                 })
             })
             .collect();
@@ -601,6 +602,11 @@ impl Forge for GitHub {
                 Ok(CommentAction::Created)
             }
         }
+    }
+
+    fn signed_records(&self) -> bool {
+        // GitHub's accounts say who reviewed and labelled.
+        false
     }
 
     fn post_receive_hook(&self) -> Option<super::hook::HookSite> {

@@ -11,6 +11,7 @@
 //! unnamed temporary file, not a pipe, so a daemon the hook leaves behind holding its output
 //! cannot stall the bot; the last [`OUTPUT_KEPT`] bytes are reported.
 
+use std::fmt::Write as _;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -121,11 +122,42 @@ pub fn post_receive(
         run.end = HookEnd::NotExecutable;
         return Ok(run);
     }
+    let mut command = Command::new(&site.path);
+    command
+        .current_dir(&site.working_directory)
+        .env("GIT_DIR", &site.git_dir);
+    let mut input = String::new();
+    for update in updates {
+        let _ = writeln!(input, "{} {} {}", update.old, update.new, update.reference);
+    }
+    let bounded = run_bounded(command, input.as_bytes(), deadline)?;
+    run.end = bounded.end;
+    run.output = bounded.output;
+    run.elapsed = bounded.elapsed;
+    Ok(run)
+}
+
+/// What [`run_bounded`] saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Bounded {
+    /// How it ended ([`HookEnd::Absent`] and [`HookEnd::NotExecutable`] never).
+    pub(crate) end: HookEnd,
+    /// Its standard output and error together, the last [`OUTPUT_KEPT`] bytes.
+    pub(crate) output: String,
+    /// How long it ran.
+    pub(crate) elapsed: Duration,
+}
+
+/// Runs `command` in its own process group with `input` on its standard input and its output in
+/// an unnamed temporary file; past `deadline` the group is killed.
+pub(crate) fn run_bounded(
+    mut command: Command,
+    input: &[u8],
+    deadline: Duration,
+) -> std::io::Result<Bounded> {
     let mut output = tempfile::tempfile()?;
     let started = Instant::now();
-    let child = Command::new(&site.path)
-        .current_dir(&site.working_directory)
-        .env("GIT_DIR", &site.git_dir)
+    let child = command
         .stdin(Stdio::piped())
         .stdout(output.try_clone()?)
         .stderr(output.try_clone()?)
@@ -135,23 +167,19 @@ pub fn post_receive(
     let mut child = match child {
         Ok(child) => child,
         Err(error) => {
-            run.end = HookEnd::NotStarted(error.to_string());
-            return Ok(run);
+            return Ok(Bounded {
+                end: HookEnd::NotStarted(error.to_string()),
+                output: String::new(),
+                elapsed: started.elapsed(),
+            });
         }
     };
     if let Some(mut stdin) = child.stdin.take() {
-        let mut lines = String::new();
-        for update in updates {
-            lines.push_str(&format!(
-                "{} {} {}\n",
-                update.old, update.new, update.reference
-            ));
-        }
-        // A hook that does not read its input may have exited already: nothing is lost then.
-        let _ = stdin.write_all(lines.as_bytes());
+        // A process that does not read its input may have exited already: nothing is lost.
+        let _ = stdin.write_all(input);
     }
     let ends = started + deadline;
-    run.end = loop {
+    let end = loop {
         match child.try_wait() {
             Ok(Some(status)) => break ended(status),
             Ok(None) if Instant::now() >= ends => {
@@ -159,7 +187,7 @@ pub fn post_receive(
                 let _ = child.wait();
                 break HookEnd::TimedOut;
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(error) => {
                 kill_group(child.id());
                 let _ = child.wait();
@@ -167,9 +195,12 @@ pub fn post_receive(
             }
         }
     };
-    run.elapsed = started.elapsed();
-    run.output = tail(&mut output)?;
-    Ok(run)
+    let elapsed = started.elapsed();
+    Ok(Bounded {
+        end,
+        output: tail(&mut output)?,
+        elapsed,
+    })
 }
 
 fn ended(status: ExitStatus) -> HookEnd {

@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 use super::forge::{
     CommentAction, CommitStatus, Error, Forge, MergeOutcome, StatusState, TestedMerge,
 };
-use super::{LabelApplier, LabelEvent, PullRequestFacts, Review, ReviewState, last_labeled};
+use super::{
+    LabelApplier, LabelEvent, PullRequestFacts, Review, ReviewState, Signature, last_labeled,
+};
 use crate::git::{Oid, Repo};
 
 /// Where pull requests are recorded.
@@ -50,6 +52,8 @@ pub struct Local {
     now: i64,
     /// Who the bot is in the records.
     bot: String,
+    /// The SSH key every record this handle writes is signed with (`pr --signing-key`).
+    signing_key: Option<std::path::PathBuf>,
 }
 
 /// A pull request to open.
@@ -164,6 +168,32 @@ fn label_changes(before: &[String], after: &[String], actor: &str) -> Vec<LabelE
     removed.chain(added).collect()
 }
 
+/// A record's commit before it is on a reference.
+enum Unsigned {
+    /// Written, unsigned.
+    Commit(Oid),
+    /// Its bytes, to be signed with the key and then written.
+    Bytes(String, std::path::PathBuf),
+}
+
+/// The signatures of a pull request's reviews and label events, index for index.
+struct Signatures {
+    reviews: Vec<Option<Signature>>,
+    labels: Vec<Option<Signature>>,
+}
+
+/// Makes `commit` the origin of every entry of `now` that `known` does not hold as it is.
+fn attribute<T: PartialEq>(known: &mut Vec<(T, Oid)>, now: Vec<T>, commit: Oid) {
+    known.truncate(now.len());
+    for (index, entry) in now.into_iter().enumerate() {
+        match known.get_mut(index) {
+            Some((existing, _)) if *existing == entry => {}
+            Some(slot) => *slot = (entry, commit),
+            None => known.push((entry, commit)),
+        }
+    }
+}
+
 /// A comment as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,7 +227,17 @@ impl Local {
             repo,
             now,
             bot: "zonegate".to_owned(),
+            signing_key: None,
         }
+    }
+
+    /// The same forge, signing every record it writes with the SSH key at `key` (git's
+    /// `gpg.format ssh` signature in the commit's `gpgsig` header): how reviews and label events
+    /// prove who made them when the base has allowed signers.
+    #[must_use]
+    pub fn signing_with(mut self, key: std::path::PathBuf) -> Self {
+        self.signing_key = Some(key);
+        self
     }
 
     /// Opens pull request for `pull.head` into `pull.base` and returns its number.
@@ -391,22 +431,45 @@ impl Local {
         let json = serde_json::to_vec_pretty(record)
             .map_err(|error| Error::Local(format!("cannot encode {name}: {error}")))?;
         let now = self.now;
-        let outcome = self
+        let cannot = |error: git2::Error| Error::Local(format!("cannot write {name}: {error}"));
+        let email = format!("{actor}@zonegate.invalid");
+        // The record's commit: written at once, or (to be signed) first as its bytes.
+        let unsigned = self
             .repo
-            .with(|repository| -> Result<bool, git2::Error> {
+            .with(|repository| -> Result<Unsigned, git2::Error> {
                 let blob = repository.blob(&json)?;
                 let mut builder = repository.treebuilder(None)?;
                 builder.insert("pull.json", blob, i32::from(git2::FileMode::Blob))?;
                 let tree = repository.find_tree(builder.write()?)?;
-                let email = format!("{actor}@zonegate.invalid");
                 let signature = git2::Signature::new(actor, &email, &git2::Time::new(now, 0))?;
                 let parents = match previous {
                     Some(parent) => vec![repository.find_commit(parent)?],
                     None => Vec::new(),
                 };
                 let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-                let commit =
-                    repository.commit(None, &signature, &signature, message, &tree, &parents)?;
+                let Some(key) = &self.signing_key else {
+                    let commit = repository
+                        .commit(None, &signature, &signature, message, &tree, &parents)?;
+                    return Ok(Unsigned::Commit(commit));
+                };
+                let buffer = repository
+                    .commit_create_buffer(&signature, &signature, message, &tree, &parents)?;
+                Ok(Unsigned::Bytes(buffer.as_str()?.to_owned(), key.clone()))
+            })
+            .map_err(cannot)?;
+        let commit = match unsigned {
+            Unsigned::Commit(commit) => commit,
+            Unsigned::Bytes(buffer, key) => {
+                let armored = super::signing::sign(&key, buffer.as_bytes())
+                    .map_err(|why| Error::Local(format!("cannot sign {name}: {why}")))?;
+                self.repo
+                    .with(|repository| repository.commit_signed(&buffer, &armored, Some("gpgsig")))
+                    .map_err(cannot)?
+            }
+        };
+        let outcome = self
+            .repo
+            .with(|repository| -> Result<bool, git2::Error> {
                 let moved = match previous {
                     Some(previous) => {
                         repository.reference_matching(&name, commit, true, previous, message)
@@ -429,22 +492,78 @@ impl Local {
                     Err(error) => Err(error),
                 }
             })
-            .map_err(|error| Error::Local(format!("cannot write {name}: {error}")))?;
+            .map_err(cannot)?;
         Ok(outcome)
+    }
+
+    /// The signature behind every review and every label event of pull request `number`: the
+    /// commit of its history that made the entry what it is now (an entry edited later is the
+    /// editing commit's), and that commit's `gpgsig`, if any.
+    fn signatures(&self, number: u64) -> Result<Signatures, Error> {
+        let name = format!("{PULLS_NAMESPACE}{number}");
+        let history = self
+            .repo
+            .with(|repository| -> Result<Vec<(Oid, Vec<u8>)>, git2::Error> {
+                let mut commit = repository.find_reference(&name)?.peel_to_commit()?;
+                let mut history = Vec::new();
+                loop {
+                    let entry = commit.tree()?.get_path(std::path::Path::new("pull.json"))?;
+                    let blob = repository.find_blob(entry.id())?;
+                    history.push((commit.id(), blob.content().to_vec()));
+                    match commit.parents().next() {
+                        Some(parent) => commit = parent,
+                        None => break,
+                    }
+                }
+                history.reverse();
+                Ok(history)
+            })
+            .map_err(|error| Error::Local(format!("cannot read {name}: {error}")))?;
+        let mut reviews: Vec<(ReviewRecord, Oid)> = Vec::new();
+        let mut labels: Vec<(LabelEventRecord, Oid)> = Vec::new();
+        for (commit, bytes) in history {
+            let record: PullRecord = serde_json::from_slice(&bytes)
+                .map_err(|error| Error::Local(format!("{name}@{commit}:pull.json: {error}")))?;
+            attribute(&mut reviews, record.reviews, commit);
+            attribute(&mut labels, record.label_events, commit);
+        }
+        let signature = |commit: Oid| -> Option<Signature> {
+            self.repo.with(|repository| {
+                let (armored, payload) =
+                    repository.extract_signature(&commit, Some("gpgsig")).ok()?;
+                Some(Signature {
+                    armored: armored.as_str().ok()?.to_owned(),
+                    payload: payload.to_vec(),
+                })
+            })
+        };
+        Ok(Signatures {
+            reviews: reviews
+                .into_iter()
+                .map(|(_, commit)| signature(commit))
+                .collect(),
+            labels: labels
+                .into_iter()
+                .map(|(_, commit)| signature(commit))
+                .collect(),
+        })
     }
 
     fn facts(&self, record: &PullRecord) -> Result<Option<PullRequestFacts>, Error> {
         let Some(head) = self.repo.branch_tip(&record.head)? else {
             return Ok(None);
         };
+        let signatures = self.signatures(record.number)?;
         let reviews = record
             .reviews
             .iter()
-            .filter_map(|review| {
+            .zip(signatures.reviews)
+            .filter_map(|(review, signature)| {
                 Some(Review {
                     user: review.user.clone(),
                     state: ReviewState::parse(&review.state)?,
                     commit_id: review.commit.clone(),
+                    signature,
                 })
             })
             .collect();
@@ -513,18 +632,24 @@ impl Forge for Local {
 
     fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error> {
         let (record, _) = self.load(pull.number)?;
+        let mut signatures = self.signatures(pull.number)?.labels;
         let events: Vec<LabelEvent> = record
             .label_events
             .iter()
             .map(LabelEventRecord::event)
             .collect();
-        Ok(match last_labeled(&events, label) {
-            // Every name may approve here: the local forge takes names as given.
-            Some(event) => LabelApplier::By {
-                login: event.actor.clone(),
-                may_approve: true,
-            },
-            None => LabelApplier::Unknown,
+        let Some(event) = last_labeled(&events, label) else {
+            return Ok(LabelApplier::Unknown);
+        };
+        let index = events
+            .iter()
+            .rposition(|candidate| std::ptr::eq(candidate, event))
+            .expect("the event is one of them");
+        // Whether the login is who the signature says is for the bot to check against the
+        // base's allowed signers.
+        Ok(LabelApplier::Claimed {
+            login: event.actor.clone(),
+            signature: signatures.get_mut(index).and_then(Option::take),
         })
     }
 
@@ -614,6 +739,10 @@ impl Forge for Local {
         } else {
             CommentAction::Created
         })
+    }
+
+    fn signed_records(&self) -> bool {
+        true
     }
 
     fn post_receive_hook(&self) -> Option<super::hook::HookSite> {

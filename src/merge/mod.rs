@@ -11,7 +11,8 @@
 //!   kept in a git repository) implement it; `redact` keeps the token out of everything
 //!   `github` hands on;
 //! - [`report`] (pure): the status line, the pull-request comment and the merge commit message;
-//! - [`hook`]: the repository's `post-receive` hook, run after a merge on the local forge.
+//! - [`hook`]: the repository's `post-receive` hook, run after a merge on the local forge;
+//! - [`signing`]: the SSH signatures of the local forge's reviews and label events.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -26,6 +27,7 @@ pub mod hook;
 pub mod local;
 mod redact;
 pub mod report;
+pub mod signing;
 
 /// Where the local forge finds the keys whose signatures it trusts, on the base branch (from the
 /// git root, as CODEOWNERS): the `ssh-keygen` ALLOWED SIGNERS format.
@@ -102,6 +104,18 @@ pub struct Review {
     pub state: ReviewState,
     /// The commit the review was given on (hex).
     pub commit_id: String,
+    /// The SSH signature of the record that holds it (the local forge's); `None` when unsigned
+    /// or when the forge vouches for its users itself (GitHub).
+    pub signature: Option<Signature>,
+}
+
+/// An SSH signature over a local-forge record, as git makes one with `gpg.format ssh`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The armored `SSH SIGNATURE` (the commit's `gpgsig` header).
+    pub armored: String,
+    /// What it signs: the commit without that header.
+    pub payload: Vec<u8>,
 }
 
 /// Who applied a label the policy gives power to (the override label), as the forge recorded it.
@@ -116,6 +130,14 @@ pub enum LabelApplier {
         login: String,
         /// Whether they may approve pull requests (write access on GitHub).
         may_approve: bool,
+    },
+    /// The latest event for it names this login, with the signature of its record, still to be
+    /// checked against the base's allowed signers (the local forge).
+    Claimed {
+        /// The login the event claims.
+        login: String,
+        /// Its record's signature, if signed.
+        signature: Option<Signature>,
     },
     /// The latest event for it cannot be trusted (the local forge's signatures); why.
     Untrusted {
@@ -202,6 +224,9 @@ pub struct Assessment {
     pub override_applier: Option<LabelApplier>,
     /// The freeze in force on the base, if any.
     pub freeze: Option<Freeze>,
+    /// Reviews left out because their signature does not hold (the local forge with allowed
+    /// signers on the base), one sentence each: said where approvals or owners are missing.
+    pub unverified: Vec<String>,
 }
 
 /// How merging the head onto the current base went.
@@ -403,6 +428,9 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
         {
             let _ = write!(reason, "; {refused}");
         }
+        for unverified in &assessment.unverified {
+            let _ = write!(reason, "; {unverified}");
+        }
         waiting.push(reason);
     }
     for requirement in &assessment.owners {
@@ -416,6 +444,11 @@ pub fn decide(facts: &PullRequestFacts, policy: &Policy, assessment: &Assessment
                 list_paths(&requirement.paths),
                 requirement.owners.join(" ")
             );
+            if have >= decision.required_approvals {
+                for unverified in &assessment.unverified {
+                    let _ = write!(reason, "; {unverified}");
+                }
+            }
             if !requirement.unresolved_teams.is_empty() {
                 let _ = write!(
                     reason,
@@ -494,6 +527,9 @@ fn override_applied(
         }
         Some(LabelApplier::Untrusted { login, reason }) => {
             refused(format!("the event applying it as {login} {reason}"))
+        }
+        Some(LabelApplier::Claimed { login, .. }) => {
+            refused(format!("the event applying it as {login} was not checked"))
         }
         Some(LabelApplier::By { login, .. }) if login.eq_ignore_ascii_case(&facts.author) => {
             refused(format!("applied by the author {login}"))

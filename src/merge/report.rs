@@ -309,6 +309,7 @@ mod tests {
                 user: "bob".into(),
                 state: ReviewState::Approved,
                 commit_id: "abcdef0123456789abcdef0123456789abcdef01".into(),
+                signature: None,
             }],
         }
     }
@@ -326,6 +327,7 @@ mod tests {
             gate,
             override_applier: None,
             freeze: None,
+            unverified: Vec::new(),
         }
     }
 

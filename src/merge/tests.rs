@@ -25,6 +25,7 @@ fn review(user: &str, state: ReviewState, commit: &str) -> Review {
         user: user.into(),
         state,
         commit_id: commit.into(),
+        signature: None,
     }
 }
 
@@ -42,6 +43,7 @@ fn clean() -> Assessment {
         gate: Gate::NotRun,
         override_applier: None,
         freeze: None,
+        unverified: Vec::new(),
     }
 }
 
@@ -558,4 +560,48 @@ fn an_emergency_merge_in_a_freeze_counts_only_admins_approvals() {
     let decision = decide(&approved_by(&["bob"]), &admins, &calm);
     assert_eq!(decision.verdict, Verdict::Merge);
     assert!(!decision.emergency);
+}
+
+#[test]
+fn reviews_that_do_not_count_are_named_where_approvals_or_owners_are_missing() {
+    let unverified = vec!["bob's review is unsigned".to_owned()];
+    let assessment = Assessment {
+        unverified: unverified.clone(),
+        ..clean()
+    };
+    let decision = decide(&facts(), &policy(), &assessment);
+    assert!(
+        decision.reasons[0].ends_with("; bob's review is unsigned"),
+        "{:?}",
+        decision.reasons
+    );
+    // Enough valid approvals but an owner missing: said there.
+    let requirement = OwnerRequirement {
+        owners: vec!["@bob".into()],
+        users: vec!["bob".into()],
+        unresolved_teams: Vec::new(),
+        paths: vec!["zones/services/web.yaml".into()],
+    };
+    let owned = Assessment {
+        owners: vec![requirement],
+        unverified,
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["carol"]), &policy(), &owned);
+    assert_eq!(decision.reasons.len(), 1);
+    assert!(
+        decision.reasons[0].ends_with("; bob's review is unsigned"),
+        "{:?}",
+        decision.reasons
+    );
+    // When nothing is missing, a review that does not count holds nothing up.
+    let calm = Assessment {
+        unverified: vec!["mallory's review is unsigned".to_owned()],
+        gate: passed(),
+        ..clean()
+    };
+    assert_eq!(
+        decide(&approved_by(&["carol"]), &policy(), &calm).verdict,
+        Verdict::Merge
+    );
 }
