@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,19 +39,19 @@ impl Keys {
 
     /// `login keytype key` lines for `logins` (ssh-keygen's ALLOWED SIGNERS format).
     fn allowed_signers(&self, logins: &[&str]) -> String {
-        logins
-            .iter()
-            .map(|login| {
-                let public =
-                    std::fs::read_to_string(self.dir.path().join(format!("{login}.pub"))).unwrap();
-                let mut words = public.split_whitespace();
-                format!(
-                    "{login} {} {}\n",
-                    words.next().unwrap(),
-                    words.next().unwrap()
-                )
-            })
-            .collect()
+        let mut lines = String::new();
+        for login in logins {
+            let public =
+                std::fs::read_to_string(self.dir.path().join(format!("{login}.pub"))).unwrap();
+            let mut words = public.split_whitespace();
+            let _ = writeln!(
+                lines,
+                "{login} {} {}",
+                words.next().unwrap(),
+                words.next().unwrap()
+            );
+        }
+        lines
     }
 }
 

@@ -263,6 +263,8 @@ pub fn site(
 mod tests {
     #![allow(clippy::disallowed_methods)] // The tests write hooks.
 
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
 
     fn hook(script: &str) -> (tempfile::TempDir, HookSite) {
@@ -270,7 +272,6 @@ mod tests {
         let site = site(dir.path(), None, None, "post-receive");
         std::fs::create_dir_all(dir.path().join("hooks")).unwrap();
         std::fs::write(&site.path, script).unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&site.path, std::fs::Permissions::from_mode(0o755)).unwrap();
         (dir, site)
     }

@@ -60,7 +60,7 @@ pub fn freeze(policy: &Policy, file: Option<&[u8]>) -> Option<Freeze> {
     let text = String::from_utf8_lossy(file?);
     let mut reason = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if reason.is_empty() {
-        reason = "no reason given".to_owned();
+        "no reason given".clone_into(&mut reason);
     }
     if let Some((cut, _)) = reason.char_indices().nth(REASON_CHARACTERS) {
         reason.truncate(cut);

@@ -234,18 +234,18 @@ fn dropped_zone() -> Vec<LargeChange> {
     )]
 }
 
-fn applied_by(login: &str, may_approve: bool) -> Option<LabelApplier> {
-    Some(LabelApplier::By {
+fn applied_by(login: &str, may_approve: bool) -> LabelApplier {
+    LabelApplier::By {
         login: login.into(),
         may_approve,
-    })
+    }
 }
 
 #[test]
 fn the_override_label_applied_by_a_reviewer_lets_a_large_change_merge_with_the_normal_approvals() {
     let assessment = Assessment {
         large_changes: dropped_zone(),
-        override_applier: applied_by("carol", true),
+        override_applier: Some(applied_by("carol", true)),
         ..clean()
     };
     let mut facts = approved_by(&["bob"]);
@@ -263,7 +263,7 @@ fn the_override_label_applied_by_a_reviewer_lets_a_large_change_merge_with_the_n
         &facts,
         &policy(),
         &Assessment {
-            override_applier: applied_by("carol", true),
+            override_applier: Some(applied_by("carol", true)),
             ..clean()
         },
     );
@@ -276,11 +276,11 @@ fn the_override_label_counts_only_from_someone_other_than_the_author_who_may_app
     facts.labels = vec!["Large-Change-Approved".into()];
     let cases = [
         (
-            applied_by("Alice", true),
+            Some(applied_by("Alice", true)),
             "the label `large-change-approved` does not count: applied by the author Alice",
         ),
         (
-            applied_by("mallory", false),
+            Some(applied_by("mallory", false)),
             "the label `large-change-approved` does not count: applied by mallory, who may not approve",
         ),
         (
