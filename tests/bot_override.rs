@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::forge::{Fixture, POLICY, SETTINGS, commit_message};
+use support::forge::{Fixture, commit_message, settings_without_ipv6_reverse};
 use support::github::{REPOSITORY, commit, pull, reference, repository, review, user};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -23,10 +23,7 @@ fn large_change(fixture: &Fixture) -> u64 {
         "drop-ipv6",
         &[(
             "zones/zonegate.yaml",
-            Some(&format!("{SETTINGS}{POLICY}").replace(
-                "reverse: [10.0.0.0/8, 2001:db8::/32]",
-                "reverse: [10.0.0.0/8]",
-            )),
+            Some(&settings_without_ipv6_reverse()),
         )],
     );
     fixture.approve(number, "bob");

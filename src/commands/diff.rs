@@ -85,7 +85,7 @@ pub fn run(
     let base = base.map_err(|error| input_error(&options.base, error, err))?;
     let head = head.map_err(|error| input_error(&head_label, error, err))?;
 
-    let difference = diff::diff(
+    let (base_side, head_side) = (
         Side {
             inventory: &base.inventory,
             zones: &base.zones,
@@ -95,18 +95,13 @@ pub fn run(
             zones: &head.zones,
         },
     );
+    let difference = diff::diff(base_side, head_side);
     let base_facts = revision_files(&base_root, &base_files)?;
     let head_facts = revision_files(head_root.as_ref(), head_files.as_ref())?;
     let large = diff::large_changes(
         &difference,
-        Side {
-            inventory: &base.inventory,
-            zones: &base.zones,
-        },
-        Side {
-            inventory: &head.inventory,
-            zones: &head.zones,
-        },
+        base_side,
+        head_side,
         diff::large::FilePair {
             base: &base_facts,
             head: &head_facts,

@@ -263,6 +263,15 @@ impl Fixture {
     }
 }
 
+/// The settings of `main` (with [`POLICY`]) without the IPv6 reverse zone: a large change
+/// (a zone removed).
+pub(crate) fn settings_without_ipv6_reverse() -> String {
+    format!("{SETTINGS}{POLICY}").replace(
+        "reverse: [10.0.0.0/8, 2001:db8::/32]",
+        "reverse: [10.0.0.0/8]",
+    )
+}
+
 /// A CMDB with one more web host in nyc (added at the top, so it merges with changes below).
 pub(crate) fn servers_with_web4() -> String {
     SERVERS.replacen("web1,", "web4,nyc,r7,10.2.0.4,,web,in_use\nweb1,", 1)
