@@ -2,7 +2,8 @@
 //! pull request on the local forge over the example repository, with a base policy of one
 //! approval, two for a large change and an override label, approved once by someone other than
 //! its author. Every one of them must be held for the second approval, with the change class
-//! that makes it large named in the status and the comment.
+//! that makes it large named in the status and the comment, on the local forge and on the GitHub
+//! stand-in.
 #![allow(clippy::disallowed_methods)] // Tests build repositories directly.
 
 mod support;
@@ -46,6 +47,37 @@ fn assert_held_for(fixture: &Fixture, number: u64, class: &str) {
     assert!(comment.contains(&format!("`{class}`")), "{comment}");
 }
 
+/// The same, on the GitHub stand-in: the branch `branch` as pull request #1, approved once by
+/// bob, is held with `class` first in its status and named in its comment; nothing is merged.
+fn assert_held_on_github(fixture: &Fixture, branch: &str, class: &str) {
+    use support::github::{Echo, StandIn, one_pull, pull, review};
+
+    let base = fixture.main().to_string();
+    let head = fixture.tip(branch).to_string();
+    let reviews = serde_json::json!([review("bob", "APPROVED", &head)]);
+    let routes = one_pull(&pull(1, branch, &head, &base, &[]), &head, &base, reviews);
+    let stand_in = StandIn::start(routes, Echo::Never, "t0ken");
+    let (outcomes, log) = fixture.pass_with(&stand_in.forge("t0ken"), false);
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert_eq!(stand_in.sent("PUT", "/merge"), None);
+    let status = stand_in.sent("POST", "/statuses/").unwrap();
+    let description = status["description"].as_str().unwrap();
+    assert!(
+        description.starts_with(&format!(
+            "waiting: 1 of 2 required approval(s) for a large change ({class}"
+        )),
+        "{description}"
+    );
+    let comment = stand_in.sent("POST", "/issues/1/comments").unwrap();
+    assert!(
+        comment["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`{class}`")),
+        "{comment}"
+    );
+}
+
 #[test]
 fn a_template_override_that_changes_every_zone_needs_the_large_change_approvals() {
     let (fixture, _example) = example();
@@ -62,6 +94,7 @@ fn a_template_override_that_changes_every_zone_needs_the_large_change_approvals(
     fixture.approve(number, "bob");
     assert_held_for(&fixture, number, "template-changed");
     assert_eq!(fixture.main(), main);
+    assert_held_on_github(&fixture, "template", "template-changed");
 }
 
 #[test]
@@ -86,6 +119,7 @@ fn lowering_the_bar_is_itself_large_and_the_earlier_large_change_stays_held() {
     fixture.approve(lowering, "bob");
 
     assert_held_for(&fixture, lowering, "policy-changed");
+    assert_held_on_github(&fixture, "lower-the-bar", "policy-changed");
     // The next pass still applies the base's policy to the earlier change.
     let (outcomes, log) = fixture.pass();
     assert!(
@@ -125,6 +159,7 @@ fn re_delegating_a_subdomain_to_other_name_servers_needs_the_large_change_approv
     fixture.approve(number, "bob");
     assert_held_for(&fixture, number, "delegation-changed");
     assert_eq!(fixture.main(), main);
+    assert_held_on_github(&fixture, "re-delegate-corp", "delegation-changed");
 }
 
 #[test]
@@ -137,6 +172,7 @@ fn replacing_the_name_servers_of_every_zone_is_large_in_every_zone() {
     let number = fixture.pull("new-provider", &[("zones/zonegate.yaml", Some(&settings))]);
     fixture.approve(number, "bob");
     assert_held_for(&fixture, number, "apex-ns-changed");
+    assert_held_on_github(&fixture, "new-provider", "apex-ns-changed");
     let comment = &fixture.forge().record(number).unwrap().comments[0].body;
     for zone in [
         "example.net.",

@@ -139,3 +139,36 @@ fn without_a_freeze_the_bot_merges_as_usual() {
     let (outcomes, log) = fixture.pass();
     assert_eq!(outcomes[0].verdict, Some(Verdict::Merge), "{log}");
 }
+
+#[test]
+fn on_github_a_freeze_file_on_the_base_holds_an_approved_change_with_its_reason() {
+    use support::github::{Echo, StandIn, one_pull, pull, review};
+
+    let fixture = fixture(true);
+    let base = fixture.main().to_string();
+    fixture.commit_add_web4();
+    let head = fixture.tip("add-web4").to_string();
+    let reviews = serde_json::json!([review("bob", "APPROVED", &head)]);
+    let routes = one_pull(
+        &pull(1, "add-web4", &head, &base, &[]),
+        &head,
+        &base,
+        reviews,
+    );
+    let stand_in = StandIn::start(routes, Echo::Never, "t0ken");
+    let (outcomes, log) = fixture.pass_with(&stand_in.forge("t0ken"), false);
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
+    assert_eq!(
+        stand_in.sent("PUT", "/merge"),
+        None,
+        "nothing is merged in a freeze"
+    );
+    let status = stand_in.sent("POST", "/statuses/").unwrap();
+    assert_eq!(status["state"], "pending");
+    assert!(
+        status["description"].as_str().unwrap().starts_with(
+            "waiting: frozen (.zonegate/freeze): Black Friday: no DNS changes until Monday;"
+        ),
+        "{status}"
+    );
+}
