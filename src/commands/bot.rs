@@ -700,64 +700,30 @@ fn override_applier(
     {
         return Ok(None);
     }
-    Ok(Some(match forge.label_applier(pull, label)? {
-        merge::LabelApplier::Claimed { login, signature } => match allowed_signers {
-            // The local forge without allowed signers takes names as given.
-            None => merge::LabelApplier::By {
+    let applier = forge.label_applier(pull, label)?;
+    Ok(Some(match allowed_signers {
+        Some(signers) => merge::signing::checked_applier(applier, signers),
+        // The local forge without allowed signers takes names as given.
+        None => match applier {
+            merge::LabelApplier::Claimed { login, .. } => merge::LabelApplier::By {
                 login,
                 may_approve: true,
             },
-            Some(signers) => match signed_by(signers, &login, signature.as_ref()) {
-                // A key listed for them: they may approve as much as they may label.
-                Ok(()) => merge::LabelApplier::By {
-                    login,
-                    may_approve: true,
-                },
-                Err(reason) => merge::LabelApplier::Untrusted { login, reason },
-            },
+            other => other,
         },
-        other => other,
     }))
 }
 
-/// `pull` with only the reviews whose record is signed by a key `allowed_signers` lists for
-/// the reviewer (all of them when there is no such file), and why each other one does not
-/// count.
+/// `pull` with only the reviews whose signature holds against `allowed_signers` (all of them
+/// when there is no such file), and why each other one does not count.
 fn verified(
     pull: &PullRequestFacts,
     allowed_signers: Option<&[u8]>,
 ) -> (PullRequestFacts, Vec<String>) {
-    let Some(signers) = allowed_signers else {
-        return (pull.clone(), Vec::new());
-    };
-    let mut checked = pull.clone();
-    let mut unverified = Vec::new();
-    checked.reviews.retain(|review| {
-        if matches!(
-            review.state,
-            merge::ReviewState::Commented | merge::ReviewState::Pending
-        ) {
-            return true;
-        }
-        match signed_by(signers, &review.user, review.signature.as_ref()) {
-            Ok(()) => true,
-            Err(reason) => {
-                unverified.push(format!("{}'s review {reason}", review.user));
-                false
-            }
-        }
-    });
-    (checked, unverified)
-}
-
-/// Whether `signature` is one `allowed_signers` lists a key of `login` for; why not otherwise.
-fn signed_by(
-    allowed_signers: &[u8],
-    login: &str,
-    signature: Option<&merge::Signature>,
-) -> Result<(), String> {
-    let signature = signature.ok_or_else(|| "is unsigned".to_owned())?;
-    merge::signing::verify(allowed_signers, login, signature)
+    match allowed_signers {
+        Some(signers) => merge::signing::verified_reviews(pull, signers),
+        None => (pull.clone(), Vec::new()),
+    }
 }
 
 /// Render, check and test on the merge result.

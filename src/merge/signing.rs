@@ -14,8 +14,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use super::Signature;
 use super::hook::{HookEnd, run_bounded};
+use super::{LabelApplier, PullRequestFacts, ReviewState, Signature};
 
 /// The signature namespace git uses for commits.
 pub const NAMESPACE: &str = "git";
@@ -86,6 +86,55 @@ pub fn verify(
         )),
         end => Err(format!("cannot be checked: ssh-keygen {}", ended(&end))),
     }
+}
+
+/// `pull` with only the reviews whose record is signed by a key `allowed_signers` lists for
+/// the reviewer (comments, which count for nothing, are kept), and why each other one does not
+/// count (`bob's review is unsigned`).
+pub fn verified_reviews(
+    pull: &PullRequestFacts,
+    allowed_signers: &[u8],
+) -> (PullRequestFacts, Vec<String>) {
+    let mut checked = pull.clone();
+    let mut unverified = Vec::new();
+    checked.reviews.retain(|review| {
+        if matches!(review.state, ReviewState::Commented | ReviewState::Pending) {
+            return true;
+        }
+        match signed_by(allowed_signers, &review.user, review.signature.as_ref()) {
+            Ok(()) => true,
+            Err(reason) => {
+                unverified.push(format!("{}'s review {reason}", review.user));
+                false
+            }
+        }
+    });
+    (checked, unverified)
+}
+
+/// A claimed label event checked against `allowed_signers`: signed by a key listed for the
+/// login, they may approve (the file lists who may); otherwise it does not count, and why.
+pub fn checked_applier(applier: LabelApplier, allowed_signers: &[u8]) -> LabelApplier {
+    let LabelApplier::Claimed { login, signature } = applier else {
+        return applier;
+    };
+    match signed_by(allowed_signers, &login, signature.as_ref()) {
+        Ok(()) => LabelApplier::By {
+            login,
+            may_approve: true,
+        },
+        Err(reason) => LabelApplier::Untrusted { login, reason },
+    }
+}
+
+/// Whether `signature` is one `allowed_signers` lists a key of `login` for; why not otherwise.
+fn signed_by(
+    allowed_signers: &[u8],
+    login: &str,
+    signature: Option<&Signature>,
+) -> Result<(), String> {
+    let signature = signature.ok_or_else(|| "is unsigned".to_owned())?;
+    verify(allowed_signers, login, signature)
 }
 
 fn ended(end: &HookEnd) -> String {
