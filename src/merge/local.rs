@@ -33,9 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::forge::{
     CommentAction, CommitStatus, Error, Forge, MergeOutcome, StatusState, TestedMerge,
 };
-use super::{
-    LabelApplier, LabelEvent, PullRequestFacts, Review, ReviewState, Signature, last_labeled,
-};
+use super::{LabelApplier, PullRequestFacts, Review, ReviewState, Signature};
 use crate::git::{Oid, Repo};
 
 /// Where pull requests are recorded.
@@ -134,17 +132,6 @@ pub struct LabelEventRecord {
     pub actor: String,
     /// `labeled` or `unlabeled` (GitHub's event names).
     pub action: String,
-}
-
-impl LabelEventRecord {
-    /// What the bot reads of it.
-    fn event(&self) -> LabelEvent {
-        LabelEvent {
-            label: self.label.clone(),
-            actor: self.actor.clone(),
-            added: self.action == LABELED,
-        }
-    }
 }
 
 const LABELED: &str = "labeled";
@@ -496,15 +483,15 @@ impl Local {
         Ok(outcome)
     }
 
-    /// The signature behind every review and every label event of pull request `number`: the
-    /// commit of its history that made the entry what it is now (an entry edited later is the
-    /// editing commit's), and that commit's `gpgsig`, if any.
-    fn signatures(&self, number: u64) -> Result<Signatures, Error> {
+    /// The signature behind every review and every label event of pull request `number` as
+    /// recorded at `tip`: the commit of its history that made the entry what it is there (an
+    /// entry edited later is the editing commit's), and that commit's `gpgsig`, if any.
+    fn signatures(&self, number: u64, tip: Oid) -> Result<Signatures, Error> {
         let name = format!("{PULLS_NAMESPACE}{number}");
         let history = self
             .repo
             .with(|repository| -> Result<Vec<(Oid, Vec<u8>)>, git2::Error> {
-                let mut commit = repository.find_reference(&name)?.peel_to_commit()?;
+                let mut commit = repository.find_commit(tip)?;
                 let mut history = Vec::new();
                 loop {
                     let entry = commit.tree()?.get_path(std::path::Path::new("pull.json"))?;
@@ -549,11 +536,12 @@ impl Local {
         })
     }
 
-    fn facts(&self, record: &PullRecord) -> Result<Option<PullRequestFacts>, Error> {
+    /// What the bot reads of `record`, recorded at `tip`.
+    fn facts(&self, record: &PullRecord, tip: Oid) -> Result<Option<PullRequestFacts>, Error> {
         let Some(head) = self.repo.branch_tip(&record.head)? else {
             return Ok(None);
         };
-        let signatures = self.signatures(record.number)?;
+        let signatures = self.signatures(record.number, tip)?;
         let reviews = record
             .reviews
             .iter()
@@ -601,12 +589,12 @@ impl Forge for Local {
     fn open_pull_requests(&self, base: &str) -> Result<Vec<PullRequestFacts>, Error> {
         let mut pulls = Vec::new();
         for number in self.numbers()? {
-            let (record, _) = self.load(number)?;
+            let (record, tip) = self.load(number)?;
             if record.state != "open" || record.base != base {
                 continue;
             }
             // A pull request whose branch was deleted has nothing to merge.
-            if let Some(facts) = self.facts(&record)? {
+            if let Some(facts) = self.facts(&record, tip)? {
                 pulls.push(facts);
             }
         }
@@ -614,8 +602,8 @@ impl Forge for Local {
     }
 
     fn pull_request(&self, number: u64) -> Result<PullRequestFacts, Error> {
-        let (record, _) = self.load(number)?;
-        self.facts(&record)?
+        let (record, tip) = self.load(number)?;
+        self.facts(&record, tip)?
             .ok_or_else(|| Error::Local(format!("the branch of #{number} was deleted")))
     }
 
@@ -631,24 +619,19 @@ impl Forge for Local {
     }
 
     fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error> {
-        let (record, _) = self.load(pull.number)?;
-        let mut signatures = self.signatures(pull.number)?.labels;
-        let events: Vec<LabelEvent> = record
+        let (record, tip) = self.load(pull.number)?;
+        let Some(index) = record
             .label_events
             .iter()
-            .map(LabelEventRecord::event)
-            .collect();
-        let Some(event) = last_labeled(&events, label) else {
+            .rposition(|event| event.action == LABELED && event.label.eq_ignore_ascii_case(label))
+        else {
             return Ok(LabelApplier::Unknown);
         };
-        let index = events
-            .iter()
-            .rposition(|candidate| std::ptr::eq(candidate, event))
-            .expect("the event is one of them");
-        // Whether the login is who the signature says is for the bot to check against the
-        // base's allowed signers.
+        let mut signatures = self.signatures(pull.number, tip)?.labels;
+        // Whether the login is who signed it is for the bot to check against the base's allowed
+        // signers.
         Ok(LabelApplier::Claimed {
-            login: event.actor.clone(),
+            login: record.label_events[index].actor.clone(),
             signature: signatures.get_mut(index).and_then(Option::take),
         })
     }
