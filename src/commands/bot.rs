@@ -376,6 +376,17 @@ fn process(
         match forge.merge(&fresh, &tested)? {
             MergeOutcome::Merged { sha } => {
                 state.equivalents.insert(sha.clone(), commit);
+                publish(
+                    forge,
+                    settings,
+                    &fresh,
+                    &decision,
+                    &evaluation,
+                    &base_sha,
+                    Some(&sha),
+                    log,
+                )?;
+                // After the status says merged, as a push's hook runs after the push.
                 outcome.post_receive = post_receive(
                     forge,
                     settings,
@@ -385,16 +396,6 @@ fn process(
                         new: sha.clone(),
                         reference: format!("refs/heads/{}", pull.base_ref),
                     },
-                    log,
-                )?;
-                publish(
-                    forge,
-                    settings,
-                    &fresh,
-                    &decision,
-                    &evaluation,
-                    &base_sha,
-                    Some(&sha),
                     log,
                 )?;
                 outcome.merged = Some(sha);
