@@ -15,10 +15,10 @@
 //!    alone for `squash`) with trailers saying why, and asks the forge to merge only if the head
 //!    is still the tested head and the base still the tested base; if the base moved, it tests
 //!    again on the new tip (up to three times per pass);
-//! 7. on the local forge, the repository's `post-receive` hook runs after the merge, as a push
-//!    would run it ([`hook`]);
-//! 8. one commit status and one comment per pull request are set, changed only when what they
-//!    say changes.
+//! 7. one commit status and one comment per pull request are set, changed only when what they
+//!    say changes;
+//! 8. on the local forge, after a merge, the repository's `post-receive` hook runs as a push
+//!    would run it ([`hook`]).
 //!
 //! `--dry-run` does all of it but step 6's writes, step 7 and step 8: objects go to memory, and what
 //! would be said is printed.
