@@ -85,6 +85,26 @@ impl SourceMap {
         &self.paths[file.0 as usize]
     }
 
+    /// The same map with the file displayed as `from` displayed as `to` instead (`regen` shows
+    /// the export it was given under the path it gets in the repository).
+    #[must_use]
+    pub fn renamed(&self, from: &Path, to: impl Into<PathBuf>) -> SourceMap {
+        let to = to.into();
+        SourceMap {
+            paths: self
+                .paths
+                .iter()
+                .map(|path| {
+                    if path == from {
+                        to.clone()
+                    } else {
+                        path.clone()
+                    }
+                })
+                .collect(),
+        }
+    }
+
     /// Formats `span` as `path:line:column` (or `path` for a whole-file span).
     pub fn locate(&self, span: Span) -> Location<'_> {
         Location {

@@ -156,6 +156,11 @@ impl Repo {
         self.lock().is_bare()
     }
 
+    /// The root of the work tree, for a repository that has one.
+    pub fn work_tree(&self) -> Option<PathBuf> {
+        self.lock().workdir().map(Path::to_path_buf)
+    }
+
     /// The git directory.
     pub fn git_dir(&self) -> &Path {
         &self.git_dir

@@ -17,9 +17,12 @@
 //! - [`schema`] generates the JSON Schemas of the YAML files a user writes;
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
 //!
-//! [`diagnostic`] is the located-finding type every stage reports with; [`filesystem`] (IO
-//! edge) is the one layer through which `output`, `deploy` and the commands write files.
+//! [`diagnostic`] is the located-finding type every stage reports with; [`change_class`] names
+//! the kinds of change that are large whatever their size (the policy lists them, `diff` finds
+//! them); [`filesystem`] (IO edge) is the one layer through which `output`, `deploy` and the
+//! commands write files.
 
+pub mod change_class;
 pub mod diagnostic;
 pub mod filesystem;
 

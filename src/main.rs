@@ -94,11 +94,17 @@ fn main() -> ExitCode {
                 dry_run: bot_args.dry_run,
                 forge: forge_choice(&bot_args.forge),
                 max_assertions: bot_args.budget.max_assertions,
+                post_receive_timeout: bot_args.post_receive_timeout,
             },
             &mut out,
             &mut err,
         ),
-        Command::Pr(pr_args) => pr::run(&context, &pr_action(&pr_args.action), &mut out),
+        Command::Pr(pr_args) => pr::run(
+            &context,
+            &pr_action(&pr_args.action),
+            pr_args.signing_key.as_deref(),
+            &mut out,
+        ),
         Command::Test(test_args) => {
             let options = test::Options {
                 cmdb: test_args.cmdb.clone(),

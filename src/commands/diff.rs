@@ -8,9 +8,9 @@
 use std::io::Write;
 
 use super::{Context, Error, Outcome, print_human};
-use crate::diff::{self, Side, report};
+use crate::diff::{self, RevisionFiles, Side, report};
 use crate::git::Repo;
-use crate::inventory::files::{Directory, Files};
+use crate::inventory::files::{Directory, Files, YamlEntry};
 use crate::inventory::{self, Inventory};
 use crate::model::{self, zone::ZoneSet};
 
@@ -56,20 +56,28 @@ pub fn run(
 ) -> Result<Outcome, Error> {
     let repo = Repo::discover(&context.root)?;
     let base_commit = repo.resolve(&options.base)?;
-    let base_files = repo.files(repo.commit_tree(base_commit)?, &options.base)?;
-    let (head_files, head_label): (Box<dyn Files>, String) = match &options.head {
-        Some(head) => {
-            let commit = repo.resolve(head)?;
-            (
-                Box::new(repo.files(repo.commit_tree(commit)?, head)?),
-                head.clone(),
-            )
-        }
-        None => (
-            Box::new(Directory::new(&context.root)),
-            "working tree".to_owned(),
-        ),
-    };
+    let base_tree = repo.commit_tree(base_commit)?;
+    let base_files = repo.files(base_tree, &options.base)?;
+    let base_root = repo.root_files(base_tree, &options.base);
+    // The head's zones repository, and its git root for CODEOWNERS and the local forge's files.
+    let (head_files, head_root, head_label): (Box<dyn Files>, Box<dyn Files>, String) =
+        match &options.head {
+            Some(head) => {
+                let tree = repo.commit_tree(repo.resolve(head)?)?;
+                (
+                    Box::new(repo.files(tree, head)?),
+                    Box::new(repo.root_files(tree, head)),
+                    head.clone(),
+                )
+            }
+            None => (
+                Box::new(Directory::new(&context.root)),
+                Box::new(Directory::new(
+                    repo.work_tree().as_deref().unwrap_or(&context.root),
+                )),
+                "working tree".to_owned(),
+            ),
+        };
     let progress = super::Progress::new(context.progress);
     progress.stage("reading and building both revisions");
     let (base, head) = rayon::join(|| build(&base_files), || build(head_files.as_ref()));
@@ -77,7 +85,7 @@ pub fn run(
     let base = base.map_err(|error| input_error(&options.base, error, err))?;
     let head = head.map_err(|error| input_error(&head_label, error, err))?;
 
-    let difference = diff::diff(
+    let (base_side, head_side) = (
         Side {
             inventory: &base.inventory,
             zones: &base.zones,
@@ -87,7 +95,19 @@ pub fn run(
             zones: &head.zones,
         },
     );
-    let large = diff::large_changes(&difference, &base.inventory.settings.policy.thresholds);
+    let difference = diff::diff(base_side, head_side);
+    let base_facts = revision_files(&base_root, &base_files)?;
+    let head_facts = revision_files(head_root.as_ref(), head_files.as_ref())?;
+    let large = diff::large_changes(
+        &difference,
+        base_side,
+        head_side,
+        diff::large::FilePair {
+            base: &base_facts,
+            head: &head_facts,
+        },
+        &base.inventory.settings.policy,
+    );
     let labels = report::Labels {
         base: &options.base,
         head: &head_label,
@@ -111,6 +131,41 @@ pub fn build(files: &dyn Files) -> Result<Built, inventory::Error> {
         inventory,
         zones,
         diagnostics,
+    })
+}
+
+/// The file facts of one revision that its large changes and the bot need: CODEOWNERS, the local
+/// forge's allowed signers and the freeze file from the git root (`root`), the assertions from the zones repository
+/// (`repository`). An assertion file that cannot be read is left out here: loading the
+/// assertions reports it.
+pub fn revision_files(
+    root: &dyn Files,
+    repository: &dyn Files,
+) -> Result<RevisionFiles, inventory::Error> {
+    let read = |path: &str| {
+        root.read(path)
+            .map_err(|source| inventory::Error::Read {
+                path: root.locate(path),
+                source,
+            })
+            .map(|bytes| bytes.map(|bytes| (path.to_owned(), bytes)))
+    };
+    let mut codeowners = Vec::new();
+    for path in crate::merge::codeowners::LOCATIONS {
+        codeowners.extend(read(path)?);
+    }
+    let assertions = inventory::files::yaml_directory(repository, "assertions")?
+        .into_iter()
+        .filter_map(|entry| match entry {
+            YamlEntry::Read { path, bytes } => Some((path, bytes)),
+            YamlEntry::Unreadable { .. } => None,
+        })
+        .collect();
+    Ok(RevisionFiles {
+        codeowners,
+        allowed_signers: read(crate::merge::ALLOWED_SIGNERS)?,
+        assertions,
+        freeze: read(crate::merge::FREEZE_FILE)?,
     })
 }
 

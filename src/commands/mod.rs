@@ -160,17 +160,28 @@ pub fn load_and_check(context: &Context, cmdb: Option<&Path>) -> Result<Checked,
         inventory::config::load_with(&inventory::files::Directory::new(&context.root), &options)
             .inspect_err(|_| progress.finish())?;
     progress.stage("generating records");
-    let (zones, mut diagnostics) = model::build(&inventory);
+    let (zones, diagnostics) = model::build(&inventory);
     progress.stage("checking");
-    diagnostics.extend(crate::check::run(&zones, &inventory.settings));
-    let mut diagnostics = crate::check::apply_severities(diagnostics, &inventory.settings);
-    diagnostic::sort(&mut diagnostics);
+    let diagnostics = with_check(diagnostics, &zones, &inventory);
     progress.finish();
     Ok(Checked {
         inventory,
         zones,
         diagnostics,
     })
+}
+
+/// The findings of building (`build_diagnostics`) plus every check rule over `zones`,
+/// severities applied, sorted: what `check` reports.
+pub fn with_check(
+    mut build_diagnostics: Vec<Diagnostic>,
+    zones: &ZoneSet,
+    inventory: &Inventory,
+) -> Vec<Diagnostic> {
+    build_diagnostics.extend(crate::check::run(zones, &inventory.settings));
+    let mut diagnostics = crate::check::apply_severities(build_diagnostics, &inventory.settings);
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
 }
 
 /// Turns a load failure into the command's error, printing malformed-input diagnostics to `err`
