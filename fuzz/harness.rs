@@ -255,7 +255,6 @@ pub(crate) fn pipeline(repository: &Memory) {
         zonegate::report::Format::Json,
         &diagnostics,
         &sources,
-        zonegate::check::RULES,
     )
     .expect("reports print");
     serde_json::from_slice::<serde_json::Value>(&report).expect("the JSON report is JSON");
@@ -263,14 +262,8 @@ pub(crate) fn pipeline(repository: &Memory) {
         zonegate::report::Format::Github,
         zonegate::report::Format::Sarif,
     ] {
-        zonegate::report::write(
-            &mut report,
-            format,
-            &diagnostics,
-            &sources,
-            zonegate::check::RULES,
-        )
-        .expect("reports print");
+        zonegate::report::write(&mut report, format, &diagnostics, &sources)
+            .expect("reports print");
     }
 
     let template_text;

@@ -17,11 +17,13 @@
 //! - [`schema`] generates the JSON Schemas of the YAML files a user writes;
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
 //!
-//! [`diagnostic`] is the located-finding type every stage reports with; [`filesystem`] (IO
+//! [`diagnostic`] is the located-finding type every stage reports with, and [`rules`] the
+//! registry of every code a finding can carry; [`filesystem`] (IO
 //! edge) is the one layer through which `output`, `deploy` and the commands write files.
 
 pub mod diagnostic;
 pub mod filesystem;
+pub mod rules;
 
 pub mod assertions;
 pub mod check;

@@ -81,7 +81,7 @@ fn duplicates_are_decided_in_cmdb_order() {
         .map(|diagnostic| {
             let related = diagnostic.related.first().map(|(span, _)| span.line);
             (
-                diagnostic.code,
+                diagnostic.rule.id(),
                 diagnostic.span.expect("located").line,
                 related,
             )

@@ -57,9 +57,6 @@ pub use matchers::evaluate;
 pub use expand::DEFAULT_MAX_ASSERTIONS;
 use resolver::{Answer, Event, Rcode, Resolver, ResponseRecord, Step};
 
-/// The rule code of a failed assertion in reports.
-pub const FAILED: &str = "assertion-failed";
-
 /// How many names a CNAME chain may pass through when the runner follows it across zones.
 pub const MAX_CHAIN: usize = 16;
 

@@ -149,7 +149,7 @@ pub(crate) fn settings() -> Settings {
 
 /// The codes of `findings`, in order.
 pub(crate) fn codes(findings: &[Diagnostic]) -> Vec<&'static str> {
-    findings.iter().map(|finding| finding.code).collect()
+    findings.iter().map(|finding| finding.rule.id()).collect()
 }
 
 /// Runs one zone rule over every zone of `zones` with `limits`, and prints the findings as

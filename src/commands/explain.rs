@@ -1,14 +1,14 @@
 //! `zonegate explain RULE`: what a rule means, why it matters (the RFC) and how to fix it, as
 //! `ruff rule` does; `zonegate explain --all` lists every rule id with its summary.
 //!
-//! The text is the rule's documentation in `check::RULES`, the same text as the rustdoc and the
-//! SARIF help, so the three cannot drift apart. No IO beyond writing to `out`.
+//! The text is the rule's documentation in the registry (`rules::RULES`), the same text as the
+//! rustdoc and the SARIF help, so the three cannot drift apart. No IO beyond writing to `out`.
 
 use std::io::Write;
 
 use super::{Error, Outcome};
-use crate::check::{RULES, Rule, Stage};
 use crate::model::suggest;
+use crate::rules::{RULES, Rule, Stage};
 
 /// What to explain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,21 +23,21 @@ pub enum Request {
 pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
     match request {
         Request::All => {
-            let width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+            let width = RULES.iter().map(|rule| rule.id().len()).max().unwrap_or(0);
             for rule in RULES {
                 writeln!(
                     out,
                     "{:width$}  {:7}  {}",
-                    rule.id,
-                    rule.default_severity.as_str(),
-                    rule.summary
+                    rule.id(),
+                    rule.default_severity().as_str(),
+                    rule.summary()
                 )?;
             }
             Ok(Outcome::Clean)
         }
         Request::Rule(id) => {
             let wanted = id.trim().to_ascii_lowercase();
-            let Some(rule) = RULES.iter().find(|rule| rule.id == wanted) else {
+            let Some(rule) = crate::rules::rule(&wanted) else {
                 return Err(Error::UnknownRule {
                     id: id.clone(),
                     suggestions: suggestions(&wanted),
@@ -52,7 +52,7 @@ pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
 /// The full text for one rule: a heading, the summary, where it is reported and whether its
 /// severity can be changed, then the documentation.
 pub fn explanation(rule: &Rule) -> String {
-    let reported = match rule.stage {
+    let reported = match rule.stage() {
         Stage::Input => {
             "Malformed input: always an error that stops the command (exit 2); `check.rules` cannot change it."
         }
@@ -68,12 +68,18 @@ pub fn explanation(rule: &Rule) -> String {
         Stage::Deploy => {
             "Reported by `zonegate deploy` while planning against the served zones; `deploy.stale_serial` in zones/zonegate.yaml decides what happens, not `check.rules`."
         }
+        Stage::Test => {
+            "Reported by `zonegate test` (exit 1), by the merge bot on the merge result and by `zonegate deploy` against the live server; `check.rules` cannot change it."
+        }
+        Stage::Merge => {
+            "Reported by the merge bot about what it reads from the base branch; the line is skipped, and `check.rules` cannot change it."
+        }
     };
     format!(
         "# {id}\n\n{summary}.\n\nDefault severity: {severity}. {reported}\n\n{body}",
-        id = rule.id,
-        summary = capitalised(rule.summary),
-        severity = rule.default_severity.as_str(),
+        id = rule.id(),
+        summary = capitalised(rule.summary()),
+        severity = rule.default_severity().as_str(),
         body = rule.explain().trim_start(),
     )
 }
@@ -81,13 +87,13 @@ pub fn explanation(rule: &Rule) -> String {
 /// Ids close to `wanted`: a near miss by edit distance first, then the ids that contain it (so
 /// `explain cname` lists the CNAME rules).
 fn suggestions(wanted: &str) -> Vec<&'static str> {
-    let mut found: Vec<&'static str> = suggest(wanted, RULES.iter().map(|rule| rule.id))
+    let mut found: Vec<&'static str> = suggest(wanted, RULES.iter().map(|rule| rule.id()))
         .into_iter()
         .collect();
     if !wanted.is_empty() {
         for rule in RULES {
-            if rule.id.contains(wanted) && !found.contains(&rule.id) {
-                found.push(rule.id);
+            if rule.id().contains(wanted) && !found.contains(&rule.id()) {
+                found.push(rule.id());
             }
         }
     }
@@ -160,8 +166,8 @@ mod tests {
         let text = explain(&Request::All).unwrap();
         assert_eq!(text.lines().count(), RULES.len());
         for (line, rule) in text.lines().zip(RULES) {
-            assert!(line.starts_with(rule.id), "{line}");
-            assert!(line.ends_with(rule.summary), "{line}");
+            assert!(line.starts_with(rule.id()), "{line}");
+            assert!(line.ends_with(rule.summary()), "{line}");
         }
     }
 }

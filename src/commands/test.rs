@@ -207,13 +207,7 @@ fn print_problems(
     sources: &SourceMap,
 ) -> io::Result<()> {
     if format == Format::Github {
-        return crate::report::write(
-            out,
-            crate::report::Format::Github,
-            problems,
-            sources,
-            crate::check::RULES,
-        );
+        return crate::report::write(out, crate::report::Format::Github, problems, sources);
     }
     super::print_human(err, problems, sources)
 }

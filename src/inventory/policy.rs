@@ -7,8 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::yaml::{INVALID_VALUE, span_of};
+use super::yaml::span_of;
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::input::INVALID_VALUE;
 
 /// The resolved merge policy.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,9 +8,10 @@ use rayon::prelude::*;
 
 use super::name::{Name, NameError};
 use super::record::{self, Origin, Provenance, RData, Record};
-use super::{Builder, codes, host_fqdn, reverse_name, suggest, zone_index};
+use super::{Builder, host_fqdn, reverse_name, suggest, zone_index};
 use crate::diagnostic::Diagnostic;
 use crate::inventory::Host;
+use crate::rules;
 
 impl Builder<'_> {
     /// A/AAAA/PTR per address-status host. Returns each host's FQDN (None when it gets no
@@ -133,7 +134,7 @@ impl Builder<'_> {
             match naming {
                 Naming::UnknownDatacenter => self.diagnostics.push(
                     Diagnostic::error(
-                        codes::UNKNOWN_DATACENTER,
+                        rules::build::UNKNOWN_DATACENTER,
                         Some(host.span),
                         format!(
                             "host `{}` is in datacenter `{}`, which zonegate.yaml does not declare",
@@ -143,13 +144,13 @@ impl Builder<'_> {
                     .with_hint(format!("declared datacenters: {}", self.datacenter_list())),
                 ),
                 Naming::Invalid(error) => self.diagnostics.push(Diagnostic::error(
-                    codes::INVALID_NAME,
+                    rules::build::INVALID_NAME,
                     Some(host.span),
                     format!("host name `{}`: {error}", host.hostname),
                 )),
                 Naming::NotAHostName(problem) => self.diagnostics.push(
                     Diagnostic::error(
-                        codes::INVALID_HOSTNAME,
+                        rules::check::INVALID_HOSTNAME,
                         Some(host.span),
                         format!(
                             "CMDB host name `{}` {problem}; the host gets no records",
@@ -188,7 +189,7 @@ impl Builder<'_> {
                 if reversed[start + position].1.is_none() {
                     self.diagnostics.push(
                         Diagnostic::warning(
-                            codes::NO_REVERSE_ZONE,
+                            rules::build::NO_REVERSE_ZONE,
                             Some(host.span),
                             format!("no configured reverse zone covers {address} of `{fqdn}`, so it gets no PTR record"),
                         )
@@ -267,7 +268,7 @@ impl Builder<'_> {
             for &(fqdn, duplicate) in &rows[1..] {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        codes::DUPLICATE_HOST,
+                        rules::build::DUPLICATE_HOST,
                         Some(hosts[duplicate as usize].span),
                         format!("host `{fqdn}` appears twice in the CMDB"),
                     )
@@ -314,7 +315,7 @@ impl Builder<'_> {
                     .expect("kept hosts are named");
                 self.diagnostics.push(
                     Diagnostic::error(
-                        codes::DUPLICATE_ADDRESS,
+                        rules::build::DUPLICATE_ADDRESS,
                         Some(hosts[duplicate as usize].span),
                         format!(
                             "address {address} of `{fqdn}` is already assigned to another host"
@@ -343,7 +344,7 @@ impl Builder<'_> {
             .chain(&generate.unpublished_statuses)
             .map(String::as_str);
         let mut diagnostic = Diagnostic::warning(
-            codes::UNKNOWN_STATUS,
+            rules::build::UNKNOWN_STATUS,
             Some(host.span),
             format!(
                 "{who} status `{status}`, which no list under `generate` in zonegate.yaml names, so {they} no records"

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::inventory::{EntryData, Host, Inventory, WrittenName};
+use crate::rules;
 
 pub mod name;
 pub mod record;
@@ -31,33 +32,6 @@ mod services;
 use name::{Name, NameError};
 use record::{Origin, Provenance, RData, Record, Soa};
 use zone::{Zone, ZoneSet};
-
-/// Rule ids emitted while building (the rest live in `check`).
-pub mod codes {
-    /// A name that is not a valid domain name.
-    pub const INVALID_NAME: &str = "invalid-name";
-    /// A hand-edited target without a trailing dot.
-    pub const RELATIVE_TARGET: &str = "relative-target";
-    /// A record whose owner lies in no configured zone.
-    pub const RECORD_OUTSIDE_ZONES: &str = "record-outside-zones";
-    /// A host address no reverse zone covers, so it gets no PTR.
-    pub const NO_REVERSE_ZONE: &str = "no-reverse-zone";
-    /// Two CMDB hosts with the same name.
-    pub const DUPLICATE_HOST: &str = "duplicate-host";
-    /// Two CMDB hosts with the same address.
-    pub const DUPLICATE_ADDRESS: &str = "duplicate-address";
-    /// A datacenter not declared in `zonegate.yaml`.
-    pub const UNKNOWN_DATACENTER: &str = "unknown-datacenter";
-    /// A CMDB role that names no service.
-    pub const UNKNOWN_ROLE: &str = "unknown-role";
-    /// A service with no SRV-status host in a datacenter listed in its `required_in`.
-    pub const SERVICE_MISSING_IN_DATACENTER: &str = "service-missing-in-datacenter";
-    /// A CMDB host status in none of `generate`'s lists, so the host gets no records.
-    pub const UNKNOWN_STATUS: &str = "unknown-status";
-    /// A CMDB host name that is no host name (`*`, `@`, an empty label). The rule's other cases
-    /// are checked over the built zones, in `check`, which owns its documentation.
-    pub const INVALID_HOSTNAME: &str = "invalid-hostname";
-}
 
 /// Builds the zone set, returning it with every problem found on the way.
 pub fn build(inventory: &Inventory) -> (ZoneSet, Vec<Diagnostic>) {
@@ -193,7 +167,7 @@ impl<'a> Builder<'a> {
                 Ok(name) => name,
                 Err(error) => {
                     self.diagnostics.push(Diagnostic::error(
-                        codes::INVALID_NAME,
+                        rules::build::INVALID_NAME,
                         Some(entry.name_span),
                         format!("record name `{}`: {error}", entry.name),
                     ));
@@ -260,7 +234,7 @@ impl<'a> Builder<'a> {
                 if !written.text.ends_with('.') {
                     self.diagnostics.push(
                         Diagnostic::error(
-                            codes::RELATIVE_TARGET,
+                            rules::build::RELATIVE_TARGET,
                             Some(written.span),
                             format!(
                                 "target `{}` is relative; it would be read as `{name}`",
@@ -277,7 +251,7 @@ impl<'a> Builder<'a> {
             }
             Err(error) => {
                 self.diagnostics.push(Diagnostic::error(
-                    codes::INVALID_NAME,
+                    rules::build::INVALID_NAME,
                     Some(written.span),
                     format!("target `{}`: {error}", written.text),
                 ));
@@ -309,7 +283,7 @@ impl<'a> Builder<'a> {
         span: Span,
     ) -> Diagnostic {
         Diagnostic::error(
-            codes::RECORD_OUTSIDE_ZONES,
+            rules::build::RECORD_OUTSIDE_ZONES,
             Some(span),
             format!("{record_type} record `{name}` is in no configured zone"),
         )

@@ -7,9 +7,10 @@ use rayon::prelude::*;
 
 use super::name::Name;
 use super::record::{self, Origin, Provenance, RData, Record};
-use super::{Builder, codes, suggest};
+use super::{Builder, suggest};
 use crate::diagnostic::Diagnostic;
 use crate::inventory::Inventory;
+use crate::rules;
 
 impl Builder<'_> {
     /// SRV RRsets per service and datacenter.
@@ -43,7 +44,7 @@ impl Builder<'_> {
                     if reported_roles.insert(role.as_str()) {
                         self.diagnostics.push(
                             Diagnostic::warning(
-                                codes::UNKNOWN_ROLE,
+                                rules::build::UNKNOWN_ROLE,
                                 Some(host.span),
                                 format!("role `{role}` of host `{}` names no service in zones/services/", host.hostname),
                             )
@@ -72,7 +73,7 @@ impl Builder<'_> {
                 match self.datacenters.get(dc_name.as_str()) {
                     None => self.diagnostics.push(
                         Diagnostic::error(
-                            codes::UNKNOWN_DATACENTER,
+                            rules::build::UNKNOWN_DATACENTER,
                             Some(*span),
                             format!("service `{}` is required in `{dc_name}`, which zonegate.yaml does not declare", service.name),
                         )
@@ -80,7 +81,7 @@ impl Builder<'_> {
                     ),
                     Some(&dc) if per_datacenter.get(dc as usize).is_none_or(Vec::is_empty) => self.diagnostics.push(
                         Diagnostic::error(
-                            codes::SERVICE_MISSING_IN_DATACENTER,
+                            rules::build::SERVICE_MISSING_IN_DATACENTER,
                             Some(*span),
                             format!(
                                 "service `{}` is required in `{dc_name}` but no host there has role `{}` and an SRV status ({})",
@@ -106,7 +107,7 @@ impl Builder<'_> {
                     Ok(owner) => owner,
                     Err(error) => {
                         self.diagnostics.push(Diagnostic::error(
-                            codes::INVALID_NAME,
+                            rules::build::INVALID_NAME,
                             Some(service.span),
                             format!(
                                 "SRV name for service `{}` in `{}`: {error}",
@@ -127,7 +128,7 @@ impl Builder<'_> {
                         self.plan_srv(&mut batches, service_index, None, owner, ttl, hosts);
                     }
                     Err(error) => self.diagnostics.push(Diagnostic::error(
-                        codes::INVALID_NAME,
+                        rules::build::INVALID_NAME,
                         Some(service.span),
                         format!("global SRV name for service `{}`: {error}", service.name),
                     )),

@@ -18,6 +18,7 @@ use crate::diagnostic::{Diagnostic, FileId, Span};
 use crate::model::name::Name;
 use crate::model::record::{RData, Record, RecordType};
 use crate::model::zone::Zone;
+use crate::rules::render::RENDERED_ZONE_MISMATCH;
 use crate::zonefile::{self, Class, DirectiveKind, Entry, Position, Reader, State};
 
 /// The rendered text of a zone does not hold exactly the zone's records.
@@ -89,12 +90,7 @@ impl Mismatch {
             }
             _ => "the zone's records come from zones/ and the CMDB; the template may only lay them out (`{{ body }}`, or a loop over `records`)".to_owned(),
         };
-        Diagnostic::error(
-            crate::check::render_rules::RENDERED_ZONE_MISMATCH.id,
-            span,
-            self.to_string(),
-        )
-        .with_hint(hint)
+        Diagnostic::error(RENDERED_ZONE_MISMATCH, span, self.to_string()).with_hint(hint)
     }
 }
 

@@ -28,6 +28,7 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span};
 use crate::inventory::files::{Files, YamlEntry};
 use crate::inventory::yaml::{self, span_of};
+use crate::rules::input::{MISSING_KEY, UNKNOWN_KEY};
 
 mod raw;
 mod resolve;
@@ -36,7 +37,7 @@ mod template;
 use raw::RawAssertion;
 pub(crate) use raw::schema;
 use resolve::resolve;
-pub use template::{Part, TEMPLATE, Template};
+pub use template::{Part, Template};
 
 /// Where assertion files live, relative to the repository root.
 pub const DIRECTORY: &str = "assertions";
@@ -369,8 +370,8 @@ fn parse_items_alone(
 }
 
 fn with_shape_hint(diagnostic: Diagnostic) -> Diagnostic {
-    let shape = diagnostic.code != yaml::UNKNOWN_KEY
-        && (diagnostic.message.contains("sequence") || diagnostic.code == yaml::MISSING_KEY);
+    let shape = diagnostic.rule != UNKNOWN_KEY
+        && (diagnostic.message.contains("sequence") || diagnostic.rule == MISSING_KEY);
     if shape {
         diagnostic.with_hint(
             "an assertion file is a YAML list; each item is a mapping with `it`, `query`, `type` (default A) and `expect`",

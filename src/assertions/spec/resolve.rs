@@ -9,8 +9,9 @@ use super::{
     Collection, CoversRoleSpec, ExpectSpec, Filter, Kind, Loop, Matchers, Source, Spec, Template,
 };
 use crate::diagnostic::{Diagnostic, FileId, Span};
-use crate::inventory::yaml::{INVALID_VALUE, span_of};
+use crate::inventory::yaml::span_of;
 use crate::model::suggest;
+use crate::rules::input::INVALID_VALUE;
 
 pub(super) fn resolve(
     raw: RawAssertion,

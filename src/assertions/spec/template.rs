@@ -6,9 +6,7 @@ use std::fmt;
 use super::Kind;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::model::suggest;
-
-/// A template problem (unknown variable or field, bad syntax).
-pub const TEMPLATE: &str = "assertion-template";
+use crate::rules::assertions::ASSERTION_TEMPLATE;
 
 /// A string with `{{ variable }}` and `{{ variable.field }}` parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,8 +73,12 @@ pub(super) fn parse_template(
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else {
             return Err(Box::new(
-                Diagnostic::error(TEMPLATE, Some(span), format!("unclosed `{{{{` in `{text}`"))
-                    .with_hint("write `{{ variable }}` or `{{ variable.field }}`"),
+                Diagnostic::error(
+                    ASSERTION_TEMPLATE,
+                    Some(span),
+                    format!("unclosed `{{{{` in `{text}`"),
+                )
+                .with_hint("write `{{ variable }}` or `{{ variable.field }}`"),
             ));
         };
         let expression = after[..end].trim();
@@ -87,7 +89,7 @@ pub(super) fn parse_template(
         if !is_identifier(name) || field.is_some_and(|field| !is_identifier(field)) {
             return Err(Box::new(
                 Diagnostic::error(
-                    TEMPLATE,
+                    ASSERTION_TEMPLATE,
                     Some(span),
                     format!("`{{{{ {expression} }}}}` is not a variable reference"),
                 )
@@ -115,8 +117,11 @@ pub(super) fn parse_template(
 }
 
 pub(super) fn unknown_variable(name: &str, span: Span, scope: &Scope) -> Diagnostic {
-    let mut diagnostic =
-        Diagnostic::error(TEMPLATE, Some(span), format!("unknown variable `{name}`"));
+    let mut diagnostic = Diagnostic::error(
+        ASSERTION_TEMPLATE,
+        Some(span),
+        format!("unknown variable `{name}`"),
+    );
     if let Some(close) = suggest(name, scope.iter().map(|(bound, _)| bound.as_str())) {
         diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
     }
@@ -136,7 +141,7 @@ pub(super) fn unknown_variable(name: &str, span: Span, scope: &Scope) -> Diagnos
 
 pub(super) fn unknown_field(kind: Kind, field: &str, span: Span) -> Diagnostic {
     let mut diagnostic = Diagnostic::error(
-        TEMPLATE,
+        ASSERTION_TEMPLATE,
         Some(span),
         format!("a {} has no field `{field}`", kind.noun()),
     );

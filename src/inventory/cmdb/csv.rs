@@ -7,12 +7,10 @@ use std::io;
 
 use rayon::prelude::*;
 
-use super::{
-    CMDB_INVALID_VALUE, CMDB_MISSING_COLUMN, CMDB_SYNTAX, Family, HostFields, MAX_LINE_BYTES, Sink,
-    parse_address, split_list,
-};
+use super::{Family, HostFields, MAX_LINE_BYTES, Sink, parse_address, split_list};
 use crate::diagnostic::{Diagnostic, FileId, Span};
 use crate::inventory::Host;
+use crate::rules::input::{CMDB_INVALID_VALUE, CMDB_MISSING_COLUMN, CMDB_SYNTAX};
 
 /// Column positions found in the header.
 struct Columns {

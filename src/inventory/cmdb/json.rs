@@ -5,11 +5,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{
-    CMDB_INVALID_VALUE, CMDB_MISSING_COLUMN, CMDB_SYNTAX, Family, HostFields, Sink, parse_address,
-    split_list,
-};
+use super::{Family, HostFields, Sink, parse_address, split_list};
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::input::{CMDB_INVALID_VALUE, CMDB_MISSING_COLUMN, CMDB_SYNTAX};
 
 /// One host object of a JSON export.
 #[derive(Deserialize)]

@@ -28,6 +28,8 @@ use std::net::IpAddr;
 
 use super::{CmdbFormat, Host};
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::Rule;
+use crate::rules::input::{CMDB_INVALID_VALUE, CMDB_SYNTAX};
 
 mod csv;
 mod json;
@@ -36,13 +38,6 @@ mod netbox;
 use csv::read_csv;
 use json::read_json;
 use netbox::read_netbox;
-
-/// The export cannot be parsed at this point (CSV quoting, JSON syntax, not UTF-8).
-pub const CMDB_SYNTAX: &str = "cmdb-syntax";
-/// A required column or key is absent.
-pub const CMDB_MISSING_COLUMN: &str = "cmdb-missing-column";
-/// A value that is present but not what the column holds (a bad address, an empty hostname).
-pub const CMDB_INVALID_VALUE: &str = "cmdb-invalid-value";
 
 /// Problems reported per export before the rest are summarised in one line: a broken export
 /// of a million rows should not print a million lines.
@@ -123,9 +118,9 @@ impl<'a> Sink<'a> {
         }
     }
 
-    fn error(&mut self, code: &'static str, line: u32, column: u32, message: String) {
+    fn error(&mut self, rule: &'static Rule, line: u32, column: u32, message: String) {
         self.report(Diagnostic::error(
-            code,
+            rule,
             Some(Span::new(self.file, line, column)),
             message,
         ));

@@ -7,8 +7,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::json::{LineIndex, for_each_element, syntax_error, utf8, value_error};
-use super::{CMDB_INVALID_VALUE, CMDB_MISSING_COLUMN, CMDB_SYNTAX, HostFields, Sink, split_list};
+use super::{HostFields, Sink, split_list};
 use crate::diagnostic::{Diagnostic, Span};
+use crate::rules::input::{CMDB_INVALID_VALUE, CMDB_MISSING_COLUMN, CMDB_SYNTAX};
 
 /// The NetBox document: `{"devices": ..., "ip_addresses": ...}`, or one page of the devices
 /// endpoint (`{"count": N, "results": [...]}`).

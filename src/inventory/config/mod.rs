@@ -77,7 +77,7 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
                 Some((file, text))
             } else {
                 diagnostics.push(Diagnostic::error(
-                    yaml::YAML_SYNTAX,
+                    crate::rules::input::YAML_SYNTAX,
                     Some(Span::new(file, 1, 1)),
                     "the template is not valid UTF-8",
                 ));

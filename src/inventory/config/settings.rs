@@ -16,12 +16,13 @@ use serde_saphyr::Spanned;
 
 use super::format_from_extension;
 use crate::diagnostic::{Diagnostic, FileId, Severity, Span};
-use crate::inventory::yaml::{Duration, INVALID_VALUE, Ttl, span_of};
+use crate::inventory::yaml::{Duration, Ttl, span_of};
 use crate::inventory::{
     CmdbFormat, CmdbSource, Datacenter, GenerateSettings, Limits, SerialPolicy, Settings,
     SoaSettings, TtlSettings, ZoneSettings,
 };
 use crate::model::name::Name;
+use crate::rules::input::INVALID_VALUE;
 
 /// Settings of a zones repository (`zones/zonegate.yaml`). Formats: docs/formats.md.
 #[derive(Deserialize, JsonSchema)]
@@ -183,10 +184,10 @@ struct RawCheck {
 /// `check.rules`: only the ids `check.rules` accepts (see `check::validate_overrides`), each to a
 /// severity.
 fn rule_severities_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let ids: Vec<&str> = crate::check::RULES
+    let ids: Vec<&str> = crate::rules::RULES
         .iter()
         .filter(|rule| rule.is_configurable())
-        .map(|rule| rule.id)
+        .map(|rule| rule.id())
         .collect();
     schemars::json_schema!({
         "type": "object",
