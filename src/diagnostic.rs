@@ -8,6 +8,9 @@
 //!
 //! Spans are compact (`FileId` + line + column) because every generated record carries one; the
 //! [`SourceMap`] turns a `FileId` back into a path when a diagnostic is printed.
+//!
+//! [`suggest`] picks the "did you mean" candidate for a misspelt key, name or rule id, for every
+//! stage's hints.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -248,6 +251,18 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
+/// The closest candidate to `word` by edit distance, if close enough to be a likely typo.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            *distance <= 2.max(candidate.len() / 4) && *distance < candidate.len()
+        })
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +299,11 @@ mod tests {
             file,
             "paths are interned"
         );
+    }
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        assert_eq!(suggest("playlst", ["playlist", "search"]), Some("playlist"));
+        assert_eq!(suggest("zzz", ["playlist", "search"]), None);
     }
 }

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use zonegate::dns::record_type::RecordType;
 use zonegate::inventory::files::Directory;
-use zonegate::model::record::{RData, RecordType};
+use zonegate::model::record::RData;
 use zonegate::model::zone::ZoneSet;
 
 fn build(fixture: &str) -> ZoneSet {

@@ -11,8 +11,9 @@ use super::{
     Assertion, Backend, CoversRole, Destination, Expectation, MAX_CHAIN, Mismatch, Outcome,
     QueryError, RecordExpectation, Section, Verdict, list_records, record_text, summary,
 };
-use crate::model::name::Name;
-use crate::model::record::{RData, RecordType};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::record::RData;
 
 /// Evaluates one assertion.
 pub fn evaluate(assertion: &Assertion, backend: &dyn Backend) -> Outcome {

@@ -39,8 +39,9 @@ use ipnet::IpNet;
 use rayon::prelude::*;
 
 use crate::diagnostic::Span;
-use crate::model::name::Name;
-use crate::model::record::{Provenance, RecordType};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::record::Provenance;
 
 pub mod coverage;
 pub mod expand;
@@ -353,7 +354,7 @@ pub fn record_text(record: &ResponseRecord<'_>) -> String {
         record.ttl,
         record.record_type()
     );
-    crate::render::write_rdata(&record.data, &mut text);
+    crate::model::presentation::write_rdata(&record.data, &mut text);
     text
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::{RData, Record};
 use crate::rules::check::ANSWER_TOO_LARGE_FOR_UDP as RULE;
 

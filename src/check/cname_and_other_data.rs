@@ -2,7 +2,7 @@
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
+use crate::dns::record_type::RecordType;
 use crate::rules::check::CNAME_AND_OTHER_DATA as RULE;
 
 /// Reports every node below the apex with a CNAME and other records.

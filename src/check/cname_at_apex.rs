@@ -2,7 +2,7 @@
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
+use crate::dns::record_type::RecordType;
 use crate::rules::check::CNAME_AT_APEX as RULE;
 
 /// Reports a CNAME owned by the zone's origin.

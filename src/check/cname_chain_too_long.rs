@@ -2,7 +2,8 @@
 
 use super::{ChainEnd, Context, MAX_CHAIN_FOLLOWED, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{Record, RecordType};
+use crate::dns::record_type::RecordType;
+use crate::model::record::Record;
 use crate::rules::check::CNAME_CHAIN_TOO_LONG as RULE;
 
 /// Follows the chain from every CNAME and reports those longer than the limit.

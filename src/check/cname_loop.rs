@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use super::{ChainEnd, Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{Record, RecordType};
+use crate::dns::record_type::RecordType;
+use crate::model::record::Record;
 use crate::rules::check::CNAME_LOOP as RULE;
 
 /// Follows the chain from every CNAME in the zone and reports each loop once.

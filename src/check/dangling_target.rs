@@ -2,7 +2,8 @@
 
 use super::{Context, Lookup, ZoneView, target_role};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{RData, RecordType};
+use crate::dns::record_type::RecordType;
+use crate::model::record::RData;
 use crate::rules::check::DANGLING_TARGET as RULE;
 
 /// Looks up the target of every CNAME, SRV, MX and NS record.

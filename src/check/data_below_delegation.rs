@@ -2,8 +2,9 @@
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
-use crate::model::record::{Record, RecordType};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::record::Record;
 use crate::rules::check::DATA_BELOW_DELEGATION as RULE;
 
 /// One pass in canonical order: a delegation point's subtree follows it directly.

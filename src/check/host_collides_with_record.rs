@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::Context;
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::{Origin, RData, Record};
 use crate::rules::check::HOST_COLLIDES_WITH_RECORD as RULE;
 

@@ -2,7 +2,7 @@
 
 use super::{Context, ZoneView, target_role};
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::{Origin, RData};
 use crate::rules::check::INVALID_HOSTNAME as RULE;
 

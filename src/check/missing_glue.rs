@@ -2,7 +2,7 @@
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
+use crate::dns::record_type::RecordType;
 use crate::rules::check::MISSING_GLUE as RULE;
 
 /// Reports every in-bailiwick NS target of a delegation with no A/AAAA in this zone.

@@ -17,12 +17,13 @@ use std::net::IpAddr;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 use crate::inventory::{Limits, Settings};
-use crate::model::name::Name;
-use crate::model::record::{RData, Record, RecordType};
+use crate::model::record::{RData, Record};
 use crate::model::zone::{NameIndex, Zone, ZoneSet};
-use crate::rules::{self, RULES, Rule, Stage};
+use crate::rules::{self, Rule};
 
 mod answer_too_large_for_udp;
 mod cname_and_other_data;
@@ -154,7 +155,7 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
 
 /// Applies the `check.rules` overrides of `zonegate.yaml`: a rule set to `off` is dropped, a rule
 /// set to `error` or `warning` gets that severity. Rule ids were validated when the settings were
-/// read ([`validate_overrides`]).
+/// read (`inventory::config::settings`).
 pub fn apply_severities(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic> {
     if settings.rules.is_empty() {
         return diagnostics;
@@ -172,56 +173,6 @@ pub fn apply_severities(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Ve
             },
         )
         .collect()
-}
-
-/// Checks the rule ids of `check.rules`: every id must name a rule, and input rules cannot be
-/// reconfigured. Each problem is an input error located at the override.
-pub fn validate_overrides(overrides: &[(String, Severity, Span)]) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for (id, _, span) in overrides {
-        match rules::rule(id) {
-            None => {
-                let hint = crate::model::suggest(id, RULES.iter().map(|rule| rule.id()))
-                    .map_or_else(
-                        || "`zonegate check --format sarif` lists every rule id".to_owned(),
-                        |close| format!("did you mean `{close}`?"),
-                    );
-                diagnostics.push(
-                    Diagnostic::error(
-                        rules::input::UNKNOWN_KEY,
-                        Some(*span),
-                        format!("unknown rule `{id}` in `check.rules`"),
-                    )
-                    .with_hint(hint),
-                );
-            }
-            Some(rule) if !rule.is_configurable() => {
-                let why = match rule.stage() {
-                    Stage::Render => {
-                        "guards what is served: a zone whose text does not hold its records is never written"
-                    }
-                    Stage::Deploy => "has its own policy (`deploy.stale_serial`)",
-                    Stage::Test => {
-                        "reports an assertion that does not hold, which `zonegate test` decides"
-                    }
-                    Stage::Merge => "reports a CODEOWNERS line the merge bot skips",
-                    Stage::Input | Stage::Build | Stage::Check => {
-                        "reports malformed input, which always stops the run"
-                    }
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        rules::input::INVALID_VALUE,
-                        Some(*span),
-                        format!("`{id}` {why}; its severity cannot be changed"),
-                    )
-                    .with_hint("remove it from `check.rules`"),
-                );
-            }
-            Some(_) => {}
-        }
-    }
-    diagnostics
 }
 
 fn configured_severity(settings: &Settings, id: &str) -> Option<Severity> {
@@ -577,7 +528,7 @@ pub(crate) fn describe(record: &Record) -> String {
     text.push(' ');
     text.push_str(record.record_type().as_str());
     text.push(' ');
-    crate::render::write_rdata(&record.data, &mut text);
+    crate::model::presentation::write_rdata(&record.data, &mut text);
     text
 }
 
@@ -597,6 +548,7 @@ pub(crate) fn target_role(data: &RData) -> &'static str {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::rules::{RULES, Stage};
 
     #[test]
     fn every_check_rule_is_run() {
@@ -616,7 +568,7 @@ mod tests {
     }
 
     #[test]
-    fn overrides_change_severity_drop_off_rules_and_reject_unknown_ids() {
+    fn overrides_change_severity_and_drop_off_rules() {
         let zones = zone_set(&[
             "shop.example.net. 300 CNAME web1.example.net.",
             "shop.example.net. 300 TXT owner=shop",
@@ -633,22 +585,6 @@ mod tests {
 
         settings.rules[0].1 = Severity::Off;
         assert!(run(&zones, &settings).is_empty(), "off rules are not run");
-
-        let problems = validate_overrides(&[
-            ("cname-and-other-date".into(), Severity::Off, span(3)),
-            ("yaml-syntax".into(), Severity::Warning, span(4)),
-            ("ttl-mismatch".into(), Severity::Warning, span(5)),
-        ]);
-        let text: Vec<String> = problems
-            .iter()
-            .map(|d| format!("{} {} {:?}", d.rule, d.message, d.hints))
-            .collect();
-        insta::assert_debug_snapshot!(text, @r#"
-        [
-            "unknown-key unknown rule `cname-and-other-date` in `check.rules` [\"did you mean `cname-and-other-data`?\"]",
-            "invalid-value `yaml-syntax` reports malformed input, which always stops the run; its severity cannot be changed [\"remove it from `check.rules`\"]",
-        ]
-        "#);
     }
 
     #[test]

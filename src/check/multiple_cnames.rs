@@ -2,7 +2,7 @@
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
+use crate::dns::record_type::RecordType;
 use crate::rules::check::MULTIPLE_CNAMES as RULE;
 
 /// Reports every CNAME RRset with more than one record, at the second record.

@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use super::{ChainEnd, Context, Lookup, ZoneView, reverse_address};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{RData, Record, RecordType};
+use crate::dns::record_type::RecordType;
+use crate::model::record::{RData, Record};
 use crate::rules::check::PTR_WITHOUT_FORWARD as RULE;
 
 /// Checks every PTR at an address name.

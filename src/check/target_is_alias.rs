@@ -2,7 +2,8 @@
 
 use super::{ChainEnd, Context, ZoneView, target_role};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{RData, Record, RecordType};
+use crate::dns::record_type::RecordType;
+use crate::model::record::{RData, Record};
 use crate::rules::check::TARGET_IS_ALIAS as RULE;
 
 /// Reports SRV, MX and NS targets that own a CNAME.

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use super::{Context, ZoneView};
 use crate::diagnostic::{Diagnostic, FileId, Severity, SourceMap, Span};
+use crate::dns::name::Name;
 use crate::inventory::{
     CmdbFormat, CmdbSource, GenerateSettings, Limits, SerialPolicy, Settings, SoaSettings,
     TtlSettings, ZoneSettings,
 };
-use crate::model::name::Name;
 use crate::model::record::{Origin, Provenance, RData, Record};
 use crate::model::zone::{Zone, ZoneSet};
 

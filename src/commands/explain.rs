@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use super::{Error, Outcome};
-use crate::model::suggest;
+use crate::diagnostic::suggest;
 use crate::rules::{RULES, Rule, Stage};
 
 /// What to explain.

@@ -118,7 +118,7 @@ fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
             .collect();
         let mut diagnostic =
             Diagnostic::error(UNKNOWN_KEY, Some(location), format!("unknown key `{key}`"));
-        if let Some(close) = crate::model::suggest(key, expected.iter().copied()) {
+        if let Some(close) = crate::diagnostic::suggest(key, expected.iter().copied()) {
             diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
         }
         if !expected.is_empty() {

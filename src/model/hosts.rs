@@ -6,10 +6,12 @@ use std::net::IpAddr;
 
 use rayon::prelude::*;
 
-use super::name::{Name, NameError};
-use super::record::{self, Origin, Provenance, RData, Record};
-use super::{Builder, host_fqdn, reverse_name, suggest, zone_index};
+use super::record::{Origin, Provenance, RData, Record};
+use super::{Builder, host_fqdn, reverse_name, zone_index};
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::suggest;
+use crate::dns::name::{Name, NameError};
+use crate::dns::record_type::RecordType;
 use crate::inventory::Host;
 use crate::rules;
 
@@ -425,9 +427,9 @@ fn as_written(hostname: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The record type of an address.
-fn address_type(address: IpAddr) -> record::RecordType {
+fn address_type(address: IpAddr) -> RecordType {
     match address {
-        IpAddr::V4(_) => record::RecordType::A,
-        IpAddr::V6(_) => record::RecordType::Aaaa,
+        IpAddr::V4(_) => RecordType::A,
+        IpAddr::V6(_) => RecordType::Aaaa,
     }
 }

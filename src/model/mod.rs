@@ -22,14 +22,15 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::inventory::{EntryData, Host, Inventory, WrittenName};
 use crate::rules;
 
-pub mod name;
+pub mod presentation;
 pub mod record;
 pub mod zone;
 
 mod hosts;
 mod services;
 
-use name::{Name, NameError};
+use crate::dns::name::{Name, NameError};
+use crate::dns::record_type::RecordType;
 use record::{Origin, Provenance, RData, Record, Soa};
 use zone::{Zone, ZoneSet};
 
@@ -276,12 +277,7 @@ impl<'a> Builder<'a> {
     }
 
     /// `record-outside-zones` for a `record_type` record at `name`, written at `span`.
-    fn outside_zones(
-        &self,
-        name: &Name,
-        record_type: record::RecordType,
-        span: Span,
-    ) -> Diagnostic {
+    fn outside_zones(&self, name: &Name, record_type: RecordType, span: Span) -> Diagnostic {
         Diagnostic::error(
             rules::build::RECORD_OUTSIDE_ZONES,
             Some(span),
@@ -336,18 +332,6 @@ fn zone_index(origins: &[Name], name: &Name) -> Option<usize> {
         .map(|(index, _)| index)
 }
 
-/// The closest candidate to `word` by edit distance, if close enough to be a likely typo.
-pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
-        .filter(|(distance, candidate)| {
-            *distance <= 2.max(candidate.len() / 4) && *distance < candidate.len()
-        })
-        .min()
-        .map(|(_, candidate)| candidate)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,11 +346,5 @@ mod tests {
             reverse_name("2001:db8::1".parse().unwrap()).to_string(),
             "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
         );
-    }
-
-    #[test]
-    fn suggestions_catch_typos_only() {
-        assert_eq!(suggest("playlst", ["playlist", "search"]), Some("playlist"));
-        assert_eq!(suggest("zzz", ["playlist", "search"]), None);
     }
 }

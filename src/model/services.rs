@@ -5,10 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use super::name::Name;
-use super::record::{self, Origin, Provenance, RData, Record};
-use super::{Builder, suggest};
+use super::Builder;
+use super::record::{Origin, Provenance, RData, Record};
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::suggest;
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 use crate::inventory::Inventory;
 use crate::rules;
 
@@ -181,7 +183,7 @@ impl Builder<'_> {
             None => {
                 for host in hosts {
                     let span = self.inventory.hosts[host as usize].span;
-                    let outside = self.outside_zones(&owner, record::RecordType::Srv, span);
+                    let outside = self.outside_zones(&owner, RecordType::Srv, span);
                     self.diagnostics.push(outside);
                 }
             }

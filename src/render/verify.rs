@@ -13,10 +13,11 @@ use std::fmt;
 use rayon::prelude::*;
 
 use super::template::TemplatePosition;
-use super::write_data;
 use crate::diagnostic::{Diagnostic, FileId, Span};
-use crate::model::name::Name;
-use crate::model::record::{RData, Record, RecordType};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::presentation::write_data;
+use crate::model::record::{RData, Record};
 use crate::model::zone::Zone;
 use crate::rules::render::RENDERED_ZONE_MISMATCH;
 use crate::zonefile::{self, Class, DirectiveKind, Entry, Position, Reader, State};

@@ -8,9 +8,9 @@ use super::template::{Scope, is_identifier, parse_template, unknown_field, unkno
 use super::{
     Collection, CoversRoleSpec, ExpectSpec, Filter, Kind, Loop, Matchers, Source, Spec, Template,
 };
+use crate::diagnostic::suggest;
 use crate::diagnostic::{Diagnostic, FileId, Span};
 use crate::inventory::yaml::span_of;
-use crate::model::suggest;
 use crate::rules::input::INVALID_VALUE;
 
 pub(super) fn resolve(

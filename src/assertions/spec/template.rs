@@ -4,8 +4,8 @@
 use std::fmt;
 
 use super::Kind;
+use crate::diagnostic::suggest;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::model::suggest;
 use crate::rules::assertions::ASSERTION_TEMPLATE;
 
 /// A string with `{{ variable }}` and `{{ variable.field }}` parts.

@@ -494,7 +494,7 @@ fn find_columns(header: &csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Columns
             format!("the header has no `{wanted}` column"),
         )
         .with_hint(format!("header columns: {}", names.join(", ")));
-        if let Some(close) = crate::model::suggest(wanted, names.iter().map(String::as_str)) {
+        if let Some(close) = crate::diagnostic::suggest(wanted, names.iter().map(String::as_str)) {
             diagnostic = diagnostic.with_hint(format!("is `{close}` meant to be `{wanted}`?"));
         }
         diagnostic = diagnostic.with_hint(

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::dns::record_type::RecordType;
 use crate::inventory::yaml::{self, OneOrMany, Ttl, span_of};
 use crate::inventory::{EntryData, RecordEntry, WrittenName};
-use crate::model::record::RecordType;
 use crate::rules::input::{INVALID_VALUE, MISSING_KEY};
 
 /// Hand-edited records (`zones/records/*.yaml`).

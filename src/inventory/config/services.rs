@@ -10,10 +10,10 @@ use serde_saphyr::Spanned;
 
 use super::yaml_files;
 use crate::diagnostic::{Diagnostic, SourceMap, Span};
+use crate::dns::name::Name;
 use crate::inventory::files::Files;
 use crate::inventory::yaml::{self, Ttl, span_of};
 use crate::inventory::{Error, Service, Settings};
-use crate::model::name::Name;
 use crate::rules::input::INVALID_VALUE;
 
 /// A service (`zones/services/<name>.yaml`): SRV records `_<name>._<protocol>.<dc>.<domain>.` for

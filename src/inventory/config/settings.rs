@@ -15,14 +15,15 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
 use super::format_from_extension;
-use crate::diagnostic::{Diagnostic, FileId, Severity, Span};
+use crate::diagnostic::{Diagnostic, FileId, Severity, Span, suggest};
+use crate::dns::name::Name;
 use crate::inventory::yaml::{Duration, Ttl, span_of};
 use crate::inventory::{
     CmdbFormat, CmdbSource, Datacenter, GenerateSettings, Limits, SerialPolicy, Settings,
     SoaSettings, TtlSettings, ZoneSettings,
 };
-use crate::model::name::Name;
 use crate::rules::input::INVALID_VALUE;
+use crate::rules::{self, RULES, Stage};
 
 /// Settings of a zones repository (`zones/zonegate.yaml`). Formats: docs/formats.md.
 #[derive(Deserialize, JsonSchema)]
@@ -181,7 +182,7 @@ struct RawCheck {
     udp_payload: Option<usize>,
 }
 
-/// `check.rules`: only the ids `check.rules` accepts (see `check::validate_overrides`), each to a
+/// `check.rules`: only the ids `check.rules` accepts (see [`validate_overrides`]), each to a
 /// severity.
 fn rule_severities_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let ids: Vec<&str> = crate::rules::RULES
@@ -438,7 +439,7 @@ pub(super) fn resolve_settings(
         None => PathBuf::from("out"),
     };
     let rules: Vec<(String, Severity, Span)> = rules;
-    diagnostics.extend(crate::check::validate_overrides(&rules));
+    diagnostics.extend(validate_overrides(&rules));
     let policy = crate::inventory::policy::resolve(raw.policy, file, diagnostics);
     let deploy = crate::inventory::deploy::resolve(raw.deploy, file, diagnostics);
 
@@ -608,9 +609,78 @@ fn lower_all(values: Vec<String>) -> Vec<String> {
         .map(|value| value.trim().to_ascii_lowercase())
         .collect()
 }
+/// Checks the rule ids of `check.rules` against the registry: every id must name a rule, and
+/// only the rules about the built zones can be reconfigured. Each problem is an input error located at the override.
+fn validate_overrides(overrides: &[(String, Severity, Span)]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (id, _, span) in overrides {
+        match rules::rule(id) {
+            None => {
+                let hint = suggest(id, RULES.iter().map(|rule| rule.id())).map_or_else(
+                    || "`zonegate check --format sarif` lists every rule id".to_owned(),
+                    |close| format!("did you mean `{close}`?"),
+                );
+                diagnostics.push(
+                    Diagnostic::error(
+                        rules::input::UNKNOWN_KEY,
+                        Some(*span),
+                        format!("unknown rule `{id}` in `check.rules`"),
+                    )
+                    .with_hint(hint),
+                );
+            }
+            Some(rule) if !rule.is_configurable() => {
+                let why = match rule.stage() {
+                    Stage::Render => {
+                        "guards what is served: a zone whose text does not hold its records is never written"
+                    }
+                    Stage::Deploy => "has its own policy (`deploy.stale_serial`)",
+                    Stage::Test => {
+                        "reports an assertion that does not hold, which `zonegate test` decides"
+                    }
+                    Stage::Merge => "reports a CODEOWNERS line the merge bot skips",
+                    Stage::Input | Stage::Build | Stage::Check => {
+                        "reports malformed input, which always stops the run"
+                    }
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        rules::input::INVALID_VALUE,
+                        Some(*span),
+                        format!("`{id}` {why}; its severity cannot be changed"),
+                    )
+                    .with_hint("remove it from `check.rules`"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    diagnostics
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_overrides_name_a_configurable_rule() {
+        let span = |line| Span::new(FileId(0), line, 3);
+        let problems = validate_overrides(&[
+            ("cname-and-other-date".into(), Severity::Off, span(3)),
+            ("yaml-syntax".into(), Severity::Warning, span(4)),
+            ("ttl-mismatch".into(), Severity::Warning, span(5)),
+        ]);
+        let text: Vec<String> = problems
+            .iter()
+            .map(|d| format!("{} {} {:?}", d.rule, d.message, d.hints))
+            .collect();
+        insta::assert_debug_snapshot!(text, @r#"
+        [
+            "unknown-key unknown rule `cname-and-other-date` in `check.rules` [\"did you mean `cname-and-other-data`?\"]",
+            "invalid-value `yaml-syntax` reports malformed input, which always stops the run; its severity cannot be changed [\"remove it from `check.rules`\"]",
+        ]
+        "#);
+    }
 
     #[test]
     fn reverse_origins_from_prefixes() {
