@@ -1,7 +1,7 @@
 //! `zones/zonegate.yaml`: the raw settings as serde reads them (with the hand-written
 //! deserializer of `cmdb:` and the schemas), resolved into [`Settings`]: names parsed, reverse
-//! zones derived from their prefixes, repository paths kept inside the repository, defaults
-//! applied.
+//! zones derived from their prefixes, repository paths kept inside the repository, the rule ids
+//! of `check.rules` held to the registry (`rules::RULES`), defaults applied.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
