@@ -69,7 +69,7 @@ pub fn explanation(rule: &Rule) -> String {
             "Reported by `zonegate deploy` while planning against the served zones; `deploy.stale_serial` in zones/zonegate.yaml decides what happens, not `check.rules`."
         }
         Stage::Test => {
-            "Reported by `zonegate test` (exit 1), by the merge bot on the merge result and by `zonegate deploy` against the live server; `check.rules` cannot change it."
+            "Reported by `zonegate test` (exit 1), by the merge bot on the merge result, and by `zonegate deploy` against the rendered zones before anything is written and against the live server after the reload; `check.rules` cannot change it."
         }
         Stage::Merge => {
             "Reported by the merge bot about what it reads from the base branch; the line is skipped, and `check.rules` cannot change it."
@@ -159,6 +159,15 @@ mod tests {
             explain(&Request::Rule("no-such-thing".into())).unwrap_err(),
             @"unknown rule `no-such-thing` (`zonegate explain --all` lists every rule)"
         );
+    }
+
+    #[test]
+    fn every_rule_in_the_registry_is_explained() {
+        for rule in RULES {
+            let text = explain(&Request::Rule(rule.id().to_owned())).unwrap();
+            assert!(text.starts_with(&format!("# {}\n", rule.id())), "{text}");
+            assert!(text.contains("Default severity: "), "{text}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The codes of assertions: a template in an assertion file that cannot be filled in (malformed
 //! input, like the YAML codes of `rules::input` that assertion files share), and an assertion
-//! that does not hold (`zonegate test`, the bot on the merge result, deploy against the live
-//! server).
+//! that does not hold (`zonegate test`, the bot on the merge result, deploy against the
+//! rendered zones and the live server).
 
 declare_rules! {
     /// ## What it does
@@ -45,7 +45,8 @@ declare_rules! {
     /// Assertions are the repository's own statement of what must resolve ("web is discoverable
     /// in every datacenter", "the old host is gone"). A change that breaks one would break a
     /// client the moment the zone is served; `zonegate test` fails (exit 1), the merge bot does
-    /// not merge, and `deploy` rolls the target back when its live assertions fail.
+    /// not merge, and `deploy` writes nothing when one fails against the rendered zones and rolls
+    /// the target back when one fails against the live server.
     ///
     /// ## Example
     /// ```yaml
