@@ -72,7 +72,7 @@ pub fn explanation(rule: &Rule) -> String {
             "Reported by `zonegate test` (exit 1), by the merge bot on the merge result, and by `zonegate deploy` against the rendered zones before anything is written and against the live server after the reload; `check.rules` cannot change it."
         }
         Stage::Merge => {
-            "Reported by the merge bot about what it reads from the base branch; the line is skipped, and `check.rules` cannot change it."
+            "Found by the merge bot when it reads CODEOWNERS from the base branch, which skips the line; `check.rules` cannot change it."
         }
     };
     format!(

@@ -1,12 +1,12 @@
-//! The code the merge bot reports about what it reads from the base branch (the check lives in
-//! `merge::codeowners`).
+//! The code of what the merge bot cannot use in what it reads from the base branch (the check
+//! lives in `merge::codeowners`).
 
 declare_rules! {
     /// ## What it does
-    /// Reports a CODEOWNERS line (`.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) the
+    /// Finds a CODEOWNERS line (`.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) the
     /// merge bot cannot use: a pattern GitHub does not support (negation with `!`, character
     /// ranges with `[ ]`, a pattern that matches nothing) or an owner that is neither `@user`,
-    /// `@org/team` nor an email address. The line is skipped, as GitHub skips it.
+    /// `@org/team` nor an email address. The bot skips the line, as GitHub skips it.
     ///
     /// ## Why it matters
     /// The bot requires the owners' review of the files a pull request changes. A line that is
