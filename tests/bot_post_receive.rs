@@ -16,8 +16,9 @@ use support::servers::{Kind, Server};
 use zonegate::assertions::Backend as _;
 use zonegate::assertions::live;
 use zonegate::deploy::Served;
-use zonegate::model::name::Name;
-use zonegate::model::record::{RData, RecordType};
+use zonegate::dns::name::Name;
+use zonegate::dns::record_type::RecordType;
+use zonegate::model::record::RData;
 
 const FORWARD: &str = "example.net.";
 

@@ -2,16 +2,16 @@
 //! `ruff rule` does; `zonegate explain --all` lists every rule id with its summary, then every
 //! change class (the kinds of change that are large whatever their size).
 //!
-//! The text is the rule's documentation in `check::RULES` (the same text as the rustdoc and the
-//! SARIF help, so the three cannot drift apart), or the class's in `change_class::CLASSES`. No
-//! IO beyond writing to `out`.
+//! The text is the rule's documentation in the registry (`rules::RULES`, the same text as the
+//! rustdoc and the SARIF help, so the three cannot drift apart), or the class's in
+//! `change_class::CLASSES`. No IO beyond writing to `out`.
 
 use std::io::Write;
 
 use super::{Error, Outcome};
 use crate::change_class::{CLASSES, ChangeClass};
-use crate::check::{RULES, Rule, Stage};
-use crate::model::suggest;
+use crate::diagnostic::suggest;
+use crate::rules::{RULES, Rule, Stage};
 
 /// What to explain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,14 +26,14 @@ pub enum Request {
 pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
     match request {
         Request::All => {
-            let width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+            let width = RULES.iter().map(|rule| rule.id().len()).max().unwrap_or(0);
             for rule in RULES {
                 writeln!(
                     out,
                     "{:width$}  {:7}  {}",
-                    rule.id,
-                    rule.default_severity.as_str(),
-                    rule.summary
+                    rule.id(),
+                    rule.default_severity().as_str(),
+                    rule.summary()
                 )?;
             }
             writeln!(
@@ -52,7 +52,7 @@ pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
         }
         Request::Rule(id) => {
             let wanted = id.trim().to_ascii_lowercase();
-            if let Some(rule) = RULES.iter().find(|rule| rule.id == wanted) {
+            if let Some(rule) = crate::rules::rule(&wanted) {
                 out.write_all(explanation(rule).as_bytes())?;
             } else if let Some(class) = crate::change_class::class(&wanted) {
                 out.write_all(class_explanation(class).as_bytes())?;
@@ -70,7 +70,7 @@ pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
 /// The full text for one rule: a heading, the summary, where it is reported and whether its
 /// severity can be changed, then the documentation.
 pub fn explanation(rule: &Rule) -> String {
-    let reported = match rule.stage {
+    let reported = match rule.stage() {
         Stage::Input => {
             "Malformed input: always an error that stops the command (exit 2); `check.rules` cannot change it."
         }
@@ -86,12 +86,18 @@ pub fn explanation(rule: &Rule) -> String {
         Stage::Deploy => {
             "Reported by `zonegate deploy` while planning against the served zones; `deploy.stale_serial` in zones/zonegate.yaml decides what happens, not `check.rules`."
         }
+        Stage::Test => {
+            "Reported by `zonegate test` (exit 1), by the merge bot on the merge result, and by `zonegate deploy` against the rendered zones before anything is written and against the live server after the reload; `check.rules` cannot change it."
+        }
+        Stage::Merge => {
+            "Found by the merge bot when it reads CODEOWNERS from the base branch, which skips the line; `check.rules` cannot change it."
+        }
     };
     format!(
         "# {id}\n\n{summary}.\n\nDefault severity: {severity}. {reported}\n\n{body}",
-        id = rule.id,
-        summary = capitalised(rule.summary),
-        severity = rule.default_severity.as_str(),
+        id = rule.id(),
+        summary = capitalised(rule.summary()),
+        severity = rule.default_severity().as_str(),
         body = rule.explain().trim_start(),
     )
 }
@@ -113,7 +119,7 @@ fn suggestions(wanted: &str) -> Vec<&'static str> {
     let ids = || {
         RULES
             .iter()
-            .map(|rule| rule.id)
+            .map(|rule| rule.id())
             .chain(CLASSES.iter().map(|class| class.id))
     };
     let mut found: Vec<&'static str> = suggest(wanted, ids()).into_iter().collect();
@@ -211,13 +217,22 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_in_the_registry_is_explained() {
+        for rule in RULES {
+            let text = explain(&Request::Rule(rule.id().to_owned())).unwrap();
+            assert!(text.starts_with(&format!("# {}\n", rule.id())), "{text}");
+            assert!(text.contains("Default severity: "), "{text}");
+        }
+    }
+
+    #[test]
     fn the_list_has_one_line_per_rule_then_one_per_change_class() {
         let text = explain(&Request::All).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), RULES.len() + 2 + CLASSES.len());
         for (line, rule) in lines.iter().zip(RULES) {
-            assert!(line.starts_with(rule.id), "{line}");
-            assert!(line.ends_with(rule.summary), "{line}");
+            assert!(line.starts_with(rule.id()), "{line}");
+            assert!(line.ends_with(rule.summary()), "{line}");
         }
         assert_eq!(lines[RULES.len()], "");
         for (line, class) in lines[RULES.len() + 2..].iter().zip(CLASSES) {

@@ -225,7 +225,7 @@ pub fn explain_hint(diagnostics: &[Diagnostic]) -> Option<String> {
         .or_else(|| diagnostics.first())?;
     Some(format!(
         "hint: `zonegate explain {}` says why the rule matters and how to fix a finding",
-        first.code
+        first.rule
     ))
 }
 

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
 use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::dns::record_type::RecordType;
 use crate::inventory::Inventory;
-use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
 use crate::output::{self, Held, Manifest, ManifestZone, Published, Repaired, ZoneFile};
 use crate::render::{

@@ -21,11 +21,12 @@ use super::{
     Change, ChangeKind, Diff, Presence, ServiceDiff, Side, ZoneDiff, percent, service_label,
 };
 use crate::change_class::{self, CLASSES, ChangeClass};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 use crate::inventory::Inventory;
 use crate::inventory::config::{SETTINGS_PATH, TEMPLATE_PATH};
 use crate::inventory::policy::Policy;
-use crate::model::name::Name;
-use crate::model::record::{RData, RecordType, Soa};
+use crate::model::record::{RData, Soa};
 use crate::model::zone::Zone;
 
 /// A file of a revision: its path (from the git root, or the zones repository's root for

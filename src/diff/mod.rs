@@ -16,9 +16,10 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 use crate::inventory::Inventory;
-use crate::model::name::Name;
-use crate::model::record::{Origin, RData, Record, RecordType};
+use crate::model::record::{Origin, RData, Record};
 use crate::model::zone::{Zone, ZoneSet};
 use crate::render;
 

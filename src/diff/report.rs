@@ -10,7 +10,7 @@ use super::{
     Change, ChangeKind, Diff, Group, LargeChange, Presence, ServiceDiff, VanishReason, ZoneDiff,
     percent, service_label,
 };
-use crate::render::write_rdata;
+use crate::model::presentation::write_rdata;
 
 /// What to print besides the difference itself.
 #[derive(Clone, Copy, Debug)]
@@ -456,7 +456,7 @@ fn targets_text(service: &ServiceDiff) -> String {
     text
 }
 
-fn names(names: &[crate::model::name::Name]) -> String {
+fn names(names: &[crate::dns::name::Name]) -> String {
     const SHOWN: usize = 8;
     let mut text = names
         .iter()
@@ -470,7 +470,7 @@ fn names(names: &[crate::model::name::Name]) -> String {
     text
 }
 
-fn code_names(names: &[crate::model::name::Name]) -> String {
+fn code_names(names: &[crate::dns::name::Name]) -> String {
     const SHOWN: usize = 8;
     let mut text = names
         .iter()

@@ -7,9 +7,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::yaml::{INVALID_VALUE, span_of};
+use super::yaml::span_of;
 use crate::change_class::{self, CLASSES, ChangeClass};
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::input::INVALID_VALUE;
 
 /// The resolved merge policy.
 #[derive(Clone, Debug, PartialEq)]
@@ -413,7 +414,8 @@ pub(super) fn resolve(
                 Some(span_of(id, file)),
                 format!("`{wanted}` is not a change class"),
             );
-            if let Some(close) = crate::model::suggest(wanted, CLASSES.iter().map(|class| class.id))
+            if let Some(close) =
+                crate::diagnostic::suggest(wanted, CLASSES.iter().map(|class| class.id))
             {
                 diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
             }
