@@ -27,10 +27,11 @@ use hickory_proto::rr::RData as WireData;
 use hickory_proto::serialize::txt::Parser;
 use zonegate::assertions::{self, Assertion, Backend, QueryError, resolver, wire};
 use zonegate::diagnostic::{Diagnostic, Severity, SourceMap};
+use zonegate::dns::name::Name;
+use zonegate::dns::record_type::RecordType;
 use zonegate::inventory::files::{self, Files};
 use zonegate::inventory::{self, CmdbFormat, config};
-use zonegate::model::name::Name;
-use zonegate::model::record::{RData, RecordType};
+use zonegate::model::record::RData;
 use zonegate::model::zone::Zone;
 use zonegate::render::{self, DEFAULT_TEMPLATE, RenderError, RenderOptions};
 use zonegate::zonefile::{self, Class, DirectiveKind, Entry};
@@ -255,7 +256,6 @@ pub(crate) fn pipeline(repository: &Memory) {
         zonegate::report::Format::Json,
         &diagnostics,
         &sources,
-        zonegate::check::RULES,
     )
     .expect("reports print");
     serde_json::from_slice::<serde_json::Value>(&report).expect("the JSON report is JSON");
@@ -263,14 +263,8 @@ pub(crate) fn pipeline(repository: &Memory) {
         zonegate::report::Format::Github,
         zonegate::report::Format::Sarif,
     ] {
-        zonegate::report::write(
-            &mut report,
-            format,
-            &diagnostics,
-            &sources,
-            zonegate::check::RULES,
-        )
-        .expect("reports print");
+        zonegate::report::write(&mut report, format, &diagnostics, &sources)
+            .expect("reports print");
     }
 
     let template_text;
@@ -380,7 +374,7 @@ pub(crate) fn assert_parses_back(zone: &Zone, text: &str) {
     // (a CNAME target `docs-v2.example.com.-`, relative, so `-.example.com.` ends it: found by
     // the bounded run in `cargo test`, fuzz/regressions/roundtrip/leading-hyphen-label.yaml);
     // BIND, Knot and NSD load such zones, so there is no independent parser to hold them to.
-    let hickory_refuses = |name: &zonegate::model::name::Name| {
+    let hickory_refuses = |name: &zonegate::dns::name::Name| {
         name.labels().any(|label| {
             label.starts_with('-') || label.get(1..).is_some_and(|rest| rest.contains('_'))
         })
@@ -400,7 +394,7 @@ pub(crate) fn assert_parses_back(zone: &Zone, text: &str) {
     // before it is published; the emitter writes what the model holds, so there is nothing
     // to compare (found by fuzzing: fuzz/regressions/config/two-cnames-at-one-name.bin).
     if zone.rrsets().any(|rrset| {
-        rrset.len() > 1 && rrset[0].record_type() == zonegate::model::record::RecordType::Cname
+        rrset.len() > 1 && rrset[0].record_type() == zonegate::dns::record_type::RecordType::Cname
     }) {
         return;
     }
@@ -452,7 +446,7 @@ fn flatten_model(record: &zonegate::model::record::Record) -> Option<Flat> {
         }
         other => {
             let mut text = String::new();
-            render::write_rdata(other, &mut text);
+            zonegate::model::presentation::write_rdata(other, &mut text);
             text
         }
     };

@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # e2fsprogs: chattr, with which the deploy tests make a directory unwritable even for root.
-packages=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd e2fsprogs)
+# git: the README's post-receive hook (git archive), which the bot tests run after a merge, and
+# git verify-commit; openssh-client: ssh-keygen, which signs and checks local-forge reviews.
+packages=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd e2fsprogs git openssh-client)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

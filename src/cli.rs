@@ -123,10 +123,12 @@ Writes nothing when any of its files exists already (exit 2, with the list)."
     )]
     Init(InitArgs),
 
-    /// Explain a rule: what it checks, why it matters (the RFC) and how to fix a finding.
+    /// Explain a rule (what it checks, why it matters, how to fix a finding) or a change class.
     #[command(after_help = "Examples:\n  zonegate explain cname-and-other-data\n  \
-zonegate explain --all          # every rule id with its default severity and summary\n\n\
-Rule ids appear in brackets in every finding: error[cname-and-other-data].")]
+zonegate explain apex-ns-changed      # a change class: large whatever its size\n  \
+zonegate explain --all          # every rule id with its default severity and summary, then the change classes\n\n\
+Rule ids appear in brackets in every finding: error[cname-and-other-data]; change classes in the\n\
+diff's and the bot's list of large changes.")]
     Explain(ExplainArgs),
 
     /// Print the JSON Schema of a kind of YAML file (what editors use to complete and check).
@@ -202,11 +204,11 @@ pub struct InitArgs {
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["rule", "all"]))]
 pub struct ExplainArgs {
-    /// The rule id, as printed in brackets in a finding.
+    /// The rule id, as printed in brackets in a finding, or a change class id.
     #[arg(value_name = "RULE-ID")]
     pub rule: Option<String>,
 
-    /// List every rule id with its default severity and summary.
+    /// List every rule id with its default severity and summary, then every change class.
     #[arg(long)]
     pub all: bool,
 }
@@ -299,6 +301,12 @@ pub struct PrArgs {
     /// What to do.
     #[command(subcommand)]
     pub action: PrAction,
+
+    /// Sign the record with this SSH key (a private key, or a public key whose private half an
+    /// agent holds), as git signs with `gpg.format ssh`: when the base has
+    /// `.zonegate/allowed_signers`, only signed reviews and labels count.
+    #[arg(long, global = true, env = "ZONEGATE_SIGNING_KEY", value_name = "KEY")]
+    pub signing_key: Option<PathBuf>,
 }
 
 /// `zonegate pr` actions.
@@ -432,6 +440,11 @@ pub struct BotArgs {
     /// How many assertions the gate may expand to.
     #[command(flatten)]
     pub budget: AssertionBudgetArgs,
+
+    /// How long the repository's `hooks/post-receive` may run after the bot merges on the
+    /// local forge (as a push would run it); past it, it and what it started are killed.
+    #[arg(long, value_name = "SECONDS", default_value = "900", value_parser = parse_seconds)]
+    pub post_receive_timeout: std::time::Duration,
 }
 
 /// The assertion budget (`test`, `bot`, `deploy`): set by whoever runs zonegate, never by the

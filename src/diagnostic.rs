@@ -1,15 +1,21 @@
 //! Located findings about the user's data.
 //!
 //! A [`Diagnostic`] is something wrong (or worth a warning) *in the inputs*: a bad YAML value, a
-//! CNAME beside other data, a failed assertion. It always names a stable rule `code` and, when one
+//! CNAME beside other data, a failed assertion. It always names its [`Rule`] (declared once in
+//! [`crate::rules`], so every code it can carry is registered and explainable) and, when one
 //! exists, the [`Span`] of the YAML or CSV text that produced it. Tool failures (a file that cannot
 //! be read) are `Error`s of the module that failed, never diagnostics.
 //!
 //! Spans are compact (`FileId` + line + column) because every generated record carries one; the
 //! [`SourceMap`] turns a `FileId` back into a path when a diagnostic is printed.
+//!
+//! [`suggest`] picks the "did you mean" candidate for a misspelt key, name or rule id, for every
+//! stage's hints.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::rules::Rule;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,6 +91,26 @@ impl SourceMap {
         &self.paths[file.0 as usize]
     }
 
+    /// The same map with the file displayed as `from` displayed as `to` instead (`regen` shows
+    /// the export it was given under the path it gets in the repository).
+    #[must_use]
+    pub fn renamed(&self, from: &Path, to: impl Into<PathBuf>) -> SourceMap {
+        let to = to.into();
+        SourceMap {
+            paths: self
+                .paths
+                .iter()
+                .map(|path| {
+                    if path == from {
+                        to.clone()
+                    } else {
+                        path.clone()
+                    }
+                })
+                .collect(),
+        }
+    }
+
     /// Formats `span` as `path:line:column` (or `path` for a whole-file span).
     pub fn locate(&self, span: Span) -> Location<'_> {
         Location {
@@ -155,8 +181,8 @@ impl fmt::Display for Severity {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// Stable rule id, e.g. `cname-and-other-data`.
-    pub code: &'static str,
+    /// The rule it reports; its id (`cname-and-other-data`) is the code every format prints.
+    pub rule: &'static Rule,
     /// What is wrong, lower-case, no trailing period.
     pub message: String,
     /// Where the offending data was written, when known.
@@ -169,10 +195,10 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error-severity diagnostic.
-    pub fn error(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn error(rule: &'static Rule, span: Option<Span>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
-            code,
+            rule,
             message: message.into(),
             span,
             hints: Vec::new(),
@@ -181,10 +207,10 @@ impl Diagnostic {
     }
 
     /// A warning-severity diagnostic.
-    pub fn warning(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn warning(rule: &'static Rule, span: Option<Span>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
-            ..Self::error(code, span, message)
+            ..Self::error(rule, span, message)
         }
     }
 
@@ -224,7 +250,7 @@ impl fmt::Display for DisplayDiagnostic<'_> {
         if let Some(span) = d.span {
             write!(f, "{}: ", self.sources.locate(span))?;
         }
-        write!(f, "{}[{}]: {}", d.severity, d.code, d.message)?;
+        write!(f, "{}[{}]: {}", d.severity, d.rule, d.message)?;
         for (span, note) in &d.related {
             write!(f, "\n  note: {}: {note}", self.sources.locate(*span))?;
         }
@@ -237,12 +263,24 @@ impl fmt::Display for DisplayDiagnostic<'_> {
 
 /// Sorts diagnostics for stable output: by file, line, column, then code and message.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
+    diagnostics.sort_by(|a, b| (a.span, a.rule, &a.message).cmp(&(b.span, b.rule, &b.message)));
 }
 
 /// True when any diagnostic is an error.
 pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// The closest candidate to `word` by edit distance, if close enough to be a likely typo.
+pub fn suggest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            *distance <= 2.max(candidate.len() / 4) && *distance < candidate.len()
+        })
+        .min()
+        .map(|(_, candidate)| candidate)
 }
 
 #[cfg(test)]
@@ -255,7 +293,7 @@ mod tests {
         let records = sources.add("zones/records/edge.yaml");
         let cmdb = sources.add("zones/cmdb/servers.csv");
         let diagnostic = Diagnostic::error(
-            "cname-and-other-data",
+            crate::rules::check::CNAME_AND_OTHER_DATA,
             Some(Span::new(records, 12, 7)),
             "www has CNAME and A records",
         )
@@ -281,5 +319,11 @@ mod tests {
             file,
             "paths are interned"
         );
+    }
+
+    #[test]
+    fn suggestions_catch_typos_only() {
+        assert_eq!(suggest("playlst", ["playlist", "search"]), Some("playlist"));
+        assert_eq!(suggest("zzz", ["playlist", "search"]), None);
     }
 }

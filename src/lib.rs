@@ -18,27 +18,52 @@
 //! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions and
 //!   resolves a command line into a [`commands::Invocation`].
 //!
-//! [`diagnostic`] is the located-finding type every stage reports with; [`filesystem`] (IO
-//! edge) is the one layer through which `output`, `deploy` and the commands write files.
+//! [`diagnostic`] is the located-finding type every stage reports with, [`rules`] the registry
+//! of every code a finding can carry, [`dns`] the names and record types every stage shares,
+//! [`change_class`] the kinds of change that are large whatever their size (the policy lists
+//! them, `diff` finds them); [`filesystem`] (IO edge) is the one layer through which `output`,
+//! `deploy` and the commands write files.
 
+// In layer order, lowest first (ARCHITECTURE.md, "Layers"): a module imports only from the
+// layers above it here, as `tests/layers.rs` checks.
 pub mod diagnostic;
+pub mod rules;
+
+pub mod change_class;
+pub mod dns;
+
 pub mod filesystem;
 
-pub mod assertions;
-pub mod check;
-pub mod deploy;
-pub mod diff;
-pub mod git;
 pub mod inventory;
-pub mod merge;
+
 pub mod model;
-pub mod output;
-pub mod regen;
-pub mod render;
+
+pub mod check;
+
 pub mod report;
-pub mod schema;
-pub mod serial;
+
 pub mod zonefile;
 
+pub mod render;
+
+pub mod serial;
+
+pub mod output;
+
+pub mod assertions;
+
+pub mod diff;
+
+pub mod regen;
+
+pub mod git;
+
+pub mod merge;
+
+pub mod deploy;
+
+pub mod schema;
+
 pub mod cli;
+
 pub mod commands;

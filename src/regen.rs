@@ -1,6 +1,6 @@
 //! Batch regeneration (pure): the commit message and pull-request title that summarise what a
 //! new CMDB export changes, from the record-level [`Diff`] of the current branch and the branch
-//! with the new export.
+//! with the new export, and what `check` finds in the result.
 //!
 //! No IO and no clock: `zonegate regen` (in `commands::regen`) reads the export, builds both
 //! sides, and writes the commit and pull request.
@@ -18,14 +18,27 @@ pub struct Summary {
     pub body: String,
 }
 
+/// What `check` finds in the zones built with the new export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckFindings {
+    /// The errors, each printed as `check` prints it (`path:line:column: error[code]: ...`).
+    pub errors: Vec<String>,
+    /// How many warnings there are.
+    pub warnings: usize,
+}
+
+/// Most check errors listed in a summary; the rest are counted.
+pub const ERRORS_SHOWN: usize = 20;
+
 /// True when the new export changes at least one record.
 pub fn changes_records(diff: &Diff) -> bool {
     diff.zones.iter().any(|zone| !zone.counts.is_empty())
 }
 
 /// Summarises `diff` (base = the current branch, head = with the new export). `source` names
-/// the export (`servers.csv`) for the title.
-pub fn summarise(diff: &Diff, source: &str) -> Summary {
+/// the export (`servers.csv`) for the title. When `check` found errors the title says so first
+/// and the body lists them: the bot will not merge the proposal as it is.
+pub fn summarise(diff: &Diff, source: &str, check: &CheckFindings) -> Summary {
     let mut total = Counts::default();
     for zone in &diff.zones {
         total.added += zone.counts.added;
@@ -37,11 +50,42 @@ pub fn summarise(diff: &Diff, source: &str) -> Summary {
         .iter()
         .filter(|zone| !zone.counts.is_empty())
         .count();
-    let title = format!(
-        "regen: CMDB export {source}: {} in {zones} zone(s)",
-        describe(total)
-    );
-    let mut body = String::from("Records per zone:\n");
+    let failing = if check.errors.is_empty() {
+        String::new()
+    } else {
+        format!(" fails check ({} error(s))", check.errors.len())
+    };
+    let title = if zones == 0 {
+        format!("regen: CMDB export {source}{failing}: no record changes")
+    } else {
+        format!(
+            "regen: CMDB export {source}{failing}: {} in {zones} zone(s)",
+            describe(total)
+        )
+    };
+    let mut body = String::new();
+    if !check.errors.is_empty() {
+        let _ = writeln!(
+            body,
+            "The new export fails check: {} error(s), {} warning(s). Rows with errors make no \
+             records (the counts below are of the records that would be served), and the bot \
+             will not merge this until the export is fixed.",
+            check.errors.len(),
+            check.warnings
+        );
+        for error in check.errors.iter().take(ERRORS_SHOWN) {
+            for line in error.lines() {
+                let _ = writeln!(body, "  {line}");
+            }
+        }
+        if check.errors.len() > ERRORS_SHOWN {
+            let _ = writeln!(body, "  and {} more", check.errors.len() - ERRORS_SHOWN);
+        }
+        body.push('\n');
+    }
+    if zones > 0 {
+        body.push_str("Records per zone:\n");
+    }
     for zone in diff.zones.iter().filter(|zone| !zone.counts.is_empty()) {
         let _ = writeln!(
             body,
@@ -137,10 +181,46 @@ mod tests {
     fn an_empty_diff_changes_no_record() {
         let diff = Diff::default();
         assert!(!changes_records(&diff));
-        let summary = summarise(&diff, "servers.csv");
+        let summary = summarise(&diff, "servers.csv", &CheckFindings::default());
         assert_eq!(
             summary.title,
-            "regen: CMDB export servers.csv: no change in 0 zone(s)"
+            "regen: CMDB export servers.csv: no record changes"
+        );
+        assert_eq!(summary.body, "");
+    }
+
+    #[test]
+    fn check_errors_come_first_in_the_title_and_the_body() {
+        let errors: Vec<String> = (1..=ERRORS_SHOWN + 2)
+            .map(|row| format!("zones/cmdb/servers.csv:{row}:1: error[duplicate-address]: ..."))
+            .collect();
+        let check = CheckFindings {
+            errors,
+            warnings: 1,
+        };
+        let summary = summarise(&Diff::default(), "servers.csv", &check);
+        assert_eq!(
+            summary.title,
+            "regen: CMDB export servers.csv fails check (22 error(s)): no record changes"
+        );
+        assert!(
+            summary
+                .body
+                .starts_with("The new export fails check: 22 error(s), 1 warning(s)."),
+            "{}",
+            summary.body
+        );
+        assert!(
+            summary.body.contains(
+                "\n  zones/cmdb/servers.csv:20:1: error[duplicate-address]: ...\n  and 2 more\n"
+            ),
+            "{}",
+            summary.body
+        );
+        assert!(
+            !summary.body.contains("servers.csv:21:"),
+            "{}",
+            summary.body
         );
     }
 }

@@ -13,8 +13,8 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::check::Rule;
 use crate::diagnostic::{Diagnostic, Severity, SourceMap, Span};
+use crate::rules::{RULES, Rule, Stage};
 
 /// An output format for findings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +29,8 @@ pub enum Format {
     Sarif,
 }
 
-/// Writes `diagnostics` (already sorted) to `out` in `format`. `rules` is the registry the SARIF
-/// driver describes (normally [`crate::check::RULES`]).
+/// Writes `diagnostics` (already sorted) to `out` in `format`. The SARIF driver describes every
+/// rule of the registry ([`RULES`]).
 ///
 /// JSON: `[{"path", "line", "column", "severity", "code", "message", "hints": [..],
 /// "related": [{"path", "line", "column", "message"}]}]`, with `null` for an unknown path, line
@@ -40,7 +40,6 @@ pub fn write(
     format: Format,
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
-    rules: &[Rule],
 ) -> io::Result<()> {
     match format {
         Format::Human => {
@@ -64,7 +63,7 @@ pub fn write(
             Ok(())
         }
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif_log(diagnostics, sources, rules))?;
+            serde_json::to_writer_pretty(&mut *out, &sarif_log(diagnostics, sources))?;
             writeln!(out)
         }
     }
@@ -131,7 +130,7 @@ impl<'a> JsonFinding<'a> {
             line,
             column,
             severity: diagnostic.severity,
-            code: diagnostic.code,
+            code: diagnostic.rule.id(),
             message: &diagnostic.message,
             hints: &diagnostic.hints,
             related: diagnostic
@@ -182,7 +181,7 @@ fn github_command(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     }
     properties.push(format!(
         "title={}",
-        escape_property(&format!("zonegate {}", diagnostic.code))
+        escape_property(&format!("zonegate {}", diagnostic.rule))
     ));
     let mut message = diagnostic.message.clone();
     for (span, note) in &diagnostic.related {
@@ -326,15 +325,11 @@ struct SarifRegion {
     start_column: Option<u32>,
 }
 
-fn sarif_log<'a>(
-    diagnostics: &'a [Diagnostic],
-    sources: &SourceMap,
-    rules: &'a [Rule],
-) -> SarifLog<'a> {
+fn sarif_log<'a>(diagnostics: &'a [Diagnostic], sources: &SourceMap) -> SarifLog<'a> {
     let driver = SarifDriver {
         name: "zonegate",
         semantic_version: env!("CARGO_PKG_VERSION"),
-        rules: rules.iter().map(sarif_rule).collect(),
+        rules: RULES.iter().copied().map(sarif_rule).collect(),
     };
     let results = diagnostics
         .iter()
@@ -344,8 +339,8 @@ fn sarif_log<'a>(
                 let _ = write!(text, "\nhint: {hint}");
             }
             SarifResult {
-                rule_id: diagnostic.code,
-                rule_index: rules.iter().position(|rule| rule.id == diagnostic.code),
+                rule_id: diagnostic.rule.id(),
+                rule_index: RULES.iter().position(|rule| *rule == diagnostic.rule),
                 level: sarif_level(diagnostic.severity),
                 message: SarifText { text },
                 locations: diagnostic
@@ -375,13 +370,13 @@ fn sarif_log<'a>(
     }
 }
 
-fn sarif_rule(rule: &Rule) -> SarifRule<'_> {
+fn sarif_rule(rule: &'static Rule) -> SarifRule<'static> {
     let help = rule.explain();
     SarifRule {
-        id: rule.id,
-        name: pascal_case(rule.id),
+        id: rule.id(),
+        name: pascal_case(rule.id()),
         short_description: SarifText {
-            text: rule.summary.to_owned(),
+            text: rule.summary().to_owned(),
         },
         full_description: SarifText {
             text: what_it_does(&help),
@@ -391,15 +386,17 @@ fn sarif_rule(rule: &Rule) -> SarifRule<'_> {
             markdown: help,
         },
         default_configuration: SarifConfiguration {
-            level: sarif_level(rule.default_severity),
+            level: sarif_level(rule.default_severity()),
         },
         properties: SarifRuleProperties {
-            tags: [match rule.stage {
-                crate::check::Stage::Input => "input",
-                crate::check::Stage::Build => "build",
-                crate::check::Stage::Check => "check",
-                crate::check::Stage::Render => "render",
-                crate::check::Stage::Deploy => "deploy",
+            tags: [match rule.stage() {
+                Stage::Input => "input",
+                Stage::Build => "build",
+                Stage::Check => "check",
+                Stage::Render => "render",
+                Stage::Deploy => "deploy",
+                Stage::Test => "test",
+                Stage::Merge => "merge",
             }],
         },
     }
@@ -473,7 +470,6 @@ fn uri_reference(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::RULES;
 
     fn findings() -> (Vec<Diagnostic>, SourceMap) {
         let mut sources = SourceMap::default();
@@ -482,19 +478,23 @@ mod tests {
         let settings = sources.add("zones/zonegate.yaml");
         let diagnostics = vec![
             Diagnostic::error(
-                "cname-and-other-data",
+                crate::rules::check::CNAME_AND_OTHER_DATA,
                 Some(Span::new(records, 2, 5)),
                 "`shop.example.net.` has a CNAME and other data (TXT); a CNAME must be the only record at its name",
             )
             .with_related(Span::new(records, 3, 5), "the TXT record at `shop.example.net.` comes from here")
             .with_hint("move the TXT record(s) to `web1.ams.example.net.`"),
             Diagnostic::warning(
-                "unknown-role",
+                crate::rules::build::UNKNOWN_ROLE,
                 Some(Span::new(cmdb, 8, 1)),
                 "role `postgress` of host `db1` names no service in zones/services/",
             )
             .with_hint("did you mean `postgres`?"),
-            Diagnostic::error("yaml-syntax", Some(Span::file(settings)), "the file is empty"),
+            Diagnostic::error(
+                crate::rules::input::YAML_SYNTAX,
+                Some(Span::file(settings)),
+                "the file is empty",
+            ),
         ];
         (diagnostics, sources)
     }
@@ -502,7 +502,7 @@ mod tests {
     fn render(format: Format) -> String {
         let (diagnostics, sources) = findings();
         let mut out = Vec::new();
-        write(&mut out, format, &diagnostics, &sources, RULES).unwrap();
+        write(&mut out, format, &diagnostics, &sources).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -550,7 +550,7 @@ mod tests {
         // The whole file: the rules are long, so snapshot one rule and the results.
         let rule = &driver["rules"][RULES
             .iter()
-            .position(|rule| rule.id == "cname-and-other-data")
+            .position(|rule| rule.id() == "cname-and-other-data")
             .unwrap()];
         insta::assert_json_snapshot!("sarif_rule", rule);
         insta::assert_json_snapshot!("sarif_results", results);

@@ -20,8 +20,8 @@ use zonegate::assertions::live::{self, Server};
 use zonegate::assertions::resolver::Resolver;
 use zonegate::assertions::{self, Backend, Outcome, Verdict};
 use zonegate::diagnostic::SourceMap;
+use zonegate::dns::record_type::RecordType;
 use zonegate::inventory::{self, files::Directory};
-use zonegate::model::record::RecordType;
 use zonegate::model::zone::ZoneSet;
 use zonegate::serial::Clock;
 
@@ -114,7 +114,7 @@ controls {{ }};\n",
 }
 
 /// Polls until BIND answers authoritatively for `zone` (bounded: 30 s).
-fn wait_until_serving(bind: &mut Bind, zone: &zonegate::model::name::Name) {
+fn wait_until_serving(bind: &mut Bind, zone: &zonegate::dns::name::Name) {
     let probe = Server::new(
         bind.address,
         live::Options {
@@ -358,7 +358,7 @@ fn bind_answers_like_the_resolver_for_every_response_kind() {
     let bind = start_bind(&inventory, &zones, temp.path());
     let resolver = Resolver::new(&zones);
     let server = Server::new(bind.address, live::Options::default());
-    let name = |text: &str| zonegate::model::name::Name::parse_absolute(text).unwrap();
+    let name = |text: &str| zonegate::dns::name::Name::parse_absolute(text).unwrap();
     let cases = [
         ("www.example.com.", RecordType::A), // CNAME chased in the zone
         ("www.example.com.", RecordType::Cname), // the alias itself

@@ -6,6 +6,7 @@ mod support;
 
 use support::forge::{
     EDGE, Fixture, POLICY, SERVERS, SETTINGS, WEB, commit_message, servers_with_web4,
+    settings_without_ipv6_reverse,
 };
 use zonegate::merge::forge::{Forge, MergeOutcome, StatusState, TestedMerge};
 use zonegate::merge::local::Local;
@@ -132,7 +133,7 @@ fn outstanding_changes_requested_block() {
 }
 
 #[test]
-fn drafts_and_do_not_merge_are_skipped_silently() {
+fn drafts_and_do_not_merge_are_not_evaluated_and_say_so() {
     let fixture = Fixture::new();
     let draft = fixture.pull(
         "draft",
@@ -161,18 +162,70 @@ fn drafts_and_do_not_merge_are_skipped_silently() {
         "{log}"
     );
     assert_eq!(fixture.main(), main);
-    for number in [draft, held] {
+    for (number, why) in [(draft, "draft"), (held, "labelled `do-not-merge`")] {
         let record = fixture.forge().record(number).unwrap();
-        assert!(record.statuses.is_empty() && record.comments.is_empty());
+        assert_eq!(record.statuses.len(), 1, "#{number}");
+        assert_eq!(record.statuses[0].state, "pending");
+        assert_eq!(
+            record.statuses[0].description,
+            format!("not evaluated: {why}")
+        );
+        assert_eq!(record.comments.len(), 1, "#{number}");
+        let comment = &record.comments[0].body;
+        assert!(
+            comment.contains(&format!("## zonegate bot: not evaluated: {why}\n")),
+            "{comment}"
+        );
     }
     assert!(
-        log.contains("#1 \"draft\" by alice: skipped\n  draft\n"),
+        log.contains("#1 \"draft\" by alice: not evaluated\n  draft\n"),
         "{log}"
     );
     assert!(
-        log.contains("#2 \"held\" by alice: skipped\n  labelled `do-not-merge`\n"),
+        log.contains("#2 \"held\" by alice: not evaluated\n  labelled `do-not-merge`\n"),
         "{log}"
     );
+    // Nothing new: the next pass writes nothing.
+    let commits = |number: u64| {
+        let mut walk = fixture.repository.revwalk().unwrap();
+        walk.push_ref(&format!("refs/zonegate/pulls/{number}"))
+            .unwrap();
+        walk.count()
+    };
+    let before = (commits(draft), commits(held));
+    fixture.pass();
+    assert_eq!((commits(draft), commits(held)), before);
+}
+
+#[test]
+fn a_merge_result_whose_settings_do_not_load_says_so_without_counts() {
+    let fixture = Fixture::new();
+    let settings =
+        format!("{SETTINGS}{POLICY}").replace("domain: example.com.", "domian: example.com.");
+    let number = fixture.pull("typo", &[("zones/zonegate.yaml", Some(&settings))]);
+    fixture.approve(number, "bob");
+    let (outcomes, log) = fixture.pass();
+    assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
+    assert_eq!(
+        outcomes[0].reasons[0],
+        "the merge onto the current base does not load: 1 input error(s)"
+    );
+    let record = fixture.forge().record(number).unwrap();
+    assert_eq!(
+        record.statuses[0].description,
+        "not merged: the merge onto the current base does not load: 1 input error(s)"
+    );
+    let comment = &record.comments[0].body;
+    assert!(
+        !comment.contains("0 zones, 0 records rendered"),
+        "{comment}"
+    );
+    assert!(
+        comment
+            .contains("- **Tests on the merge result:** not run: the merge result does not load"),
+        "{comment}"
+    );
+    assert!(comment.contains("unknown key `domian`"), "{comment}");
 }
 
 #[test]
@@ -296,6 +349,19 @@ impl Forge for MovingBase<'_> {
     ) -> Result<Option<Vec<String>>, zonegate::merge::forge::Error> {
         self.inner.team_members(team)
     }
+    fn label_applier(
+        &self,
+        pull: &zonegate::merge::PullRequestFacts,
+        label: &str,
+    ) -> Result<zonegate::merge::LabelApplier, zonegate::merge::forge::Error> {
+        self.inner.label_applier(pull, label)
+    }
+    fn signed_records(&self) -> bool {
+        self.inner.signed_records()
+    }
+    fn post_receive_hook(&self) -> Option<zonegate::merge::hook::HookSite> {
+        self.inner.post_receive_hook()
+    }
     fn status(
         &self,
         pull: &zonegate::merge::PullRequestFacts,
@@ -406,8 +472,9 @@ fn a_large_deletion_needs_the_larger_number_of_approvals() {
     let (outcomes, log) = fixture.pass();
     assert_eq!(outcomes[0].verdict, Some(Verdict::Wait), "{log}");
     assert!(
-        outcomes[0].reasons[0].starts_with("1 of 2 required approval(s)")
-            && outcomes[0].reasons[0].ends_with("(a large change needs more)"),
+        outcomes[0].reasons[0].starts_with(
+            "1 of 2 required approval(s) for a large change (service-loses-every-target, "
+        ),
         "{:?}",
         outcomes[0].reasons
     );
@@ -425,7 +492,7 @@ fn a_large_deletion_needs_the_larger_number_of_approvals() {
         message.contains("\nApproved-by: bob\nApproved-by: carol\n"),
         "{message}"
     );
-    assert!(message.contains("\nLarge-change: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets\n"), "{message}");
+    assert!(message.contains("\nLarge-change: service-loses-every-target: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets\n"), "{message}");
 }
 
 #[test]
@@ -435,10 +502,7 @@ fn the_override_label_lets_a_large_change_through_with_one_approval() {
         "drop-ipv6",
         &[(
             "zones/zonegate.yaml",
-            Some(&format!("{SETTINGS}{POLICY}").replace(
-                "reverse: [10.0.0.0/8, 2001:db8::/32]",
-                "reverse: [10.0.0.0/8]",
-            )),
+            Some(&settings_without_ipv6_reverse()),
         )],
     );
     fixture.approve(number, "bob");

@@ -253,6 +253,40 @@ fn an_unapproved_change_gets_a_pending_status_and_a_comment_and_no_merge() {
 }
 
 #[test]
+fn a_draft_gets_a_not_evaluated_status_and_comment_and_nothing_is_tested() {
+    let scenario = Scenario::new();
+    scenario
+        .reviews(&[("bob", "APPROVED")])
+        .existing(&json!([]), json!([]));
+    let mut draft = pull(1, "add-web4", &scenario.head, &scenario.base, &[]);
+    draft["draft"] = json!(true);
+    scenario
+        .stand_in
+        .first("GET", &format!("{REPOSITORY}/pulls"), 1, json!([draft]));
+    let (outcome, log) = scenario.run();
+    assert_eq!(outcome.verdict, Some(Verdict::Skip), "{log}");
+    assert_eq!(outcome.tests, 0);
+    let status = scenario
+        .stand_in
+        .body("POST", &format!("{REPOSITORY}/statuses/{}", scenario.head));
+    assert_eq!(
+        status,
+        json!({ "state": "pending", "description": "not evaluated: draft", "context": "zonegate/bot" })
+    );
+    let comment = scenario
+        .stand_in
+        .body("POST", &format!("{REPOSITORY}/issues/1/comments"));
+    assert!(
+        comment["body"]
+            .as_str()
+            .unwrap()
+            .contains("## zonegate bot: not evaluated: draft\n"),
+        "{comment}"
+    );
+    assert!(!scenario.lines().contains("/merge"));
+}
+
+#[test]
 fn the_comment_is_edited_in_place_and_an_unchanged_status_is_not_posted_again() {
     // First pass: learn the status the bot sets.
     let first = Scenario::new();

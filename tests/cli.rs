@@ -69,7 +69,7 @@ fn a_mistake_in_the_example_repository_is_reported_in_every_format() {
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(rules.len(), zonegate::check::RULES.len());
+    assert_eq!(rules.len(), zonegate::rules::RULES.len());
     insta::assert_json_snapshot!("example_mistake_sarif_results", log["runs"][0]["results"]);
 }
 

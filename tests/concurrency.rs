@@ -208,6 +208,19 @@ impl Forge for RacedByAnotherPass<'_> {
     fn team_members(&self, team: &str) -> Result<Option<Vec<String>>, ForgeError> {
         self.inner.team_members(team)
     }
+    fn label_applier(
+        &self,
+        pull: &PullRequestFacts,
+        label: &str,
+    ) -> Result<zonegate::merge::LabelApplier, ForgeError> {
+        self.inner.label_applier(pull, label)
+    }
+    fn signed_records(&self) -> bool {
+        self.inner.signed_records()
+    }
+    fn post_receive_hook(&self) -> Option<zonegate::merge::hook::HookSite> {
+        self.inner.post_receive_hook()
+    }
     fn status(
         &self,
         pull: &PullRequestFacts,

@@ -159,3 +159,80 @@ fn a_revision_that_does_not_load_is_named() {
         "error: unknown revision `no-such-branch`: revspec 'no-such-branch' not found\n"
     );
 }
+
+/// The example repository with main committed, and a CODEOWNERS file and a template added in
+/// the working tree: two change classes, found from the files of the working tree.
+#[test]
+fn every_format_names_each_change_class_with_its_reason() {
+    const TEMPLATE: &str = "zones/templates/zone.j2 is added: every zone file is rendered from it instead of the built-in template";
+    const CODEOWNERS: &str = "CODEOWNERS is added: who must approve a change to which file changes";
+    let repo = example_repository();
+    let repository = Repository::init(repo.path()).unwrap();
+    repository.set_head("refs/heads/main").unwrap();
+    commit_all(&repository, "example");
+    fs::write(repo.path().join("CODEOWNERS"), "* @example/dns\n").unwrap();
+    fs::create_dir_all(repo.path().join("zones/templates")).unwrap();
+    fs::write(
+        repo.path().join("zones/templates/zone.j2"),
+        format!("; ours\n{}", zonegate::render::DEFAULT_TEMPLATE),
+    )
+    .unwrap();
+
+    let human = zonegate(repo.path(), &["diff", "--base", "main"]);
+    assert_eq!(human.code, 0, "{}", human.transcript());
+    assert!(
+        human.stdout.contains(&format!(
+            "large change under the base's policy:\n  template-changed: {TEMPLATE}\n  codeowners-changed: {CODEOWNERS}\n"
+        )),
+        "{}",
+        human.stdout
+    );
+
+    let json = zonegate(repo.path(), &["diff", "--base", "main", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.transcript());
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        json["large_changes"],
+        serde_json::json!([
+            { "cause": "template-changed", "reason": TEMPLATE },
+            { "cause": "codeowners-changed", "reason": CODEOWNERS },
+        ])
+    );
+
+    let markdown = zonegate(
+        repo.path(),
+        &["diff", "--base", "main", "--format", "markdown"],
+    );
+    assert_eq!(markdown.code, 0, "{}", markdown.transcript());
+    assert!(
+        markdown
+            .stdout
+            .contains("> - `template-changed`: zones/templates/zone.j2 is added"),
+        "{}",
+        markdown.stdout
+    );
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("> - `codeowners-changed`: {CODEOWNERS}\n")),
+        "{}",
+        markdown.stdout
+    );
+}
+
+#[test]
+fn a_change_of_no_record_still_names_its_class() {
+    let repo = example_repository();
+    let repository = Repository::init(repo.path()).unwrap();
+    repository.set_head("refs/heads/main").unwrap();
+    commit_all(&repository, "example");
+    fs::write(repo.path().join("CODEOWNERS"), "* @example/dns\n").unwrap();
+    let run = zonegate(repo.path(), &["diff", "--base", "main"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    insta::assert_snapshot!(run.stdout, @"
+    diff main -> working tree
+    no record changes; every serial stays
+    large change under the base's policy:
+      codeowners-changed: CODEOWNERS is added: who must approve a change to which file changes
+    ");
+}

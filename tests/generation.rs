@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use zonegate::dns::record_type::RecordType;
 use zonegate::inventory::files::Directory;
-use zonegate::model::record::{RData, RecordType};
+use zonegate::model::record::RData;
 use zonegate::model::zone::ZoneSet;
 
 fn build(fixture: &str) -> ZoneSet {
@@ -81,7 +82,7 @@ fn duplicates_are_decided_in_cmdb_order() {
         .map(|diagnostic| {
             let related = diagnostic.related.first().map(|(span, _)| span.line);
             (
-                diagnostic.code,
+                diagnostic.rule.id(),
                 diagnostic.span.expect("located").line,
                 related,
             )

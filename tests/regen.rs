@@ -309,3 +309,85 @@ fn an_export_given_as_a_url_is_downloaded_into_a_private_file_and_proposed() {
     // The private temporary copy is gone with the run.
     assert_eq!(fs::read_dir(temporary.path()).unwrap().count(), 0);
 }
+
+/// An export with web4 (a new address) and web5 (web1's address, 10.1.0.1) added at the end.
+fn export_with_a_duplicate_address() -> String {
+    format!("{}web5,ams,r1,10.1.0.1,,web,in_use\n", servers_with_web4())
+}
+
+#[test]
+fn an_export_that_fails_check_is_proposed_with_its_findings_in_the_title_and_body() {
+    let fixture = Fixture::new();
+    let exports = tempfile::tempdir().unwrap();
+    let run = zonegate(
+        &fixture.path,
+        &[
+            "regen",
+            "--cmdb",
+            &export(&exports, &export_with_a_duplicate_address()),
+        ],
+    );
+    // Proposed (the pull request is where the finding is seen), and the exit status says a
+    // rule found an error.
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let pull = fixture.forge().record(1).unwrap();
+    // web4 makes three records (A, PTR, SRV target); web5 makes none, and the counts say so.
+    assert_eq!(
+        pull.title,
+        "regen: CMDB export servers.csv fails check (1 error(s)): +3 records in 2 zone(s)"
+    );
+    let message = commit_message(&fixture, fixture.tip(BRANCH));
+    assert!(
+        message.starts_with(&format!("{}\n\n", pull.title)),
+        "{message}"
+    );
+    for text in [&message, &pull.comments[0].body] {
+        assert!(
+            text.contains("The new export fails check: 1 error(s), 0 warning(s)."),
+            "{text}"
+        );
+        // Named by the path the export has on the branch, row 9 (web5).
+        assert!(text.contains("  zones/cmdb/servers.csv:9:"), "{text}");
+        assert!(text.contains("error[duplicate-address]"), "{text}");
+        assert!(
+            !text.contains(&exports.path().display().to_string()),
+            "{text}"
+        );
+        assert!(
+            text.contains("example.com.  +2 records (23 -> 25 records)"),
+            "{text}"
+        );
+    }
+    assert!(
+        pull.comments[0]
+            .body
+            .contains("**The new export fails `check`: 1 error(s);"),
+        "{}",
+        pull.comments[0].body
+    );
+}
+
+#[test]
+fn an_export_whose_only_change_fails_check_is_still_proposed() {
+    let fixture = Fixture::new();
+    let exports = tempfile::tempdir().unwrap();
+    // web5 takes web1's address: it makes no record at all, so no record changes.
+    let duplicate = format!("{SERVERS}web5,ams,r1,10.1.0.1,,web,in_use\n");
+    let run = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &duplicate)],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let pull = fixture.forge().record(1).unwrap();
+    assert_eq!(
+        pull.title,
+        "regen: CMDB export servers.csv fails check (1 error(s)): no record changes"
+    );
+    assert!(
+        pull.comments[0]
+            .body
+            .contains("  zones/cmdb/servers.csv:8:"),
+        "{}",
+        pull.comments[0].body
+    );
+}

@@ -220,3 +220,58 @@ fn a_second_change_moves_the_branch_and_updates_the_same_pull_request() {
         stand_in.lines()
     );
 }
+
+#[test]
+fn an_export_that_fails_check_is_proposed_on_github_with_its_findings_in_title_and_body() {
+    let fixture = Fixture::new();
+    let main = fixture.main().to_string();
+    let stand_in = StandIn::faithful();
+    git_data_api(&stand_in, &main);
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/ref/heads/zonegate/regen"),
+        404,
+        json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest/git/refs#get-a-reference", "status": "404" }),
+    );
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/git/refs"),
+        201,
+        reference("refs/heads/zonegate/regen", COMMIT),
+    );
+    stand_in.on("GET", &format!("{REPOSITORY}/pulls"), 200, json!([]));
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/pulls"),
+        201,
+        regen_pull(12, COMMIT, &main),
+    );
+
+    // web5 takes web1's address (10.1.0.1): a duplicate address, and no record of its own.
+    let export = format!("{}web5,ams,r1,10.1.0.1,,web,in_use\n", servers_with_web4());
+    let run = run_regen(&fixture, &stand_in, TOKEN, &export);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(!run.transcript().contains(TOKEN));
+    let title = "regen: CMDB export servers.csv fails check (1 error(s)): +3 records in 2 zone(s)";
+    assert_eq!(
+        run.stdout,
+        format!("opened pull request #12 (zonegate/regen -> main): {title}\n")
+    );
+    let pull = stand_in.body("POST", &format!("{REPOSITORY}/pulls"));
+    assert_eq!(pull["title"], title);
+    let body = pull["body"].as_str().unwrap();
+    assert!(
+        body.contains("**The new export fails `check`: 1 error(s);"),
+        "{body}"
+    );
+    assert!(body.contains("  zones/cmdb/servers.csv:9:"), "{body}");
+    assert!(body.contains("error[duplicate-address]"), "{body}");
+    let commit = stand_in.body("POST", &format!("{REPOSITORY}/git/commits"));
+    let message = commit["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "{title}\n\nThe new export fails check: 1 error(s), 0 warning(s)."
+        )),
+        "{message}"
+    );
+}

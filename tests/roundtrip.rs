@@ -14,12 +14,12 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use zonegate::diagnostic::{FileId, SourceMap, Span};
+use zonegate::dns::name::Name;
 use zonegate::inventory::{
     CmdbFormat, CmdbSource, Datacenter, EntryData, GenerateSettings, Host, Inventory, Limits,
     RecordEntry, SerialPolicy, Service, Settings, SoaSettings, TtlSettings, WrittenName,
     ZoneSettings,
 };
-use zonegate::model::name::Name;
 use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions, TemplateLimits};
 
 const DATACENTERS: [&str; 3] = ["ams", "nyc", "sgp"];
@@ -356,7 +356,7 @@ proptest! {
         // The model holds one SOA, at the apex.
         let mut soa_seen = false;
         records.retain(|record| {
-            record.record_type() != zonegate::model::record::RecordType::Soa
+            record.record_type() != zonegate::dns::record_type::RecordType::Soa
                 || (record.name == origin && !std::mem::replace(&mut soa_seen, true))
         });
         let (zone, _) = zonegate::model::zone::Zone::from_records(origin, records);

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use proptest::prelude::*;
 use support::forge::{Fixture, servers_with_web4};
 use support::{SOURCE_DATE_EPOCH, copy_tree, fixtures};
-use zonegate::model::name::Name;
+use zonegate::dns::name::Name;
 use zonegate::output::ManifestZone;
 use zonegate::render::{self, RenderOptions, TemplateLimits};
 

@@ -166,7 +166,10 @@ fn the_bot_does_not_merge_a_template_that_smuggles_records() {
         "nicer-header",
         &[("zones/templates/zone.j2", Some(&template))],
     );
+    // A template change is large whatever its size (template-changed): with the approvals it
+    // needs, the gate runs on it and refuses it.
     fixture.approve(number, "bob");
+    fixture.approve(number, "carol");
     let (outcomes, log) = fixture.pass();
     assert_eq!(outcomes[0].verdict, Some(Verdict::Reject), "{log}");
     assert!(

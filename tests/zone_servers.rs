@@ -81,7 +81,7 @@ fn bind_knot_and_nsd_accept_every_rendered_zone() {
 #[test]
 fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
     use zonegate::diagnostic::{FileId, Span};
-    use zonegate::model::name::Name;
+    use zonegate::dns::name::Name;
     use zonegate::model::record::{Caa, Origin, Provenance, RData, Record, Soa};
     use zonegate::model::zone::Zone;
     use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions, TemplateLimits};

@@ -23,12 +23,14 @@ use ipnet::IpNet;
 
 use super::spec::{Collection, CoversRoleSpec, ExpectSpec, Loop, Matchers, Part, Spec, Template};
 use super::{Assertion, CoversRole, Destination, Expectation, RecordExpectation, Section};
+use crate::diagnostic::suggest;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::inventory::yaml::{Duration, INVALID_VALUE};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::inventory::yaml::Duration;
 use crate::inventory::{EntryData, Host, Inventory};
-use crate::model::name::Name;
-use crate::model::record::RecordType;
-use crate::model::{host_fqdn, reverse_name, suggest};
+use crate::model::{host_fqdn, reverse_name};
+use crate::rules::input::INVALID_VALUE;
 
 /// The default of `--max-assertions`: the most assertions one run's `for_each` may expand to.
 pub const DEFAULT_MAX_ASSERTIONS: u64 = 1_000_000;

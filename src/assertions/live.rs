@@ -34,8 +34,8 @@ use hickory_proto::rr as hickory;
 use super::resolver::Answer;
 use super::wire::Response;
 use super::{Backend, QueryError};
-use crate::model::name::Name;
-use crate::model::record::RecordType;
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 
 /// The EDNS(0) UDP payload size advertised (DNS flag day 2020).
 pub const UDP_PAYLOAD: u16 = 1232;

@@ -13,6 +13,7 @@ use super::resolver::{Answer, ResponseRecord};
 use super::{Assertion, Outcome, TraceLine, Verdict, record_text, summary_line};
 use crate::diagnostic::{SourceMap, Span};
 use crate::report::{escape_data, escape_property};
+use crate::rules::assertions::ASSERTION_FAILED;
 
 /// Everything a report needs.
 #[derive(Clone, Copy)]
@@ -111,7 +112,7 @@ fn failure(
         out,
         "{}: error[{}]: {}",
         report.locate(assertion.span),
-        super::FAILED,
+        ASSERTION_FAILED,
         assertion.title()
     )?;
     writeln!(
@@ -412,7 +413,7 @@ pub fn junit(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                         out,
                         r#"      <failure message="{}" type="{}">{}</failure>"#,
                         xml(&first),
-                        super::FAILED,
+                        ASSERTION_FAILED,
                         xml(&String::from_utf8_lossy(&text))
                     )?;
                     writeln!(out, "    </testcase>")?;

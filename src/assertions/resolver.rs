@@ -35,8 +35,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::model::name::Name;
-use crate::model::record::{Provenance, RData, Record, RecordType};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::record::{Provenance, RData, Record};
 use crate::model::zone::{Zone, ZoneSet};
 
 /// How many CNAMEs a single answer may follow before the server gives up with SERVFAIL.
@@ -665,7 +666,7 @@ mod tests {
                 .iter()
                 .map(|record| {
                     let mut text = format!("{} {} ", record.owner, record.record_type());
-                    crate::render::write_rdata(&record.data, &mut text);
+                    crate::model::presentation::write_rdata(&record.data, &mut text);
                     if record.record_type() == RecordType::Soa {
                         text = format!("{} SOA ttl={}", record.owner, record.ttl);
                     }

@@ -19,8 +19,9 @@ use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::resolver::{Answer, Rcode, ResponseRecord};
-use crate::model::name::{Name, NameError};
-use crate::model::record::{Caa, RData, RecordType, Soa};
+use crate::dns::name::{Name, NameError};
+use crate::dns::record_type::RecordType;
+use crate::model::record::{Caa, RData, Soa};
 
 /// The fixed header of a DNS message.
 const HEADER_LENGTH: usize = 12;

@@ -1,43 +1,11 @@
-//! The `answer-too-large-for-udp` rule, and the wire-size estimate behind it.
+//! The check of the `answer-too-large-for-udp` rule (its documentation is in `rules::check`),
+//! and the wire-size estimate behind it.
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::{RData, Record};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports an RRset whose answer does not fit in a UDP response of `check.udp_payload`
-    /// octets (default 1232). The size is that of the response a server sends to a query for
-    /// exactly that name and type, with the answer section only: the 12-octet header, the
-    /// question, every record of the RRset (owner compressed to a pointer to the question;
-    /// names in NS, CNAME, PTR, MX and SOA data compressed against the names before them as
-    /// RFC 1035 section 4.1.4 allows; SRV targets never compressed, RFC 2782) and an 11-octet
-    /// EDNS OPT record without options. The authority and additional sections, EDNS options
-    /// (cookies, NSID) and DNSSEC signatures are not counted: servers drop additional data
-    /// first, but signatures would only make the answer larger.
-    ///
-    /// ## Why it matters
-    /// 1232 octets is the EDNS buffer size DNS Flag Day 2020 agreed on so UDP answers are not
-    /// fragmented. A larger answer comes back truncated (TC bit), and the client must retry over
-    /// TCP: slower, and a failure wherever a firewall or client library does not do DNS over
-    /// TCP. RFC 1035 section 4.2.1 kept plain DNS to 512 octets for the same reason.
-    ///
-    /// ## Example
-    /// A service with 40 hosts in one datacenter: the answer with 40 SRV records whose targets
-    /// look like `playlist-backend-17.ash.example.net.` is 2250 octets.
-    ///
-    /// ## How to fix
-    /// Publish fewer records per RRset (split the service, or give clients a per-rack name),
-    /// use shorter host names, or make sure every client can use TCP and set the rule to
-    /// `warning`/`off`. Set `check.udp_payload` to the buffer size your servers advertise.
-    pub(crate) const RULE: Rule = {
-        id: "answer-too-large-for-udp",
-        severity: Warning,
-        stage: Check,
-        summary: "an RRset whose answer does not fit a UDP response",
-    };
-}
+use crate::rules::check::ANSWER_TOO_LARGE_FOR_UDP as RULE;
 
 /// DNS message header.
 const HEADER: usize = 12;
@@ -73,7 +41,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
             .unwrap_or(first);
         out.push(
             Diagnostic::warning(
-                RULE.id,
+                RULE,
                 Some(largest.provenance.span),
                 format!(
                     "the answer to `{} {}` ({} records) is {size} octets; it does not fit a {payload}-octet UDP response, so clients must retry over TCP",

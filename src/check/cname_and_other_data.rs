@@ -1,36 +1,9 @@
-//! The `cname-and-other-data` rule.
+//! The check of the `cname-and-other-data` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a name that owns a CNAME record and any other record (below the apex; a CNAME at
-    /// the apex is `cname-at-apex`).
-    ///
-    /// ## Why it matters
-    /// RFC 1034 section 3.6.2: "If a CNAME RR is present at a node, no other data should be
-    /// present; this ensures that the data for a canonical name and its aliases cannot be
-    /// different." RFC 2181 section 10.1 makes it absolute. Servers refuse to load such a zone
-    /// (BIND: "CNAME and other data"), or answer inconsistently depending on the query type.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: shop, type: CNAME, target: web1.ams.example.net. }
-    /// - { name: shop, type: TXT, text: "owner=team-shop" }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Keep one: move the other records to the CNAME's target (or another name), or replace the
-    /// CNAME by the target's A/AAAA records.
-    pub(crate) const RULE: Rule = {
-        id: "cname-and-other-data",
-        severity: Error,
-        stage: Check,
-        summary: "a CNAME beside other records at one name",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::rules::check::CNAME_AND_OTHER_DATA as RULE;
 
 /// Reports every node below the apex with a CNAME and other records.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -54,7 +27,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
             continue;
         }
         let mut types: Vec<&str> = Vec::new();
-        let mut diagnostic = Diagnostic::error(RULE.id, Some(cname.provenance.span), String::new());
+        let mut diagnostic = Diagnostic::error(RULE, Some(cname.provenance.span), String::new());
         for other in others {
             let kind = other.record_type().as_str();
             if !types.contains(&kind) {

@@ -1,34 +1,9 @@
-//! The `cname-at-apex` rule.
+//! The check of the `cname-at-apex` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a CNAME record at a zone's apex (`@`, the domain itself).
-    ///
-    /// ## Why it matters
-    /// The apex must own the zone's SOA and NS records (RFC 1035 section 4.2.1), and RFC 1034
-    /// section 3.6.2 allows no other data beside a CNAME, so a CNAME there is never valid:
-    /// servers refuse the zone, or resolvers follow the alias for the SOA and NS queries too and
-    /// the whole zone breaks.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: "@", type: CNAME, target: edge.lon.example.net. }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Publish A/AAAA records at the apex instead (copies of the target's addresses), or use a
-    /// provider's ALIAS/flattening feature outside DNS zone files.
-    pub(crate) const RULE: Rule = {
-        id: "cname-at-apex",
-        severity: Error,
-        stage: Check,
-        summary: "a CNAME at a zone apex",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::rules::check::CNAME_AT_APEX as RULE;
 
 /// Reports a CNAME owned by the zone's origin.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -36,7 +11,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
     for cname in zone.rrset(&zone.origin, RecordType::Cname) {
         out.push(
             Diagnostic::error(
-                RULE.id,
+                RULE,
                 Some(cname.provenance.span),
                 format!(
                     "`{}` is the apex of its zone and cannot be a CNAME; the apex must hold the SOA and NS records",

@@ -1,37 +1,10 @@
-//! The `cname-chain-too-long` rule.
+//! The check of the `cname-chain-too-long` rule (its documentation is in `rules::check`).
 
 use super::{ChainEnd, Context, MAX_CHAIN_FOLLOWED, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{Record, RecordType};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a CNAME whose chain (this alias, the alias it points at, and so on, across the
-    /// managed zones) is longer than `check.max_cname_chain` (default 8) before it reaches a name
-    /// that is not an alias. Loops are `cname-loop`.
-    ///
-    /// ## Why it matters
-    /// Every link is another lookup, and resolvers cap how many they follow (RFC 1034 section
-    /// 3.6.2 asks them to follow chains; implementations bound how many restarts a query may
-    /// take). A long chain is slow at best, and a SERVFAIL once someone adds one more link.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: a, type: CNAME, target: b.example.net. }
-    /// - { name: b, type: CNAME, target: c.example.net. }
-    /// # ... nine links in all
-    /// ```
-    ///
-    /// ## How to fix
-    /// Point the first alias at (or near) the final name. Raise `check.max_cname_chain` only if
-    /// the chain is deliberate.
-    pub(crate) const RULE: Rule = {
-        id: "cname-chain-too-long",
-        severity: Warning,
-        stage: Check,
-        summary: "a CNAME chain longer than check.max_cname_chain",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::model::record::Record;
+use crate::rules::check::CNAME_CHAIN_TOO_LONG as RULE;
 
 /// Follows the chain from every CNAME and reports those longer than the limit.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -53,7 +26,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
             .and_then(|last| last.data.target())
             .map_or_else(String::new, ToString::to_string);
         let mut diagnostic = Diagnostic::warning(
-            RULE.id,
+            RULE,
             Some(start.provenance.span),
             format!(
                 "resolving `{}` follows {length} CNAMEs before reaching `{end}`; the limit is {limit}",

@@ -1,37 +1,12 @@
-//! The `cname-loop` rule.
+//! The check of the `cname-loop` rule (its documentation is in `rules::check`).
 
 use std::fmt::Write as _;
 
 use super::{ChainEnd, Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{Record, RecordType};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports CNAME records that alias each other in a circle (`a` → `b` → `a`), across all
-    /// managed zones and through wildcards. Each loop is reported once, at the member that sorts
-    /// first, with the other members as notes.
-    ///
-    /// ## Why it matters
-    /// RFC 1034 section 3.6.2: "CNAME chains should be followed and CNAME loops signalled as an
-    /// error." A resolver follows the loop until its limit and answers SERVFAIL: every name in
-    /// the loop, and every name aliased to one of them, stops resolving.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: a, type: CNAME, target: b.example.net. }
-    /// - { name: b, type: CNAME, target: a.example.net. }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Point one of the names at the host that should answer (a name with A/AAAA records).
-    pub(crate) const RULE: Rule = {
-        id: "cname-loop",
-        severity: Error,
-        stage: Check,
-        summary: "CNAME records that alias each other in a circle",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::model::record::Record;
+use crate::rules::check::CNAME_LOOP as RULE;
 
 /// Follows the chain from every CNAME in the zone and reports each loop once.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -54,7 +29,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
         }
         let _ = write!(path, "`{}`", start.name);
         let mut diagnostic = Diagnostic::error(
-            RULE.id,
+            RULE,
             Some(start.provenance.span),
             format!("CNAME loop: {path}"),
         );

@@ -1,40 +1,10 @@
-//! The `dangling-target` rule.
+//! The check of the `dangling-target` rule (its documentation is in `rules::check`).
 
 use super::{Context, Lookup, ZoneView, target_role};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{RData, RecordType};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports CNAME, SRV, MX and NS records whose target lies inside a managed zone but does not
-    /// exist there, and SRV, MX and NS targets that exist but have no A or AAAA record. Targets
-    /// outside every managed zone, or below a delegation to a zone managed elsewhere, are not
-    /// checked: zonegate cannot see them. Wildcards are honoured (RFC 4592). PTR targets are
-    /// `ptr-without-forward`; targets that are aliases are `target-is-alias`. The root target
-    /// `.` ("no service", RFC 2782; null MX, RFC 7505) is accepted.
-    ///
-    /// ## Why it matters
-    /// A dangling alias answers NXDOMAIN, an SRV or MX record pointing at a name without an
-    /// address gives clients nothing to connect to, and a dangling NS makes a delegation lame.
-    /// RFC 2782 on the SRV target: "There MUST be one or more address records for this name".
-    /// When the target is a host that was just decommissioned, this is the outage the review
-    /// did not see.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: docs, type: CNAME, target: docs-host.ams.example.net. }   # no such host
-    /// ```
-    ///
-    /// ## How to fix
-    /// Fix the target's spelling, add the missing host (or restore its status in the CMDB), or
-    /// remove the record that points at it.
-    pub(crate) const RULE: Rule = {
-        id: "dangling-target",
-        severity: Error,
-        stage: Check,
-        summary: "a target that does not exist in its managed zone",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::model::record::RData;
+use crate::rules::check::DANGLING_TARGET as RULE;
 
 /// Looks up the target of every CNAME, SRV, MX and NS record.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -75,7 +45,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
             }
         };
         out.push(
-            Diagnostic::error(RULE.id, Some(record.provenance.span), problem).with_hint(format!(
+            Diagnostic::error(RULE, Some(record.provenance.span), problem).with_hint(format!(
                 "fix the target, add the records for `{target}`, or remove this {} record",
                 record.record_type()
             )),

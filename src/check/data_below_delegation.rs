@@ -1,39 +1,11 @@
-//! The `data-below-delegation` rule.
+//! The check of the `data-below-delegation` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
-use crate::model::record::{Record, RecordType};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports records a zone holds but never serves because a delegation covers them: any
-    /// record other than NS at a delegation point, and any record below one except glue (A and
-    /// AAAA records of a name that a delegation in the zone names as its server).
-    ///
-    /// ## Why it matters
-    /// Below a zone cut the parent is not authoritative (RFC 1034 section 4.2.1, RFC 2181 section
-    /// 6): it answers with a referral to the child's servers, so this "occluded" data is never
-    /// served. The author believes the record is live; the child zone's owners do not know it
-    /// exists.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: corp, type: NS, target: ns1.corp.example.net. }
-    /// - { name: ns1.corp, type: A, address: 192.0.2.53 }       # glue: fine
-    /// - { name: wiki.corp, type: CNAME, target: web1.ams.example.net. }   # never served
-    /// ```
-    ///
-    /// ## How to fix
-    /// Move the record into the delegated zone (its owners publish it), or remove the delegation
-    /// if the name should be served from this zone.
-    pub(crate) const RULE: Rule = {
-        id: "data-below-delegation",
-        severity: Error,
-        stage: Check,
-        summary: "records hidden by a delegation",
-    };
-}
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::record::Record;
+use crate::rules::check::DATA_BELOW_DELEGATION as RULE;
 
 /// One pass in canonical order: a delegation point's subtree follows it directly.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -99,7 +71,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
                 zone.origin
             )
         };
-        let mut diagnostic = Diagnostic::error(RULE.id, Some(first.provenance.span), message);
+        let mut diagnostic = Diagnostic::error(RULE, Some(first.provenance.span), message);
         if let Some(delegation) = zone.rrset(cut, RecordType::Ns).first() {
             diagnostic = diagnostic.with_related(
                 delegation.provenance.span,

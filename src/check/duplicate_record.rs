@@ -1,41 +1,14 @@
-//! The `duplicate-record` rule.
+//! The check of the `duplicate-record` rule (its documentation is in `rules::check`).
 
 use super::{Context, describe};
 use crate::diagnostic::Diagnostic;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a record defined twice: same owner, type and data (the TTL may differ). The
-    /// zone keeps one copy; this points at the other.
-    ///
-    /// ## Why it matters
-    /// An RRset is a set (RFC 2181 section 5): a server serves the record once, so the second
-    /// definition does nothing, except confuse the next person who edits one copy and wonders
-    /// why nothing changed, or deletes one and expects the record to be gone.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// # zones/records/edge.yaml
-    /// - { name: www, type: CNAME, target: edge.lon.example.net. }
-    /// # zones/records/web.yaml
-    /// - { name: www, type: CNAME, target: edge.lon.example.net. }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Delete one of the two definitions (keep the one in the file of the team that owns it).
-    pub(crate) const RULE: Rule = {
-        id: "duplicate-record",
-        severity: Warning,
-        stage: Check,
-        summary: "a record defined twice",
-    };
-}
+use crate::rules::check::DUPLICATE_RECORD as RULE;
 
 /// Reports every record `ZoneSet::duplicates` holds, next to the copy the zone kept.
 pub(crate) fn check(context: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for duplicate in &context.zones.duplicates {
         let mut diagnostic = Diagnostic::warning(
-            RULE.id,
+            RULE,
             Some(duplicate.provenance.span),
             format!(
                 "`{}` is defined more than once; it is served once",

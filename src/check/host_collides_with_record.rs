@@ -1,47 +1,12 @@
-//! The `host-collides-with-record` rule.
+//! The check of the `host-collides-with-record` rule (its documentation is in `rules::check`).
 
 use std::collections::HashMap;
 
 use super::Context;
 use crate::diagnostic::Diagnostic;
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::{Origin, RData, Record};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a name that holds records of a CMDB host and records written by hand (in
-    /// `zones/records/`) or set in `zonegate.yaml` (the SOA and NS of a zone apex or a
-    /// delegation): a host named like a name server whose glue addresses are hand-edited, like
-    /// a hand-edited CNAME, TXT or MX name, like a delegated zone or an apex; or a host address
-    /// whose reverse name has a hand-edited PTR. The finding names the CMDB row and, as notes,
-    /// each line the other records come from.
-    ///
-    /// ## Why it matters
-    /// The host's records join the others without a word: a host exported as `ns1.example.net`
-    /// adds its address to the glue of the name servers, so resolvers are sent to a machine that
-    /// serves no DNS; a host named like a hand-edited name changes what that name answers, and a
-    /// PTR beside a hand-edited one makes reverse lookups answer two names (RFC 1912 section 2.1
-    /// asks for one). A name's records must come from one place, or a change to one source
-    /// silently changes what the other published.
-    ///
-    /// ## Example
-    /// ```text
-    /// # zones/records/nameservers.yaml
-    /// - { name: ns1, type: A, address: 192.0.2.53 }
-    /// # zones/cmdb/servers.csv
-    /// ns1.example.net,ams,r1,10.1.0.9,,,in_use
-    /// ```
-    ///
-    /// ## How to fix
-    /// Rename the host in the CMDB, or remove (or rename) the hand-edited records; records of a
-    /// name server belong in the records files, where they are written on purpose.
-    pub(crate) const RULE: Rule = {
-        id: "host-collides-with-record",
-        severity: Error,
-        stage: Check,
-        summary: "a CMDB host's records at a name that also has hand-edited or configured records",
-    };
-}
+use crate::rules::check::HOST_COLLIDES_WITH_RECORD as RULE;
 
 /// The most other sources listed as notes on one finding.
 const MAX_NOTES: usize = 5;
@@ -86,7 +51,7 @@ fn report<'a>(records: impl Iterator<Item = &'a Record> + Clone, out: &mut Vec<D
     }
     let name = &host.name;
     let mut types: Vec<&str> = Vec::new();
-    let mut diagnostic = Diagnostic::error(RULE.id, Some(host.provenance.span), String::new());
+    let mut diagnostic = Diagnostic::error(RULE, Some(host.provenance.span), String::new());
     let mut sources: Vec<&str> = Vec::new();
     let mut notes = 0;
     for other in others {

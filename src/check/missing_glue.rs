@@ -1,37 +1,9 @@
-//! The `missing-glue` rule.
+//! The check of the `missing-glue` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a delegation (NS records below a zone's apex) to a name server whose name lies
-    /// inside the delegated zone, when the parent zone has no A or AAAA record (glue) for that
-    /// name server.
-    ///
-    /// ## Why it matters
-    /// To find `ns1.corp.example.net.` a resolver must ask the servers of `corp.example.net.`,
-    /// which it can only reach through `ns1.corp.example.net.`: a circular dependency. RFC 1034
-    /// section 4.2.1 requires the parent to hold "glue" addresses for such servers, and RFC 9471
-    /// makes returning them mandatory. Without glue the delegated zone cannot be resolved at all.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: corp, type: NS, target: ns1.corp.example.net. }
-    /// # but no { name: ns1.corp, type: A, address: ... }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Add A and/or AAAA records for the name server in the parent zone (`name: ns1.corp`), with
-    /// the addresses the child zone publishes for it.
-    pub(crate) const RULE: Rule = {
-        id: "missing-glue",
-        severity: Error,
-        stage: Check,
-        summary: "an in-zone delegation without glue addresses",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::rules::check::MISSING_GLUE as RULE;
 
 /// Reports every in-bailiwick NS target of a delegation with no A/AAAA in this zone.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -61,7 +33,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
             };
             out.push(
                 Diagnostic::error(
-                    RULE.id,
+                    RULE,
                     Some(record.provenance.span),
                     format!(
                         "the delegation of `{cut}` to `{server}` has no glue: the name server is inside the zone it serves, and `{}` has no A or AAAA record for it",

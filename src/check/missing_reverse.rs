@@ -1,4 +1,4 @@
-//! The `missing-reverse` rule.
+//! The check of the `missing-reverse` rule (its documentation is in `rules::check`).
 
 use std::net::IpAddr;
 
@@ -7,37 +7,7 @@ use ipnet::IpNet;
 use super::{Context, ZoneView, reverse_address, reverse_prefix};
 use crate::diagnostic::Diagnostic;
 use crate::model::record::RData;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports an A or AAAA record in a forward zone whose address falls in a managed reverse
-    /// zone that has no PTR record for that address. Addresses outside every managed reverse
-    /// zone, or in a part of one delegated elsewhere, are not checked (`no-reverse-zone` covers
-    /// CMDB hosts without a reverse zone). Several names may share an address: one PTR for it is
-    /// enough.
-    ///
-    /// ## Why it matters
-    /// RFC 1912 section 2.1: "For every IP address, there should be a matching PTR record in the
-    /// in-addr.arpa domain." Without it, reverse lookups fail: logs and traceroutes show bare
-    /// addresses, and forward-confirmed reverse DNS, which mail servers and some SSH setups rely
-    /// on, fails. zonegate generates PTRs for CMDB hosts, so this catches hand-edited addresses.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: shop, type: A, address: 10.9.9.1 }   # zones.reverse: [10.0.0.0/8]
-    /// # but no { name: 1.9.9.10.in-addr.arpa., type: PTR, target: shop.example.net. }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Add the PTR record the hint shows, or turn the rule to `off` if another system publishes
-    /// these PTRs.
-    pub(crate) const RULE: Rule = {
-        id: "missing-reverse",
-        severity: Warning,
-        stage: Check,
-        summary: "an address in a managed reverse zone without a PTR record",
-    };
-}
+use crate::rules::check::MISSING_REVERSE as RULE;
 
 /// A managed reverse zone: its range and the parts of it delegated elsewhere.
 struct ReverseZone<'a> {
@@ -125,7 +95,7 @@ pub(crate) fn check(context: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let ptr_name = crate::model::reverse_name(address);
             out.push(
                 Diagnostic::warning(
-                    RULE.id,
+                    RULE,
                     Some(record.provenance.span),
                     format!(
                         "`{}` has address {address}, but the managed reverse zone `{}` has no PTR record for it",

@@ -1,12 +1,8 @@
-//! Stage 4 (pure): the validation rules over a [`ZoneSet`], and the registry of every rule id
-//! zonegate can emit.
+//! Stage 4 (pure): the validation rules over a [`ZoneSet`].
 //!
-//! [`RULES`] lists every code a [`Diagnostic`] can carry: the input codes of `inventory`, the
-//! codes `model` emits while building, and the rules in this directory, one file per rule, named
-//! after the problem (`cname_and_other_data.rs` is `cname-and-other-data`). Each entry carries
-//! its documentation (What it does / Why it matters / Example / How to fix), written once as the
-//! doc comment of the rule's `RULE` constant and also available at run time through
-//! [`Rule::explain`] and the SARIF report.
+//! One file per rule, named after the problem (`cname_and_other_data.rs` checks
+//! `cname-and-other-data`); each rule is declared, with its documentation, in
+//! [`crate::rules::check`], and [`CHECKS`] pairs it with its check.
 //!
 //! [`run`] runs the enabled rules, in parallel per rule and zone. Rules walk the owners and
 //! RRsets of the canonically sorted [`Zone::records`], grouped once per zone by `ZoneView`, and
@@ -21,41 +17,13 @@ use std::net::IpAddr;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 use crate::inventory::{Limits, Settings};
-use crate::model::name::Name;
-use crate::model::record::{RData, Record, RecordType};
+use crate::model::record::{RData, Record};
 use crate::model::zone::{NameIndex, Zone, ZoneSet};
-
-/// Declares a rule constant whose doc comment is also its run-time explanation.
-///
-/// The doc comment lines become both rustdoc and [`Rule::explanation`], so `zonegate explain`,
-/// the SARIF `help` text and the API docs cannot drift apart.
-macro_rules! declare_rule {
-    (
-        $(#[doc = $doc:literal])*
-        $vis:vis const $name:ident: Rule = {
-            id: $id:literal,
-            severity: $severity:ident,
-            stage: $stage:ident,
-            summary: $summary:literal $(,)?
-        };
-    ) => {
-        $(#[doc = $doc])*
-        $vis const $name: $crate::check::Rule = $crate::check::Rule {
-            id: $id,
-            default_severity: $crate::diagnostic::Severity::$severity,
-            stage: $crate::check::Stage::$stage,
-            summary: $summary,
-            explanation: concat!($($doc, "\n"),*),
-        };
-    };
-}
-
-pub mod build_rules;
-pub mod deploy_rules;
-pub mod input_rules;
-pub mod render_rules;
+use crate::rules::{self, Rule};
 
 mod answer_too_large_for_udp;
 mod cname_and_other_data;
@@ -78,103 +46,6 @@ mod ttl_mismatch;
 #[cfg(test)]
 mod testing;
 
-/// A rule: a stable id, its default severity and its documentation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// Stable kebab-case id, named after the problem (`cname-and-other-data`).
-    pub id: &'static str,
-    /// Severity unless `check.rules` in `zonegate.yaml` says otherwise.
-    pub default_severity: Severity,
-    /// Which stage reports it.
-    pub stage: Stage,
-    /// One line: what is wrong when the rule fires (lower-case, no trailing period).
-    pub summary: &'static str,
-    /// Markdown in fixed sections (What it does / Why it matters / Example / How to fix), every
-    /// line indented by one space as the doc comment wrote it; [`Rule::explain`] removes it.
-    pub explanation: &'static str,
-}
-
-impl Rule {
-    /// The explanation as Markdown, ready to print (`zonegate explain RULE`).
-    pub fn explain(&self) -> String {
-        let mut text = String::with_capacity(self.explanation.len());
-        for line in self.explanation.lines() {
-            text.push_str(line.strip_prefix(' ').unwrap_or(line));
-            text.push('\n');
-        }
-        text
-    }
-
-    /// True when `check.rules` may change the severity: malformed input always stops the run, a
-    /// rendered zone that does not hold its records is never written, and deploy findings have
-    /// their own policy (`deploy.stale_serial`).
-    pub const fn is_configurable(&self) -> bool {
-        !matches!(self.stage, Stage::Input | Stage::Render | Stage::Deploy)
-    }
-}
-
-/// Where a rule is reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// `inventory`: the input cannot be read at all (exit 2, severity fixed).
-    Input,
-    /// `model`: found while generating records.
-    Build,
-    /// `check`: a rule in this module, run over the built zones.
-    Check,
-    /// `render`: found reading a rendered zone back (render, check, deploy, the bot).
-    Render,
-    /// `deploy::plan`: found while planning a deploy against the served zones.
-    Deploy,
-}
-
-/// Every rule id zonegate can emit, input codes first, then build codes, then the check rules in
-/// alphabetical order, then the render and deploy codes.
-pub static RULES: &[Rule] = &[
-    input_rules::YAML_SYNTAX,
-    input_rules::UNKNOWN_KEY,
-    input_rules::INVALID_VALUE,
-    input_rules::MISSING_KEY,
-    input_rules::CMDB_SYNTAX,
-    input_rules::CMDB_MISSING_COLUMN,
-    input_rules::CMDB_INVALID_VALUE,
-    input_rules::UNREADABLE_FILE,
-    build_rules::INVALID_NAME,
-    build_rules::RELATIVE_TARGET,
-    build_rules::RECORD_OUTSIDE_ZONES,
-    build_rules::NO_REVERSE_ZONE,
-    build_rules::DUPLICATE_HOST,
-    build_rules::DUPLICATE_ADDRESS,
-    build_rules::UNKNOWN_DATACENTER,
-    build_rules::UNKNOWN_ROLE,
-    build_rules::SERVICE_MISSING_IN_DATACENTER,
-    build_rules::UNKNOWN_STATUS,
-    answer_too_large_for_udp::RULE,
-    cname_and_other_data::RULE,
-    cname_at_apex::RULE,
-    cname_chain_too_long::RULE,
-    cname_loop::RULE,
-    dangling_target::RULE,
-    data_below_delegation::RULE,
-    duplicate_record::RULE,
-    host_collides_with_record::RULE,
-    invalid_hostname::RULE,
-    missing_glue::RULE,
-    missing_reverse::RULE,
-    multiple_cnames::RULE,
-    ptr_without_forward::RULE,
-    rrset_too_large::RULE,
-    target_is_alias::RULE,
-    ttl_mismatch::RULE,
-    render_rules::RENDERED_ZONE_MISMATCH,
-    deploy_rules::SERIAL_NOT_GREATER,
-];
-
-/// The rule with this id.
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|rule| rule.id == id)
-}
-
 /// How a check rule is run.
 #[derive(Clone, Copy)]
 enum Check {
@@ -187,43 +58,64 @@ enum Check {
 /// The check rules with their implementations.
 const CHECKS: &[(&Rule, Check)] = &[
     (
-        &answer_too_large_for_udp::RULE,
+        rules::check::ANSWER_TOO_LARGE_FOR_UDP,
         Check::Zone(answer_too_large_for_udp::check),
     ),
     (
-        &cname_and_other_data::RULE,
+        rules::check::CNAME_AND_OTHER_DATA,
         Check::Zone(cname_and_other_data::check),
     ),
-    (&cname_at_apex::RULE, Check::Zone(cname_at_apex::check)),
     (
-        &cname_chain_too_long::RULE,
+        rules::check::CNAME_AT_APEX,
+        Check::Zone(cname_at_apex::check),
+    ),
+    (
+        rules::check::CNAME_CHAIN_TOO_LONG,
         Check::Zone(cname_chain_too_long::check),
     ),
-    (&cname_loop::RULE, Check::Zone(cname_loop::check)),
-    (&dangling_target::RULE, Check::Zone(dangling_target::check)),
+    (rules::check::CNAME_LOOP, Check::Zone(cname_loop::check)),
     (
-        &data_below_delegation::RULE,
+        rules::check::DANGLING_TARGET,
+        Check::Zone(dangling_target::check),
+    ),
+    (
+        rules::check::DATA_BELOW_DELEGATION,
         Check::Zone(data_below_delegation::check),
     ),
-    (&duplicate_record::RULE, Check::Set(duplicate_record::check)),
     (
-        &host_collides_with_record::RULE,
+        rules::check::DUPLICATE_RECORD,
+        Check::Set(duplicate_record::check),
+    ),
+    (
+        rules::check::HOST_COLLIDES_WITH_RECORD,
         Check::Set(host_collides_with_record::check),
     ),
     (
-        &invalid_hostname::RULE,
+        rules::check::INVALID_HOSTNAME,
         Check::Zone(invalid_hostname::check),
     ),
-    (&missing_glue::RULE, Check::Zone(missing_glue::check)),
-    (&missing_reverse::RULE, Check::Set(missing_reverse::check)),
-    (&multiple_cnames::RULE, Check::Zone(multiple_cnames::check)),
+    (rules::check::MISSING_GLUE, Check::Zone(missing_glue::check)),
     (
-        &ptr_without_forward::RULE,
+        rules::check::MISSING_REVERSE,
+        Check::Set(missing_reverse::check),
+    ),
+    (
+        rules::check::MULTIPLE_CNAMES,
+        Check::Zone(multiple_cnames::check),
+    ),
+    (
+        rules::check::PTR_WITHOUT_FORWARD,
         Check::Zone(ptr_without_forward::check),
     ),
-    (&rrset_too_large::RULE, Check::Zone(rrset_too_large::check)),
-    (&target_is_alias::RULE, Check::Zone(target_is_alias::check)),
-    (&ttl_mismatch::RULE, Check::Zone(ttl_mismatch::check)),
+    (
+        rules::check::RRSET_TOO_LARGE,
+        Check::Zone(rrset_too_large::check),
+    ),
+    (
+        rules::check::TARGET_IS_ALIAS,
+        Check::Zone(target_is_alias::check),
+    ),
+    (rules::check::TTL_MISMATCH, Check::Zone(ttl_mismatch::check)),
 ];
 
 /// Runs every enabled check rule over `zones`, with the default severities (see
@@ -232,7 +124,7 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
     let context = Context::new(zones, settings.limits);
     let enabled = CHECKS
         .iter()
-        .filter(|(rule, _)| configured_severity(settings, rule.id) != Some(Severity::Off));
+        .filter(|(rule, _)| configured_severity(settings, rule.id()) != Some(Severity::Off));
     let mut tasks: Vec<(Check, Option<usize>)> = Vec::new();
     for (_, check) in enabled {
         match check {
@@ -263,7 +155,7 @@ pub fn run(zones: &ZoneSet, settings: &Settings) -> Vec<Diagnostic> {
 
 /// Applies the `check.rules` overrides of `zonegate.yaml`: a rule set to `off` is dropped, a rule
 /// set to `error` or `warning` gets that severity. Rule ids were validated when the settings were
-/// read ([`validate_overrides`]).
+/// read (`inventory::config::settings`).
 pub fn apply_severities(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Vec<Diagnostic> {
     if settings.rules.is_empty() {
         return diagnostics;
@@ -271,7 +163,7 @@ pub fn apply_severities(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Ve
     diagnostics
         .into_iter()
         .filter_map(
-            |mut diagnostic| match configured_severity(settings, diagnostic.code) {
+            |mut diagnostic| match configured_severity(settings, diagnostic.rule.id()) {
                 Some(Severity::Off) => None,
                 Some(severity) => {
                     diagnostic.severity = severity;
@@ -281,51 +173,6 @@ pub fn apply_severities(diagnostics: Vec<Diagnostic>, settings: &Settings) -> Ve
             },
         )
         .collect()
-}
-
-/// Checks the rule ids of `check.rules`: every id must name a rule, and input rules cannot be
-/// reconfigured. Each problem is an input error located at the override.
-pub fn validate_overrides(overrides: &[(String, Severity, Span)]) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for (id, _, span) in overrides {
-        match rule(id) {
-            None => {
-                let hint = crate::model::suggest(id, RULES.iter().map(|rule| rule.id)).map_or_else(
-                    || "`zonegate check --format sarif` lists every rule id".to_owned(),
-                    |close| format!("did you mean `{close}`?"),
-                );
-                diagnostics.push(
-                    Diagnostic::error(
-                        input_rules::UNKNOWN_KEY.id,
-                        Some(*span),
-                        format!("unknown rule `{id}` in `check.rules`"),
-                    )
-                    .with_hint(hint),
-                );
-            }
-            Some(rule) if !rule.is_configurable() => {
-                let why = match rule.stage {
-                    Stage::Render => {
-                        "guards what is served: a zone whose text does not hold its records is never written"
-                    }
-                    Stage::Deploy => "has its own policy (`deploy.stale_serial`)",
-                    Stage::Input | Stage::Build | Stage::Check => {
-                        "reports malformed input, which always stops the run"
-                    }
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        input_rules::INVALID_VALUE.id,
-                        Some(*span),
-                        format!("`{id}` {why}; its severity cannot be changed"),
-                    )
-                    .with_hint("remove it from `check.rules`"),
-                );
-            }
-            Some(_) => {}
-        }
-    }
-    diagnostics
 }
 
 fn configured_severity(settings: &Settings, id: &str) -> Option<Severity> {
@@ -681,7 +528,7 @@ pub(crate) fn describe(record: &Record) -> String {
     text.push(' ');
     text.push_str(record.record_type().as_str());
     text.push(' ');
-    crate::render::write_rdata(&record.data, &mut text);
+    crate::model::presentation::write_rdata(&record.data, &mut text);
     text
 }
 
@@ -701,93 +548,27 @@ pub(crate) fn target_role(data: &RData) -> &'static str {
 mod tests {
     use super::testing::*;
     use super::*;
-    use std::collections::HashSet;
+    use crate::rules::{RULES, Stage};
 
     #[test]
-    fn every_rule_id_is_unique_kebab_case_and_documented_in_fixed_sections() {
-        let mut seen = HashSet::new();
-        for rule in RULES {
-            assert!(seen.insert(rule.id), "{} listed twice", rule.id);
-            assert!(
-                rule.id
-                    .bytes()
-                    .all(|byte| byte.is_ascii_lowercase() || byte == b'-'),
-                "{} is not kebab-case",
-                rule.id
-            );
-            // Lower-case, no trailing period; a leading acronym (CNAME, SRV) keeps its case.
-            let first_word = rule.summary.split(' ').next().unwrap_or_default();
-            assert!(
-                !rule.summary.ends_with('.')
-                    && (first_word.starts_with(char::is_lowercase)
-                        || first_word.chars().all(|c| c.is_ascii_uppercase())),
-                "{}: summary style",
-                rule.id
-            );
-            let text = rule.explain();
-            let mut position = 0;
-            for section in [
-                "## What it does",
-                "## Why it matters",
-                "## Example",
-                "## How to fix",
-            ] {
-                let found = text[position..]
-                    .find(section)
-                    .unwrap_or_else(|| panic!("{}: `{section}` missing or out of order", rule.id));
-                position += found + section.len();
-            }
-        }
-    }
-
-    #[test]
-    fn every_check_rule_is_registered_and_every_emitted_code_is_listed() {
-        use crate::inventory::{cmdb, files, yaml};
-        use crate::model::codes;
+    fn every_check_rule_is_run() {
         for (rule, _) in CHECKS {
-            assert_eq!(rule.stage, Stage::Check, "{}", rule.id);
-            assert!(RULES.contains(rule), "{} is not in RULES", rule.id);
+            assert_eq!(rule.stage(), Stage::Check, "{rule}");
         }
-        let check_rules = RULES
+        let declared: Vec<&Rule> = RULES
             .iter()
-            .filter(|rule| rule.stage == Stage::Check)
-            .count();
-        assert_eq!(check_rules, CHECKS.len());
-        for code in [
-            yaml::YAML_SYNTAX,
-            yaml::UNKNOWN_KEY,
-            yaml::INVALID_VALUE,
-            yaml::MISSING_KEY,
-            cmdb::CMDB_SYNTAX,
-            cmdb::CMDB_MISSING_COLUMN,
-            cmdb::CMDB_INVALID_VALUE,
-            files::UNREADABLE_FILE,
-            codes::INVALID_NAME,
-            codes::RELATIVE_TARGET,
-            codes::RECORD_OUTSIDE_ZONES,
-            codes::NO_REVERSE_ZONE,
-            codes::DUPLICATE_HOST,
-            codes::DUPLICATE_ADDRESS,
-            codes::UNKNOWN_DATACENTER,
-            codes::UNKNOWN_ROLE,
-            codes::SERVICE_MISSING_IN_DATACENTER,
-            codes::UNKNOWN_STATUS,
-            codes::INVALID_HOSTNAME,
-            crate::deploy::SERIAL_NOT_GREATER,
-            render_rules::RENDERED_ZONE_MISMATCH.id,
-        ] {
-            assert!(rule(code).is_some(), "{code} is emitted but not in RULES");
-        }
+            .copied()
+            .filter(|rule| rule.stage() == Stage::Check)
+            .collect();
+        let run: Vec<&Rule> = CHECKS.iter().map(|(rule, _)| *rule).collect();
+        assert_eq!(
+            declared, run,
+            "every rule in `rules::check` has its check, in that order"
+        );
     }
 
     #[test]
-    fn explanations_lose_the_doc_comment_indent() {
-        let text = cname_and_other_data::RULE.explain();
-        assert!(text.starts_with("## What it does\n"), "{text}");
-    }
-
-    #[test]
-    fn overrides_change_severity_drop_off_rules_and_reject_unknown_ids() {
+    fn overrides_change_severity_and_drop_off_rules() {
         let zones = zone_set(&[
             "shop.example.net. 300 CNAME web1.example.net.",
             "shop.example.net. 300 TXT owner=shop",
@@ -804,22 +585,6 @@ mod tests {
 
         settings.rules[0].1 = Severity::Off;
         assert!(run(&zones, &settings).is_empty(), "off rules are not run");
-
-        let problems = validate_overrides(&[
-            ("cname-and-other-date".into(), Severity::Off, span(3)),
-            ("yaml-syntax".into(), Severity::Warning, span(4)),
-            ("ttl-mismatch".into(), Severity::Warning, span(5)),
-        ]);
-        let text: Vec<String> = problems
-            .iter()
-            .map(|d| format!("{} {} {:?}", d.code, d.message, d.hints))
-            .collect();
-        insta::assert_debug_snapshot!(text, @r#"
-        [
-            "unknown-key unknown rule `cname-and-other-date` in `check.rules` [\"did you mean `cname-and-other-data`?\"]",
-            "invalid-value `yaml-syntax` reports malformed input, which always stops the run; its severity cannot be changed [\"remove it from `check.rules`\"]",
-        ]
-        "#);
     }
 
     #[test]

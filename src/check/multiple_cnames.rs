@@ -1,36 +1,9 @@
-//! The `multiple-cnames` rule.
+//! The check of the `multiple-cnames` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::RecordType;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a name with more than one CNAME record (with different targets; exact duplicates
-    /// are `duplicate-record`).
-    ///
-    /// ## Why it matters
-    /// An alias names exactly one canonical name. RFC 2181 section 10.1 lists what may exist at
-    /// a name, first: "one CNAME record exists, optionally accompanied by SIG, NXT, and KEY
-    /// RRs". Servers refuse such a zone (BIND: "multiple RRs of singleton type"), or pick one
-    /// target at random.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: www, type: CNAME, target: edge.lon.example.net. }
-    /// - { name: www, type: CNAME, target: edge.sto.example.net. }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Keep one CNAME. To spread clients over several hosts, publish their A/AAAA records at
-    /// the name (or an SRV RRset) instead.
-    pub(crate) const RULE: Rule = {
-        id: "multiple-cnames",
-        severity: Error,
-        stage: Check,
-        summary: "a name with several CNAME records",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::rules::check::MULTIPLE_CNAMES as RULE;
 
 /// Reports every CNAME RRset with more than one record, at the second record.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -40,7 +13,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
         }
         let name = &rrset[0].name;
         let mut diagnostic = Diagnostic::error(
-            RULE.id,
+            RULE,
             Some(rrset[1].provenance.span),
             format!(
                 "`{name}` has {} CNAME records; an alias can point at only one name",

@@ -1,40 +1,12 @@
-//! The `ptr-without-forward` rule.
+//! The check of the `ptr-without-forward` rule (its documentation is in `rules::check`).
 
 use std::net::IpAddr;
 
 use super::{ChainEnd, Context, Lookup, ZoneView, reverse_address};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{RData, Record, RecordType};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports a PTR record (at a full `in-addr.arpa.` or `ip6.arpa.` address name) whose target
-    /// lies in a managed zone but has no A or AAAA record with that address, following CNAMEs
-    /// and wildcards as a resolver would. Targets outside the managed zones are not checked.
-    ///
-    /// ## Why it matters
-    /// RFC 1912 section 2.1: "Make sure your PTR and A records match." Forward-confirmed
-    /// reverse DNS (FCrDNS) looks up the PTR of an address, then the addresses of that name, and
-    /// trusts the name only if the address is among them. Mail servers reject or score down mail
-    /// from hosts that fail it, SSH logs "POSSIBLE BREAK-IN ATTEMPT", and a stale PTR left
-    /// behind after a host moved names the wrong machine in every log.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: 1.9.9.10.in-addr.arpa., type: PTR, target: shop.example.net. }
-    /// # but shop.example.net. has no A record 10.9.9.1
-    /// ```
-    ///
-    /// ## How to fix
-    /// Add the address record to the target, point the PTR at the name that has the address, or
-    /// remove the stale PTR.
-    pub(crate) const RULE: Rule = {
-        id: "ptr-without-forward",
-        severity: Error,
-        stage: Check,
-        summary: "a PTR whose target does not map back to the address",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::model::record::{RData, Record};
+use crate::rules::check::PTR_WITHOUT_FORWARD as RULE;
 
 /// Checks every PTR at an address name.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -79,7 +51,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
             }
         };
         let mut diagnostic = Diagnostic::error(
-            RULE.id,
+            RULE,
             Some(record.provenance.span),
             format!(
                 "PTR `{}` points at `{target}`, {problem}; forward-confirmed reverse DNS fails",

@@ -1,35 +1,8 @@
-//! The `rrset-too-large` rule.
+//! The check of the `rrset-too-large` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports an RRset with more records than `check.max_rrset_records` (default 100): in
-    /// practice an SRV RRset of a service with very many hosts in one datacenter, or an A RRset
-    /// used as a load-balancing pool.
-    ///
-    /// ## Why it matters
-    /// BIND 9.18.28 and later refuse to load a zone with such an RRset by default
-    /// (`max-records-per-type 100`, a defence against CVE-2024-1737), so one host too many in the
-    /// CMDB would take the whole zone off the primary. Large RRsets also never fit a UDP answer
-    /// (see `answer-too-large-for-udp`).
-    ///
-    /// ## Example
-    /// A service whose role is carried by 150 `in_use` hosts in one datacenter: the SRV RRset
-    /// `_playlist._tcp.ash.example.net.` gets 150 records.
-    ///
-    /// ## How to fix
-    /// Split the service (several roles, or a global name plus per-datacenter names), put a load
-    /// balancer in front, or, if every server you deploy to allows more, raise the servers'
-    /// limit and `check.max_rrset_records` together.
-    pub(crate) const RULE: Rule = {
-        id: "rrset-too-large",
-        severity: Error,
-        stage: Check,
-        summary: "an RRset with more records than check.max_rrset_records",
-    };
-}
+use crate::rules::check::RRSET_TOO_LARGE as RULE;
 
 /// Reports every RRset longer than the limit, at its first record.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -41,7 +14,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
         let first = &rrset[0];
         out.push(
             Diagnostic::error(
-                RULE.id,
+                RULE,
                 Some(first.provenance.span),
                 format!(
                     "the {} RRset at `{}` has {} records; the limit is {limit}",

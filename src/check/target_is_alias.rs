@@ -1,35 +1,10 @@
-//! The `target-is-alias` rule.
+//! The check of the `target-is-alias` rule (its documentation is in `rules::check`).
 
 use super::{ChainEnd, Context, ZoneView, target_role};
 use crate::diagnostic::Diagnostic;
-use crate::model::record::{RData, Record, RecordType};
-
-declare_rule! {
-    /// ## What it does
-    /// Reports SRV, MX and NS records whose target is an alias (owns a CNAME) in a managed zone.
-    ///
-    /// ## Why it matters
-    /// RFC 2782 on the SRV target: "the name MUST NOT be an alias (in the sense of RFC 1034 or
-    /// RFC 2181)". RFC 2181 section 10.3: "The domain name used as the value of a NS resource
-    /// record, or part of the value of a MX resource record must not be an alias." Servers do not
-    /// put the addresses of an alias in the additional section, some clients refuse the answer,
-    /// and mail servers may bounce.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: www, type: CNAME, target: web1.ams.example.net. }
-    /// - { name: _sip._udp, type: SRV, priority: 10, weight: 5, port: 5060, target: www.example.net. }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Point the record at the canonical name (the end of the CNAME chain; the hint names it).
-    pub(crate) const RULE: Rule = {
-        id: "target-is-alias",
-        severity: Error,
-        stage: Check,
-        summary: "an SRV, MX or NS target that is a CNAME",
-    };
-}
+use crate::dns::record_type::RecordType;
+use crate::model::record::{RData, Record};
+use crate::rules::check::TARGET_IS_ALIAS as RULE;
 
 /// Reports SRV, MX and NS targets that own a CNAME.
 pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -63,7 +38,7 @@ pub(crate) fn check(context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Di
         };
         out.push(
             Diagnostic::error(
-                RULE.id,
+                RULE,
                 Some(record.provenance.span),
                 format!(
                     "{} `{target}` is an alias (CNAME); {} targets must be canonical names",

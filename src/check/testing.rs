@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use super::{Context, ZoneView};
 use crate::diagnostic::{Diagnostic, FileId, Severity, SourceMap, Span};
+use crate::dns::name::Name;
 use crate::inventory::{
     CmdbFormat, CmdbSource, GenerateSettings, Limits, SerialPolicy, Settings, SoaSettings,
     TtlSettings, ZoneSettings,
 };
-use crate::model::name::Name;
 use crate::model::record::{Origin, Provenance, RData, Record};
 use crate::model::zone::{Zone, ZoneSet};
 
@@ -149,7 +149,7 @@ pub(crate) fn settings() -> Settings {
 
 /// The codes of `findings`, in order.
 pub(crate) fn codes(findings: &[Diagnostic]) -> Vec<&'static str> {
-    findings.iter().map(|finding| finding.code).collect()
+    findings.iter().map(|finding| finding.rule.id()).collect()
 }
 
 /// Runs one zone rule over every zone of `zones` with `limits`, and prints the findings as

@@ -1,33 +1,8 @@
-//! The `ttl-mismatch` rule.
+//! The check of the `ttl-mismatch` rule (its documentation is in `rules::check`).
 
 use super::{Context, ZoneView};
 use crate::diagnostic::Diagnostic;
-
-declare_rule! {
-    /// ## What it does
-    /// Reports an RRset (records of one name and type) whose records have different TTLs.
-    ///
-    /// ## Why it matters
-    /// RFC 2181 section 5.2: "the use of differing TTLs in an RRSet is hereby deprecated, the
-    /// TTLs of all RRs in an RRSet must be set to the same value." Servers silently pick one
-    /// (BIND loads the zone with "TTL set to prior TTL"), so the TTL someone wrote, perhaps to
-    /// shorten a migration window, is not the one served.
-    ///
-    /// ## Example
-    /// ```yaml
-    /// - { name: shop, type: A, address: 192.0.2.1, ttl: 300 }
-    /// - { name: shop, type: A, address: 192.0.2.2, ttl: 600 }
-    /// ```
-    ///
-    /// ## How to fix
-    /// Give every record of the RRset the same `ttl:` (or none, for the default).
-    pub(crate) const RULE: Rule = {
-        id: "ttl-mismatch",
-        severity: Error,
-        stage: Check,
-        summary: "records of one RRset with different TTLs",
-    };
-}
+use crate::rules::check::TTL_MISMATCH as RULE;
 
 /// Reports each RRset whose TTLs differ, at the first record that differs from the first one.
 pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<Diagnostic>) {
@@ -42,7 +17,7 @@ pub(crate) fn check(_context: &Context<'_>, view: &ZoneView<'_>, out: &mut Vec<D
         let ttls: Vec<String> = ttls.iter().map(u32::to_string).collect();
         out.push(
             Diagnostic::error(
-                RULE.id,
+                RULE,
                 Some(differing.provenance.span),
                 format!(
                     "the {} RRset at `{}` has records with different TTLs ({}); all records of an RRset must have the same TTL",

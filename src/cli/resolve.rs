@@ -59,8 +59,12 @@ impl Args {
                 dry_run: args.dry_run,
                 forge: forge_choice(args.forge, environment),
                 max_assertions: args.budget.max_assertions,
+                post_receive_timeout: args.post_receive_timeout,
             }),
-            Command::Pr(args) => Invocation::Pr(pr_action(args.action)),
+            Command::Pr(args) => Invocation::Pr {
+                action: pr_action(args.action),
+                signing_key: args.signing_key,
+            },
             Command::Test(args) => Invocation::Test(test::Options {
                 cmdb: args.cmdb,
                 format: match args.format {
@@ -270,8 +274,10 @@ mod tests {
             "--state",
             "changes-requested",
         ];
-        let Invocation::Pr(pr::Action::Review { number, state, .. }) =
-            resolve(&line, &[]).invocation
+        let Invocation::Pr {
+            action: pr::Action::Review { number, state, .. },
+            ..
+        } = resolve(&line, &[]).invocation
         else {
             panic!("not a review");
         };

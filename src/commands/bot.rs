@@ -6,8 +6,9 @@
 //! 2. merge the head onto that tip in memory (`git merge` semantics; a conflict is reported);
 //! 3. load and build the merge result, diff it against the base (blast radius), and add a large
 //!    change for every base assertion the change removes or edits;
-//! 4. [`merge::decide`]: drafts and `do-not-merge` are skipped; approvals, changes requested,
-//!    owners and the large-change rule may make it wait;
+//! 4. [`merge::decide`]: drafts and `do-not-merge` are skipped; a freeze on the base (but for an
+//!    emergency merge approved by admins), approvals, changes requested, owners and the
+//!    large-change rule (and who applied its override label) may make it wait;
 //! 5. when it may merge, the gate runs on the merge result: render, check, and the assertions of
 //!    the base plus those the change adds;
 //! 6. the bot commits exactly the tested tree (parents: the tested base and the head; or the base
@@ -15,9 +16,11 @@
 //!    is still the tested head and the base still the tested base; if the base moved, it tests
 //!    again on the new tip (up to three times per pass);
 //! 7. one commit status and one comment per pull request are set, changed only when what they
-//!    say changes.
+//!    say changes;
+//! 8. on the local forge, after a merge, the repository's `post-receive` hook runs as a push
+//!    would run it ([`hook`]).
 //!
-//! `--dry-run` does all of it but step 6's writes and step 7: objects go to memory, and what
+//! `--dry-run` does all of it but step 6's writes, step 7 and step 8: objects go to memory, and what
 //! would be said is printed.
 
 use std::collections::{HashMap, HashSet};
@@ -25,19 +28,18 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::ForgeChoice;
-use super::pipeline::{Built, build, verify_templates};
+use super::pipeline::{Built, build, revision_files, verify_templates, with_check};
 use super::{Context, Error, Outcome};
 use crate::assertions::Verdict as AssertionVerdict;
 use crate::assertions::resolver::Resolver;
 use crate::diagnostic::{self, Severity};
-use crate::diff::{self, Side, report as diff_report};
+use crate::diff::{self, RevisionFiles, Side, report as diff_report};
 use crate::git::{GitTree, Identity, Merged, Oid, Repo};
-use crate::inventory::files::{Files, YamlEntry};
 use crate::inventory::policy::{MergeMethod, Policy};
-use crate::merge::assertions::{self, AssertionFile};
 use crate::merge::codeowners::{self, CodeOwners};
 use crate::merge::forge::{Forge, MergeOutcome, TestedMerge};
 use crate::merge::github::GitHub;
+use crate::merge::hook::{self, HookEnd, HookRun, RefUpdate};
 use crate::merge::local::Local;
 use crate::merge::report::{self, COMMENT_MARKER, Summary};
 use crate::merge::{
@@ -60,6 +62,8 @@ pub struct Options {
     pub forge: ForgeChoice,
     /// The most assertions `for_each` may expand to in the gate (`--max-assertions`).
     pub max_assertions: u64,
+    /// How long the `post-receive` hook may run after a merge on the local forge.
+    pub post_receive_timeout: std::time::Duration,
 }
 
 /// What one pass needs besides the forge and the repository.
@@ -71,6 +75,8 @@ pub struct PassSettings {
     pub clock: Clock,
     /// The most assertions the gate's `for_each` may expand to, per tree.
     pub max_assertions: u64,
+    /// How long the `post-receive` hook may run after a merge on the local forge.
+    pub post_receive_timeout: std::time::Duration,
 }
 
 /// What happened to one pull request.
@@ -88,6 +94,8 @@ pub struct PullOutcome {
     pub tests: usize,
     /// Why it could not be evaluated.
     pub error: Option<String>,
+    /// The repository's `post-receive` hook, run after merging it on the local forge.
+    pub post_receive: Option<HookRun>,
 }
 
 /// Runs `bot`.
@@ -125,13 +133,24 @@ pub fn run(
         dry_run: options.dry_run,
         clock: context.clock,
         max_assertions: options.max_assertions,
+        post_receive_timeout: options.post_receive_timeout,
     };
     let outcomes = pass(forge.as_ref(), &repo, &settings, out)?;
-    Ok(if outcomes.iter().any(|outcome| outcome.error.is_some()) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    // A merge whose hook failed is merged, as a push whose hook fails is pushed; the exit
+    // status says that it did not reach everywhere the hook takes it.
+    let hook_failed = outcomes.iter().any(|outcome| {
+        outcome
+            .post_receive
+            .as_ref()
+            .is_some_and(|run| !run.succeeded())
+    });
+    Ok(
+        if hook_failed || outcomes.iter().any(|outcome| outcome.error.is_some()) {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        },
+    )
 }
 
 /// One pass over the open pull requests into the forge's default branch.
@@ -183,6 +202,7 @@ pub fn pass(
                     merged: None,
                     tests: 0,
                     error: Some(text),
+                    post_receive: None,
                 });
             }
         }
@@ -196,8 +216,8 @@ struct PassState {
     /// Commits the forge made when it merged (GitHub's merge commits), each with the bot's own
     /// tested commit of the same tree and parents: later pull requests build on that.
     equivalents: HashMap<String, Oid>,
-    /// The base, built, by tree.
-    base: Option<(Oid, Built)>,
+    /// The base, built, with its file facts, by tree.
+    base: Option<(Oid, Built, RevisionFiles)>,
 }
 
 /// Evaluates, tests and perhaps merges one pull request.
@@ -216,6 +236,7 @@ fn process(
         merged: None,
         tests: 0,
         error: None,
+        post_receive: None,
     };
     for _ in 0..MAX_ATTEMPTS {
         let base_sha = forge.branch_tip(&pull.base_ref)?;
@@ -256,13 +277,15 @@ fn process(
         }
         let mut evaluation =
             evaluate(forge, repo, pull, base_commit, head_commit, &mut state.base)?;
-        let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
+        let (checked, unverified) = verified(pull, evaluation.allowed_signers.as_deref());
+        evaluation.assessment.unverified = unverified;
+        let mut decision = merge::decide(&checked, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
             if let Some(merged) = &evaluation.merged {
                 evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings);
                 outcome.tests += 1;
             }
-            decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
+            decision = merge::decide(&checked, &evaluation.policy, &evaluation.assessment);
         }
         outcome.verdict = Some(decision.verdict);
         outcome.reasons.clone_from(&decision.reasons);
@@ -296,7 +319,17 @@ fn process(
             outcome.verdict = Some(Verdict::Wait);
             return Ok(outcome);
         }
-        let decision = merge::decide(&fresh, &evaluation.policy, &evaluation.assessment);
+        // The override label may have been removed and applied again by someone else.
+        evaluation.assessment.override_applier = override_applier(
+            forge,
+            &fresh,
+            &evaluation.policy,
+            &evaluation.assessment.large_changes,
+            evaluation.allowed_signers.as_deref(),
+        )?;
+        let (fresh_checked, unverified) = verified(&fresh, evaluation.allowed_signers.as_deref());
+        evaluation.assessment.unverified = unverified;
+        let decision = merge::decide(&fresh_checked, &evaluation.policy, &evaluation.assessment);
         outcome.verdict = Some(decision.verdict);
         outcome.reasons.clone_from(&decision.reasons);
         if decision.verdict != Verdict::Merge {
@@ -351,6 +384,18 @@ fn process(
                     &evaluation,
                     &base_sha,
                     Some(&sha),
+                    log,
+                )?;
+                // After the status says merged, as a push's hook runs after the push.
+                outcome.post_receive = post_receive(
+                    forge,
+                    settings,
+                    pull,
+                    &RefUpdate {
+                        old: base_sha.clone(),
+                        new: sha.clone(),
+                        reference: format!("refs/heads/{}", pull.base_ref),
+                    },
                     log,
                 )?;
                 outcome.merged = Some(sha);
@@ -417,8 +462,8 @@ struct Evaluation {
     merged: Option<MergeResult>,
     /// The base, for its assertions.
     base_files: GitTree,
-    base_assertions: Vec<AssertionFile>,
-    merged_assertions: Vec<AssertionFile>,
+    /// The base's allowed signers, when the forge's records must be signed.
+    allowed_signers: Option<Vec<u8>>,
 }
 
 /// The merge result, loaded.
@@ -434,14 +479,14 @@ fn evaluate(
     pull: &PullRequestFacts,
     base_commit: Oid,
     head_commit: Oid,
-    base_cache: &mut Option<(Oid, Built)>,
+    base_cache: &mut Option<(Oid, Built, RevisionFiles)>,
 ) -> Result<Evaluation, Error> {
     let base_tree = repo.commit_tree(base_commit)?;
     let base_files = repo.files(base_tree, &pull.base_ref)?;
     // Every pull request of a pass is evaluated on the same base until one merges: build it once.
     if base_cache
         .as_ref()
-        .is_none_or(|(tree, _)| *tree != base_tree)
+        .is_none_or(|(tree, _, _)| *tree != base_tree)
     {
         let built = build(&base_files).map_err(|error| {
             Error::Bot(format!(
@@ -450,11 +495,29 @@ fn evaluate(
                 describe_load_error(error)
             ))
         })?;
-        *base_cache = Some((base_tree, built));
+        let facts = revision_files(&repo.root_files(base_tree, &pull.base_ref), &base_files)
+            .map_err(Error::Read)?;
+        *base_cache = Some((base_tree, built, facts));
     }
-    let base = &base_cache.as_ref().expect("filled above").1;
+    let (_, base, base_facts) = base_cache.as_ref().expect("filled above");
     let policy = base.inventory.settings.policy.clone();
-    let codeowners = read_codeowners(repo, base_tree, &pull.base_ref)?;
+    let codeowners = parse_codeowners(base_facts);
+    // A draft or a pull request labelled to stay out is reported as such, not tested.
+    let not_evaluated = merge::not_evaluated(pull, &policy).is_some();
+    // Signatures are checked only where the forge takes names as given and the base lists
+    // whose keys count.
+    let allowed_signers = base_facts
+        .allowed_signers
+        .as_ref()
+        .filter(|_| forge.signed_records())
+        .map(|(_, bytes)| bytes.clone());
+    let freeze = merge::freeze(
+        &policy,
+        base_facts
+            .freeze
+            .as_ref()
+            .map(|(_, bytes)| bytes.as_slice()),
+    );
     let mut evaluation = Evaluation {
         policy,
         assessment: Assessment {
@@ -462,14 +525,19 @@ fn evaluate(
             large_changes: Vec::new(),
             owners: Vec::new(),
             gate: Gate::NotRun,
+            override_applier: None,
+            freeze,
+            unverified: Vec::new(),
         },
+        allowed_signers,
         diff_markdown: None,
         blast_radius: Vec::new(),
         merged: None,
-        base_assertions: read_assertions(&base_files)?,
-        merged_assertions: Vec::new(),
         base_files,
     };
+    if not_evaluated {
+        return Ok(evaluation);
+    }
     let tree = match repo.merge(base_commit, head_commit)? {
         Merged::Conflicts { paths } => {
             evaluation.assessment.merge = MergeCheck::Conflicts(paths);
@@ -496,12 +564,18 @@ fn evaluate(
         return Err(Error::Forge(error));
     }
 
-    let merged_files = repo.files(tree, &format!("merge-of-#{}", pull.number))?;
-    evaluation.merged_assertions = read_assertions(&merged_files)?;
-    let mut large = Vec::new();
+    let merged_label = format!("merge-of-#{}", pull.number);
+    let merged_files = repo.files(tree, &merged_label)?;
+    let merged_facts = revision_files(&repo.root_files(tree, &merged_label), &merged_files)
+        .map_err(Error::Read)?;
+    let file_pair = diff::large::FilePair {
+        base: base_facts,
+        head: &merged_facts,
+    };
+    let large;
     match build(&merged_files) {
         Ok(built) => {
-            let difference = diff::diff(
+            let (base_side, merged_side) = (
                 Side {
                     inventory: &base.inventory,
                     zones: &base.zones,
@@ -511,13 +585,15 @@ fn evaluate(
                     zones: &built.zones,
                 },
             );
-            large = diff::large_changes(&difference, &evaluation.policy.thresholds);
-            evaluation.blast_radius = blast_radius(&difference);
-            let assertion_changes = assertions::removed_or_changed(
-                &evaluation.base_assertions,
-                &evaluation.merged_assertions,
+            let difference = diff::diff(base_side, merged_side);
+            large = diff::large_changes(
+                &difference,
+                base_side,
+                merged_side,
+                file_pair,
+                &evaluation.policy,
             );
-            large.extend(assertion_changes);
+            evaluation.blast_radius = blast_radius(&difference);
             let head_label = format!("#{} merged", pull.number);
             evaluation.diff_markdown = Some(diff_report::markdown(
                 &difference,
@@ -538,12 +614,9 @@ fn evaluate(
             sources,
         }) => {
             diagnostic::sort(&mut diagnostics);
-            large.extend(assertions::removed_or_changed(
-                &evaluation.base_assertions,
-                &evaluation.merged_assertions,
-            ));
-            evaluation.assessment.gate = Gate::Failed {
-                counts: TestCounts::default(),
+            large = diff::large::file_changes(file_pair, &evaluation.policy);
+            evaluation.assessment.gate = Gate::NotLoaded {
+                count: diagnostics.len(),
                 failures: shown(
                     diagnostics
                         .iter()
@@ -554,8 +627,104 @@ fn evaluate(
         }
         Err(error @ crate::inventory::Error::Read { .. }) => return Err(Error::Read(error)),
     }
+    evaluation.assessment.override_applier = override_applier(
+        forge,
+        pull,
+        &evaluation.policy,
+        &large,
+        evaluation.allowed_signers.as_deref(),
+    )?;
     evaluation.assessment.large_changes = large;
     Ok(evaluation)
+}
+
+/// Runs the repository's `post-receive` hook for a merge the forge made by moving the branch
+/// itself, as `git push` would have run it, and logs what it did with its output.
+fn post_receive(
+    forge: &dyn Forge,
+    settings: &PassSettings,
+    pull: &PullRequestFacts,
+    update: &RefUpdate,
+    log: &mut dyn Write,
+) -> Result<Option<HookRun>, Error> {
+    let Some(site) = forge.post_receive_hook() else {
+        return Ok(None);
+    };
+    let run = hook::post_receive(
+        &site,
+        std::slice::from_ref(update),
+        settings.post_receive_timeout,
+    )
+    .map_err(|error| {
+        Error::Bot(format!(
+            "#{} was merged, but {} could not be run: {error}",
+            pull.number,
+            site.path.display()
+        ))
+    })?;
+    if run.end == HookEnd::Absent {
+        return Ok(None);
+    }
+    writeln!(
+        log,
+        "#{} {}: post-receive {} {} {}: {}",
+        pull.number,
+        quoted(&pull.title),
+        short(&update.old),
+        short(&update.new),
+        update.reference,
+        run.summary()
+    )?;
+    for line in run.output.lines() {
+        writeln!(log, "  | {line}")?;
+    }
+    Ok(Some(run))
+}
+
+/// Who applied the override label, asked of the forge only when it could matter: the change is
+/// large and carries the label.
+fn override_applier(
+    forge: &dyn Forge,
+    pull: &PullRequestFacts,
+    policy: &Policy,
+    large: &[diff::LargeChange],
+    allowed_signers: Option<&[u8]>,
+) -> Result<Option<merge::LabelApplier>, Error> {
+    let Some(label) = policy.override_label.as_deref() else {
+        return Ok(None);
+    };
+    if large.is_empty()
+        || !pull
+            .labels
+            .iter()
+            .any(|candidate| candidate.eq_ignore_ascii_case(label))
+    {
+        return Ok(None);
+    }
+    let applier = forge.label_applier(pull, label)?;
+    Ok(Some(match allowed_signers {
+        Some(signers) => merge::signing::checked_applier(applier, signers),
+        // The local forge without allowed signers takes names as given.
+        None => match applier {
+            merge::LabelApplier::Claimed { login, .. } => merge::LabelApplier::By {
+                login,
+                may_approve: true,
+            },
+            other => other,
+        },
+    }))
+}
+
+/// `pull` with only the reviews whose signature holds against `allowed_signers` (all of them
+/// when there is no such file), and why each other one does not count.
+fn verified(
+    pull: &PullRequestFacts,
+    allowed_signers: Option<&[u8]>,
+) -> (PullRequestFacts, Vec<String>) {
+    match allowed_signers {
+        Some(signers) => merge::signing::verified_reviews(pull, signers),
+        None => (pull.clone(), Vec::new()),
+    }
 }
 
 /// Render, check and test on the merge result.
@@ -569,10 +738,7 @@ fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> 
     };
     let mut failures = Vec::new();
 
-    let mut diagnostics = merged.built.diagnostics.clone();
-    diagnostics.extend(crate::check::run(zones, &inventory.settings));
-    let mut diagnostics = crate::check::apply_severities(diagnostics, &inventory.settings);
-    diagnostic::sort(&mut diagnostics);
+    let diagnostics = with_check(merged.built.diagnostics.clone(), zones, inventory);
     for finding in &diagnostics {
         match finding.severity {
             Severity::Error => {
@@ -732,7 +898,7 @@ fn publish(
         (Verdict::Test, None) => "testing".to_owned(),
         (Verdict::Wait, None) => "waiting".to_owned(),
         (Verdict::Reject, None) => "not merged".to_owned(),
-        (Verdict::Skip, None) => "skipped".to_owned(),
+        (Verdict::Skip, None) => "not evaluated".to_owned(),
     };
     writeln!(
         log,
@@ -743,9 +909,6 @@ fn publish(
     )?;
     for reason in &decision.reasons {
         writeln!(log, "  {}", reason.replace('\n', "\n  "))?;
-    }
-    if decision.verdict == Verdict::Skip {
-        return Ok(());
     }
     let status = report::status(&summary);
     let comment = report::comment(&summary);
@@ -796,37 +959,17 @@ fn blast_radius(difference: &diff::Diff) -> Vec<String> {
     lines
 }
 
-/// `assertions/*.yaml` of a revision, to compare with the base's. An entry that cannot be
-/// read is left out here: `assertions::load` reports it, and the gate fails on it.
-fn read_assertions(files: &dyn Files) -> Result<Vec<AssertionFile>, Error> {
-    Ok(crate::inventory::files::yaml_directory(files, "assertions")
-        .map_err(Error::Read)?
-        .into_iter()
-        .filter_map(|entry| match entry {
-            YamlEntry::Read { path, bytes } => Some((path, bytes)),
-            YamlEntry::Unreadable { .. } => None,
-        })
-        .collect())
-}
-
-/// The base's CODEOWNERS, from the first of GitHub's locations that exists.
-fn read_codeowners(repo: &Repo, base_tree: Oid, label: &str) -> Result<CodeOwners, Error> {
-    let files = repo.root_files(base_tree, label);
-    for path in codeowners::LOCATIONS {
-        let bytes = files.read(path).map_err(|source| {
-            Error::Read(crate::inventory::Error::Read {
-                path: files.locate(path),
-                source,
-            })
-        })?;
-        if let Some(bytes) = bytes {
+/// The base's CODEOWNERS: the first of GitHub's locations that exists (the file facts list
+/// them in that order).
+fn parse_codeowners(facts: &RevisionFiles) -> CodeOwners {
+    facts
+        .codeowners
+        .first()
+        .map_or_else(CodeOwners::default, |(path, bytes)| {
             let mut sources = crate::diagnostic::SourceMap::default();
             let file = sources.add(path);
-            let (parsed, _warnings) = codeowners::parse(&String::from_utf8_lossy(&bytes), file);
-            return Ok(parsed);
-        }
-    }
-    Ok(CodeOwners::default())
+            codeowners::parse(&String::from_utf8_lossy(bytes), file).0
+        })
 }
 
 /// The local commit for a forge's commit id: the commit itself, or the bot's own tested commit

@@ -39,13 +39,7 @@ pub fn run(
             sources,
         }) if options.format != Format::Human => {
             diagnostic::sort(&mut diagnostics);
-            report::write(
-                out,
-                options.format,
-                &diagnostics,
-                &sources,
-                crate::check::RULES,
-            )?;
+            report::write(out, options.format, &diagnostics, &sources)?;
             return Err(Error::Input {
                 count: diagnostics.len(),
             });
@@ -65,7 +59,6 @@ pub fn run(
         options.format,
         &checked.diagnostics,
         &checked.inventory.sources,
-        crate::check::RULES,
     )?;
     // Findings are the data (stdout); the count is for the person at the terminal (stderr), and
     // a clean run says nothing at all.

@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use super::pipeline::build_revisions;
+use super::pipeline::{build_revisions, revision_files};
 use super::{Context, Error, Outcome, print_human};
 use crate::diff::{self, Side, report};
 use crate::git::Repo;
@@ -45,25 +45,33 @@ pub fn run(
 ) -> Result<Outcome, Error> {
     let repo = Repo::discover(&context.root)?;
     let base_commit = repo.resolve(&options.base)?;
-    let base_files = repo.files(repo.commit_tree(base_commit)?, &options.base)?;
-    let (head_files, head_label): (Box<dyn Files>, String) = match &options.head {
-        Some(head) => {
-            let commit = repo.resolve(head)?;
-            (
-                Box::new(repo.files(repo.commit_tree(commit)?, head)?),
-                head.clone(),
-            )
-        }
-        None => (
-            Box::new(Directory::new(&context.root)),
-            "working tree".to_owned(),
-        ),
-    };
+    let base_tree = repo.commit_tree(base_commit)?;
+    let base_files = repo.files(base_tree, &options.base)?;
+    let base_root = repo.root_files(base_tree, &options.base);
+    // The head's zones repository, and its git root for CODEOWNERS and the local forge's files.
+    let (head_files, head_root, head_label): (Box<dyn Files>, Box<dyn Files>, String) =
+        match &options.head {
+            Some(head) => {
+                let tree = repo.commit_tree(repo.resolve(head)?)?;
+                (
+                    Box::new(repo.files(tree, head)?),
+                    Box::new(repo.root_files(tree, head)),
+                    head.clone(),
+                )
+            }
+            None => (
+                Box::new(Directory::new(&context.root)),
+                Box::new(Directory::new(
+                    repo.work_tree().as_deref().unwrap_or(&context.root),
+                )),
+                "working tree".to_owned(),
+            ),
+        };
     let (base, head) = build_revisions(context, &base_files, head_files.as_ref());
     let base = base.map_err(|error| input_error(&options.base, error, err))?;
     let head = head.map_err(|error| input_error(&head_label, error, err))?;
 
-    let difference = diff::diff(
+    let (base_side, head_side) = (
         Side {
             inventory: &base.inventory,
             zones: &base.zones,
@@ -73,7 +81,19 @@ pub fn run(
             zones: &head.zones,
         },
     );
-    let large = diff::large_changes(&difference, &base.inventory.settings.policy.thresholds);
+    let difference = diff::diff(base_side, head_side);
+    let base_facts = revision_files(&base_root, &base_files)?;
+    let head_facts = revision_files(head_root.as_ref(), head_files.as_ref())?;
+    let large = diff::large_changes(
+        &difference,
+        base_side,
+        head_side,
+        diff::large::FilePair {
+            base: &base_facts,
+            head: &head_facts,
+        },
+        &base.inventory.settings.policy,
+    );
     let labels = report::Labels {
         base: &options.base,
         head: &head_label,

@@ -1,14 +1,17 @@
 //! `zonegate explain RULE`: what a rule means, why it matters (the RFC) and how to fix it, as
-//! `ruff rule` does; `zonegate explain --all` lists every rule id with its summary.
+//! `ruff rule` does; `zonegate explain --all` lists every rule id with its summary, then every
+//! change class (the kinds of change that are large whatever their size).
 //!
-//! The text is the rule's documentation in `check::RULES`, the same text as the rustdoc and the
-//! SARIF help, so the three cannot drift apart. No IO beyond writing to `out`.
+//! The text is the rule's documentation in the registry (`rules::RULES`, the same text as the
+//! rustdoc and the SARIF help, so the three cannot drift apart), or the class's in
+//! `change_class::CLASSES`. No IO beyond writing to `out`.
 
 use std::io::Write;
 
 use super::{Error, Outcome};
-use crate::check::{RULES, Rule, Stage};
-use crate::model::suggest;
+use crate::change_class::{CLASSES, ChangeClass};
+use crate::diagnostic::suggest;
+use crate::rules::{RULES, Rule, Stage};
 
 /// What to explain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,27 +26,42 @@ pub enum Request {
 pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
     match request {
         Request::All => {
-            let width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+            let width = RULES.iter().map(|rule| rule.id().len()).max().unwrap_or(0);
             for rule in RULES {
                 writeln!(
                     out,
                     "{:width$}  {:7}  {}",
-                    rule.id,
-                    rule.default_severity.as_str(),
-                    rule.summary
+                    rule.id(),
+                    rule.default_severity().as_str(),
+                    rule.summary()
                 )?;
+            }
+            writeln!(
+                out,
+                "\nchange classes: large whatever their size (policy.large_change_classes)"
+            )?;
+            let width = CLASSES
+                .iter()
+                .map(|class| class.id.len())
+                .max()
+                .unwrap_or(0);
+            for class in CLASSES {
+                writeln!(out, "{:width$}  {}", class.id, class.summary)?;
             }
             Ok(Outcome::Clean)
         }
         Request::Rule(id) => {
             let wanted = id.trim().to_ascii_lowercase();
-            let Some(rule) = RULES.iter().find(|rule| rule.id == wanted) else {
+            if let Some(rule) = crate::rules::rule(&wanted) {
+                out.write_all(explanation(rule).as_bytes())?;
+            } else if let Some(class) = crate::change_class::class(&wanted) {
+                out.write_all(class_explanation(class).as_bytes())?;
+            } else {
                 return Err(Error::UnknownRule {
                     id: id.clone(),
                     suggestions: suggestions(&wanted),
                 });
-            };
-            out.write_all(explanation(rule).as_bytes())?;
+            }
             Ok(Outcome::Clean)
         }
     }
@@ -52,7 +70,7 @@ pub fn run(request: &Request, out: &mut dyn Write) -> Result<Outcome, Error> {
 /// The full text for one rule: a heading, the summary, where it is reported and whether its
 /// severity can be changed, then the documentation.
 pub fn explanation(rule: &Rule) -> String {
-    let reported = match rule.stage {
+    let reported = match rule.stage() {
         Stage::Input => {
             "Malformed input: always an error that stops the command (exit 2); `check.rules` cannot change it."
         }
@@ -68,26 +86,47 @@ pub fn explanation(rule: &Rule) -> String {
         Stage::Deploy => {
             "Reported by `zonegate deploy` while planning against the served zones; `deploy.stale_serial` in zones/zonegate.yaml decides what happens, not `check.rules`."
         }
+        Stage::Test => {
+            "Reported by `zonegate test` (exit 1), by the merge bot on the merge result, and by `zonegate deploy` against the rendered zones before anything is written and against the live server after the reload; `check.rules` cannot change it."
+        }
+        Stage::Merge => {
+            "Found by the merge bot when it reads CODEOWNERS from the base branch, which skips the line; `check.rules` cannot change it."
+        }
     };
     format!(
         "# {id}\n\n{summary}.\n\nDefault severity: {severity}. {reported}\n\n{body}",
-        id = rule.id,
-        summary = capitalised(rule.summary),
-        severity = rule.default_severity.as_str(),
+        id = rule.id(),
+        summary = capitalised(rule.summary()),
+        severity = rule.default_severity().as_str(),
         body = rule.explain().trim_start(),
     )
 }
 
+/// The full text for one change class: a heading, the summary, the policy key, then the
+/// documentation.
+pub fn class_explanation(class: &ChangeClass) -> String {
+    format!(
+        "# {id}\n\n{summary}.\n\nA change class: a pull request with such a change needs `policy.large_change_approvals` (or the override label) whatever its size, unless `policy.large_change_classes` in zones/zonegate.yaml leaves `{id}` out.\n\n{body}",
+        id = class.id,
+        summary = capitalised(class.summary),
+        body = class.explain().trim_start(),
+    )
+}
+
 /// Ids close to `wanted`: a near miss by edit distance first, then the ids that contain it (so
-/// `explain cname` lists the CNAME rules).
+/// `explain cname` lists the CNAME rules), rules before change classes.
 fn suggestions(wanted: &str) -> Vec<&'static str> {
-    let mut found: Vec<&'static str> = suggest(wanted, RULES.iter().map(|rule| rule.id))
-        .into_iter()
-        .collect();
+    let ids = || {
+        RULES
+            .iter()
+            .map(|rule| rule.id())
+            .chain(CLASSES.iter().map(|class| class.id))
+    };
+    let mut found: Vec<&'static str> = suggest(wanted, ids()).into_iter().collect();
     if !wanted.is_empty() {
-        for rule in RULES {
-            if rule.id.contains(wanted) && !found.contains(&rule.id) {
-                found.push(rule.id);
+        for id in ids() {
+            if id.contains(wanted) && !found.contains(&id) {
+                found.push(id);
             }
         }
     }
@@ -132,6 +171,28 @@ mod tests {
     }
 
     #[test]
+    fn a_change_class_is_explained_with_its_policy_key() {
+        let text = explain(&Request::Rule("delegation-changed".into())).unwrap();
+        let head: Vec<&str> = text.lines().take(5).collect();
+        insta::assert_snapshot!(head.join("\n"), @"
+        # delegation-changed
+
+        A delegation is added, removed or re-pointed.
+
+        A change class: a pull request with such a change needs `policy.large_change_approvals` (or the override label) whatever its size, unless `policy.large_change_classes` in zones/zonegate.yaml leaves `delegation-changed` out.
+        ");
+        assert!(text.contains("## Why it is large"), "{text}");
+        let all = explain(&Request::All).unwrap();
+        for class in CLASSES {
+            assert!(
+                all.lines()
+                    .any(|line| line.starts_with(&format!("{}  ", class.id))),
+                "{all}"
+            );
+        }
+    }
+
+    #[test]
     fn ids_are_matched_without_regard_to_case_or_surrounding_spaces() {
         assert_eq!(
             explain(&Request::Rule(" TTL-Mismatch ".into())).unwrap(),
@@ -156,12 +217,27 @@ mod tests {
     }
 
     #[test]
-    fn the_list_has_one_line_per_rule() {
+    fn every_rule_in_the_registry_is_explained() {
+        for rule in RULES {
+            let text = explain(&Request::Rule(rule.id().to_owned())).unwrap();
+            assert!(text.starts_with(&format!("# {}\n", rule.id())), "{text}");
+            assert!(text.contains("Default severity: "), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_list_has_one_line_per_rule_then_one_per_change_class() {
         let text = explain(&Request::All).unwrap();
-        assert_eq!(text.lines().count(), RULES.len());
-        for (line, rule) in text.lines().zip(RULES) {
-            assert!(line.starts_with(rule.id), "{line}");
-            assert!(line.ends_with(rule.summary), "{line}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), RULES.len() + 2 + CLASSES.len());
+        for (line, rule) in lines.iter().zip(RULES) {
+            assert!(line.starts_with(rule.id()), "{line}");
+            assert!(line.ends_with(rule.summary()), "{line}");
+        }
+        assert_eq!(lines[RULES.len()], "");
+        for (line, class) in lines[RULES.len() + 2..].iter().zip(CLASSES) {
+            assert!(line.starts_with(class.id), "{line}");
+            assert!(line.ends_with(class.summary), "{line}");
         }
     }
 }

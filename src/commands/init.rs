@@ -15,8 +15,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
+use crate::dns::name::Name;
 use crate::filesystem;
-use crate::model::name::Name;
 use crate::schema::{self, Kind};
 
 /// Options of `zonegate init`.

@@ -44,7 +44,12 @@ pub enum Invocation {
     /// `zonegate bot`.
     Bot(bot::Options),
     /// `zonegate pr ...`.
-    Pr(pr::Action),
+    Pr {
+        /// What to do.
+        action: pr::Action,
+        /// The SSH key the record is signed with (`--signing-key`).
+        signing_key: Option<PathBuf>,
+    },
     /// `zonegate deploy`.
     Deploy(deploy::Options),
     /// `zonegate regen`.
@@ -79,7 +84,10 @@ pub fn run(
         Invocation::Test(options) => test::run(context, &options, out, err),
         Invocation::Diff(options) => diff::run(context, &options, out, err),
         Invocation::Bot(options) => bot::run(context, options, out, err),
-        Invocation::Pr(action) => pr::run(context, &action, out),
+        Invocation::Pr {
+            action,
+            signing_key,
+        } => pr::run(context, &action, signing_key.as_deref(), out),
         Invocation::Deploy(options) => deploy::run(context, &options, out, err),
         Invocation::Regen(options) => regen::run(context, &options, out, err),
         Invocation::Init(options) => init::run(&options, context.quiet, out, err),
@@ -244,6 +252,6 @@ pub fn explain_hint(diagnostics: &[Diagnostic]) -> Option<String> {
         .or_else(|| diagnostics.first())?;
     Some(format!(
         "hint: `zonegate explain {}` says why the rule matters and how to fix a finding",
-        first.code
+        first.rule
     ))
 }

@@ -58,11 +58,19 @@ pub enum Action {
     },
 }
 
-/// Runs `pr`.
-pub fn run(context: &Context, action: &Action, out: &mut dyn Write) -> Result<Outcome, Error> {
+/// Runs `pr`; every record it writes is signed with `signing_key`, when given.
+pub fn run(
+    context: &Context,
+    action: &Action,
+    signing_key: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
     let repo = Repo::discover(&context.root)?;
     let unix_seconds = i64::try_from(context.clock.unix_seconds).unwrap_or(i64::MAX);
-    let forge = Local::new(repo, unix_seconds);
+    let mut forge = Local::new(repo, unix_seconds);
+    if let Some(key) = signing_key {
+        forge = forge.signing_with(key.to_path_buf());
+    }
     match action {
         Action::List => {
             let base = forge.default_branch()?;

@@ -18,8 +18,9 @@ use std::path::PathBuf;
 
 use super::ForgeChoice;
 use super::download;
-use super::pipeline::{build, build_with};
+use super::pipeline::{build, build_with, with_check};
 use super::{Context, Error, Outcome, print_input_errors};
+use crate::diagnostic::Severity;
 use crate::diff::{self, Side, report};
 use crate::git::{Identity, Repo};
 use crate::inventory::config::LoadOptions;
@@ -136,7 +137,7 @@ pub fn run(
         },
     )
     .map_err(|error| print_input_errors(error, err))?;
-    let difference = diff::diff(
+    let (base_view, head_view) = (
         Side {
             inventory: &base_side.inventory,
             zones: &base_side.zones,
@@ -146,17 +147,60 @@ pub fn run(
             zones: &head_side.zones,
         },
     );
-    if !regen::changes_records(&difference) {
+    let difference = diff::diff(base_view, head_view);
+    // The export's findings name it by the path it gets on the branch, not the file given.
+    let shown_sources = head_side.inventory.sources.renamed(&cmdb, &export_path);
+    let check = check_findings(
+        head_side.diagnostics,
+        &head_side.inventory,
+        &head_side.zones,
+        &shown_sources,
+    );
+    let base_errors = check_findings(
+        base_side.diagnostics.clone(),
+        &base_side.inventory,
+        &base_side.zones,
+        &base_side.inventory.sources,
+    )
+    .errors
+    .len();
+    // An export whose rows fail check may change no record (a duplicate address makes none);
+    // it is still proposed, so the pull request says what is wrong with it.
+    if !regen::changes_records(&difference) && check.errors.len() <= base_errors {
         writeln!(
             out,
             "the export differs from {base}:{export_path}, but no record changes; no commit, no pull request"
         )?;
         return Ok(Outcome::Clean);
     }
-    let summary = regen::summarise(&difference, &export_name);
-    let large = diff::large_changes(&difference, &base_side.inventory.settings.policy.thresholds);
+    let summary = regen::summarise(&difference, &export_name, &check);
+    let outcome = if check.errors.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    };
+    // The regeneration commit replaces the export and nothing else: no file fact changes.
+    let unchanged = diff::RevisionFiles::default();
+    let large = diff::large_changes(
+        &difference,
+        base_view,
+        head_view,
+        diff::large::FilePair {
+            base: &unchanged,
+            head: &unchanged,
+        },
+        &base_side.inventory.settings.policy,
+    );
+    let alert = if check.errors.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "**The new export fails `check`: {} error(s); the bot will not merge this as it is.** They are listed at the end.\n\n",
+            check.errors.len()
+        )
+    };
     let comment = format!(
-        "{COMMENT_MARKER}\n{}\n```\n{}\n{}```\n",
+        "{COMMENT_MARKER}\n{alert}{}\n```\n{}\n{}```\n",
         report::markdown(
             &difference,
             &report::Labels {
@@ -177,7 +221,7 @@ pub fn run(
                 "dry run: would commit the export on {} through the GitHub API and open or update its pull request",
                 options.branch
             )?;
-            return Ok(Outcome::Clean);
+            return Ok(outcome);
         }
         let text = std::str::from_utf8(&new_export).map_err(|_| {
             Error::Usage(format!(
@@ -207,7 +251,7 @@ pub fn run(
             "{verb} pull request #{number} ({} -> {base}): {}",
             options.branch, summary.title
         )?;
-        return Ok(Outcome::Clean);
+        return Ok(outcome);
     }
     let forge = &local;
 
@@ -232,7 +276,7 @@ pub fn run(
                 "would commit the export on the branch and open or update its pull request"
             }
         )?;
-        return Ok(Outcome::Clean);
+        return Ok(outcome);
     }
     if !proposed {
         let tree = repo.replace_file(base_tree, &export_path, &new_export)?;
@@ -288,5 +332,25 @@ pub fn run(
         },
         options.branch
     )?;
-    Ok(Outcome::Clean)
+    Ok(outcome)
+}
+
+/// What `check` finds in a side built with `build_diagnostics`, errors printed with `sources`.
+fn check_findings(
+    build_diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    inventory: &crate::inventory::Inventory,
+    zones: &crate::model::zone::ZoneSet,
+    sources: &crate::diagnostic::SourceMap,
+) -> regen::CheckFindings {
+    let mut findings = regen::CheckFindings::default();
+    for diagnostic in with_check(build_diagnostics, zones, inventory) {
+        match diagnostic.severity {
+            Severity::Error => findings
+                .errors
+                .push(diagnostic.display(sources).to_string()),
+            Severity::Warning => findings.warnings += 1,
+            Severity::Off => {}
+        }
+    }
+    findings
 }

@@ -13,9 +13,9 @@ use crate::assertions::report::{self, Report};
 use crate::assertions::resolver::Resolver;
 use crate::assertions::{self, Backend, QueryError, Verdict, coverage};
 use crate::diagnostic::{self, Diagnostic, SourceMap};
+use crate::dns::record_type::RecordType;
 use crate::filesystem;
 use crate::inventory::files::Directory;
-use crate::model::record::RecordType;
 
 /// Report formats of `zonegate test`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,13 +208,7 @@ fn print_problems(
     sources: &SourceMap,
 ) -> io::Result<()> {
     if format == Format::Github {
-        return crate::report::write(
-            out,
-            crate::report::Format::Github,
-            problems,
-            sources,
-            crate::check::RULES,
-        );
+        return crate::report::write(out, crate::report::Format::Github, problems, sources);
     }
     super::print_human(err, problems, sources)
 }

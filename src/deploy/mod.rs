@@ -16,13 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::inventory::SerialPolicy;
 use crate::inventory::deploy::StaleSerial;
+use crate::rules::deploy::SERIAL_NOT_GREATER;
 use crate::serial::{self, Clock};
 
 pub mod dns;
 pub mod target;
-
-/// Diagnostic code: a zone's new serial would not be greater than the served one.
-pub const SERIAL_NOT_GREATER: &str = "serial-not-greater";
 
 /// What zonegate installed on a target by its last successful deploy, per zone (`deployed.json`
 /// in the target's state directory).

@@ -5,7 +5,8 @@
 //! datacenter the share of existing records removed or changed; services whose SRV RRsets lose
 //! targets (and whether a datacenter loses all of them); names that lose every address (hosts
 //! that disappear); and zones whose serial will change. [`report`] prints it; [`large_changes`]
-//! measures it against a policy's thresholds.
+//! ([`large`]) says what makes it large under a policy: its thresholds and the change classes;
+//! [`assertions`] finds the base's assertions a change edits or removes.
 //!
 //! Both zone sets are sorted canonically, so the difference is one merge-join over each pair of
 //! zones: linear, no hashing of a million records twice. This module does no IO and reads no
@@ -15,14 +16,18 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 use crate::inventory::Inventory;
-use crate::inventory::policy::Thresholds;
-use crate::model::name::Name;
-use crate::model::record::{Origin, RData, Record, RecordType};
+use crate::model::record::{Origin, RData, Record};
 use crate::model::zone::{Zone, ZoneSet};
 use crate::render;
 
+pub mod assertions;
+pub mod large;
 pub mod report;
+
+pub use large::{Cause, LargeChange, RevisionFiles, large_changes};
 
 /// One revision, built.
 #[derive(Clone, Copy, Debug)]
@@ -362,63 +367,6 @@ pub fn diff(base: Side<'_>, head: Side<'_>) -> Diff {
         .collect();
     result.vanished = vanished(&removed_addresses, base, head, &base_attribution);
     result
-}
-
-/// The ways `diff` exceeds `thresholds`, each as a sentence; empty for a change that is not
-/// large.
-pub fn large_changes(diff: &Diff, thresholds: &Thresholds) -> Vec<String> {
-    let mut reasons = Vec::new();
-    for zone in &diff.zones {
-        if zone.presence == Presence::Removed {
-            reasons.push(format!(
-                "zone {} is deleted ({} records)",
-                zone.origin, zone.base_records
-            ));
-            continue;
-        }
-        let share = zone.counts.share_of(zone.base_records);
-        if share > thresholds.zone_percent {
-            reasons.push(format!(
-                "zone {}: {} of {} records removed or changed ({}, above {}%)",
-                zone.origin,
-                zone.counts.removed + zone.counts.changed,
-                zone.base_records,
-                percent(share),
-                thresholds.zone_percent
-            ));
-        }
-    }
-    for datacenter in &diff.datacenters {
-        let share = datacenter.counts.share_of(datacenter.base_records);
-        if share > thresholds.datacenter_percent {
-            reasons.push(format!(
-                "datacenter {}: {} of {} records removed or changed ({}, above {}%)",
-                datacenter.name,
-                datacenter.counts.removed + datacenter.counts.changed,
-                datacenter.base_records,
-                percent(share),
-                thresholds.datacenter_percent
-            ));
-        }
-    }
-    for service in &diff.services {
-        let label = service_label(service);
-        if service.loses_all() {
-            reasons.push(format!(
-                "{label} loses all {} of its SRV targets",
-                service.base_targets
-            ));
-        } else if service.lost_share() > thresholds.service_percent {
-            reasons.push(format!(
-                "{label} loses {} of {} SRV targets ({}, above {}%)",
-                service.lost.len(),
-                service.base_targets,
-                percent(service.lost_share()),
-                thresholds.service_percent
-            ));
-        }
-    }
-    reasons
 }
 
 /// `service playlist in ash (_playlist._tcp.ash.example.net.)`.

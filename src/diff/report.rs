@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{
-    Change, ChangeKind, Diff, Group, Presence, ServiceDiff, VanishReason, ZoneDiff, percent,
-    service_label,
+    Change, ChangeKind, Diff, Group, LargeChange, Presence, ServiceDiff, VanishReason, ZoneDiff,
+    percent, service_label,
 };
-use crate::render::write_rdata;
+use crate::model::presentation::write_rdata;
 
 /// What to print besides the difference itself.
 #[derive(Clone, Copy, Debug)]
@@ -20,7 +20,7 @@ pub struct Labels<'a> {
     /// The head revision as the user named it (or `working tree`).
     pub head: &'a str,
     /// Why the change is large under the base's policy (empty when it is not).
-    pub large_changes: &'a [String],
+    pub large_changes: &'a [LargeChange],
 }
 
 /// Most record lines a markdown report lists; the rest are counted. GitHub refuses comments over
@@ -32,7 +32,8 @@ pub fn human(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Resul
     writeln!(out, "diff {} -> {}", labels.base, labels.head)?;
     if diff.is_empty() {
         writeln!(out, "no record changes; every serial stays")?;
-        return Ok(());
+        // A change of CODEOWNERS or the policy changes no record and is large all the same.
+        return large_changes_text(out, labels);
     }
     let width = diff
         .zones
@@ -94,12 +95,7 @@ pub fn human(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Resul
             )?;
         }
     }
-    if !labels.large_changes.is_empty() {
-        writeln!(out, "large change under the base's policy:")?;
-        for reason in labels.large_changes {
-            writeln!(out, "  {reason}")?;
-        }
-    }
+    large_changes_text(out, labels)?;
     writeln!(out, "records:")?;
     let mut line = String::new();
     for zone in &diff.zones {
@@ -119,16 +115,31 @@ pub fn human(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Resul
     Ok(())
 }
 
+fn large_changes_text(out: &mut dyn Write, labels: &Labels<'_>) -> io::Result<()> {
+    if !labels.large_changes.is_empty() {
+        writeln!(out, "large change under the base's policy:")?;
+        for change in labels.large_changes {
+            writeln!(out, "  {}", change.line())?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the difference as one JSON object (see `docs/formats.md`), streaming the records.
 pub fn json(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Result<()> {
     let totals = diff.totals();
+    let large_changes: Vec<serde_json::Value> = labels
+        .large_changes
+        .iter()
+        .map(|change| serde_json::json!({ "cause": change.cause.id(), "reason": change.reason }))
+        .collect();
     write!(
         out,
         "{{\"base\":{},\"head\":{},\"totals\":{},\"large_changes\":{},\"zones\":[",
         serde_json::to_string(labels.base)?,
         serde_json::to_string(labels.head)?,
         serde_json::to_string(&totals)?,
-        serde_json::to_string(labels.large_changes)?,
+        serde_json::to_string(&large_changes)?,
     )?;
     let mut line = String::new();
     for (index, zone) in diff.zones.iter().enumerate() {
@@ -230,8 +241,8 @@ pub fn markdown(diff: &Diff, labels: &Labels<'_>) -> String {
     let _ = writeln!(out, "### DNS diff: `{}` → `{}`\n", labels.base, labels.head);
     if !labels.large_changes.is_empty() {
         out.push_str("> [!WARNING]\n> **Large change** under the base branch's policy:\n");
-        for reason in labels.large_changes {
-            let _ = writeln!(out, "> - {}", escape(reason));
+        for change in labels.large_changes {
+            let _ = writeln!(out, "> - {}", markdown_line(change));
         }
         out.push('\n');
     }
@@ -445,7 +456,7 @@ fn targets_text(service: &ServiceDiff) -> String {
     text
 }
 
-fn names(names: &[crate::model::name::Name]) -> String {
+fn names(names: &[crate::dns::name::Name]) -> String {
     const SHOWN: usize = 8;
     let mut text = names
         .iter()
@@ -459,7 +470,7 @@ fn names(names: &[crate::model::name::Name]) -> String {
     text
 }
 
-fn code_names(names: &[crate::model::name::Name]) -> String {
+fn code_names(names: &[crate::dns::name::Name]) -> String {
     const SHOWN: usize = 8;
     let mut text = names
         .iter()
@@ -522,6 +533,11 @@ pub fn change_line(change: &Change, out: &mut String) {
     }
     let _ = write!(out, " IN {} ", record.record_type());
     write_rdata(&record.data, out);
+}
+
+/// `` `cause`: reason `` with the reason escaped, for lists of large changes.
+pub fn markdown_line(change: &LargeChange) -> String {
+    format!("`{}`: {}", change.cause.id(), escape(&change.reason))
 }
 
 /// Markdown-escapes text that may hold `_` or `*` (SRV owners do).

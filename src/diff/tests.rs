@@ -84,6 +84,61 @@ fn diff_of(base: BTreeMap<String, String>, head: BTreeMap<String, String>) -> Di
     )
 }
 
+/// The large changes from `base` to `head` under the base's policy, with no file facts.
+fn large_of(base: BTreeMap<String, String>, head: BTreeMap<String, String>) -> Vec<LargeChange> {
+    large_with_files(
+        base,
+        head,
+        &RevisionFiles::default(),
+        &RevisionFiles::default(),
+    )
+}
+
+fn large_with_files(
+    base: BTreeMap<String, String>,
+    head: BTreeMap<String, String>,
+    base_files: &RevisionFiles,
+    head_files: &RevisionFiles,
+) -> Vec<LargeChange> {
+    let (base_inventory, base_zones) = build(base);
+    let (head_inventory, head_zones) = build(head);
+    let base = Side {
+        inventory: &base_inventory,
+        zones: &base_zones,
+    };
+    let head = Side {
+        inventory: &head_inventory,
+        zones: &head_zones,
+    };
+    large_changes(
+        &diff(base, head),
+        base,
+        head,
+        large::FilePair {
+            base: base_files,
+            head: head_files,
+        },
+        &base_inventory.settings.policy,
+    )
+}
+
+/// `cause: reason`, one per line.
+fn lines_of(changes: &[LargeChange]) -> String {
+    changes
+        .iter()
+        .map(LargeChange::line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The base files with `path` edited by `edit`.
+fn edited(path: &str, edit: impl FnOnce(&str) -> String) -> BTreeMap<String, String> {
+    let mut files = base_files();
+    let text = edit(&files[path]);
+    files.insert(path.to_owned(), text);
+    files
+}
+
 /// The sample change: ams loses both web hosts (one decommissioned, one dropped from the export),
 /// nyc gains one, www gets a shorter TTL.
 fn sample_head() -> BTreeMap<String, String> {
@@ -120,7 +175,7 @@ fn identical_revisions_have_an_empty_diff() {
     assert!(diff.is_empty());
     assert!(diff.services.is_empty() && diff.vanished.is_empty());
     assert!(diff.zones.iter().all(|zone| !zone.serial_changes));
-    assert!(large_changes(&diff, &Thresholds::default()).is_empty());
+    assert!(large_of(base_files(), base_files()).is_empty());
 }
 
 #[test]
@@ -218,20 +273,19 @@ fn the_sample_change_is_correct_to_the_record() {
         ]
     );
 
-    let reasons = large_changes(&diff, &Thresholds::default());
-    insta::assert_snapshot!(reasons.join("\n"), @"
-    zone 10.in-addr.arpa.: 2 of 10 records removed or changed (20.0%, above 10%)
-    zone 8.b.d.0.1.0.0.2.ip6.arpa.: 2 of 6 records removed or changed (33.3%, above 10%)
-    zone example.com.: 7 of 23 records removed or changed (30.4%, above 10%)
-    datacenter ams: 10 of 10 records removed or changed (100.0%, above 10%)
-    service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
+    insta::assert_snapshot!(lines_of(&large_of(base_files(), sample_head())), @"
+    service-loses-every-target: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
+    thresholds.zone_percent: zone 10.in-addr.arpa.: 2 of 10 records removed or changed (20.0%, above 10%)
+    thresholds.zone_percent: zone 8.b.d.0.1.0.0.2.ip6.arpa.: 2 of 6 records removed or changed (33.3%, above 10%)
+    thresholds.zone_percent: zone example.com.: 7 of 23 records removed or changed (30.4%, above 10%)
+    thresholds.datacenter_percent: datacenter ams: 10 of 10 records removed or changed (100.0%, above 10%)
     ");
 }
 
 #[test]
 fn the_sample_change_as_a_pull_request_comment() {
     let diff = diff_of(base_files(), sample_head());
-    let large = large_changes(&diff, &Thresholds::default());
+    let large = large_of(base_files(), sample_head());
     let text = report::markdown(
         &diff,
         &report::Labels {
@@ -271,10 +325,18 @@ fn a_template_change_changes_serials_without_record_changes() {
         "zones/templates/zone.j2".into(),
         format!("; custom\n{}", crate::render::DEFAULT_TEMPLATE),
     );
-    let diff = diff_of(base_files(), head);
+    let diff = diff_of(base_files(), head.clone());
     assert!(diff.zones.iter().all(|zone| zone.counts.is_empty()));
     assert!(diff.zones.iter().all(|zone| zone.serial_changes));
     assert!(!diff.is_empty());
+    insta::assert_snapshot!(lines_of(&large_of(base_files(), head.clone())), @"template-changed: zones/templates/zone.j2 is added: every zone file is rendered from it instead of the built-in template");
+    let mut changed = head.clone();
+    changed.insert(
+        "zones/templates/zone.j2".into(),
+        format!("; custom, again\n{}", crate::render::DEFAULT_TEMPLATE),
+    );
+    insta::assert_snapshot!(lines_of(&large_of(head.clone(), changed)), @"template-changed: zones/templates/zone.j2 is changed: every zone file is rendered from it");
+    insta::assert_snapshot!(lines_of(&large_of(head, base_files())), @"template-changed: zones/templates/zone.j2 is removed: every zone file goes back to the built-in template");
 }
 
 #[test]
@@ -290,24 +352,212 @@ fn added_and_deleted_zones_count_whole() {
     assert_eq!(deleted.origin.to_string(), "8.b.d.0.1.0.0.2.ip6.arpa.");
     assert_eq!(deleted.presence, Presence::Removed);
     assert_eq!(deleted.counts.removed, deleted.base_records);
-    let reasons = large_changes(&diff, &Thresholds::default());
-    assert_eq!(
-        reasons.first().map(String::as_str),
-        Some("zone 8.b.d.0.1.0.0.2.ip6.arpa. is deleted (6 records)")
+    let settings = head_settings_without_ipv6();
+    insta::assert_snapshot!(
+        lines_of(&large_of(base_files(), edited("zones/zonegate.yaml", |_| settings.clone()))),
+        @"
+    zone-added-or-removed: zone 8.b.d.0.1.0.0.2.ip6.arpa. is removed (6 records are no longer served)
+    thresholds.datacenter_percent: datacenter ams: 2 of 10 records removed or changed (20.0%, above 10%)
+    "
     );
+    insta::assert_snapshot!(
+        lines_of(&large_of(edited("zones/zonegate.yaml", |_| settings), base_files())),
+        @"zone-added-or-removed: zone 8.b.d.0.1.0.0.2.ip6.arpa. is added (6 records)"
+    );
+}
+
+fn head_settings_without_ipv6() -> String {
+    base_files()["zones/zonegate.yaml"].replace(
+        "reverse: [10.0.0.0/8, 2001:db8::/32]",
+        "reverse: [10.0.0.0/8]",
+    )
 }
 
 #[test]
 fn thresholds_are_strictly_above() {
-    let diff = diff_of(base_files(), sample_head());
-    let lenient = Thresholds {
-        zone_percent: 100.0,
-        datacenter_percent: 100.0,
-        service_percent: 100.0,
+    let lenient = |text: &str| {
+        format!(
+            "{text}policy:\n  thresholds: {{ zone_percent: 100, datacenter_percent: 100, service_percent: 100 }}\n"
+        )
     };
     // Losing every target is large whatever the percentages say.
+    insta::assert_snapshot!(
+        lines_of(&large_of(
+            edited("zones/zonegate.yaml", lenient),
+            {
+                let mut head = sample_head();
+                let settings = lenient(&head["zones/zonegate.yaml"]);
+                head.insert("zones/zonegate.yaml".into(), settings);
+                head
+            }
+        )),
+        @"service-loses-every-target: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"
+    );
+}
+
+#[test]
+fn the_policy_and_the_check_rules_are_large_when_edited_not_when_moved() {
+    let with_policy =
+        |text: &str| format!("{text}policy:\n  approvals: 1\n  large_change_approvals: 2\n");
+    let base = edited("zones/zonegate.yaml", with_policy);
+    // The same policy, written in a flow mapping: no edit.
+    let rewritten = edited("zones/zonegate.yaml", |text| {
+        format!("{text}policy: {{ large_change_approvals: 2, approvals: 1 }}\n")
+    });
+    assert!(large_of(base.clone(), rewritten).is_empty());
+    let lowered = edited("zones/zonegate.yaml", |text| {
+        format!(
+            "{text}policy:\n  approvals: 1\n  large_change_approvals: 1\n  thresholds: {{ zone_percent: 100 }}\ncheck:\n  rules: {{ dangling-target: off }}\n"
+        )
+    });
+    insta::assert_snapshot!(lines_of(&large_of(base, lowered)), @"
+    policy-changed: policy in zones/zonegate.yaml is edited: large_change_approvals 2 -> 1; thresholds.zone_percent 10 -> 100
+    check-rules-changed: check.rules in zones/zonegate.yaml is edited: dangling-target set to off
+    ");
+}
+
+#[test]
+fn codeowners_signers_and_the_base_assertions_are_file_facts() {
+    let assertion =
+        "- it: www resolves\n  query: www.example.com.\n  expect: { resolves_to: [10.1.0.1] }\n";
+    let base = RevisionFiles {
+        codeowners: vec![("CODEOWNERS".into(), b"* @dns\n".to_vec())],
+        allowed_signers: Some((
+            ".zonegate/allowed_signers".into(),
+            b"bob ssh-ed25519 AAAA\n".to_vec(),
+        )),
+        assertions: vec![("assertions/www.yaml".into(), assertion.as_bytes().to_vec())],
+        freeze: None,
+    };
+    assert!(large_with_files(base_files(), base_files(), &base, &base.clone()).is_empty());
+    let head = RevisionFiles {
+        codeowners: vec![(".github/CODEOWNERS".into(), b"* @dns\n".to_vec())],
+        allowed_signers: Some((
+            ".zonegate/allowed_signers".into(),
+            b"bob ssh-ed25519 AAAB\n".to_vec(),
+        )),
+        assertions: Vec::new(),
+        freeze: None,
+    };
+    insta::assert_snapshot!(lines_of(&large_with_files(base_files(), base_files(), &base, &head)), @r#"
+    codeowners-changed: .github/CODEOWNERS is added, CODEOWNERS is removed: who must approve a change to which file changes
+    allowed-signers-changed: .zonegate/allowed_signers is edited: whose signed reviews count on the local forge changes
+    base-assertions-changed: assertion "www resolves" (assertions/www.yaml:1) is removed or changed
+    "#);
+    // A head that does not load: the file facts still count.
+    let (inventory, _) = build(base_files());
     assert_eq!(
-        large_changes(&diff, &lenient),
-        ["service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"]
+        large::file_changes(
+            large::FilePair {
+                base: &base,
+                head: &head
+            },
+            &inventory.settings.policy
+        )
+        .len(),
+        3
+    );
+}
+
+#[test]
+fn the_apex_ns_and_soa_are_large_in_every_zone_they_change() {
+    let head = edited("zones/zonegate.yaml", |text| {
+        text.replace(
+            "nameservers: [ns1.example.com., ns2.example.com.]",
+            "nameservers: [ns1.example.com., ns3.provider.example.org.]",
+        )
+        .replace(
+            "  contact: hostmaster@example.com\n",
+            "  contact: hostmaster@example.com\n  expire: 1h\n",
+        )
+    });
+    insta::assert_snapshot!(lines_of(&large_of(base_files(), head)), @"
+    apex-ns-changed: zone 10.in-addr.arpa.: the apex NS records change: ns2.example.com. removed; ns3.provider.example.org. added
+    apex-ns-changed: zone 8.b.d.0.1.0.0.2.ip6.arpa.: the apex NS records change: ns2.example.com. removed; ns3.provider.example.org. added
+    apex-ns-changed: zone example.com.: the apex NS records change: ns2.example.com. removed; ns3.provider.example.org. added
+    apex-soa-changed: zone 10.in-addr.arpa.: the SOA record changes: expire 1209600 -> 3600
+    apex-soa-changed: zone 8.b.d.0.1.0.0.2.ip6.arpa.: the SOA record changes: expire 1209600 -> 3600
+    apex-soa-changed: zone example.com.: the SOA record changes: expire 1209600 -> 3600
+    thresholds.zone_percent: zone 10.in-addr.arpa.: 2 of 10 records removed or changed (20.0%, above 10%)
+    thresholds.zone_percent: zone 8.b.d.0.1.0.0.2.ip6.arpa.: 2 of 6 records removed or changed (33.3%, above 10%)
+    ");
+}
+
+/// Records appended to the base's `edge.yaml`.
+fn with_records(records: &str) -> BTreeMap<String, String> {
+    edited("zones/records/edge.yaml", |text| format!("{text}{records}"))
+}
+
+const CORP: &str = "  - { name: corp, type: NS, target: ns1.corp.example.com. }\n  - { name: corp, type: NS, target: ns2.corp.example.com. }\n  - { name: ns1.corp, type: A, address: 10.0.0.153 }\n  - { name: ns2.corp, type: A, address: 10.0.0.154 }\n";
+
+#[test]
+fn a_delegation_added_removed_re_pointed_or_with_new_glue_is_large() {
+    let delegated = with_records(CORP);
+    insta::assert_snapshot!(lines_of(&large_of(base_files(), delegated.clone())), @"delegation-changed: corp.example.com. (zone example.com.) is delegated to ns1.corp.example.com., ns2.corp.example.com.; its glue changes: + ns1.corp.example.com. 3600 IN A 10.0.0.153, + ns2.corp.example.com. 3600 IN A 10.0.0.154");
+    insta::assert_snapshot!(lines_of(&large_of(delegated.clone(), base_files())), @"
+    delegation-changed: corp.example.com. (zone example.com.) is no longer delegated to ns1.corp.example.com., ns2.corp.example.com.; its glue changes: - ns1.corp.example.com. 3600 IN A 10.0.0.153, - ns2.corp.example.com. 3600 IN A 10.0.0.154
+    thresholds.zone_percent: zone example.com.: 4 of 27 records removed or changed (14.8%, above 10%)
+    ");
+    let re_pointed = with_records(
+        "  - { name: corp, type: NS, target: ns1.provider.example.org. }\n  - { name: corp, type: NS, target: ns2.provider.example.org. }\n",
+    );
+    insta::assert_snapshot!(lines_of(&large_of(delegated.clone(), re_pointed)), @"
+    delegation-changed: corp.example.com. (zone example.com.) is re-pointed from ns1.corp.example.com., ns2.corp.example.com. to ns1.provider.example.org., ns2.provider.example.org.; its glue changes: - ns1.corp.example.com. 3600 IN A 10.0.0.153, - ns2.corp.example.com. 3600 IN A 10.0.0.154
+    thresholds.zone_percent: zone example.com.: 4 of 27 records removed or changed (14.8%, above 10%)
+    ");
+    let new_glue = with_records(&CORP.replace("10.0.0.154", "10.0.0.155"));
+    insta::assert_snapshot!(lines_of(&large_of(delegated, new_glue)), @"delegation-changed: corp.example.com. (zone example.com.) keeps its name servers; its glue changes: - ns2.corp.example.com. 3600 IN A 10.0.0.154, + ns2.corp.example.com. 3600 IN A 10.0.0.155");
+}
+
+#[test]
+fn mx_caa_wildcards_and_tenfold_ttl_cuts_are_large_small_ttl_cuts_are_not() {
+    let head = edited("zones/records/edge.yaml", |text| {
+        let text = text
+            .replace(
+                "exchange: web3.nyc.example.com.",
+                "exchange: api1.nyc.example.com.",
+            )
+            .replace("ttl: 5m", "ttl: 10s");
+        format!(
+            "{text}  - {{ name: \"@\", type: CAA, flags: 0, tag: issue, value: letsencrypt.org }}\n  - {{ name: \"*.edge\", type: CNAME, target: web3.nyc.example.com. }}\n"
+        )
+    });
+    insta::assert_snapshot!(lines_of(&large_of(base_files(), head)), @r#"
+    mx-changed: zone example.com.: MX records change: + example.com. 3600 IN MX 10 api1.nyc.example.com., - example.com. 3600 IN MX 10 web3.nyc.example.com.
+    caa-changed: zone example.com.: CAA records change: + example.com. 3600 IN CAA 0 issue "letsencrypt.org"
+    wildcard-changed: zone example.com.: wildcard records change: + *.edge.example.com. 3600 IN CNAME web3.nyc.example.com.
+    ttl-cut: zone example.com.: TTLs are cut more than tenfold: www.example.com. CNAME 300 -> 10
+    "#);
+    let fivefold = edited("zones/records/edge.yaml", |text| {
+        text.replace("ttl: 5m", "ttl: 1m")
+    });
+    assert!(large_of(base_files(), fivefold).is_empty());
+}
+
+#[test]
+fn a_site_narrows_the_classes_in_its_policy() {
+    let narrowed = |text: &str| format!("{text}policy:\n  large_change_classes: [ttl-cut]\n");
+    let base = edited("zones/zonegate.yaml", narrowed);
+    let mut head = sample_head();
+    let settings = narrowed(&head["zones/zonegate.yaml"]);
+    head.insert("zones/zonegate.yaml".into(), settings);
+    let head = {
+        let records = head["zones/records/edge.yaml"].replace("ttl: 1m", "ttl: 10s");
+        head.insert("zones/records/edge.yaml".into(), records);
+        head
+    };
+    let causes: Vec<&str> = large_of(base, head)
+        .iter()
+        .map(|change| change.cause.id())
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            "ttl-cut",
+            "thresholds.zone_percent",
+            "thresholds.zone_percent",
+            "thresholds.zone_percent",
+            "thresholds.datacenter_percent"
+        ]
     );
 }

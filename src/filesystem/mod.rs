@@ -595,7 +595,7 @@ impl<W: Write> HashingWriter<W> {
     pub fn finish(self) -> (W, FileDigest) {
         let digest = FileDigest {
             bytes: self.bytes,
-            sha256: crate::render::hex(&self.hasher.finalize()),
+            sha256: format!("{:x}", self.hasher.finalize()),
         };
         (self.inner, digest)
     }
@@ -673,7 +673,7 @@ pub fn hash_contents(mut reader: impl Read) -> io::Result<FileDigest> {
     }
     Ok(FileDigest {
         bytes,
-        sha256: crate::render::hex(&hasher.finalize()),
+        sha256: format!("{:x}", hasher.finalize()),
     })
 }
 

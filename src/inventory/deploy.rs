@@ -14,8 +14,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::yaml::{Duration, INVALID_VALUE, MISSING_KEY, span_of};
+use super::yaml::{Duration, span_of};
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::Rule;
+use crate::rules::input::{INVALID_VALUE, MISSING_KEY};
 
 /// Resolved `deploy:` settings.
 #[derive(Clone, Debug, Default)]
@@ -275,8 +277,8 @@ pub(super) fn resolve(
         return DeploySettings::default();
     };
     let raw = raw.value;
-    let mut problem = |code: &'static str, span: Span, message: String, hint: Option<&str>| {
-        let mut diagnostic = Diagnostic::error(code, Some(span), message);
+    let mut problem = |rule: &'static Rule, span: Span, message: String, hint: Option<&str>| {
+        let mut diagnostic = Diagnostic::error(rule, Some(span), message);
         if let Some(hint) = hint {
             diagnostic = diagnostic.with_hint(hint);
         }

@@ -18,9 +18,7 @@ use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, FileId, Span};
-
-/// A file named like an input that zonegate cannot read as one (see [`EntryKind::Unreadable`]).
-pub const UNREADABLE_FILE: &str = "unreadable-file";
+use crate::rules::input::UNREADABLE_FILE;
 
 /// A read-only view of a zones repository.
 pub trait Files: Sync {

@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity, SourceMap, Span};
-use crate::model::name::Name;
-use crate::model::record::RecordType;
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 
 pub mod cmdb;
 pub mod config;

@@ -7,8 +7,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::yaml::{INVALID_VALUE, span_of};
+use super::yaml::span_of;
+use crate::change_class::{self, CLASSES, ChangeClass};
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::input::INVALID_VALUE;
 
 /// The resolved merge policy.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +30,17 @@ pub struct Policy {
     /// Members of the teams CODEOWNERS names (`@org/team` or `team`), for forges that cannot
     /// list them (the local forge) or tokens that may not.
     pub teams: Vec<(String, Vec<String>)>,
+    /// The change classes that make a change large whatever its size (default: every class),
+    /// in the registry's order.
+    pub large_change_classes: Vec<&'static ChangeClass>,
+    /// When set, no pull request merges, and this is why (`.zonegate/freeze` on the base
+    /// branch freezes too).
+    pub freeze: Option<String>,
+    /// A label that lets a pull request merge during a freeze, with approvals from
+    /// [`Policy::admins`] only (default `emergency`).
+    pub emergency_label: String,
+    /// The logins whose approvals count for an emergency merge during a freeze.
+    pub admins: Vec<String>,
     /// Where `policy:` was written (the settings file when defaulted).
     pub span: Span,
 }
@@ -85,8 +98,117 @@ impl Policy {
             thresholds: Thresholds::default(),
             merge_method: MergeMethod::Merge,
             teams: Vec::new(),
+            large_change_classes: CLASSES.to_vec(),
+            freeze: None,
+            emergency_label: "emergency".to_owned(),
+            admins: Vec::new(),
             span,
         }
+    }
+
+    /// True when changes of `class` are large under this policy.
+    pub fn counts_as_large(&self, class: &ChangeClass) -> bool {
+        self.large_change_classes
+            .iter()
+            .any(|enabled| enabled.id == class.id)
+    }
+
+    /// True when `login` is one of [`Policy::admins`] (case-insensitively, as logins are).
+    pub fn is_admin(&self, login: &str) -> bool {
+        self.admins
+            .iter()
+            .any(|admin| admin.eq_ignore_ascii_case(login))
+    }
+
+    /// What differs between this policy and `other`, one `key: old -> new` each, in key order;
+    /// empty when they decide alike (where the section was written does not count).
+    pub fn differences(&self, other: &Policy) -> Vec<String> {
+        fn list(items: &[String]) -> String {
+            if items.is_empty() {
+                "[]".to_owned()
+            } else {
+                format!("[{}]", items.join(", "))
+            }
+        }
+        fn optional(value: Option<&str>) -> String {
+            value.map_or_else(|| "none".to_owned(), |value| format!("`{value}`"))
+        }
+        let mut changes = Vec::new();
+        let mut compare = |key: &str, old: String, new: String| {
+            if old != new {
+                changes.push(format!("{key} {old} -> {new}"));
+            }
+        };
+        compare(
+            "approvals",
+            self.approvals.to_string(),
+            other.approvals.to_string(),
+        );
+        compare(
+            "large_change_approvals",
+            self.large_change_approvals.to_string(),
+            other.large_change_approvals.to_string(),
+        );
+        compare(
+            "override_label",
+            optional(self.override_label.as_deref()),
+            optional(other.override_label.as_deref()),
+        );
+        compare(
+            "do_not_merge_label",
+            optional(Some(&self.do_not_merge_label)),
+            optional(Some(&other.do_not_merge_label)),
+        );
+        compare(
+            "thresholds.zone_percent",
+            self.thresholds.zone_percent.to_string(),
+            other.thresholds.zone_percent.to_string(),
+        );
+        compare(
+            "thresholds.datacenter_percent",
+            self.thresholds.datacenter_percent.to_string(),
+            other.thresholds.datacenter_percent.to_string(),
+        );
+        compare(
+            "thresholds.service_percent",
+            self.thresholds.service_percent.to_string(),
+            other.thresholds.service_percent.to_string(),
+        );
+        compare(
+            "merge_method",
+            self.merge_method.as_str().to_owned(),
+            other.merge_method.as_str().to_owned(),
+        );
+        let teams = |policy: &Policy| {
+            let teams: Vec<String> = policy
+                .teams
+                .iter()
+                .map(|(team, members)| format!("{team}: {}", list(members)))
+                .collect();
+            list(&teams)
+        };
+        compare("teams", teams(self), teams(other));
+        let classes = |policy: &Policy| {
+            let ids: Vec<String> = policy
+                .large_change_classes
+                .iter()
+                .map(|class| class.id.to_owned())
+                .collect();
+            list(&ids)
+        };
+        compare("large_change_classes", classes(self), classes(other));
+        compare(
+            "freeze",
+            optional(self.freeze.as_deref()),
+            optional(other.freeze.as_deref()),
+        );
+        compare(
+            "emergency_label",
+            optional(Some(&self.emergency_label)),
+            optional(Some(&other.emergency_label)),
+        );
+        compare("admins", list(&self.admins), list(&other.admins));
+        changes
     }
 
     /// The members of `team` (written as in CODEOWNERS, `@org/name` or `@name`), if configured.
@@ -129,6 +251,34 @@ pub(super) struct RawPolicy {
     /// Members of CODEOWNERS teams, for forges that cannot list them: team -> logins.
     #[serde(default)]
     teams: std::collections::BTreeMap<String, Vec<String>>,
+    /// Change classes that are large whatever their size (default: all; `zonegate explain ID`).
+    #[schemars(with = "Option<Vec<ClassId>>")]
+    large_change_classes: Option<Vec<Spanned<String>>>,
+    /// Stop every merge, with this reason (so does a file `.zonegate/freeze` on the base).
+    freeze: Option<String>,
+    /// A label that lets a pull request merge in a freeze, on admins' approvals (`emergency`).
+    #[schemars(with = "Option<String>")]
+    emergency_label: Option<Spanned<String>>,
+    /// Logins whose approvals count for an emergency merge during a freeze.
+    #[serde(default)]
+    admins: Vec<String>,
+}
+
+/// The id of a change class (the schema lists every one).
+struct ClassId;
+
+impl JsonSchema for ClassId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ChangeClass".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = CLASSES.iter().map(|class| class.id).collect();
+        schemars::json_schema!({
+            "description": "a change class that is large whatever its size (`zonegate explain ID`)",
+            "enum": ids,
+        })
+    }
 }
 
 /// Percentages (0 to 100) of records removed or changed.
@@ -251,6 +401,57 @@ pub(super) fn resolve(
             ),
         }
     }
+    if let Some(ids) = &raw.large_change_classes {
+        let mut classes = Vec::new();
+        for id in ids {
+            let wanted = id.value.trim();
+            if let Some(class) = change_class::class(wanted) {
+                classes.push(class);
+                continue;
+            }
+            let mut diagnostic = Diagnostic::error(
+                INVALID_VALUE,
+                Some(span_of(id, file)),
+                format!("`{wanted}` is not a change class"),
+            );
+            if let Some(close) =
+                crate::diagnostic::suggest(wanted, CLASSES.iter().map(|class| class.id))
+            {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+            }
+            diagnostics
+                .push(diagnostic.with_hint(
+                    "`zonegate explain --all` lists the change classes after the rules",
+                ));
+        }
+        // In the registry's order, each once, so reports and comparisons do not depend on how
+        // the list was written.
+        policy.large_change_classes = CLASSES
+            .iter()
+            .copied()
+            .filter(|class| classes.contains(class))
+            .collect();
+    }
+    policy.freeze = raw
+        .freeze
+        .map(|reason| reason.trim().to_owned())
+        .filter(|reason| !reason.is_empty());
+    if let Some(label) = &raw.emergency_label {
+        if label.value.trim().is_empty() {
+            diagnostics.push(Diagnostic::error(
+                INVALID_VALUE,
+                Some(span_of(label, file)),
+                "`policy.emergency_label` is empty",
+            ));
+        }
+        label.value.trim().clone_into(&mut policy.emergency_label);
+    }
+    policy.admins = raw
+        .admins
+        .iter()
+        .map(|admin| admin.trim().trim_start_matches('@').to_owned())
+        .filter(|admin| !admin.is_empty())
+        .collect();
     policy.teams = raw
         .teams
         .into_iter()
@@ -309,7 +510,8 @@ mod tests {
         let policy = resolve_text(
             "policy:\n  approvals: 2\n  large_change_approvals: 3\n  override_label: big-ok\n  \
 do_not_merge_label: hold\n  thresholds: { zone_percent: 5, datacenter_percent: 7.5, service_percent: 25 }\n  \
-merge_method: squash\n  teams: { dns: ['@alice', bob] }\n",
+merge_method: squash\n  teams: { dns: ['@alice', bob] }\n  large_change_classes: [mx-changed]\n  \
+freeze: ' change freeze '\n  emergency_label: break-glass\n  admins: ['@erin', frank]\n",
         )
         .unwrap();
         assert_eq!(policy.approvals, 2);
@@ -330,6 +532,11 @@ merge_method: squash\n  teams: { dns: ['@alice', bob] }\n",
             ["alice", "bob"]
         );
         assert!(policy.team_members("@example/other").is_none());
+        assert_eq!(policy.large_change_classes, [&change_class::MX_CHANGED]);
+        assert_eq!(policy.freeze.as_deref(), Some("change freeze"));
+        assert_eq!(policy.emergency_label, "break-glass");
+        assert_eq!(policy.admins, ["erin", "frank"]);
+        assert!(policy.is_admin("Erin") && !policy.is_admin("alice"));
     }
 
     #[test]
@@ -355,8 +562,61 @@ merge_method: squash\n  teams: { dns: ['@alice', bob] }\n",
             @"
         zones/zonegate.yaml:2:3: error[unknown-key]: unknown key `aprovals`
           hint: did you mean `approvals`?
-          hint: expected one of: approvals, large_change_approvals, override_label, do_not_merge_label, thresholds, merge_method, teams
+          hint: expected one of: approvals, large_change_approvals, override_label, do_not_merge_label, thresholds, merge_method, teams, large_change_classes, freeze, emergency_label, admins
         "
+        );
+        insta::assert_snapshot!(
+            resolve_text("policy:\n  large_change_classes: [template-changed, ttl-cuts, mx]\n").unwrap_err(),
+            @"
+        zones/zonegate.yaml:2:44: error[invalid-value]: `ttl-cuts` is not a change class
+          hint: did you mean `ttl-cut`?
+          hint: `zonegate explain --all` lists the change classes after the rules
+        zones/zonegate.yaml:2:54: error[invalid-value]: `mx` is not a change class
+          hint: `zonegate explain --all` lists the change classes after the rules
+        "
+        );
+    }
+
+    #[test]
+    fn every_change_class_applies_unless_the_site_narrows_the_set() {
+        let all = resolve_text("policy: { approvals: 1 }\n").unwrap();
+        assert_eq!(all.large_change_classes, CLASSES);
+        // Listed in any order, each once: kept in the registry's order.
+        let narrowed =
+            resolve_text("policy:\n  large_change_classes: [ttl-cut, template-changed, ttl-cut]\n")
+                .unwrap();
+        let ids: Vec<&str> = narrowed
+            .large_change_classes
+            .iter()
+            .map(|class| class.id)
+            .collect();
+        assert_eq!(ids, ["template-changed", "ttl-cut"]);
+        assert!(narrowed.counts_as_large(&change_class::TTL_CUT));
+        assert!(!narrowed.counts_as_large(&change_class::MX_CHANGED));
+        let none = resolve_text("policy:\n  large_change_classes: []\n").unwrap();
+        assert!(none.large_change_classes.is_empty());
+    }
+
+    #[test]
+    fn differences_name_every_key_that_decides_otherwise() {
+        let base = resolve_text("policy:\n  approvals: 1\n  large_change_approvals: 2\n").unwrap();
+        let moved =
+            resolve_text("\n\npolicy:\n  approvals: 1\n  large_change_approvals: 2\n").unwrap();
+        assert!(base.differences(&moved).is_empty(), "only the span differs");
+        let lowered = resolve_text(
+            "policy:\n  approvals: 1\n  large_change_approvals: 1\n  thresholds: { zone_percent: 100 }\n  \
+large_change_classes: [mx-changed]\n  freeze: release week\n  admins: ['@erin']\n",
+        )
+        .unwrap();
+        assert_eq!(
+            base.differences(&lowered),
+            [
+                "large_change_approvals 2 -> 1",
+                "thresholds.zone_percent 10 -> 100",
+                "large_change_classes [template-changed, policy-changed, check-rules-changed, codeowners-changed, allowed-signers-changed, base-assertions-changed, zone-added-or-removed, apex-ns-changed, apex-soa-changed, delegation-changed, mx-changed, caa-changed, wildcard-changed, ttl-cut, service-loses-every-target] -> [mx-changed]",
+                "freeze none -> `release week`",
+                "admins [] -> [erin]",
+            ]
         );
     }
 }

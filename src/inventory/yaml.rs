@@ -15,15 +15,7 @@ use serde_saphyr::{Location, MessageFormatter, Spanned};
 
 use super::files::Files;
 use crate::diagnostic::{Diagnostic, FileId, Span};
-
-/// Input could not be parsed at all (YAML syntax, or too large or deep for the budget).
-pub const YAML_SYNTAX: &str = "yaml-syntax";
-/// A key the format does not know.
-pub const UNKNOWN_KEY: &str = "unknown-key";
-/// A value of the wrong type or out of range.
-pub const INVALID_VALUE: &str = "invalid-value";
-/// A required key is absent.
-pub const MISSING_KEY: &str = "missing-key";
+use crate::rules::input::{INVALID_VALUE, MISSING_KEY, UNKNOWN_KEY, YAML_SYNTAX};
 
 /// The largest YAML file (or template) zonegate reads, in bytes: far beyond any hand-edited
 /// file, and small enough that reading and parsing one stays within a bounded amount of memory
@@ -126,7 +118,7 @@ fn diagnostic(error: &serde_saphyr::Error, file: FileId) -> Diagnostic {
             .collect();
         let mut diagnostic =
             Diagnostic::error(UNKNOWN_KEY, Some(location), format!("unknown key `{key}`"));
-        if let Some(close) = crate::model::suggest(key, expected.iter().copied()) {
+        if let Some(close) = crate::diagnostic::suggest(key, expected.iter().copied()) {
             diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
         }
         if !expected.is_empty() {

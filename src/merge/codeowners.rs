@@ -15,12 +15,10 @@
 //! The bot reads the file from the base branch, never from the pull request.
 
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::rules::merge::INVALID_CODEOWNERS;
 
 /// Where GitHub looks for the file, in order; the first that exists is used.
 pub const LOCATIONS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
-
-/// A CODEOWNERS line that cannot be used.
-pub const INVALID_CODEOWNERS: &str = "invalid-codeowners";
 
 /// A parsed CODEOWNERS file.
 #[derive(Clone, Debug, Default)]

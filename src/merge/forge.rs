@@ -5,7 +5,7 @@
 //! Every string a GitHub answer puts into a [`PullRequestFacts`], a [`MergeOutcome`] or an
 //! [`Error`] has been through [`super::redact`] first.
 
-use super::PullRequestFacts;
+use super::{LabelApplier, PullRequestFacts};
 use crate::inventory::policy::MergeMethod;
 
 /// The forge could not do what was asked.
@@ -198,6 +198,10 @@ pub trait Forge {
     /// tell (the policy's `teams` then decides).
     fn team_members(&self, team: &str) -> Result<Option<Vec<String>>, Error>;
 
+    /// Who applied `label` to `pull` (its latest `labeled` event), and whether they may
+    /// approve: the override label counts only from such a person.
+    fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error>;
+
     /// The description and state of the status `context` on `sha`, if set.
     fn status(
         &self,
@@ -221,6 +225,16 @@ pub trait Forge {
         marker: &str,
         body: &str,
     ) -> Result<CommentAction, Error>;
+
+    /// Whether who made a review or a label event is proven by the SSH signature of its record,
+    /// checked against the base's allowed signers (the local forge, which otherwise takes names
+    /// as given), rather than vouched for by the forge's own accounts (GitHub).
+    fn signed_records(&self) -> bool;
+
+    /// Where the `post-receive` hook of the repository whose branch [`Forge::merge`] moves
+    /// runs, when the forge moves the branch itself (no push happens, so git runs no hook);
+    /// `None` when the forge's own machinery reacts to the merge (GitHub).
+    fn post_receive_hook(&self) -> Option<super::hook::HookSite>;
 
     /// Merges `pull` as tested, only if its head is still `tested.head_sha` and the base is
     /// still `tested.base_sha`; afterwards the base's tree is the tested tree.

@@ -28,7 +28,7 @@ use super::forge::{
     CommentAction, CommitStatus, Error, Forge, MergeOutcome, StatusState, TestedMerge,
 };
 use super::redact::{Answer, Redactor};
-use super::{PullRequestFacts, Review, ReviewState};
+use super::{LabelApplier, LabelEvent, PullRequestFacts, Review, ReviewState, last_labeled};
 
 /// The public GitHub API.
 pub const DEFAULT_API: &str = "https://api.github.com";
@@ -235,6 +235,7 @@ impl GitHub {
                     user: review.user?.login,
                     state: ReviewState::parse(&review.state)?,
                     commit_id: review.commit_id.unwrap_or_default(),
+                    signature: None,
                 })
             })
             .collect();
@@ -481,6 +482,52 @@ impl Forge for GitHub {
         }
     }
 
+    fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error> {
+        // The issue's events, every page: the latest `labeled` event of the label names who
+        // applied it (the pull request itself only says that it carries it).
+        let events: Vec<GitHubIssueEvent> =
+            self.get_all(&self.repo_path(&format!("/issues/{}/events?per_page=100", pull.number)))?;
+        let events: Vec<LabelEvent> = events
+            .into_iter()
+            .filter_map(|event| {
+                let added = match event.event.as_str() {
+                    "labeled" => true,
+                    "unlabeled" => false,
+                    _ => return None,
+                };
+                Some(LabelEvent {
+                    label: event.label?.name,
+                    // A deleted account ("ghost") has no actor.
+                    actor: event.actor?.login,
+                    added,
+                })
+            })
+            .collect();
+        let Some(event) = last_labeled(&events, label) else {
+            return Ok(LabelApplier::Unknown);
+        };
+        let path = self.repo_path(&format!(
+            "/collaborators/{}/permission",
+            encode(&event.actor)
+        ));
+        let answer = self.exchange("GET", &path, None)?;
+        let may_approve = match answer.status {
+            // `permission` is admin, write, read or none (maintain reads as write, triage as
+            // read): an approval counts from write access up, as branch protection counts it.
+            200 => {
+                let permission: GitHubPermission = decode("GET", &path, &answer)?;
+                matches!(permission.permission.as_str(), "admin" | "write")
+            }
+            // Not a collaborator.
+            404 => false,
+            _ => return Err(status_error("GET", &path, &answer)),
+        };
+        Ok(LabelApplier::By {
+            login: event.actor.clone(),
+            may_approve,
+        })
+    }
+
     fn status(
         &self,
         _pull: &PullRequestFacts,
@@ -555,6 +602,16 @@ impl Forge for GitHub {
                 Ok(CommentAction::Created)
             }
         }
+    }
+
+    fn signed_records(&self) -> bool {
+        // GitHub's accounts say who reviewed and labelled.
+        false
+    }
+
+    fn post_receive_hook(&self) -> Option<super::hook::HookSite> {
+        // A merge on GitHub is a push there: its webhooks and workflows see it.
+        None
     }
 
     fn merge(&self, pull: &PullRequestFacts, tested: &TestedMerge) -> Result<MergeOutcome, Error> {
@@ -642,6 +699,19 @@ struct GitHubReview {
     user: Option<GitHubUser>,
     state: String,
     commit_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GitHubIssueEvent {
+    actor: Option<GitHubUser>,
+    event: String,
+    #[serde(default)]
+    label: Option<GitHubLabel>,
+}
+
+#[derive(Deserialize)]
+struct GitHubPermission {
+    permission: String,
 }
 
 #[derive(Deserialize)]

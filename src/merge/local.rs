@@ -9,6 +9,7 @@
 //!   "number": 3, "title": "add web3", "author": "alice",
 //!   "head": "add-web3", "base": "main", "draft": false, "labels": ["do-not-merge"],
 //!   "state": "open", "merged_commit": null,
+//!   "label_events": [{ "label": "do-not-merge", "actor": "alice", "action": "labeled" }],
 //!   "reviews": [{ "user": "bob", "state": "approved", "commit": "<sha>" }],
 //!   "comments": [{ "id": 1, "author": "zonegate", "body": "..." }],
 //!   "statuses": [{ "sha": "<sha>", "context": "zonegate/bot", "state": "success", "description": "..." }]
@@ -32,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::forge::{
     CommentAction, CommitStatus, Error, Forge, MergeOutcome, StatusState, TestedMerge,
 };
-use super::{PullRequestFacts, Review, ReviewState};
+use super::{LabelApplier, PullRequestFacts, Review, ReviewState, Signature};
 use crate::git::{Oid, Repo};
 
 /// Where pull requests are recorded.
@@ -49,6 +50,8 @@ pub struct Local {
     now: i64,
     /// Who the bot is in the records.
     bot: String,
+    /// The SSH key every record this handle writes is signed with (`pr --signing-key`).
+    signing_key: Option<std::path::PathBuf>,
 }
 
 /// A pull request to open.
@@ -88,6 +91,9 @@ pub struct PullRecord {
     /// Labels.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Every label added or removed, oldest first, with who did it (GitHub's issue events).
+    #[serde(default)]
+    pub label_events: Vec<LabelEventRecord>,
     /// `open`, `merged` or `closed`.
     pub state: String,
     /// The commit the base pointed at after the merge.
@@ -114,6 +120,65 @@ pub struct ReviewRecord {
     pub state: String,
     /// The head commit it was given on.
     pub commit: String,
+}
+
+/// A label added or removed, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelEventRecord {
+    /// The label.
+    pub label: String,
+    /// Who added or removed it.
+    pub actor: String,
+    /// `labeled` or `unlabeled` (GitHub's event names).
+    pub action: String,
+}
+
+const LABELED: &str = "labeled";
+const UNLABELED: &str = "unlabeled";
+
+/// The events that turn `before` into `after`, by `actor`: removals first, then additions.
+fn label_changes(before: &[String], after: &[String], actor: &str) -> Vec<LabelEventRecord> {
+    let event = |label: &String, action: &str| LabelEventRecord {
+        label: label.clone(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+    };
+    let removed = before
+        .iter()
+        .filter(|label| !after.contains(label))
+        .map(|label| event(label, UNLABELED));
+    let added = after
+        .iter()
+        .filter(|label| !before.contains(label))
+        .map(|label| event(label, LABELED));
+    removed.chain(added).collect()
+}
+
+/// A record's commit before it is on a reference.
+enum Unsigned {
+    /// Written, unsigned.
+    Commit(Oid),
+    /// Its bytes, to be signed with the key and then written.
+    Bytes(String, std::path::PathBuf),
+}
+
+/// The signatures of a pull request's reviews and label events, index for index.
+struct Signatures {
+    reviews: Vec<Option<Signature>>,
+    labels: Vec<Option<Signature>>,
+}
+
+/// Makes `commit` the origin of every entry of `now` that `known` does not hold as it is.
+fn attribute<T: PartialEq>(known: &mut Vec<(T, Oid)>, now: Vec<T>, commit: Oid) {
+    known.truncate(now.len());
+    for (index, entry) in now.into_iter().enumerate() {
+        match known.get_mut(index) {
+            Some((existing, _)) if *existing == entry => {}
+            Some(slot) => *slot = (entry, commit),
+            None => known.push((entry, commit)),
+        }
+    }
 }
 
 /// A comment as recorded.
@@ -149,7 +214,17 @@ impl Local {
             repo,
             now,
             bot: "zonegate".to_owned(),
+            signing_key: None,
         }
+    }
+
+    /// The same forge, signing every record it writes with the SSH key at `key` (git's
+    /// `gpg.format ssh` signature in the commit's `gpgsig` header): how reviews and label events
+    /// prove who made them when the base has allowed signers.
+    #[must_use]
+    pub fn signing_with(mut self, key: std::path::PathBuf) -> Self {
+        self.signing_key = Some(key);
+        self
     }
 
     /// Opens pull request for `pull.head` into `pull.base` and returns its number.
@@ -158,6 +233,11 @@ impl Local {
             return Err(Error::Local(format!("no branch `{}`", pull.head)));
         }
         let number = self.numbers()?.last().map_or(1, |last| last + 1);
+        let labels: Vec<String> = pull
+            .labels
+            .iter()
+            .map(|label| (*label).to_owned())
+            .collect();
         let record = PullRecord {
             number,
             title: pull.title.to_owned(),
@@ -165,11 +245,8 @@ impl Local {
             head: pull.head.to_owned(),
             base: pull.base.to_owned(),
             draft: pull.draft,
-            labels: pull
-                .labels
-                .iter()
-                .map(|label| (*label).to_owned())
-                .collect(),
+            label_events: label_changes(&[], &labels, pull.author),
+            labels,
             state: "open".to_owned(),
             merged_commit: None,
             reviews: Vec::new(),
@@ -226,7 +303,10 @@ impl Local {
     /// Replaces the labels of pull request `number`.
     pub fn set_labels(&self, number: u64, actor: &str, labels: &[&str]) -> Result<(), Error> {
         self.update(number, actor, |record, _| {
-            record.labels = labels.iter().map(|label| (*label).to_owned()).collect();
+            let new: Vec<String> = labels.iter().map(|label| (*label).to_owned()).collect();
+            let events = label_changes(&record.labels, &new, actor);
+            record.label_events.extend(events);
+            record.labels = new;
             Ok(format!("labels of #{number}: {}", labels.join(", ")))
         })
     }
@@ -338,22 +418,45 @@ impl Local {
         let json = serde_json::to_vec_pretty(record)
             .map_err(|error| Error::Local(format!("cannot encode {name}: {error}")))?;
         let now = self.now;
-        let outcome = self
+        let cannot = |error: git2::Error| Error::Local(format!("cannot write {name}: {error}"));
+        let email = format!("{actor}@zonegate.invalid");
+        // The record's commit: written at once, or (to be signed) first as its bytes.
+        let unsigned = self
             .repo
-            .with(|repository| -> Result<bool, git2::Error> {
+            .with(|repository| -> Result<Unsigned, git2::Error> {
                 let blob = repository.blob(&json)?;
                 let mut builder = repository.treebuilder(None)?;
                 builder.insert("pull.json", blob, i32::from(git2::FileMode::Blob))?;
                 let tree = repository.find_tree(builder.write()?)?;
-                let email = format!("{actor}@zonegate.invalid");
                 let signature = git2::Signature::new(actor, &email, &git2::Time::new(now, 0))?;
                 let parents = match previous {
                     Some(parent) => vec![repository.find_commit(parent)?],
                     None => Vec::new(),
                 };
                 let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-                let commit =
-                    repository.commit(None, &signature, &signature, message, &tree, &parents)?;
+                let Some(key) = &self.signing_key else {
+                    let commit = repository
+                        .commit(None, &signature, &signature, message, &tree, &parents)?;
+                    return Ok(Unsigned::Commit(commit));
+                };
+                let buffer = repository
+                    .commit_create_buffer(&signature, &signature, message, &tree, &parents)?;
+                Ok(Unsigned::Bytes(buffer.as_str()?.to_owned(), key.clone()))
+            })
+            .map_err(cannot)?;
+        let commit = match unsigned {
+            Unsigned::Commit(commit) => commit,
+            Unsigned::Bytes(buffer, key) => {
+                let armored = super::signing::sign(&key, buffer.as_bytes())
+                    .map_err(|why| Error::Local(format!("cannot sign {name}: {why}")))?;
+                self.repo
+                    .with(|repository| repository.commit_signed(&buffer, &armored, Some("gpgsig")))
+                    .map_err(cannot)?
+            }
+        };
+        let outcome = self
+            .repo
+            .with(|repository| -> Result<bool, git2::Error> {
                 let moved = match previous {
                     Some(previous) => {
                         repository.reference_matching(&name, commit, true, previous, message)
@@ -376,22 +479,79 @@ impl Local {
                     Err(error) => Err(error),
                 }
             })
-            .map_err(|error| Error::Local(format!("cannot write {name}: {error}")))?;
+            .map_err(cannot)?;
         Ok(outcome)
     }
 
-    fn facts(&self, record: &PullRecord) -> Result<Option<PullRequestFacts>, Error> {
+    /// The signature behind every review and every label event of pull request `number` as
+    /// recorded at `tip`: the commit of its history that made the entry what it is there (an
+    /// entry edited later is the editing commit's), and that commit's `gpgsig`, if any.
+    fn signatures(&self, number: u64, tip: Oid) -> Result<Signatures, Error> {
+        let name = format!("{PULLS_NAMESPACE}{number}");
+        let history = self
+            .repo
+            .with(|repository| -> Result<Vec<(Oid, Vec<u8>)>, git2::Error> {
+                let mut commit = repository.find_commit(tip)?;
+                let mut history = Vec::new();
+                loop {
+                    let entry = commit.tree()?.get_path(std::path::Path::new("pull.json"))?;
+                    let blob = repository.find_blob(entry.id())?;
+                    history.push((commit.id(), blob.content().to_vec()));
+                    match commit.parents().next() {
+                        Some(parent) => commit = parent,
+                        None => break,
+                    }
+                }
+                history.reverse();
+                Ok(history)
+            })
+            .map_err(|error| Error::Local(format!("cannot read {name}: {error}")))?;
+        let mut reviews: Vec<(ReviewRecord, Oid)> = Vec::new();
+        let mut labels: Vec<(LabelEventRecord, Oid)> = Vec::new();
+        for (commit, bytes) in history {
+            let record: PullRecord = serde_json::from_slice(&bytes)
+                .map_err(|error| Error::Local(format!("{name}@{commit}:pull.json: {error}")))?;
+            attribute(&mut reviews, record.reviews, commit);
+            attribute(&mut labels, record.label_events, commit);
+        }
+        let signature = |commit: Oid| -> Option<Signature> {
+            self.repo.with(|repository| {
+                let (armored, payload) =
+                    repository.extract_signature(&commit, Some("gpgsig")).ok()?;
+                Some(Signature {
+                    armored: armored.as_str().ok()?.to_owned(),
+                    payload: payload.to_vec(),
+                })
+            })
+        };
+        Ok(Signatures {
+            reviews: reviews
+                .into_iter()
+                .map(|(_, commit)| signature(commit))
+                .collect(),
+            labels: labels
+                .into_iter()
+                .map(|(_, commit)| signature(commit))
+                .collect(),
+        })
+    }
+
+    /// What the bot reads of `record`, recorded at `tip`.
+    fn facts(&self, record: &PullRecord, tip: Oid) -> Result<Option<PullRequestFacts>, Error> {
         let Some(head) = self.repo.branch_tip(&record.head)? else {
             return Ok(None);
         };
+        let signatures = self.signatures(record.number, tip)?;
         let reviews = record
             .reviews
             .iter()
-            .filter_map(|review| {
+            .zip(signatures.reviews)
+            .filter_map(|(review, signature)| {
                 Some(Review {
                     user: review.user.clone(),
                     state: ReviewState::parse(&review.state)?,
                     commit_id: review.commit.clone(),
+                    signature,
                 })
             })
             .collect();
@@ -429,12 +589,12 @@ impl Forge for Local {
     fn open_pull_requests(&self, base: &str) -> Result<Vec<PullRequestFacts>, Error> {
         let mut pulls = Vec::new();
         for number in self.numbers()? {
-            let (record, _) = self.load(number)?;
+            let (record, tip) = self.load(number)?;
             if record.state != "open" || record.base != base {
                 continue;
             }
             // A pull request whose branch was deleted has nothing to merge.
-            if let Some(facts) = self.facts(&record)? {
+            if let Some(facts) = self.facts(&record, tip)? {
                 pulls.push(facts);
             }
         }
@@ -442,8 +602,8 @@ impl Forge for Local {
     }
 
     fn pull_request(&self, number: u64) -> Result<PullRequestFacts, Error> {
-        let (record, _) = self.load(number)?;
-        self.facts(&record)?
+        let (record, tip) = self.load(number)?;
+        self.facts(&record, tip)?
             .ok_or_else(|| Error::Local(format!("the branch of #{number} was deleted")))
     }
 
@@ -456,6 +616,24 @@ impl Forge for Local {
 
     fn team_members(&self, _team: &str) -> Result<Option<Vec<String>>, Error> {
         Ok(None)
+    }
+
+    fn label_applier(&self, pull: &PullRequestFacts, label: &str) -> Result<LabelApplier, Error> {
+        let (record, tip) = self.load(pull.number)?;
+        let Some(index) = record
+            .label_events
+            .iter()
+            .rposition(|event| event.action == LABELED && event.label.eq_ignore_ascii_case(label))
+        else {
+            return Ok(LabelApplier::Unknown);
+        };
+        let mut signatures = self.signatures(pull.number, tip)?.labels;
+        // Whether the login is who signed it is for the bot to check against the base's allowed
+        // signers.
+        Ok(LabelApplier::Claimed {
+            login: record.label_events[index].actor.clone(),
+            signature: signatures.get_mut(index).and_then(Option::take),
+        })
     }
 
     fn status(
@@ -544,6 +722,25 @@ impl Forge for Local {
         } else {
             CommentAction::Created
         })
+    }
+
+    fn signed_records(&self) -> bool {
+        true
+    }
+
+    fn post_receive_hook(&self) -> Option<super::hook::HookSite> {
+        Some(self.repo.with(|repository| {
+            let hooks_path = repository
+                .config()
+                .ok()
+                .and_then(|config| config.get_path("core.hooksPath").ok());
+            super::hook::site(
+                repository.path(),
+                repository.workdir(),
+                hooks_path.as_deref(),
+                "post-receive",
+            )
+        }))
     }
 
     fn merge(&self, pull: &PullRequestFacts, tested: &TestedMerge) -> Result<MergeOutcome, Error> {

@@ -67,7 +67,7 @@ pub fn status(summary: &Summary<'_>) -> CommitStatus {
         ),
         (Verdict::Skip, None) => (
             StatusState::Pending,
-            format!("skipped: {}", first_reason(decision)),
+            format!("not evaluated: {}", first_reason(decision)),
         ),
     };
     CommitStatus {
@@ -94,9 +94,17 @@ pub fn comment(summary: &Summary<'_>) -> String {
             "❌ {}not merged",
             if summary.dry_run { "would be " } else { "" }
         ),
-        (Verdict::Skip, None) => "skipped".to_owned(),
+        (Verdict::Skip, None) => format!("not evaluated: {}", first_reason(decision)),
     };
     let _ = writeln!(out, "## zonegate bot: {headline}\n");
+    if decision.verdict == Verdict::Skip && summary.merged.is_none() {
+        let _ = writeln!(
+            out,
+            "Head `{}` is not tested or merged until it is ready for review and not labelled to stay out.",
+            short(&facts.head_sha)
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "Head `{}` merged onto `{}` at `{}`.\n",
@@ -138,8 +146,8 @@ pub fn comment(summary: &Summary<'_>) -> String {
     // The diff below repeats the large-change reasons in its warning; without one, list them.
     if !assessment.large_changes.is_empty() && summary.diff_markdown.is_none() {
         out.push_str("- **Large change:**\n");
-        for reason in &assessment.large_changes {
-            let _ = writeln!(out, "  - {}", escape(reason));
+        for change in &assessment.large_changes {
+            let _ = writeln!(out, "  - {}", crate::diff::report::markdown_line(change));
         }
     }
     match &assessment.merge {
@@ -155,7 +163,7 @@ pub fn comment(summary: &Summary<'_>) -> String {
     }
     match &assessment.gate {
         Gate::NotRun => {}
-        Gate::Passed(_) | Gate::Failed { .. } => {
+        Gate::Passed(_) | Gate::Failed { .. } | Gate::NotLoaded { .. } => {
             let _ = writeln!(
                 out,
                 "- **Tests on the merge result:** {}",
@@ -179,7 +187,7 @@ pub fn comment(summary: &Summary<'_>) -> String {
 }
 
 /// The merge commit's message: a title, then the why in git trailers (`Approved-by:`,
-/// `Blast-radius:`, `Tested:`), readable with `git interpret-trailers --parse`.
+/// `Override-by:`, `Emergency:`, `Blast-radius:`, `Large-change:`, `Tested:`), readable with `git interpret-trailers --parse`.
 pub fn commit_message(
     facts: &PullRequestFacts,
     decision: &Decision,
@@ -201,14 +209,25 @@ pub fn commit_message(
     for approver in &decision.approvers {
         let _ = writeln!(body, "Approved-by: {approver}");
     }
+    if let Some(by) = &decision.override_by {
+        let _ = writeln!(body, "Override-by: {by}");
+    }
+    if let (true, Some(freeze)) = (decision.emergency, &assessment.freeze) {
+        let _ = writeln!(
+            body,
+            "Emergency: merged in the freeze of {} ({}) on the emergency label",
+            freeze.source,
+            one_line(&freeze.reason)
+        );
+    }
     if blast_radius.is_empty() {
         let _ = writeln!(body, "Blast-radius: no record changes");
     }
     for line in blast_radius {
         let _ = writeln!(body, "Blast-radius: {}", one_line(line));
     }
-    for reason in &assessment.large_changes {
-        let _ = writeln!(body, "Large-change: {}", one_line(reason));
+    for change in &assessment.large_changes {
+        let _ = writeln!(body, "Large-change: {}", one_line(&change.line()));
     }
     let _ = writeln!(body, "Tested: {}", gate_text(assessment));
     let _ = writeln!(body, "Pull-request: #{}", facts.number);
@@ -220,6 +239,7 @@ pub fn commit_message(
 pub fn gate_text(assessment: &Assessment) -> String {
     let counts = match &assessment.gate {
         Gate::NotRun => return "not tested yet".to_owned(),
+        Gate::NotLoaded { .. } => return "not run: the merge result does not load".to_owned(),
         Gate::Passed(counts) | Gate::Failed { counts, .. } => counts,
     };
     counts_text(counts)
@@ -289,6 +309,7 @@ mod tests {
                 user: "bob".into(),
                 state: ReviewState::Approved,
                 commit_id: "abcdef0123456789abcdef0123456789abcdef01".into(),
+                signature: None,
             }],
         }
     }
@@ -296,12 +317,17 @@ mod tests {
     fn assessment(gate: Gate) -> Assessment {
         Assessment {
             merge: MergeCheck::Clean,
-            large_changes: vec![
-                "service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"
-                    .into(),
-            ],
+            large_changes: vec![crate::diff::LargeChange {
+                cause: crate::diff::Cause::Class(&crate::change_class::SERVICE_LOSES_EVERY_TARGET),
+                reason:
+                    "service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets"
+                        .into(),
+            }],
             owners: Vec::new(),
             gate,
+            override_applier: None,
+            freeze: None,
+            unverified: Vec::new(),
         }
     }
 
@@ -312,6 +338,8 @@ mod tests {
             approvers: vec!["bob".into(), "carol".into()],
             required_approvals: 2,
             large: true,
+            override_by: None,
+            emergency: false,
         }
     }
 
@@ -342,7 +370,7 @@ mod tests {
         Approved-by: bob
         Approved-by: carol
         Blast-radius: example.com.: 1 added, 6 removed, 1 changed of 40 records (17.5% removed or changed), serial changes
-        Large-change: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
+        Large-change: service-loses-every-target: service web in ams (_web._tcp.ams.example.com.) loses all 2 of its SRV targets
         Tested: 3 zones, 40 records rendered; check: 0 error(s), 1 warning(s); assertions: 12 passed, 0 failed
         Pull-request: #12
         Head: abcdef0123456789abcdef0123456789abcdef01

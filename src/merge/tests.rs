@@ -25,6 +25,7 @@ fn review(user: &str, state: ReviewState, commit: &str) -> Review {
         user: user.into(),
         state,
         commit_id: commit.into(),
+        signature: None,
     }
 }
 
@@ -40,6 +41,16 @@ fn clean() -> Assessment {
         large_changes: Vec::new(),
         owners: Vec::new(),
         gate: Gate::NotRun,
+        override_applier: None,
+        freeze: None,
+        unverified: Vec::new(),
+    }
+}
+
+fn large(class: &'static crate::change_class::ChangeClass, reason: &str) -> LargeChange {
+    LargeChange {
+        cause: crate::diff::Cause::Class(class),
+        reason: reason.into(),
     }
 }
 
@@ -193,24 +204,48 @@ fn pending_reviews_are_ignored() {
 #[test]
 fn a_large_change_needs_the_larger_number_of_approvals() {
     let assessment = Assessment {
-        large_changes: vec!["service web in ams loses all 2 of its SRV targets".into()],
+        large_changes: vec![
+            large(
+                &crate::change_class::SERVICE_LOSES_EVERY_TARGET,
+                "service web in ams loses all 2 of its SRV targets",
+            ),
+            large(&crate::change_class::TTL_CUT, "zone example.com.: ..."),
+            large(&crate::change_class::TTL_CUT, "zone 10.in-addr.arpa.: ..."),
+        ],
         ..clean()
     };
     let decision = decide(&approved_by(&["bob"]), &policy(), &assessment);
     assert_eq!(decision.verdict, Verdict::Wait);
     assert!(decision.large);
     assert_eq!(decision.required_approvals, 2);
-    assert!(decision.reasons[0].starts_with("1 of 2 required approval(s)"));
-    assert!(decision.reasons[0].ends_with("(a large change needs more)"));
+    assert_eq!(
+        decision.reasons[0],
+        "1 of 2 required approval(s) for a large change (service-loses-every-target, ttl-cut) from reviewers other than the author on the current head 1111111"
+    );
 
     let decision = decide(&approved_by(&["bob", "carol"]), &policy(), &assessment);
     assert_eq!(decision.verdict, Verdict::Test);
 }
 
+fn dropped_zone() -> Vec<LargeChange> {
+    vec![large(
+        &crate::change_class::ZONE_ADDED_OR_REMOVED,
+        "zone example.com. is removed (40 records are no longer served)",
+    )]
+}
+
+fn applied_by(login: &str, may_approve: bool) -> LabelApplier {
+    LabelApplier::By {
+        login: login.into(),
+        may_approve,
+    }
+}
+
 #[test]
-fn the_override_label_lets_a_large_change_merge_with_the_normal_approvals() {
+fn the_override_label_applied_by_a_reviewer_lets_a_large_change_merge_with_the_normal_approvals() {
     let assessment = Assessment {
-        large_changes: vec!["zone example.com. is deleted (40 records)".into()],
+        large_changes: dropped_zone(),
+        override_applier: Some(applied_by("carol", true)),
         ..clean()
     };
     let mut facts = approved_by(&["bob"]);
@@ -218,10 +253,88 @@ fn the_override_label_lets_a_large_change_merge_with_the_normal_approvals() {
     let decision = decide(&facts, &policy(), &assessment);
     assert_eq!(decision.verdict, Verdict::Test);
     assert_eq!(decision.required_approvals, 1);
+    assert_eq!(decision.override_by.as_deref(), Some("carol"));
     // Without an override label in the policy the label means nothing.
     let mut strict = policy();
     strict.override_label = None;
     assert_eq!(decide(&facts, &strict, &assessment).verdict, Verdict::Wait);
+    // On a change that is not large it lifts nothing, and the merge commit names no one.
+    let small = decide(
+        &facts,
+        &policy(),
+        &Assessment {
+            override_applier: Some(applied_by("carol", true)),
+            ..clean()
+        },
+    );
+    assert_eq!(small.override_by, None);
+}
+
+#[test]
+fn the_override_label_counts_only_from_someone_other_than_the_author_who_may_approve() {
+    let mut facts = approved_by(&["bob"]);
+    facts.labels = vec!["Large-Change-Approved".into()];
+    let cases = [
+        (
+            Some(applied_by("Alice", true)),
+            "the label `large-change-approved` does not count: applied by the author Alice",
+        ),
+        (
+            Some(applied_by("mallory", false)),
+            "the label `large-change-approved` does not count: applied by mallory, who may not approve",
+        ),
+        (
+            Some(LabelApplier::Unknown),
+            "the label `large-change-approved` does not count: the forge has no record of who applied it",
+        ),
+        (
+            None,
+            "the label `large-change-approved` does not count: the forge has no record of who applied it",
+        ),
+        (
+            Some(LabelApplier::Untrusted {
+                login: "carol".into(),
+                reason: "is not signed".into(),
+            }),
+            "the label `large-change-approved` does not count: the event applying it as carol is not signed",
+        ),
+    ];
+    for (applier, why) in cases {
+        let assessment = Assessment {
+            large_changes: dropped_zone(),
+            override_applier: applier.clone(),
+            ..clean()
+        };
+        let decision = decide(&facts, &policy(), &assessment);
+        assert_eq!(decision.verdict, Verdict::Wait, "{applier:?}");
+        assert_eq!(decision.required_approvals, 2);
+        assert_eq!(decision.override_by, None);
+        assert!(
+            decision.reasons[0].ends_with(&format!("; {why}")),
+            "{:?}",
+            decision.reasons
+        );
+    }
+}
+
+#[test]
+fn the_latest_labeled_event_says_who_applied_a_label() {
+    let event = |label: &str, actor: &str, added: bool| LabelEvent {
+        label: label.into(),
+        actor: actor.into(),
+        added,
+    };
+    let events = [
+        event("large-change-approved", "carol", true),
+        event("large-change-approved", "carol", false),
+        event("Large-Change-Approved", "alice", true),
+        event("dns", "bob", true),
+    ];
+    assert_eq!(
+        last_labeled(&events, "large-change-approved").map(|e| e.actor.as_str()),
+        Some("alice")
+    );
+    assert_eq!(last_labeled(&events, "emergency"), None);
 }
 
 #[test]
@@ -372,5 +485,123 @@ fn owner_requirements_follow_the_last_matching_line() {
                 paths: vec!["zones/zonegate.yaml".into()],
             },
         ]
+    );
+}
+
+fn frozen() -> Assessment {
+    Assessment {
+        freeze: freeze(&policy(), Some(b"release week:\n  no DNS changes\n")),
+        gate: passed(),
+        ..clean()
+    }
+}
+
+#[test]
+fn a_freeze_holds_every_merge_and_says_why_first() {
+    let mut facts = approved_by(&["bob"]);
+    facts
+        .reviews
+        .push(review("erin", ReviewState::ChangesRequested, HEAD));
+    let mut admins = policy();
+    admins.admins = vec!["erin".into()];
+    let decision = decide(&facts, &admins, &frozen());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert_eq!(
+        decision.reasons[0],
+        "frozen (.zonegate/freeze): release week: no DNS changes; only an emergency merge goes in (label `emergency`, approved by `policy.admins`)"
+    );
+    // The policy's reason wins over the file's, and an empty file freezes too.
+    let mut declared = policy();
+    declared.freeze = Some("quarter end".into());
+    assert_eq!(
+        freeze(&declared, Some(b"x")).map(|f| (f.source, f.reason)),
+        Some(("policy.freeze", "quarter end".to_owned()))
+    );
+    assert_eq!(
+        freeze(&policy(), Some(b" \n")).map(|f| f.reason),
+        Some("no reason given".to_owned())
+    );
+    assert_eq!(freeze(&policy(), None), None);
+}
+
+#[test]
+fn an_emergency_merge_in_a_freeze_counts_only_admins_approvals() {
+    let mut facts = approved_by(&["bob"]);
+    facts.labels = vec!["Emergency".into()];
+    let mut admins = policy();
+    admins.admins = vec!["Erin".into()];
+    let decision = decide(&facts, &admins, &frozen());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(decision.emergency);
+    assert_eq!(
+        decision.reasons,
+        [
+            "0 of 1 required approval(s) from `policy.admins` other than the author for an emergency merge in the freeze on the current head 1111111; approval by bob does not count in a freeze (not in `policy.admins`)"
+        ]
+    );
+    let mut facts = approved_by(&["bob", "erin"]);
+    facts.labels = vec!["emergency".into()];
+    let decision = decide(&facts, &admins, &frozen());
+    assert_eq!(decision.verdict, Verdict::Merge);
+    assert_eq!(decision.approvers, ["erin"]);
+    // Nobody can break the glass when no admin is named.
+    let decision = decide(&facts, &policy(), &frozen());
+    assert_eq!(decision.verdict, Verdict::Wait);
+    assert!(
+        decision.reasons[0].contains("`policy.admins` names no one"),
+        "{:?}",
+        decision.reasons
+    );
+    // Without a freeze the emergency label changes nothing.
+    let calm = Assessment {
+        gate: passed(),
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["bob"]), &admins, &calm);
+    assert_eq!(decision.verdict, Verdict::Merge);
+    assert!(!decision.emergency);
+}
+
+#[test]
+fn reviews_that_do_not_count_are_named_where_approvals_or_owners_are_missing() {
+    let unverified = vec!["bob's review is unsigned".to_owned()];
+    let assessment = Assessment {
+        unverified: unverified.clone(),
+        ..clean()
+    };
+    let decision = decide(&facts(), &policy(), &assessment);
+    assert!(
+        decision.reasons[0].ends_with("; bob's review is unsigned"),
+        "{:?}",
+        decision.reasons
+    );
+    // Enough valid approvals but an owner missing: said there.
+    let requirement = OwnerRequirement {
+        owners: vec!["@bob".into()],
+        users: vec!["bob".into()],
+        unresolved_teams: Vec::new(),
+        paths: vec!["zones/services/web.yaml".into()],
+    };
+    let owned = Assessment {
+        owners: vec![requirement],
+        unverified,
+        ..clean()
+    };
+    let decision = decide(&approved_by(&["carol"]), &policy(), &owned);
+    assert_eq!(decision.reasons.len(), 1);
+    assert!(
+        decision.reasons[0].ends_with("; bob's review is unsigned"),
+        "{:?}",
+        decision.reasons
+    );
+    // When nothing is missing, a review that does not count holds nothing up.
+    let calm = Assessment {
+        unverified: vec!["mallory's review is unsigned".to_owned()],
+        gate: passed(),
+        ..clean()
+    };
+    assert_eq!(
+        decide(&approved_by(&["carol"]), &policy(), &calm).verdict,
+        Verdict::Merge
     );
 }

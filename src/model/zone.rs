@@ -1,7 +1,8 @@
 //! Zones: records in canonical order, with the look-ups every later stage needs.
 
-use super::name::Name;
-use super::record::{RData, Record, RecordType, Soa};
+use super::record::{RData, Record, Soa};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
 
 /// One zone: its origin and its records, sorted in canonical order (owner, type, data) with
 /// exact duplicates removed. The SOA record is at the apex like any other record; its serial is

@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 
-use super::{RenderOptions, write_data};
-use crate::model::name::Name;
+use super::RenderOptions;
+use crate::dns::name::Name;
+use crate::model::presentation::write_data;
 use crate::model::zone::Zone;
 
 /// Bounds on what a template may do for one zone. Each is a base plus a share per record of the

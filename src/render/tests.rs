@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::diagnostic::{FileId, Span};
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::{Caa, Origin, Provenance, Soa};
 
 fn name(text: &str) -> Name {

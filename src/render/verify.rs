@@ -13,11 +13,13 @@ use std::fmt;
 use rayon::prelude::*;
 
 use super::template::TemplatePosition;
-use super::write_data;
 use crate::diagnostic::{Diagnostic, FileId, Span};
-use crate::model::name::Name;
-use crate::model::record::{RData, Record, RecordType};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::presentation::write_data;
+use crate::model::record::{RData, Record};
 use crate::model::zone::Zone;
+use crate::rules::render::RENDERED_ZONE_MISMATCH;
 use crate::zonefile::{self, Class, DirectiveKind, Entry, Position, Reader, State};
 
 /// The rendered text of a zone does not hold exactly the zone's records.
@@ -89,12 +91,7 @@ impl Mismatch {
             }
             _ => "the zone's records come from zones/ and the CMDB; the template may only lay them out (`{{ body }}`, or a loop over `records`)".to_owned(),
         };
-        Diagnostic::error(
-            crate::check::render_rules::RENDERED_ZONE_MISMATCH.id,
-            span,
-            self.to_string(),
-        )
-        .with_hint(hint)
+        Diagnostic::error(RENDERED_ZONE_MISMATCH, span, self.to_string()).with_hint(hint)
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::Position;
 use super::text::{MAX_TTL, ValueError};
-use crate::model::record::RecordType;
+use crate::dns::record_type::RecordType;
 
 /// Something in the text that is not a valid entry, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -34,7 +34,7 @@ pub use text::{MAX_TTL, ValueError};
 use lexer::{Lexer, Token, TokenKind};
 use text::NameReader;
 
-use crate::model::name::Name;
+use crate::dns::name::Name;
 use crate::model::record::RData;
 
 /// A place in the text: 1-based line and column (the column counted in bytes).

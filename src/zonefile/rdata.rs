@@ -7,8 +7,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::lexer::{Token, TokenKind};
 use super::text::{self, NameReader, ValueError};
 use super::{Error, ErrorKind, Position};
-use crate::model::name::Name;
-use crate::model::record::{Caa, RData, RecordType, Soa};
+use crate::dns::name::Name;
+use crate::dns::record_type::RecordType;
+use crate::model::record::{Caa, RData, Soa};
 
 /// What one record's RDATA holds: the model's data, and the SOA serial, which the model does
 /// not keep (it is chosen each time a zone is rendered).

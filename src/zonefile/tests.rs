@@ -18,7 +18,7 @@ fn read(text: &str) -> Vec<String> {
         .map(|entry| match entry {
             Ok(Entry::Record(record)) => {
                 let mut data = String::new();
-                crate::render::write_rdata(&record.data, &mut data);
+                crate::model::presentation::write_rdata(&record.data, &mut data);
                 if let Some(serial) = record.serial {
                     data = data.replacen(" 0 ", &format!(" {serial} "), 1);
                 }

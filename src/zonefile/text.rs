@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::name::{MAX_LABEL_LENGTH, Name, NameError};
+use crate::dns::name::{MAX_LABEL_LENGTH, Name, NameError};
 
 /// Why a token is not the value it should be.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -232,6 +232,11 @@ impl Fixture {
             .unwrap();
     }
 
+    /// `user` replaces the labels of pull request `number` with `labels`.
+    pub(crate) fn label(&self, number: u64, user: &str, labels: &[&str]) {
+        self.forge().set_labels(number, user, labels).unwrap();
+    }
+
     pub(crate) fn pass(&self) -> (Vec<PullOutcome>, String) {
         self.pass_with(&self.forge(), false)
     }
@@ -249,12 +254,22 @@ impl Fixture {
                 dry_run,
                 clock: Clock { unix_seconds: NOW },
                 max_assertions: zonegate::assertions::DEFAULT_MAX_ASSERTIONS,
+                post_receive_timeout: std::time::Duration::from_secs(60),
             },
             &mut log,
         )
         .unwrap();
         (outcomes, String::from_utf8(log).unwrap())
     }
+}
+
+/// The settings of `main` (with [`POLICY`]) without the IPv6 reverse zone: a large change
+/// (a zone removed).
+pub(crate) fn settings_without_ipv6_reverse() -> String {
+    format!("{SETTINGS}{POLICY}").replace(
+        "reverse: [10.0.0.0/8, 2001:db8::/32]",
+        "reverse: [10.0.0.0/8]",
+    )
 }
 
 /// A CMDB with one more web host in nyc (added at the top, so it merges with changes below).

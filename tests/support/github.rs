@@ -438,3 +438,70 @@ pub(crate) fn commit(sha: &str, tree: &str, parents: &[&str]) -> Value {
         "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null },
     })
 }
+
+/// The routes a pass needs for one open pull request #1 (`pull`, with `head` on `base`) that is
+/// not merged: the repository, the pull request and its `reviews`, `main`, and the status and
+/// comment it gets. A merge (`PUT`) answers 404.
+pub(crate) fn one_pull(pull: &Value, head: &str, base: &str, reviews: Value) -> Vec<Route> {
+    vec![
+        route("GET", REPOSITORY, 200, repository()),
+        route("GET", &format!("{REPOSITORY}/pulls"), 200, json!([pull])),
+        route("GET", &format!("{REPOSITORY}/pulls/1"), 200, pull.clone()),
+        route(
+            "GET",
+            &format!("{REPOSITORY}/pulls/1/reviews"),
+            200,
+            reviews,
+        ),
+        route(
+            "GET",
+            &format!("{REPOSITORY}/git/ref/heads/main"),
+            200,
+            reference("refs/heads/main", base),
+        ),
+        route(
+            "GET",
+            &format!("{REPOSITORY}/commits/{head}/status"),
+            200,
+            json!({ "state": "pending", "statuses": [], "sha": head, "total_count": 0 }),
+        ),
+        route(
+            "POST",
+            &format!("{REPOSITORY}/statuses/{head}"),
+            201,
+            json!({ "id": 1, "state": "pending", "context": "zonegate/bot" }),
+        ),
+        route(
+            "GET",
+            &format!("{REPOSITORY}/issues/1/comments"),
+            200,
+            json!([]),
+        ),
+        route(
+            "POST",
+            &format!("{REPOSITORY}/issues/1/comments"),
+            201,
+            json!({ "id": 1_234, "body": "", "user": user("zonegate[bot]") }),
+        ),
+    ]
+}
+
+impl StandIn {
+    /// A GitHub client of this stand-in.
+    pub(crate) fn forge(&self, token: &str) -> zonegate::merge::github::GitHub {
+        zonegate::merge::github::GitHub::new(
+            &self.uri(),
+            "example/zones",
+            zonegate::merge::github::Token::new(token.into()),
+        )
+        .unwrap()
+    }
+
+    /// The JSON body of the first `verb` request whose path contains `part`.
+    pub(crate) fn sent(&self, verb: &str, part: &str) -> Option<Value> {
+        self.requests()
+            .iter()
+            .find(|request| request.method.as_str() == verb && request.url.path().contains(part))
+            .map(|request| request.body_json::<Value>().unwrap())
+    }
+}

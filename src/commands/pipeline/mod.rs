@@ -1,12 +1,13 @@
 //! The pipeline as the commands run it: load + build + check ([`load_and_check`]), build a
-//! revision or two ([`build`], [`build_revisions`]), and render + verify + publish
-//! ([`rendering`]). Every command strings these together; no command imports another.
+//! revision or two ([`build`], [`build_revisions`]) and read its file facts
+//! ([`revision_files`]), and render + verify + publish ([`rendering`]). Every command strings these together; no command imports another.
 
 use std::path::Path;
 
 use crate::diagnostic::{self, Diagnostic};
+use crate::diff::RevisionFiles;
 use crate::inventory::config::LoadOptions;
-use crate::inventory::files::{Directory, Files};
+use crate::inventory::files::{Directory, Files, YamlEntry};
 use crate::inventory::{self, Inventory};
 use crate::model::{self, zone::ZoneSet};
 
@@ -41,17 +42,28 @@ pub fn load_and_check(context: &Context, cmdb: Option<&Path>) -> Result<Checked,
     let inventory = inventory::config::load_with(&Directory::new(&context.root), &options)
         .inspect_err(|_| progress.finish())?;
     progress.stage("generating records");
-    let (zones, mut diagnostics) = model::build(&inventory);
+    let (zones, diagnostics) = model::build(&inventory);
     progress.stage("checking");
-    diagnostics.extend(crate::check::run(&zones, &inventory.settings));
-    let mut diagnostics = crate::check::apply_severities(diagnostics, &inventory.settings);
-    diagnostic::sort(&mut diagnostics);
+    let diagnostics = with_check(diagnostics, &zones, &inventory);
     progress.finish();
     Ok(Checked {
         inventory,
         zones,
         diagnostics,
     })
+}
+
+/// The findings of building (`build_diagnostics`) plus every check rule over `zones`,
+/// severities applied, sorted: what `check` reports.
+pub fn with_check(
+    mut build_diagnostics: Vec<Diagnostic>,
+    zones: &ZoneSet,
+    inventory: &Inventory,
+) -> Vec<Diagnostic> {
+    build_diagnostics.extend(crate::check::run(zones, &inventory.settings));
+    let mut diagnostics = crate::check::apply_severities(build_diagnostics, &inventory.settings);
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
 }
 
 /// A revision, loaded and built.
@@ -96,6 +108,41 @@ pub fn build_revisions(
     let built = rayon::join(|| build(base), || build(head));
     progress.finish();
     built
+}
+
+/// The file facts of one revision that its large changes and the bot need: CODEOWNERS, the local
+/// forge's allowed signers and the freeze file from the git root (`root`), the assertions from the zones repository
+/// (`repository`). An assertion file that cannot be read is left out here: loading the
+/// assertions reports it.
+pub fn revision_files(
+    root: &dyn Files,
+    repository: &dyn Files,
+) -> Result<RevisionFiles, inventory::Error> {
+    let read = |path: &str| {
+        root.read(path)
+            .map_err(|source| inventory::Error::Read {
+                path: root.locate(path),
+                source,
+            })
+            .map(|bytes| bytes.map(|bytes| (path.to_owned(), bytes)))
+    };
+    let mut codeowners = Vec::new();
+    for path in crate::merge::codeowners::LOCATIONS {
+        codeowners.extend(read(path)?);
+    }
+    let assertions = inventory::files::yaml_directory(repository, "assertions")?
+        .into_iter()
+        .filter_map(|entry| match entry {
+            YamlEntry::Read { path, bytes } => Some((path, bytes)),
+            YamlEntry::Unreadable { .. } => None,
+        })
+        .collect();
+    Ok(RevisionFiles {
+        codeowners,
+        allowed_signers: read(crate::merge::ALLOWED_SIGNERS)?,
+        assertions,
+        freeze: read(crate::merge::FREEZE_FILE)?,
+    })
 }
 
 /// A spinner with the current stage on a terminal; nothing otherwise.

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::commands::Error;
 use crate::diagnostic::Diagnostic;
+use crate::dns::record_type::RecordType;
 use crate::inventory::Inventory;
-use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
 use crate::output::{self, Held, Manifest, ManifestZone, Published, Repaired, ZoneFile};
 use crate::render::{

@@ -16,20 +16,30 @@
 //! serials, the live assertions (a hook the command supplies), NOTIFY to each secondary and
 //! polling their serials. Any failure restores the previous files, reloads, and confirms the old
 //! serials are served again.
+//!
+//! This module has the paths, the lock, what is deployed and [`TargetLock::apply`]; `journal.rs`
+//! the journal, the previous set and the rollback; `commands.rs` the checker and reload
+//! commands; `server.rs` the served serials and NOTIFY.
 #![allow(clippy::disallowed_methods)] // IO edge: writes zone directories and runs server commands.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Deployed, DeployedZone, InstalledZone, Plan, PlannedZone, Served, State, dns};
+use super::{Deployed, DeployedZone, InstalledZone, Plan, PlannedZone, Served, State};
 use crate::filesystem::{self, DirectoryHandle, FileLock, WriteError, temporary_name};
 use crate::inventory::deploy::{Command, DeployTarget};
+
+mod commands;
+mod journal;
+mod server;
+
+use journal::{Journal, JournalZone};
+use server::{describe_serials, notify_and_wait, served, wait_for_serials};
 
 /// In the state directory: what zonegate installed last.
 const STATE_FILE: &str = "deployed.json";
@@ -170,14 +180,6 @@ pub fn read_deployed(
     Ok(Deployed { zones })
 }
 
-/// What the server serves, with a transport failure counted as "not served".
-fn served(server: SocketAddr, origin: &str, limit: Duration) -> Served {
-    match dns::query_serial(server, origin, limit) {
-        Ok(answer) => answer,
-        Err(error) => Served::NotServed(error.to_string()),
-    }
-}
-
 /// Exclusive hold on a target for one deploy.
 #[derive(Debug)]
 pub struct TargetLock {
@@ -212,29 +214,6 @@ pub fn lock(
         state,
         _lock: lock,
     })
-}
-
-/// One zone being replaced, as recorded in the journal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JournalZone {
-    origin: String,
-    file: String,
-    /// A copy of the replaced file is in `previous/`; otherwise the zone file did not exist.
-    existed: bool,
-    /// The serial served before the deploy, to confirm after restoring.
-    served_before: Option<u32>,
-    /// The serial being installed.
-    serial: u32,
-}
-
-/// `journal.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Journal {
-    /// The process that wrote it.
-    pid: u32,
-    zones: Vec<JournalZone>,
 }
 
 /// A zone file to install, with the plan entry it implements.
@@ -305,46 +284,6 @@ impl TargetLock {
     /// The target's paths.
     pub fn paths(&self) -> &Paths {
         &self.paths
-    }
-
-    /// Rolls back a deploy that was killed (its journal is still there): restores the files it
-    /// was replacing, reloads, and confirms the old serials. `Ok(None)` when there was nothing
-    /// to recover.
-    pub fn recover(
-        &self,
-        target: &DeployTarget,
-        log: &mut dyn Write,
-    ) -> Result<Option<Rollback>, Error> {
-        if let Some(zones) = self.paths.zones()? {
-            remove_staged_files(&zones)?;
-        }
-        let Some(bytes) = self.state.read(JOURNAL_FILE)? else {
-            return Ok(None);
-        };
-        let journal: Journal = serde_json::from_slice(&bytes).map_err(|source| Error::Corrupt {
-            path: self.state.join(JOURNAL_FILE),
-            source,
-        })?;
-        let state = read_state(&self.state)?;
-        let committed = journal.zones.iter().all(|zone| {
-            state
-                .zones
-                .iter()
-                .any(|installed| installed.origin == zone.origin && installed.serial == zone.serial)
-        });
-        if committed {
-            // Killed after recording success, before removing the journal: nothing to undo.
-            self.state.remove_file(JOURNAL_FILE)?;
-            return Ok(None);
-        }
-        let _ = writeln!(
-            log,
-            "{}: recovering from an interrupted deploy (pid {}): restoring {} zone(s)",
-            target.name,
-            journal.pid,
-            journal.zones.len()
-        );
-        Ok(Some(self.roll_back(target, &journal, log)))
     }
 
     /// Installs `zones` (the plan's changes), verifies them live and notifies secondaries; on
@@ -584,403 +523,6 @@ impl TargetLock {
         }
         Ok(digests)
     }
-
-    /// Copies the files about to be replaced into `previous/` (a fresh set each deploy).
-    fn keep_previous(
-        &self,
-        zone_directory: &DirectoryHandle,
-        journal: &Journal,
-    ) -> Result<(), Error> {
-        self.state.remove_tree(PREVIOUS_DIRECTORY)?;
-        let previous = self.state.create_directory(PREVIOUS_DIRECTORY)?;
-        for zone in journal.zones.iter().filter(|zone| zone.existed) {
-            zone_directory.copy_file(&zone.file, &previous, &zone.file)?;
-        }
-        if let Some(state) = self.state.read(STATE_FILE)? {
-            previous.write_bytes(STATE_FILE, &state)?;
-        }
-        previous.sync()?;
-        self.state.sync()?;
-        Ok(())
-    }
-
-    /// Records the failure, rolls back, and returns the finished report.
-    fn fail(
-        &self,
-        target: &DeployTarget,
-        journal: &Journal,
-        mut report: Report,
-        failure: String,
-        log: &mut dyn Write,
-    ) -> Report {
-        let _ = writeln!(log, "{}: failed: {failure}; rolling back", target.name);
-        report.failure = Some(failure);
-        report.rollback = Some(self.roll_back(target, journal, log));
-        report
-    }
-
-    /// Restores every zone in the journal from `previous/` (or removes it when it is new),
-    /// reloads, confirms the old serials, raises the recorded highest serials, and removes the
-    /// journal.
-    fn roll_back(&self, target: &DeployTarget, journal: &Journal, log: &mut dyn Write) -> Rollback {
-        let mut rollback = Rollback::default();
-        let restored = self.restore(journal, &mut rollback.problems);
-        rollback.steps.push(format!(
-            "restored {} zone file(s) from {}",
-            restored,
-            self.state.join(PREVIOUS_DIRECTORY).display()
-        ));
-        // A failed reload matters only if the server does not serve the previous zones: when
-        // the failed step was the reload itself, the server never loaded the new files.
-        let mut reload_failure = None;
-        if let Some(reload) = &target.reload {
-            let planned: Vec<PlannedZone> = journal
-                .zones
-                .iter()
-                .map(|zone| PlannedZone {
-                    origin: zone.origin.clone(),
-                    file: zone.file.clone(),
-                    action: super::Action::Update,
-                    served: Served::Unknown,
-                    installed_serial: None,
-                    serial: zone.served_before.unwrap_or(0),
-                    bumped: false,
-                    stale: false,
-                })
-                .collect();
-            match self.run_for_zones(target, reload, planned.iter(), log) {
-                Ok(()) => rollback.steps.push("reloaded".to_owned()),
-                Err(failure) => reload_failure = Some(failure),
-            }
-        }
-        if let Some(server) = target.server {
-            let expected: Vec<(&str, u32)> = journal
-                .zones
-                .iter()
-                .filter_map(|zone| {
-                    zone.served_before
-                        .map(|serial| (zone.origin.as_str(), serial))
-                })
-                .collect();
-            match wait_for_serials(server, &expected, target.deadlines.serial) {
-                Ok(()) if expected.is_empty() => {}
-                Ok(()) => {
-                    if let Some(failure) = reload_failure.take() {
-                        let first_line = failure.lines().next().unwrap_or_default();
-                        rollback.steps.push(format!(
-                            "reloading failed again ({first_line}), but the previous serials are served"
-                        ));
-                    }
-                    rollback.steps.push(format!(
-                        "{server} serves the previous serials again ({})",
-                        describe_serials(&expected)
-                    ));
-                }
-                Err(failure) => rollback.problems.push(failure),
-            }
-        }
-        if let Some(failure) = reload_failure {
-            rollback.problems.push(format!("reload: {failure}"));
-        }
-        // The new serials may have been served and transferred: never reuse them.
-        match read_state(&self.state) {
-            Ok(mut state) => {
-                for zone in &journal.zones {
-                    if let Some(installed) =
-                        state.zones.iter_mut().find(|z| z.origin == zone.origin)
-                        && crate::serial::is_greater(zone.serial, installed.highest_serial)
-                    {
-                        installed.highest_serial = zone.serial;
-                    }
-                }
-                if let Err(error) = write_json(&self.state, STATE_FILE, &state) {
-                    rollback.problems.push(error.to_string());
-                }
-            }
-            Err(error) => rollback.problems.push(error.to_string()),
-        }
-        if rollback.problems.is_empty() {
-            if let Err(error) = self.state.remove_file(JOURNAL_FILE) {
-                rollback.problems.push(error.to_string());
-            }
-        } else {
-            rollback.problems.push(format!(
-                "the journal stays in {} so the next deploy retries the rollback",
-                self.state.join(JOURNAL_FILE).display()
-            ));
-        }
-        rollback
-    }
-
-    /// Puts back every zone file of the journal: a fresh copy of the one in `previous/`, or
-    /// none when the zone is new. Returns how many were restored; problems go to `problems`.
-    fn restore(&self, journal: &Journal, problems: &mut Vec<String>) -> usize {
-        let zone_directory = match self.paths.zones() {
-            Ok(Some(directory)) => directory,
-            Ok(None) => {
-                problems.push(format!(
-                    "cannot restore the zone files: {} does not exist",
-                    self.paths.zone_directory.display()
-                ));
-                return 0;
-            }
-            Err(error) => {
-                problems.push(format!("cannot restore the zone files: {error}"));
-                return 0;
-            }
-        };
-        let _ = remove_staged_files(&zone_directory);
-        let previous = self
-            .state
-            .open_directory(PREVIOUS_DIRECTORY)
-            .and_then(|previous| {
-                previous.ok_or_else(|| {
-                    filesystem::io_error("open", &self.state.join(PREVIOUS_DIRECTORY))(
-                        std::io::ErrorKind::NotFound.into(),
-                    )
-                })
-            });
-        let mut restored = 0;
-        for zone in &journal.zones {
-            let result = if zone.existed {
-                // A fresh copy, so its modification time is new: BIND and NSD skip reloading a
-                // file whose mtime is not newer than what they loaded.
-                let staged = temporary_name(zone.file.as_ref());
-                match &previous {
-                    Ok(previous) => previous
-                        .copy_file(&zone.file, &zone_directory, &staged)
-                        .and_then(|()| zone_directory.rename(&staged, &zone.file)),
-                    Err(error) => Err(filesystem::io_error(
-                        "open",
-                        &self.state.join(PREVIOUS_DIRECTORY),
-                    )(std::io::Error::other(error.reason()))),
-                }
-            } else {
-                zone_directory.remove_file(&zone.file)
-            };
-            match result {
-                Ok(()) => restored += 1,
-                Err(error) => problems.push(format!(
-                    "cannot restore {}: {}",
-                    zone_directory.join(&zone.file).display(),
-                    error.reason()
-                )),
-            }
-        }
-        if let Err(error) = zone_directory.sync() {
-            problems.push(format!(
-                "cannot sync {}: {}",
-                self.paths.zone_directory.display(),
-                error.reason()
-            ));
-        }
-        restored
-    }
-
-    /// Runs `command` once, or once per zone when it names a zone.
-    fn run_for_zones<'z>(
-        &self,
-        target: &DeployTarget,
-        command: &Command,
-        zones: impl Iterator<Item = &'z PlannedZone>,
-        log: &mut dyn Write,
-    ) -> Result<(), String> {
-        if command.is_per_zone() {
-            for zone in zones {
-                let file = self.paths.zone_directory.join(&zone.file);
-                self.run(target, command, Some((zone, &file)), log)?;
-            }
-            Ok(())
-        } else {
-            self.run(target, command, None, log)
-        }
-    }
-
-    /// Runs one command (no shell) with its placeholders filled in, within the command
-    /// deadline. Its output goes to `command.log` in the state directory (a file, not a pipe,
-    /// so a command that leaves a daemon holding its stdout cannot block the deploy); the last
-    /// lines are quoted on failure.
-    fn run(
-        &self,
-        target: &DeployTarget,
-        command: &Command,
-        zone: Option<(&PlannedZone, &Path)>,
-        log: &mut dyn Write,
-    ) -> Result<(), String> {
-        use std::os::unix::process::CommandExt;
-        let argv: Vec<String> = command
-            .argv
-            .iter()
-            .map(|word| {
-                let mut word = word.replace(
-                    "{directory}",
-                    &self.paths.zone_directory.display().to_string(),
-                );
-                if let Some((zone, file)) = zone {
-                    word = word
-                        .replace("{zone}", zone.origin.trim_end_matches('.'))
-                        .replace("{origin}", &zone.origin)
-                        .replace("{file}", &file.display().to_string());
-                }
-                word
-            })
-            .collect();
-        let shown = argv.join(" ");
-        let _ = writeln!(log, "{}: running {shown}", target.name);
-        let log_path = self.state.join(COMMAND_LOG);
-        let output = self
-            .state
-            .create_file_replacing(COMMAND_LOG)
-            .map_err(|error| format!("cannot create {}: {}", log_path.display(), error.reason()))?;
-        let errors = output
-            .try_clone()
-            .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
-        let mut child = std::process::Command::new(&argv[0])
-            .args(&argv[1..])
-            .stdin(std::process::Stdio::null())
-            .stdout(output)
-            .stderr(errors)
-            // Its own process group, so a deadline kills whatever it started too.
-            .process_group(0)
-            .spawn()
-            .map_err(|error| format!("cannot run `{shown}`: {error}"))?;
-        let deadline = Instant::now() + Duration::from_secs(u64::from(target.deadlines.command));
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() >= deadline => {
-                    kill_group(child.id());
-                    let _ = child.wait();
-                    return Err(format!(
-                        "`{shown}` did not finish within {}s and was killed",
-                        target.deadlines.command
-                    ));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(error) => return Err(format!("cannot wait for `{shown}`: {error}")),
-            }
-        };
-        if status.success() {
-            return Ok(());
-        }
-        let text = self
-            .state
-            .read(COMMAND_LOG)
-            .ok()
-            .flatten()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default();
-        let tail: Vec<&str> = text
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let mut message = format!("`{shown}` failed ({status})");
-        for line in tail {
-            let _ = write!(message, "\n      {line}");
-        }
-        Err(message)
-    }
-}
-
-fn kill_group(pid: u32) {
-    if let Ok(pid) = i32::try_from(pid) {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
-}
-
-/// Polls `server` until it serves every `(origin, serial)`, or `seconds` pass.
-fn wait_for_serials(
-    server: SocketAddr,
-    expected: &[(&str, u32)],
-    seconds: u32,
-) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
-    let mut last: Vec<Served> = vec![Served::Unknown; expected.len()];
-    loop {
-        // Ask again about every zone not yet confirmed, in parallel.
-        let limit = deadline
-            .saturating_duration_since(Instant::now())
-            .clamp(Duration::from_millis(200), Duration::from_secs(2));
-        last.par_iter_mut()
-            .zip(expected)
-            .filter(|(now, (_, serial))| **now != Served::Serial(*serial))
-            .for_each(|(now, (origin, _))| *now = served(server, origin, limit));
-        let all = last
-            .iter()
-            .zip(expected)
-            .all(|(now, (_, serial))| *now == Served::Serial(*serial));
-        if all {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            let mut message =
-                format!("{server} did not serve the expected serials within {seconds}s:");
-            for ((origin, serial), served) in expected.iter().zip(&last) {
-                if *served != Served::Serial(*serial) {
-                    let now = match served {
-                        Served::Serial(now) => format!("serial {now}"),
-                        Served::NotServed(why) => format!("not served ({why})"),
-                        Served::Unknown => "unknown".to_owned(),
-                    };
-                    let _ = write!(
-                        message,
-                        "\n    {origin} expected serial {serial}, served {now}"
-                    );
-                }
-            }
-            return Err(message);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Sends NOTIFY for every zone to `secondary` (again every few seconds, as RFC 1996 §3.6 asks of
-/// a primary that gets no answer) and waits until it serves every new serial.
-fn notify_and_wait(
-    secondary: SocketAddr,
-    expected: &[(&str, u32)],
-    seconds: u32,
-) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(u64::from(seconds));
-    for (origin, serial) in expected {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        match dns::notify(
-            secondary,
-            origin,
-            *serial,
-            remaining.min(Duration::from_secs(5)),
-        ) {
-            Ok(None) => {}
-            Ok(Some(code)) => {
-                return Err(format!(
-                    "{secondary} refused the NOTIFY for {origin} ({code})"
-                ));
-            }
-            Err(error) => return Err(format!("NOTIFY for {origin}: {error}")),
-        }
-    }
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    wait_for_serials(
-        secondary,
-        expected,
-        remaining.as_secs().try_into().unwrap_or(u32::MAX).max(1),
-    )
-    .map_err(|failure| format!("after NOTIFY, {failure}"))
-}
-
-fn describe_serials(expected: &[(&str, u32)]) -> String {
-    expected
-        .iter()
-        .map(|(origin, serial)| format!("{origin} {serial}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Installs the staged files: one rename per file, then the directory is synced.

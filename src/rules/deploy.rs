@@ -1,7 +1,7 @@
-//! Registry entries for the codes `deploy::plan` reports (the checks live in `deploy`, where the
-//! served serials are known; the documentation lives here with every other rule's).
+//! The codes `deploy::plan` reports (the checks live in `deploy`, where the served serials are
+//! known; the documentation lives here with every other rule's).
 
-declare_rule! {
+declare_rules! {
     /// ## What it does
     /// Reports, while planning `zonegate deploy`, a zone whose new SOA serial would not be greater
     /// (in RFC 1982 serial-number arithmetic) than the serial the target's server serves now. The
@@ -21,7 +21,7 @@ declare_rule! {
     /// Find out who changed the zone on the server and fold the change into the repository; then
     /// set `deploy: { stale_serial: bump }` in zones/zonegate.yaml to move past the served serial,
     /// or deploy once with it set.
-    pub const SERIAL_NOT_GREATER: Rule = {
+    pub const SERIAL_NOT_GREATER = {
         id: "serial-not-greater",
         severity: Error,
         stage: Deploy,

@@ -1,8 +1,7 @@
-//! Registry entries for the codes `model` reports while generating records (the constants in
-//! `model::codes`). The checks live in `model`, where the facts are; the documentation lives
-//! here with every other rule's.
+//! The codes `model` reports while generating records. The checks live in `model`, where the
+//! facts are; the documentation lives here with every other rule's.
 
-declare_rule! {
+declare_rules! {
     /// ## What it does
     /// Reports a name that is not a valid domain name: a label longer than 63 octets, a name
     /// longer than 255 octets, an empty label (`a..b`), a character outside letters, digits,
@@ -23,15 +22,13 @@ declare_rule! {
     /// ## How to fix
     /// Shorten the label or remove the character; write international names in Unicode (they are
     /// converted to `xn--` A-labels) or as A-labels.
-    pub const INVALID_NAME: Rule = {
+    pub const INVALID_NAME = {
         id: "invalid-name",
         severity: Error,
         stage: Build,
         summary: "a name that is not a valid domain name",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a hand-edited target (CNAME, NS, PTR, MX, SRV) written without a trailing dot.
     ///
@@ -47,15 +44,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Write targets fully qualified with the trailing dot: `hosting.example.org.`.
-    pub const RELATIVE_TARGET: Rule = {
+    pub const RELATIVE_TARGET = {
         id: "relative-target",
         severity: Error,
         stage: Build,
         summary: "a target written without the trailing dot",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a record whose owner lies in none of the zones configured under `zones` in
     /// `zonegate.yaml`.
@@ -71,15 +66,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Fix the owner name, or add the zone to `zones.forward` (or the prefix to `zones.reverse`).
-    pub const RECORD_OUTSIDE_ZONES: Rule = {
+    pub const RECORD_OUTSIDE_ZONES = {
         id: "record-outside-zones",
         severity: Error,
         stage: Build,
         summary: "a record in no configured zone",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB host address that no configured reverse zone covers, so the host gets no
     /// PTR record.
@@ -97,15 +90,13 @@ declare_rule! {
     /// ## How to fix
     /// Add the covering prefix to `zones.reverse`, or turn the rule off when another system owns
     /// that reverse space.
-    pub const NO_REVERSE_ZONE: Rule = {
+    pub const NO_REVERSE_ZONE = {
         id: "no-reverse-zone",
         severity: Warning,
         stage: Build,
         summary: "a host address no reverse zone covers",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports two CMDB rows (with an address status) that produce the same fully-qualified host
     /// name, after lower-casing and qualification with the datacenter.
@@ -122,15 +113,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Rename or retire one of the hosts in the CMDB.
-    pub const DUPLICATE_HOST: Rule = {
+    pub const DUPLICATE_HOST = {
         id: "duplicate-host",
         severity: Error,
         stage: Build,
         summary: "two CMDB hosts with the same name",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports an address assigned to two CMDB hosts (with an address status).
     ///
@@ -146,15 +135,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Correct the address in the CMDB, or set the old host's status to decommissioned.
-    pub const DUPLICATE_ADDRESS: Rule = {
+    pub const DUPLICATE_ADDRESS = {
         id: "duplicate-address",
         severity: Error,
         stage: Build,
         summary: "two CMDB hosts with the same address",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB host, or a service's `required_in`, naming a datacenter that
     /// `zonegate.yaml` does not declare.
@@ -171,15 +158,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Fix the datacenter in the CMDB, or declare it under `datacenters`.
-    pub const UNKNOWN_DATACENTER: Rule = {
+    pub const UNKNOWN_DATACENTER = {
         id: "unknown-datacenter",
         severity: Error,
         stage: Build,
         summary: "a datacenter zonegate.yaml does not declare",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB role that names no service in `zones/services/` (reported once per role).
     ///
@@ -195,15 +180,13 @@ declare_rule! {
     /// ## How to fix
     /// Fix the role in the CMDB, or add `zones/services/<role>.yaml`. Set the rule to `off` when
     /// roles are also used for things that are not services.
-    pub const UNKNOWN_ROLE: Rule = {
+    pub const UNKNOWN_ROLE = {
         id: "unknown-role",
         severity: Warning,
         stage: Build,
         summary: "a CMDB role that names no service",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a service whose `required_in` lists a datacenter where no host with an SRV status
     /// carries the service's role.
@@ -223,15 +206,13 @@ declare_rule! {
     /// ## How to fix
     /// Give hosts in that datacenter the role (with an SRV status), or remove the datacenter from
     /// `required_in` if the service is really leaving it.
-    pub const SERVICE_MISSING_IN_DATACENTER: Rule = {
+    pub const SERVICE_MISSING_IN_DATACENTER = {
         id: "service-missing-in-datacenter",
         severity: Error,
         stage: Build,
         summary: "a required service has no host in a datacenter",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB status that none of the lists under `generate` in `zonegate.yaml` names:
     /// not `address_statuses` (A, AAAA and PTR records), not `srv_statuses` (SRV targets), not
@@ -255,7 +236,7 @@ declare_rule! {
     /// Correct the status in the CMDB, or add it to the list it belongs in: to
     /// `generate.address_statuses` if such hosts should be published, to
     /// `generate.unpublished_statuses` if they get no records on purpose.
-    pub const UNKNOWN_STATUS: Rule = {
+    pub const UNKNOWN_STATUS = {
         id: "unknown-status",
         severity: Warning,
         stage: Build,

@@ -1,8 +1,8 @@
-//! Registry entry for the code `render` reports when a rendered zone, read back, does not hold
-//! exactly the zone's records (the check lives in `render::verify`, which reads every zone it
-//! writes; the documentation lives here with every other rule's).
+//! The code `render` reports when a rendered zone, read back, does not hold exactly the zone's
+//! records (the check lives in `render::verify`, which reads every zone it writes; the
+//! documentation lives here with every other rule's).
 
-declare_rule! {
+declare_rules! {
     /// ## What it does
     /// Renders every zone with the repository's template (`zones/templates/zone.j2`, or the
     /// built-in one) and reads the text back with a master-file reader of its own, not the
@@ -33,7 +33,7 @@ declare_rule! {
     /// {{ origin }}`, `$TTL`, the SOA from `soa`, and `{{ body }}` at the start of a line of its
     /// own (or a loop over `records` writing each record's owner, TTL, class, type and data).
     /// Records belong in `zones/records/`, where they are checked and tested like every other.
-    pub const RENDERED_ZONE_MISMATCH: Rule = {
+    pub const RENDERED_ZONE_MISMATCH = {
         id: "rendered-zone-mismatch",
         severity: Error,
         stage: Render,

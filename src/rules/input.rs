@@ -1,8 +1,8 @@
-//! Registry entries for the input codes: problems `inventory` reports when a file cannot be read
-//! as zonegate's formats at all. They always stop the run (exit 2) and cannot be reconfigured.
-//! The checks themselves live in `inventory::yaml`, `inventory::cmdb` and `inventory::files`.
+//! The input codes: problems reported when a file cannot be read as zonegate's formats at all
+//! (`inventory::yaml`, `inventory::cmdb`, `inventory::files`, and the same codes for assertion
+//! files in `assertions::spec`). They always stop the run (exit 2) and cannot be reconfigured.
 
-declare_rule! {
+declare_rules! {
     /// ## What it does
     /// Reports a YAML file (or the zone template) that cannot be parsed: broken indentation, an
     /// unclosed bracket or quote, text that is not UTF-8, an empty file, or a document beyond the
@@ -22,15 +22,13 @@ declare_rule! {
     /// ## How to fix
     /// Fix the syntax at the reported line and column; save the file as UTF-8. Write repeated
     /// structures out instead of nesting aliases.
-    pub const YAML_SYNTAX: Rule = {
+    pub const YAML_SYNTAX = {
         id: "yaml-syntax",
         severity: Error,
         stage: Input,
         summary: "a YAML file cannot be parsed",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a key the format does not define, in `zonegate.yaml`, a service file or a records
     /// file, and a rule id in `check.rules` that names no rule. The hint suggests the closest
@@ -47,15 +45,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Use the key the hint suggests, or remove the key. `docs/formats.md` lists every key.
-    pub const UNKNOWN_KEY: Rule = {
+    pub const UNKNOWN_KEY = {
         id: "unknown-key",
         severity: Error,
         stage: Input,
         summary: "a key the format does not define",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a value of the wrong type or out of range: a port that is not a number, a
     /// duration like `5x`, a relative domain, a reverse prefix that is not octet or nibble
@@ -73,15 +69,13 @@ declare_rule! {
     /// ## How to fix
     /// Write the value in the form the message names (`port: 443`, `ttl: 5m`, `domain:
     /// example.net.` with the trailing dot).
-    pub const INVALID_VALUE: Rule = {
+    pub const INVALID_VALUE = {
         id: "invalid-value",
         severity: Error,
         stage: Input,
         summary: "a value of the wrong type or out of range",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a required key that is absent: `port` in a service file, `domain`, `zones` or
     /// `nameservers` in `zonegate.yaml`, the data fields a record type needs.
@@ -97,15 +91,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Add the key the message names.
-    pub const MISSING_KEY: Rule = {
+    pub const MISSING_KEY = {
         id: "missing-key",
         severity: Error,
         stage: Input,
         summary: "a required key is absent",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB export that cannot be parsed at a row: a CSV row with the wrong number of
     /// fields or broken quoting, a header naming a column zonegate reads twice, truncated or
@@ -123,15 +115,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Repair the export at the reported row, or re-run the export.
-    pub const CMDB_SYNTAX: Rule = {
+    pub const CMDB_SYNTAX = {
         id: "cmdb-syntax",
         severity: Error,
         stage: Input,
         summary: "the CMDB export cannot be parsed",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB export without a required column (CSV) or key (JSON, NetBox): `hostname`,
     /// `datacenter` and `status`.
@@ -147,15 +137,13 @@ declare_rule! {
     /// ## How to fix
     /// Add the column to the export (column names are matched case-insensitively; other columns
     /// are ignored).
-    pub const CMDB_MISSING_COLUMN: Rule = {
+    pub const CMDB_MISSING_COLUMN = {
         id: "cmdb-missing-column",
         severity: Error,
         stage: Input,
         summary: "the CMDB export lacks a required column",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports a CMDB value that is present but not what its column holds: an IPv4 address like
     /// `10.1.0.300`, an IPv6 address in the `ipv4` column, an empty hostname.
@@ -171,15 +159,13 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Correct the value in the CMDB and export again.
-    pub const CMDB_INVALID_VALUE: Rule = {
+    pub const CMDB_INVALID_VALUE = {
         id: "cmdb-invalid-value",
         severity: Error,
         stage: Input,
         summary: "a CMDB value is malformed",
     };
-}
 
-declare_rule! {
     /// ## What it does
     /// Reports an entry of `zones/services/`, `zones/records/` or `assertions/` named like a
     /// YAML file that zonegate cannot read as one: a directory, a FIFO, a socket or a device, a
@@ -201,7 +187,7 @@ declare_rule! {
     /// ## How to fix
     /// Commit the file itself (or a link to a file inside the repository), or rename the entry
     /// so that its name does not end in `.yaml` or `.yml`.
-    pub const UNREADABLE_FILE: Rule = {
+    pub const UNREADABLE_FILE = {
         id: "unreadable-file",
         severity: Error,
         stage: Input,
