@@ -60,10 +60,13 @@ server does not answer. in_authority/in_additional are checked against a live se
     #[command(
         after_help = "Examples:\n  zonegate diff --base main                 # main against the working tree\n  \
 zonegate diff --base main --head HEAD     # main against the last commit\n  \
-zonegate diff --base HEAD^1 --head HEAD --format markdown   # a PR's merge commit, for a comment\n\n\
+zonegate diff --base HEAD^1 --head HEAD --format markdown   # a PR's merge commit, for a comment\n  \
+zonegate diff --base main --format markdown --max-bytes 0   # the whole report, however long\n\n\
 Without --head the head is the working tree, as with `git diff REV`. Revisions are read\n\
 straight from git objects: nothing is checked out. Large changes are measured against the\n\
-base's `policy.thresholds`."
+base's `policy.thresholds`. A Markdown report keeps within --max-bytes: the totals, the\n\
+large-change reasons and the blast radius first, long lists ending with \"and N more\", and a\n\
+last line naming the command that prints the whole difference."
     )]
     Diff(DiffArgs),
 
@@ -380,6 +383,11 @@ pub struct DiffArgs {
     /// How to print the difference.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
+
+    /// With --format markdown: the most bytes the report may take; 0 for no limit. The default
+    /// fits a pull-request comment (GitHub refuses more than 65,536 characters).
+    #[arg(long, value_name = "BYTES")]
+    pub max_bytes: Option<usize>,
 }
 
 /// Output formats of `diff`.

@@ -81,6 +81,7 @@ fn main() -> ExitCode {
                     DiffFormat::Json => diff::Format::Json,
                     DiffFormat::Markdown => diff::Format::Markdown,
                 },
+                max_bytes: diff_args.max_bytes,
             },
             &mut out,
             &mut err,

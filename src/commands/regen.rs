@@ -12,13 +12,14 @@
 //! checked out.
 #![allow(clippy::disallowed_methods)] // IO edge: reads the export given on the command line.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
 use super::ForgeChoice;
-use super::diff::build;
+use super::diff::{build, shell_word};
 use super::{Context, Error, Outcome, print_input_errors};
-use crate::diff::{self, Side, report};
+use crate::diff::{self, Diff, Side, markdown, report};
 use crate::git::{Identity, Repo};
 use crate::inventory::config::{LoadOptions, load_with};
 use crate::inventory::files::Files;
@@ -158,18 +159,16 @@ pub fn run(
     }
     let summary = regen::summarise(&difference, &export_name);
     let large = diff::large_changes(&difference, &base_side.inventory.settings.policy.thresholds);
-    let comment = format!(
-        "{COMMENT_MARKER}\n{}\n```\n{}\n{}```\n",
-        report::markdown(
-            &difference,
-            &report::Labels {
-                base: &base,
-                head: &options.branch,
-                large_changes: &large,
-            }
-        ),
-        summary.title,
-        summary.body
+    let rerun = rerun_command(context, &options.branch, github.is_some());
+    let comment = proposal_text(
+        &difference,
+        &report::Labels {
+            base: &base,
+            head: &options.branch,
+            large_changes: &large,
+            rerun: Some(&rerun),
+        },
+        &summary,
     );
 
     if let Some(github) = &github {
@@ -292,6 +291,50 @@ pub fn run(
         options.branch
     )?;
     Ok(Outcome::Clean)
+}
+
+/// The pull request's one comment (local forge) or its body (GitHub): the marker, the Markdown
+/// diff and the commit message's summary, together within what GitHub accepts in a body.
+fn proposal_text(
+    difference: &Diff,
+    labels: &report::Labels<'_>,
+    summary: &regen::Summary,
+) -> String {
+    let summary_block = format!(
+        "```\n{}\n{}```\n",
+        summary.title,
+        summary.body.replace("```", "'''")
+    );
+    let budget =
+        markdown::COMMENT_BUDGET.saturating_sub(COMMENT_MARKER.len() + 2 + summary_block.len());
+    let report = markdown::markdown(difference, labels, budget);
+    format!("{COMMENT_MARKER}\n{report}\n{summary_block}")
+}
+
+/// The command that prints a proposal's whole difference: the branch's commit against its
+/// parent, the default branch's tip it was made on (in a clone of a GitHub repository, after a
+/// fetch).
+fn rerun_command(context: &Context, branch: &str, on_github: bool) -> String {
+    if on_github {
+        let remote = format!("origin/{branch}");
+        return format!(
+            "git fetch origin && zonegate diff --base {} --head {}",
+            shell_word(&format!("{remote}^1")),
+            shell_word(&remote)
+        );
+    }
+    let mut command = String::from("zonegate");
+    if context.root != std::path::Path::new(".") {
+        command.push_str(" --repo ");
+        command.push_str(&shell_word(&context.root.to_string_lossy()));
+    }
+    let _ = write!(
+        command,
+        " diff --base {} --head {}",
+        shell_word(&format!("{branch}^1")),
+        shell_word(branch)
+    );
+    command
 }
 
 /// The export as a local file: the path given, or a temporary copy of a URL's body.

@@ -4,8 +4,8 @@
 //! added, removed and re-TTLed record grouped by zone, datacenter and service; per zone and per
 //! datacenter the share of existing records removed or changed; services whose SRV RRsets lose
 //! targets (and whether a datacenter loses all of them); names that lose every address (hosts
-//! that disappear); and zones whose serial will change. [`report`] prints it; [`large_changes`]
-//! measures it against a policy's thresholds.
+//! that disappear); and zones whose serial will change. [`report`] prints it, [`markdown`] as
+//! Markdown within a byte budget; [`large_changes`] measures it against a policy's thresholds.
 //!
 //! Both zone sets are sorted canonically, so the difference is one merge-join over each pair of
 //! zones: linear, no hashing of a million records twice. This module does no IO and reads no
@@ -22,6 +22,7 @@ use crate::model::record::{Origin, RData, Record, RecordType};
 use crate::model::zone::{Zone, ZoneSet};
 use crate::render;
 
+pub mod markdown;
 pub mod report;
 
 /// One revision, built.

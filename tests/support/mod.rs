@@ -82,6 +82,37 @@ pub(crate) fn zonegate(repo: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// The command a shortened Markdown report's last note names as printing the whole difference.
+pub(crate) fn note_command(report: &str) -> &str {
+    let note = report
+        .lines()
+        .find(|line| line.starts_with("*Shortened to fit "))
+        .unwrap_or_else(|| panic!("no note in:\n{report}"));
+    note.split_once(": `")
+        .and_then(|(_, rest)| rest.split_once("` prints the whole difference"))
+        .map_or_else(|| panic!("no command in {note:?}"), |(command, _)| command)
+}
+
+/// Runs `command` as one `sh -c` command line in `directory`, with the binary under test first
+/// on `PATH` as `zonegate`.
+pub(crate) fn shell(command: &str, directory: &Path) -> Run {
+    let binary = Path::new(env!("CARGO_BIN_EXE_zonegate")).parent().unwrap();
+    let path = format!("{}:{}", binary.display(), std::env::var("PATH").unwrap());
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(directory)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// Every file below `root`, relative, sorted.
 pub(crate) fn list_files(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
