@@ -5,7 +5,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use zonegate::cli::{
     self, Args, CheckFormat, Command, DiffFormat, ForgeArgs, ForgeKind, PrAction, RenderFormat,
     ReviewKind, SchemaKind, TestFormat,
@@ -22,9 +22,23 @@ mod memory;
 #[global_allocator]
 static ALLOCATOR: memory::Budgeted = memory::Budgeted;
 
+/// What `zonegate --version` prints after the name: the package version and the commit it was
+/// built from (`0.1.0 (commit 6868eb4a1c2f 2026-12-04)`, see build.rs). Only the binary reads the
+/// commit, so a new commit rebuilds this file and not the library.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ZONEGATE_BUILD_COMMIT"),
+    ")"
+);
+
 fn main() -> ExitCode {
     memory::set_budget_from_environment();
-    let args = match Args::try_parse() {
+    let parsed = Args::command()
+        .version(VERSION)
+        .try_get_matches()
+        .and_then(|matches| Args::from_arg_matches(&matches));
+    let args = match parsed {
         Ok(args) => args,
         Err(error) => {
             let _ = error.print();

@@ -19,6 +19,38 @@ fn help_lists_the_commands_with_examples() {
     assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
 }
 
+// Issue 16 item 4: `--version` says which commit a binary was built from.
+#[test]
+fn the_version_names_the_commit_the_binary_was_built_from() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let git = |arguments: &[&str]| {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(arguments)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {arguments:?}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let commit = git(&["rev-parse", "HEAD"]);
+    let date = git(&["log", "-1", "--format=%cs"]);
+    let expected = format!(
+        "zonegate {} (commit {} {date})\n",
+        env!("CARGO_PKG_VERSION"),
+        &commit[..12]
+    );
+    let run = zonegate(Path::new("."), &["--version"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(run.stdout, expected);
+    // Every command says the same.
+    let run = zonegate(Path::new("."), &["diff", "--version"]);
+    assert_eq!(
+        run.stdout,
+        expected.replacen("zonegate", "zonegate-diff", 1)
+    );
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let run = zonegate(Path::new("."), &["render", "--no-such-flag"]);
