@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # e2fsprogs: chattr, with which the deploy tests make a directory unwritable even for root.
-packages=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd e2fsprogs)
+# curl and jq: the gate action's scripts, which tests/gate_workflow.rs runs (as GitHub's runners
+# have them).
+packages=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd e2fsprogs curl jq)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -124,8 +124,13 @@ fn the_scaffolded_workflows_install_zonegate_and_run_commands_it_has() {
                     "{step}"
                 );
                 let script = step["run"].as_str().unwrap_or_default();
-                assert!(!script.contains("cargo build"), "{name}: {script}");
-                if script.contains("cargo install --locked --git \"$ZONEGATE_GIT\"") {
+                // Nothing is built on the runner: zonegate is the release the workflow pins.
+                assert!(!script.contains("cargo"), "{name}: {script}");
+                let version = env!("CARGO_PKG_VERSION");
+                let uses = step["uses"].as_str().unwrap_or_default();
+                if uses == format!("zonegate/zonegate@v{version}")
+                    || uses == format!("zonegate/zonegate/install@v{version}")
+                {
                     installs += 1;
                 }
                 for line in script.lines() {
@@ -393,29 +398,34 @@ fn the_man_page_documents_every_command() {
     assert!(render.contains("Examples:"), "{render}");
 }
 
-/// The `zonegate ...` command lines of a shell script: the words after the binary (however it
-/// is named: `zonegate`, `"$ZONEGATE"`), quoted shell expansions dropped with the option they
-/// belong to when it takes one, up to a redirection or `||`.
+/// The `zonegate ...` command lines of a shell script (not its comments or `echo`ed messages):
+/// the words after the binary, quoted shell
+/// expansions as `VALUE` (arrays and `"$@"`, which may be empty, dropped), up to a redirection,
+/// `||`, `;` or the end of a function body.
 fn command_lines(script: &str) -> Vec<Vec<String>> {
     let mut commands = Vec::new();
     for line in script.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let start = if words.first() == Some(&"zonegate") {
-            0
-        } else if let Some(start) = words.iter().position(|word| *word == "\"$ZONEGATE\"") {
-            start
-        } else {
+        // Comments and messages mention zonegate without running it.
+        if matches!(words.first(), Some(&"#" | &"echo")) {
+            continue;
+        }
+        let Some(start) = words.iter().position(|word| *word == "zonegate") else {
             continue;
         };
         let mut arguments = vec!["zonegate".to_owned()];
         for word in &words[start + 1..] {
-            if matches!(*word, ">" | ">>" | "|" | "||" | ";;") {
+            let word = word.trim_end_matches(';');
+            if matches!(word, ">" | ">>" | "|" | "||" | ";;" | "}") {
                 break;
+            }
+            if word == "\"$@\"" || word.ends_with("[@]}\"") {
+                continue;
             }
             arguments.push(if word.starts_with('"') {
                 "VALUE".to_owned()
             } else {
-                (*word).to_owned()
+                word.to_owned()
             });
         }
         commands.push(arguments);
@@ -429,7 +439,7 @@ fn the_github_action_runs_commands_the_cli_has() {
     let action: Value = serde_saphyr::from_str(&text).unwrap();
     assert!(action["name"].is_string() && action["description"].is_string());
     assert_eq!(action["runs"]["using"], "composite");
-    let mut seen = Vec::new();
+    let mut scripts = Vec::new();
     for step in action["runs"]["steps"].as_array().unwrap() {
         assert!(
             step["uses"].is_string() != step["run"].is_string(),
@@ -439,26 +449,43 @@ fn the_github_action_runs_commands_the_cli_has() {
             // Composite actions require a shell on every run step.
             assert!(step["shell"].is_string(), "{step}");
             // Inputs reach scripts through the environment, never spliced into the script.
-            assert!(!script.contains("${{ inputs."), "{script}");
-            for arguments in command_lines(script) {
-                let parsed = Args::try_parse_from(&arguments).unwrap_or_else(|error| {
-                    panic!("`{}` does not parse:\n{error}", arguments.join(" "))
-                });
-                seen.push(
-                    format!("{:?}", parsed.command)
-                        .split('(')
-                        .next()
-                        .unwrap()
-                        .to_owned(),
-                );
-            }
+            assert!(!script.contains("${{"), "{script}");
+            // Each run step is one of the action's scripts, named by a path in the environment.
+            let path = script
+                .trim_matches(|character| character == '"')
+                .split_once('/')
+                .map(|(_, path)| path.to_owned())
+                .unwrap();
+            scripts.push(path);
         }
     }
-    assert_eq!(seen, ["Check", "Test", "Diff"]);
+    assert_eq!(
+        scripts,
+        [
+            "install/plan.sh",
+            "install/install.sh",
+            "action/gate.sh",
+            "action/comment.sh"
+        ]
+    );
+    let gate = fs::read_to_string(root().join("action/gate.sh")).unwrap();
+    let mut seen = Vec::new();
+    for arguments in command_lines(&gate) {
+        let parsed = Args::try_parse_from(&arguments)
+            .unwrap_or_else(|error| panic!("`{}` does not parse:\n{error}", arguments.join(" ")));
+        seen.push(
+            format!("{:?}", parsed.command)
+                .split('(')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(seen, ["Diff", "Check", "Test"]);
     // Each command the `commands` input may name is one the script handles.
     let default = action["inputs"]["commands"]["default"].as_str().unwrap();
     for command in default.split_whitespace() {
-        assert!(text.contains(&format!("{command})")), "{command}");
+        assert!(gate.contains(&format!("    {command}) ")), "{command}");
     }
 }
 

@@ -4,7 +4,9 @@
 
 pub(crate) mod deploy;
 pub(crate) mod forge;
+pub(crate) mod issue_comments;
 pub(crate) mod reliability;
+pub(crate) mod runner;
 pub(crate) mod servers;
 
 use std::fs;
