@@ -66,7 +66,7 @@ build() {
 }
 
 if [ "${CACHE_HIT:-}" = "true" ] && intact; then
-  echo "zonegate $VERSION from the cache ($DIRECTORY)"
+  echo "zonegate $VERSION restored from the cache ($DIRECTORY), its SHA-256 as installed"
 else
   rm -rf "$DIRECTORY"
   mkdir -p "$DIRECTORY/bin"

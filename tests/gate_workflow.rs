@@ -168,7 +168,7 @@ fn release_archive() -> Vec<u8> {
 /// The stand-ins: GitHub's API (issue comments) and its release downloads, which answer an
 /// archive with a redirect to the object store as github.com does.
 struct GitHub {
-    runtime: tokio::runtime::Runtime,
+    _runtime: tokio::runtime::Runtime,
     api: MockServer,
     comments: IssueComments,
     releases: MockServer,
@@ -176,6 +176,11 @@ struct GitHub {
 
 impl GitHub {
     fn new(checksum: Option<String>) -> Self {
+        Self::serving(checksum, true)
+    }
+
+    /// The stand-ins, with or without the release (without: every download is a 404).
+    fn serving(checksum: Option<String>, with_release: bool) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -185,6 +190,9 @@ impl GitHub {
             let api = MockServer::start().await;
             let comments = IssueComments::mount(&api, REPOSITORY, TOKEN).await;
             let releases = MockServer::start().await;
+            if !with_release {
+                return (api, comments, releases);
+            }
             let archive = release_archive();
             let name = format!("zonegate-{VERSION}-{}.tar.gz", target());
             let sum = checksum.unwrap_or_else(|| format!("{:x}", Sha256::digest(&archive)));
@@ -210,7 +218,7 @@ impl GitHub {
             (api, comments, releases)
         });
         Self {
-            runtime,
+            _runtime: runtime,
             api,
             comments,
             releases,
@@ -225,8 +233,20 @@ impl GitHub {
         workflow_files: &BTreeMap<String, String>,
         cache: &Path,
     ) -> (Runner, Job) {
-        let _guard = self.runtime.enter();
+        self.run_gate_with(remote, pull, workflow_files, cache, |_| {})
+    }
+
+    /// The same, with `adjust` applied to the runner first.
+    fn run_gate_with(
+        &self,
+        remote: &Remote,
+        pull: &PullRequest,
+        workflow_files: &BTreeMap<String, String>,
+        cache: &Path,
+        adjust: impl FnOnce(&mut Runner),
+    ) -> (Runner, Job) {
         let mut runner = Runner::pull_request(&remote.path, REPOSITORY, pull, &self.api.uri());
+        adjust(&mut runner);
         runner
             .action("zonegate/zonegate", Path::new(env!("CARGO_MANIFEST_DIR")))
             .var("ZONEGATE_DOWNLOAD_URL", &self.releases.uri())
@@ -310,7 +330,7 @@ fn the_gate_posts_the_diff_as_one_comment_and_edits_it_on_the_next_push() {
     let second = remote.push(main, &[pull.head_sha.parse().unwrap()], &pushed);
     let (_, job) = github.run_gate(&remote, &second, &pushed, cache.path());
     assert_eq!(job.conclusion, "success", "{}", job.log);
-    assert!(job.log.contains("from the cache"), "{}", job.log);
+    assert!(job.log.contains("restored from the cache"), "{}", job.log);
     let comments = github.comments.comments();
     assert_eq!(comments.len(), 1, "edited, not posted again");
     assert_eq!(comments[0].edits, 1);
@@ -421,6 +441,71 @@ fn a_release_archive_that_does_not_match_its_checksum_is_not_installed() {
     // Nothing was cached for a later run to pick up.
     assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
     drop(runner);
+}
+
+#[test]
+fn a_damaged_cached_binary_is_installed_afresh() {
+    let github = GitHub::new(None);
+    let remote = Remote::new();
+    let base = scaffold();
+    let head = with_host(&base, WEB6);
+    let pull = remote.open_pull(&base, &head);
+    let cache = tempfile::tempdir().unwrap();
+    let (_, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    assert_eq!(job.conclusion, "success", "{}", job.log);
+    let cached = cache
+        .path()
+        .join(format!("zonegate-{VERSION}-{}/bin/zonegate", target()));
+    let mut bytes = fs::read(&cached).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(&cached, bytes).unwrap();
+    let (_, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    assert_eq!(job.conclusion, "success", "{}", job.log);
+    assert!(!job.log.contains("restored from the cache"), "{}", job.log);
+    assert!(job.log.contains("as SHA256SUMS says"), "{}", job.log);
+}
+
+#[test]
+fn without_a_release_the_source_is_built_and_without_cargo_that_is_an_error() {
+    let github = GitHub::serving(None, false);
+    let remote = Remote::new();
+    let base = scaffold();
+    let head = with_host(&base, WEB6);
+    let pull = remote.open_pull(&base, &head);
+    let cache = tempfile::tempdir().unwrap();
+    // The build itself is a release build of zonegate: this runner has no cargo, so the test
+    // sees the decision and the error, not twelve minutes of compiling.
+    let (_, job) = github.run_gate_with(&remote, &pull, &head, cache.path(), |runner| {
+        runner.without("cargo");
+    });
+    assert_eq!(job.conclusion, "failure");
+    assert_eq!(
+        job.step("install zonegate").outcome,
+        "failure",
+        "{}",
+        job.log
+    );
+    let messages: Vec<(&str, &str)> = job
+        .annotations
+        .iter()
+        .map(|annotation| (annotation.level.as_str(), annotation.message.as_str()))
+        .collect();
+    assert!(
+        messages.iter().any(|(level, message)| *level == "warning"
+            && message.starts_with(&format!(
+                "no zonegate {VERSION} release archive for {}",
+                target()
+            ))
+            && message.ends_with("building it from source instead")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|(level, message)| *level == "error"
+            && message.contains("needs cargo, and this runner has none")),
+        "{messages:#?}"
+    );
+    assert!(github.comments.comments().is_empty());
 }
 
 #[test]

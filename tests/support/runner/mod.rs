@@ -107,6 +107,7 @@ pub(crate) struct Runner {
     vars: Value,
     secrets: Value,
     actions: Vec<(String, PathBuf)>,
+    hidden: Vec<String>,
     steps_run: usize,
 }
 
@@ -209,6 +210,7 @@ impl Runner {
             vars: json!({}),
             secrets: json!({ "GITHUB_TOKEN": TOKEN }),
             actions: Vec::new(),
+            hidden: Vec::new(),
             steps_run: 0,
         }
     }
@@ -223,6 +225,12 @@ impl Runner {
     /// Sets a repository variable (`vars.NAME`).
     pub(crate) fn var(&mut self, name: &str, value: &str) -> &mut Self {
         self.vars[name] = Value::String(value.to_owned());
+        self
+    }
+
+    /// A runner image without `command`: the directories holding it are left out of `PATH`.
+    pub(crate) fn without(&mut self, command: &str) -> &mut Self {
+        self.hidden.push(command.to_owned());
         self
     }
 
@@ -598,7 +606,18 @@ impl Runner {
     /// The variables the runner sets for every step.
     fn runner_env(&self, frame: &Frame, state: &JobState) -> BTreeMap<String, String> {
         let mut path: Vec<String> = state.path.clone();
-        path.push(std::env::var("PATH").unwrap());
+        path.extend(
+            std::env::var("PATH")
+                .unwrap()
+                .split(':')
+                .filter(|directory| {
+                    !self
+                        .hidden
+                        .iter()
+                        .any(|command| Path::new(directory).join(command).exists())
+                })
+                .map(str::to_owned),
+        );
         let github = |key: &str| to_text(&self.github[key]);
         let mut env: BTreeMap<String, String> = [
             ("CI", "true".to_owned()),
