@@ -493,21 +493,41 @@ fn the_github_action_runs_commands_the_cli_has() {
 fn the_pre_commit_hooks_run_commands_the_cli_has() {
     let text = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
     let hooks: Value = serde_saphyr::from_str(&text).unwrap();
+    let image = format!("ghcr.io/zonegate/zonegate:{}", env!("CARGO_PKG_VERSION"));
     let mut ids = Vec::new();
     for hook in hooks.as_array().unwrap() {
         for key in ["id", "name", "entry", "language"] {
             assert!(hook[key].is_string(), "{hook}: {key}");
         }
-        // pre-commit builds the hook with `cargo install` from this repository.
-        assert_eq!(hook["language"], "rust");
         // The commands look at the whole repository, not at the files pre-commit passes.
         assert_eq!(hook["pass_filenames"], false);
-        let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
-        assert_eq!(entry[0], "zonegate");
+        let mut entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+        // Nothing is built: the zonegate on PATH, or the release's image of this version.
+        match hook["language"].as_str().unwrap() {
+            "system" => assert_eq!(entry[0], "zonegate", "{hook}"),
+            "docker_image" => {
+                assert_eq!(entry[0], image, "{hook}");
+                entry[0] = "zonegate";
+            }
+            other => panic!("{hook}: language {other} builds or needs more than zonegate"),
+        }
         Args::try_parse_from(&entry).unwrap_or_else(|error| panic!("{entry:?}: {error}"));
         let files = hook["files"].as_str().unwrap();
         assert_eq!(files, "^(zones|assertions)/");
         ids.push(hook["id"].as_str().unwrap().to_owned());
     }
-    assert_eq!(ids, ["zonegate-check", "zonegate-test"]);
+    assert_eq!(
+        ids,
+        [
+            "zonegate-check",
+            "zonegate-test",
+            "zonegate-check-docker",
+            "zonegate-test-docker"
+        ]
+    );
+    // The documented rev is this version's tag.
+    assert!(
+        text.contains(&format!("rev: v{}", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
 }

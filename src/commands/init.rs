@@ -106,6 +106,9 @@ yaml-language-server complete and check every file against schemas/.\n",
             version = env!("CARGO_PKG_VERSION"),
             repository = github_repository(),
         )?;
+        if let Some(note) = development_note(env!("CARGO_PKG_VERSION")) {
+            err.write_all(note.as_bytes())?;
+        }
     }
     Ok(Outcome::Clean)
 }
@@ -134,6 +137,18 @@ fn github_repository() -> &'static str {
     let url = env!("CARGO_PKG_REPOSITORY");
     let path = url.strip_prefix("https://github.com/").unwrap_or(url);
     path.trim_end_matches('/').trim_end_matches(".git")
+}
+
+/// For a development build (`0.3.0-dev`), whose version has no release tag the workflows could
+/// download: what to pin instead.
+fn development_note(version: &str) -> Option<String> {
+    version.contains('-').then(|| {
+        format!(
+            "\nThis zonegate is a development build ({version}): no release has its tag yet. Until one\n\
+does, pin a released version or a commit of {} in the workflows.\n",
+            github_repository()
+        )
+    })
 }
 
 /// The gate at the release of this zonegate's version: the action installs that version's
@@ -413,6 +428,15 @@ mod tests {
                 assert!(!written.contains(built), "{name}: {built}\n{written}");
             }
         }
+    }
+
+    #[test]
+    fn a_development_build_says_its_workflows_pin_no_release_yet() {
+        assert_eq!(development_note("0.2.0"), None);
+        insta::assert_snapshot!(development_note("0.3.0-dev").unwrap(), @"
+        This zonegate is a development build (0.3.0-dev): no release has its tag yet. Until one
+        does, pin a released version or a commit of zonegate/zonegate in the workflows.
+        ");
     }
 
     #[test]
