@@ -193,23 +193,6 @@ fn a_revision_that_does_not_load_is_named() {
     );
 }
 
-/// Sets the status of every host in the example's CMDB export to `decommissioned`.
-fn decommission_every_host(root: &Path) {
-    let path = root.join("zones/cmdb/servers.csv");
-    let text = fs::read_to_string(&path).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let status = header.split(',').position(|name| name == "status").unwrap();
-    let mut decommissioned = format!("{header}\n");
-    for line in lines {
-        let mut fields: Vec<&str> = line.split(',').collect();
-        fields[status] = "decommissioned";
-        decommissioned.push_str(&fields.join(","));
-        decommissioned.push('\n');
-    }
-    fs::write(path, decommissioned).unwrap();
-}
-
 /// The example repository with every host decommissioned: committed on `main` on top of the
 /// example, or left in the work tree.
 fn example_decommissioned(commit: bool) -> tempfile::TempDir {
@@ -217,7 +200,9 @@ fn example_decommissioned(commit: bool) -> tempfile::TempDir {
     let repository = Repository::init(repo.path()).unwrap();
     repository.set_head("refs/heads/main").unwrap();
     commit_all(&repository, "example");
-    decommission_every_host(repo.path());
+    let export = repo.path().join("zones/cmdb/servers.csv");
+    let decommissioned = support::decommission_every_host(&fs::read_to_string(&export).unwrap());
+    fs::write(export, decommissioned).unwrap();
     if commit {
         commit_all(&repository, "decommission every host");
     }

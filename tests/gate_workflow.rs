@@ -273,16 +273,40 @@ fn with_host(files: &BTreeMap<String, String>, line: &str) -> BTreeMap<String, S
 
 const WEB6: &str = "web6,ams,ams-r1,10.1.0.6,2001:db8:1::6,web,in_use,team-web";
 
+/// A scaffolded repository on the stand-in's "GitHub" with pull request 1 adding web6, its head
+/// files, and an empty cache service.
+struct Scenario {
+    remote: Remote,
+    pull: PullRequest,
+    head: BTreeMap<String, String>,
+    cache: tempfile::TempDir,
+}
+
+impl Scenario {
+    fn new() -> Self {
+        let remote = Remote::new();
+        let base = scaffold();
+        let head = with_host(&base, WEB6);
+        let pull = remote.open_pull(&base, &head);
+        Self {
+            remote,
+            pull,
+            head,
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, github: &GitHub) -> (Runner, Job) {
+        github.run_gate(&self.remote, &self.pull, &self.head, self.cache.path())
+    }
+}
+
 #[test]
 fn the_gate_posts_the_diff_as_one_comment_and_edits_it_on_the_next_push() {
     let github = GitHub::new(None);
-    let remote = Remote::new();
-    let base = scaffold();
-    let head = with_host(&base, WEB6);
-    let pull = remote.open_pull(&base, &head);
-    let cache = tempfile::tempdir().unwrap();
+    let scenario = Scenario::new();
 
-    let (runner, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    let (runner, job) = scenario.run(&github);
     assert_eq!(job.conclusion, "success", "{}", job.log);
     assert_eq!(job.step("post the diff").outcome, "success", "{}", job.log);
     let comments = github.comments.comments();
@@ -325,10 +349,14 @@ fn the_gate_posts_the_diff_as_one_comment_and_edits_it_on_the_next_push() {
     assert!(!job.log.contains("building zonegate"), "{}", job.log);
 
     // Another push: the same comment is edited, and zonegate comes from the cache.
-    let pushed = with_host(&head, "web7,nyc,nyc-r1,10.2.0.7,,web,in_use,team-web");
-    let main: Oid = pull.base_sha.parse().unwrap();
-    let second = remote.push(main, &[pull.head_sha.parse().unwrap()], &pushed);
-    let (_, job) = github.run_gate(&remote, &second, &pushed, cache.path());
+    let pushed = with_host(
+        &scenario.head,
+        "web7,nyc,nyc-r1,10.2.0.7,,web,in_use,team-web",
+    );
+    let main: Oid = scenario.pull.base_sha.parse().unwrap();
+    let head: Oid = scenario.pull.head_sha.parse().unwrap();
+    let second = scenario.remote.push(main, &[head], &pushed);
+    let (_, job) = github.run_gate(&scenario.remote, &second, &pushed, scenario.cache.path());
     assert_eq!(job.conclusion, "success", "{}", job.log);
     assert!(job.log.contains("restored from the cache"), "{}", job.log);
     let comments = github.comments.comments();
@@ -355,16 +383,7 @@ fn decommissioning_the_example_s_hosts_is_one_comment_that_fits_and_a_whole_summ
     base.insert(".github/workflows/zones-gate.yml".to_owned(), workflow);
     let mut head = base.clone();
     let cmdb = head.get_mut("zones/cmdb/servers.csv").unwrap();
-    let mut lines = cmdb.lines();
-    let header = lines.next().unwrap().to_owned();
-    let status = header.split(',').position(|name| name == "status").unwrap();
-    let mut decommissioned = format!("{header}\n");
-    for line in lines {
-        let mut fields: Vec<&str> = line.split(',').collect();
-        fields[status] = "decommissioned";
-        decommissioned.push_str(&fields.join(","));
-        decommissioned.push('\n');
-    }
+    let decommissioned = support::decommission_every_host(cmdb);
     *cmdb = decommissioned;
     let pull = remote.open_pull(&base, &head);
     let cache = tempfile::tempdir().unwrap();
@@ -414,11 +433,8 @@ fn decommissioning_the_example_s_hosts_is_one_comment_that_fits_and_a_whole_summ
 #[test]
 fn a_release_archive_that_does_not_match_its_checksum_is_not_installed() {
     let github = GitHub::new(Some("1".repeat(64)));
-    let remote = Remote::new();
-    let base = scaffold();
-    let pull = remote.open_pull(&base, &with_host(&base, WEB6));
-    let cache = tempfile::tempdir().unwrap();
-    let (runner, job) = github.run_gate(&remote, &pull, &base, cache.path());
+    let scenario = Scenario::new();
+    let (runner, job) = scenario.run(&github);
     assert_eq!(job.conclusion, "failure");
     assert_eq!(
         job.step("install zonegate").outcome,
@@ -439,28 +455,25 @@ fn a_release_archive_that_does_not_match_its_checksum_is_not_installed() {
     assert!(error.message.ends_with("nothing installed"), "{error:?}");
     assert!(github.comments.comments().is_empty());
     // Nothing was cached for a later run to pick up.
-    assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(scenario.cache.path()).unwrap().count(), 0);
     drop(runner);
 }
 
 #[test]
 fn a_damaged_cached_binary_is_installed_afresh() {
     let github = GitHub::new(None);
-    let remote = Remote::new();
-    let base = scaffold();
-    let head = with_host(&base, WEB6);
-    let pull = remote.open_pull(&base, &head);
-    let cache = tempfile::tempdir().unwrap();
-    let (_, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    let scenario = Scenario::new();
+    let (_, job) = scenario.run(&github);
     assert_eq!(job.conclusion, "success", "{}", job.log);
-    let cached = cache
+    let cached = scenario
+        .cache
         .path()
         .join(format!("zonegate-{VERSION}-{}/bin/zonegate", target()));
     let mut bytes = fs::read(&cached).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     fs::write(&cached, bytes).unwrap();
-    let (_, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    let (_, job) = scenario.run(&github);
     assert_eq!(job.conclusion, "success", "{}", job.log);
     assert!(!job.log.contains("restored from the cache"), "{}", job.log);
     assert!(job.log.contains("as SHA256SUMS says"), "{}", job.log);
@@ -469,16 +482,18 @@ fn a_damaged_cached_binary_is_installed_afresh() {
 #[test]
 fn without_a_release_the_source_is_built_and_without_cargo_that_is_an_error() {
     let github = GitHub::serving(None, false);
-    let remote = Remote::new();
-    let base = scaffold();
-    let head = with_host(&base, WEB6);
-    let pull = remote.open_pull(&base, &head);
-    let cache = tempfile::tempdir().unwrap();
+    let scenario = Scenario::new();
     // The build itself is a release build of zonegate: this runner has no cargo, so the test
     // sees the decision and the error, not twelve minutes of compiling.
-    let (_, job) = github.run_gate_with(&remote, &pull, &head, cache.path(), |runner| {
-        runner.without("cargo");
-    });
+    let (_, job) = github.run_gate_with(
+        &scenario.remote,
+        &scenario.pull,
+        &scenario.head,
+        scenario.cache.path(),
+        |runner| {
+            runner.without("cargo");
+        },
+    );
     assert_eq!(job.conclusion, "failure");
     assert_eq!(
         job.step("install zonegate").outcome,
@@ -512,12 +527,8 @@ fn without_a_release_the_source_is_built_and_without_cargo_that_is_an_error() {
 fn a_read_only_token_leaves_a_warning_and_the_gate_s_verdict_stands() {
     let github = GitHub::new(None);
     github.comments.read_only();
-    let remote = Remote::new();
-    let base = scaffold();
-    let head = with_host(&base, WEB6);
-    let pull = remote.open_pull(&base, &head);
-    let cache = tempfile::tempdir().unwrap();
-    let (_, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    let scenario = Scenario::new();
+    let (_, job) = scenario.run(&github);
     assert_eq!(job.conclusion, "success", "{}", job.log);
     let warning = job
         .annotations
@@ -543,12 +554,8 @@ fn a_comment_someone_quoted_the_marker_in_is_left_alone() {
     github
         .comments
         .add(1, "mallory", "User", &format!("{MARKER}\nlooks fine to me"));
-    let remote = Remote::new();
-    let base = scaffold();
-    let head = with_host(&base, WEB6);
-    let pull = remote.open_pull(&base, &head);
-    let cache = tempfile::tempdir().unwrap();
-    let (_, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    let scenario = Scenario::new();
+    let (_, job) = scenario.run(&github);
     assert_eq!(job.conclusion, "success", "{}", job.log);
     let comments = github.comments.comments();
     // mallory's comment cannot be edited by the bot: a new one is posted.

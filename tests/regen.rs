@@ -270,16 +270,7 @@ fn the_proposal_to_decommission_every_host_fits_a_pull_request_body() {
     let example = support::example_repository();
     let fixture = Fixture::from_directory(example.path());
     let current = fs::read_to_string(example.path().join("zones/cmdb/servers.csv")).unwrap();
-    let mut lines = current.lines();
-    let header = lines.next().unwrap();
-    let status = header.split(',').position(|name| name == "status").unwrap();
-    let mut decommissioned = format!("{header}\n");
-    for line in lines {
-        let mut fields: Vec<&str> = line.split(',').collect();
-        fields[status] = "decommissioned";
-        decommissioned.push_str(&fields.join(","));
-        decommissioned.push('\n');
-    }
+    let decommissioned = support::decommission_every_host(&current);
     let exports = tempfile::tempdir().unwrap();
     let run = zonegate(
         &fixture.path,

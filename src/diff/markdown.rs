@@ -17,7 +17,8 @@
 use std::fmt::Write as _;
 
 use super::report::{
-    Labels, change_line, code_names, counts_text, escape, group_text, grouped, reason_text,
+    Labels, change_line, code_names, counts_text, escape, group_text, grouped, push_target_changes,
+    reason_text,
 };
 use super::{Diff, Presence, ServiceDiff, ZoneDiff, percent};
 
@@ -367,23 +368,7 @@ fn service_line(service: &ServiceDiff) -> String {
         service.base_targets,
         service.head_targets
     );
-    if !service.lost.is_empty() {
-        let _ = write!(
-            line,
-            "; loses {}{}: {}",
-            service.lost.len(),
-            if service.loses_all() { " (all)" } else { "" },
-            code_names(&service.lost)
-        );
-    }
-    if !service.gained.is_empty() {
-        let _ = write!(
-            line,
-            "; gains {}: {}",
-            service.gained.len(),
-            code_names(&service.gained)
-        );
-    }
+    push_target_changes(&mut line, service, code_names);
     line.push('\n');
     line
 }

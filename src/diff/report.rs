@@ -256,13 +256,23 @@ fn targets_text(service: &ServiceDiff) -> String {
         "{} -> {} targets",
         service.base_targets, service.head_targets
     );
+    push_target_changes(&mut text, service, names);
+    text
+}
+
+/// `; loses 2 (all): a, b; gains 1: c`, the names listed by `list`.
+pub(super) fn push_target_changes(
+    text: &mut String,
+    service: &ServiceDiff,
+    list: fn(&[crate::model::name::Name]) -> String,
+) {
     if !service.lost.is_empty() {
         let _ = write!(
             text,
             "; loses {}{}: {}",
             service.lost.len(),
             if service.loses_all() { " (all)" } else { "" },
-            names(&service.lost)
+            list(&service.lost)
         );
     }
     if !service.gained.is_empty() {
@@ -270,10 +280,9 @@ fn targets_text(service: &ServiceDiff) -> String {
             text,
             "; gains {}: {}",
             service.gained.len(),
-            names(&service.gained)
+            list(&service.gained)
         );
     }
-    text
 }
 
 fn names(names: &[crate::model::name::Name]) -> String {

@@ -163,6 +163,17 @@ impl Respond for IssueComments {
             }))
         };
         let forbidden = || error(403, "Resource not accessible by integration", DOCUMENTATION);
+        // The body of a create or an update, or GitHub's answer refusing it.
+        let accepted = |read_only: bool| -> Result<String, Box<ResponseTemplate>> {
+            let text = body().ok_or_else(|| Box::new(no_body()))?;
+            if read_only {
+                return Err(Box::new(forbidden()));
+            }
+            if text.chars().count() > BODY_LIMIT {
+                return Err(Box::new(too_long(&text)));
+            }
+            Ok(text)
+        };
         // /repos/O/R/issues/N/comments
         if let Some(issue) = rest
             .strip_suffix("/comments")
@@ -206,15 +217,10 @@ impl Respond for IssueComments {
                     response
                 }
                 "POST" => {
-                    let Some(text) = body() else {
-                        return no_body();
+                    let text = match accepted(state.read_only) {
+                        Ok(text) => text,
+                        Err(refusal) => return *refusal,
                     };
-                    if state.read_only {
-                        return forbidden();
-                    }
-                    if text.chars().count() > BODY_LIMIT {
-                        return too_long(&text);
-                    }
                     let id = 1000 + state.comments.len() as u64;
                     let comment = Comment {
                         id,
@@ -237,15 +243,10 @@ impl Respond for IssueComments {
             if method != "PATCH" {
                 return error(404, "Not Found", DOCUMENTATION);
             }
-            let Some(text) = body() else {
-                return no_body();
+            let text = match accepted(state.read_only) {
+                Ok(text) => text,
+                Err(refusal) => return *refusal,
             };
-            if state.read_only {
-                return forbidden();
-            }
-            if text.chars().count() > BODY_LIMIT {
-                return too_long(&text);
-            }
             let Some(comment) = state.comments.iter_mut().find(|comment| comment.id == id) else {
                 return error(404, "Not Found", DOCUMENTATION);
             };
