@@ -94,7 +94,7 @@ pub fn run(
         },
     );
     let large = diff::large_changes(&difference, &base.inventory.settings.policy.thresholds);
-    let rerun = rerun_command(context, options);
+    let rerun = rerun_command(&context.root, &options.base, options.head.as_deref());
     let labels = report::Labels {
         base: &options.base,
         head: &head_label,
@@ -129,17 +129,18 @@ fn markdown_budget(options: &Options) -> Result<usize, Error> {
     }
 }
 
-/// The command line that prints this difference whole, for a shortened report's note: the same
-/// revisions as given (no `--head` for the working tree), each word quoted for a POSIX shell.
-pub fn rerun_command(context: &Context, options: &Options) -> String {
+/// The command line that prints a difference whole, for a shortened report's note: `root` as
+/// `--repo` unless it is the current directory, the revisions as given (no `--head` for the
+/// working tree), each word quoted for a POSIX shell.
+pub fn rerun_command(root: &Path, base: &str, head: Option<&str>) -> String {
     let mut command = String::from("zonegate");
-    if context.root != Path::new(".") {
+    if root != Path::new(".") {
         command.push_str(" --repo ");
-        command.push_str(&shell_word(&context.root.to_string_lossy()));
+        command.push_str(&shell_word(&root.to_string_lossy()));
     }
     command.push_str(" diff --base ");
-    command.push_str(&shell_word(&options.base));
-    if let Some(head) = &options.head {
+    command.push_str(&shell_word(base));
+    if let Some(head) = head {
         command.push_str(" --head ");
         command.push_str(&shell_word(head));
     }
@@ -196,5 +197,23 @@ fn input_error(revision: &str, error: inventory::Error, err: &mut dyn Write) -> 
             }
         }
         error @ inventory::Error::Read { .. } => Error::Read(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn words_a_shell_would_change_are_quoted() {
+        assert_eq!(shell_word("main"), "main");
+        assert_eq!(shell_word("origin/release-1.2"), "origin/release-1.2");
+        // zsh with extended globbing reads ^ and ~ as patterns.
+        assert_eq!(shell_word("HEAD^1"), "'HEAD^1'");
+        assert_eq!(shell_word("HEAD~2"), "'HEAD~2'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$(rm -rf /)"), "'$(rm -rf /)'");
     }
 }

@@ -12,7 +12,6 @@
 //! checked out.
 #![allow(clippy::disallowed_methods)] // IO edge: reads the export given on the command line.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -323,18 +322,7 @@ fn rerun_command(context: &Context, branch: &str, on_github: bool) -> String {
             shell_word(&remote)
         );
     }
-    let mut command = String::from("zonegate");
-    if context.root != std::path::Path::new(".") {
-        command.push_str(" --repo ");
-        command.push_str(&shell_word(&context.root.to_string_lossy()));
-    }
-    let _ = write!(
-        command,
-        " diff --base {} --head {}",
-        shell_word(&format!("{branch}^1")),
-        shell_word(branch)
-    );
-    command
+    super::diff::rerun_command(&context.root, &format!("{branch}^1"), Some(branch))
 }
 
 /// The export as a local file: the path given, or a temporary copy of a URL's body.
