@@ -450,8 +450,11 @@ fn the_github_action_runs_commands_the_cli_has() {
             assert!(step["shell"].is_string(), "{step}");
             // Inputs reach scripts through the environment, never spliced into the script.
             assert!(!script.contains("${{"), "{script}");
-            // Each run step is one of the action's scripts, named by a path in the environment.
+            // Each run step is one of the action's scripts, named by a path in the environment
+            // and run by bash (no executable bit needed).
             let path = script
+                .strip_prefix("bash ")
+                .unwrap_or_else(|| panic!("{script}: not `bash SCRIPT`"))
                 .trim_matches(|character| character == '"')
                 .split_once('/')
                 .map(|(_, path)| path.to_owned())
