@@ -109,8 +109,13 @@ fn suite(criterion: &mut Criterion) {
     let inventory = zonegate::inventory::load(&files).expect("the estate loads");
     let (zones, _) = zonegate::model::build(&inventory);
     let mut sources = inventory.sources.clone();
-    let (mut suite, problems) =
-        assertions::load(&files, &inventory, &mut sources).expect("the suite loads");
+    let (mut suite, problems) = assertions::load(
+        &files,
+        &inventory,
+        &mut sources,
+        assertions::DEFAULT_MAX_ASSERTIONS,
+    )
+    .expect("the suite loads");
     assert!(problems.is_empty(), "{problems:?}");
     // Top up to exactly 100,000 with more forward look-ups (the cheapest kind, so the figure
     // is not flattered by them being few).
@@ -143,6 +148,18 @@ fn suite(criterion: &mut Criterion) {
     });
     group.bench_function("index the zone set", |bench| {
         bench.iter(|| Resolver::new(black_box(&zones)));
+    });
+    // Reading the assertion file, counting its `for_each` against the budget and expanding it.
+    group.bench_function("load and expand 100k", |bench| {
+        bench.iter(|| {
+            let mut sources = inventory.sources.clone();
+            assertions::load(
+                &files,
+                black_box(&inventory),
+                &mut sources,
+                assertions::DEFAULT_MAX_ASSERTIONS,
+            )
+        });
     });
     group.finish();
 }

@@ -22,7 +22,7 @@ use hickory_proto::rr::RData as WireData;
 use hickory_proto::serialize::txt::Parser;
 use zonegate::assertions::{self, Assertion, Backend, QueryError, resolver, wire};
 use zonegate::diagnostic::{Diagnostic, Severity, SourceMap};
-use zonegate::inventory::files::Files;
+use zonegate::inventory::files::{Entry, Files};
 use zonegate::inventory::{self, CmdbFormat, config};
 use zonegate::model::name::Name;
 use zonegate::model::record::{RData, RecordType};
@@ -101,14 +101,14 @@ impl Files for Memory {
             .map(|bytes| Box::new(&bytes[..]) as Box<dyn Read + '_>))
     }
 
-    fn list(&self, directory: &str) -> io::Result<Vec<String>> {
+    fn list(&self, directory: &str) -> io::Result<Vec<Entry>> {
         let prefix = format!("{directory}/");
         Ok(self
             .files
             .keys()
             .filter_map(|path| path.strip_prefix(&prefix))
             .filter(|name| !name.contains('/'))
-            .map(str::to_owned)
+            .map(Entry::file)
             .collect())
     }
 
@@ -293,7 +293,12 @@ pub(crate) fn pipeline(repository: &Memory) {
         }
     }
 
-    let (assertions, problems) = match assertions::load(repository, &inventory, &mut sources) {
+    let (assertions, problems) = match assertions::load(
+        repository,
+        &inventory,
+        &mut sources,
+        assertions::DEFAULT_MAX_ASSERTIONS,
+    ) {
         Ok(loaded) => loaded,
         Err(error) => panic!("reading assertions from memory failed: {error}"),
     };
@@ -523,8 +528,13 @@ fn base_assertions() -> &'static (Vec<Assertion>, SourceMap) {
         let repository = Memory::base();
         let inventory = config::load(&repository).expect("the base repository loads");
         let mut sources = inventory.sources.clone();
-        let (assertions, problems) =
-            assertions::load(&repository, &inventory, &mut sources).expect("assertions load");
+        let (assertions, problems) = assertions::load(
+            &repository,
+            &inventory,
+            &mut sources,
+            assertions::DEFAULT_MAX_ASSERTIONS,
+        )
+        .expect("assertions load");
         assert!(problems.is_empty(), "{problems:?}");
         (assertions, sources)
     })

@@ -159,6 +159,18 @@ pub struct RegenArgs {
     #[arg(long, value_name = "FILE|URL")]
     pub cmdb: PathBuf,
 
+    /// Seconds to wait for a connection to the --cmdb URL (name lookup and TLS included).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub cmdb_connect_timeout: std::time::Duration,
+
+    /// Seconds the --cmdb URL's server may send nothing before the download is given up.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub cmdb_read_timeout: std::time::Duration,
+
+    /// Seconds the whole download of the --cmdb URL may take, redirects included.
+    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
+    pub cmdb_timeout: std::time::Duration,
+
     /// The branch proposals are committed on.
     #[arg(long, default_value = "zonegate/regen", value_name = "BRANCH")]
     pub branch: String,
@@ -411,6 +423,26 @@ pub struct BotArgs {
     /// Where the pull requests are.
     #[command(flatten)]
     pub forge: ForgeArgs,
+
+    /// How many assertions the gate may expand to.
+    #[command(flatten)]
+    pub budget: AssertionBudgetArgs,
+}
+
+/// The assertion budget (`test`, `bot`, `deploy`): set by whoever runs zonegate, never by the
+/// repository, so a pull request cannot raise it.
+#[derive(Debug, clap::Args)]
+pub struct AssertionBudgetArgs {
+    /// The most assertions `for_each` may expand to; an assertion that would take the count
+    /// past it is refused (exit 2) before anything runs.
+    #[arg(
+        long,
+        env = "ZONEGATE_MAX_ASSERTIONS",
+        value_name = "N",
+        default_value_t = crate::assertions::DEFAULT_MAX_ASSERTIONS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_assertions: u64,
 }
 
 /// Where pull requests are (`bot`, `regen`).
@@ -465,6 +497,10 @@ pub struct DeployArgs {
     /// How to print the plans and reports.
     #[arg(long, value_enum, default_value_t = DeployFormat::Human)]
     pub format: DeployFormat,
+
+    /// How many assertions may be run.
+    #[command(flatten)]
+    pub budget: AssertionBudgetArgs,
 }
 
 /// Output formats of `deploy`.
@@ -546,7 +582,8 @@ pub struct TestArgs {
     #[arg(long)]
     pub coverage: bool,
 
-    /// Seconds to wait for each try of a query to the server.
+    /// Seconds each try of a query may take in all: the UDP wait and, after a truncated
+    /// answer, the whole TCP exchange (a query gives up after --tries of them).
     #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds)]
     pub timeout: std::time::Duration,
 
@@ -557,6 +594,10 @@ pub struct TestArgs {
     /// Read this CMDB export instead of the one configured in zonegate.yaml.
     #[arg(long, value_name = "FILE")]
     pub cmdb: Option<PathBuf>,
+
+    /// How many assertions may be run.
+    #[command(flatten)]
+    pub budget: AssertionBudgetArgs,
 }
 
 /// A positive number of seconds (fractions allowed), at most an hour.

@@ -33,7 +33,10 @@ const VERSION: &str = concat!(
 );
 
 fn main() -> ExitCode {
-    memory::set_budget_from_environment();
+    if let Err(message) = memory::set_budget_from_environment() {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let parsed = Args::command()
         .version(VERSION)
         .try_get_matches()
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
             bot::Options {
                 dry_run: bot_args.dry_run,
                 forge: forge_choice(&bot_args.forge),
+                max_assertions: bot_args.budget.max_assertions,
             },
             &mut out,
             &mut err,
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
                 server: test_args.server.clone(),
                 timeout: test_args.timeout,
                 tries: usize::from(test_args.tries),
+                max_assertions: test_args.budget.max_assertions,
             };
             test::run(&context, &options, &mut out, &mut err)
         }
@@ -132,6 +137,11 @@ fn main() -> ExitCode {
             &regen::Options {
                 forge: forge_choice(&regen_args.forge),
                 cmdb: regen_args.cmdb.clone(),
+                download: commands::download::Deadlines {
+                    connect: regen_args.cmdb_connect_timeout,
+                    read: regen_args.cmdb_read_timeout,
+                    total: regen_args.cmdb_timeout,
+                },
                 branch: regen_args.branch.clone(),
                 dry_run: regen_args.dry_run,
             },
@@ -146,6 +156,7 @@ fn main() -> ExitCode {
                 dry_run: deploy_args.dry_run,
                 no_wait: deploy_args.no_wait,
                 json: deploy_args.format == zonegate::cli::DeployFormat::Json,
+                max_assertions: deploy_args.budget.max_assertions,
             },
             &mut out,
             &mut err,

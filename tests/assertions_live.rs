@@ -151,8 +151,13 @@ fn load(
     let inventory = inventory::load(&files).expect("the repository loads");
     let (zones, _) = zonegate::model::build(&inventory);
     let mut sources = inventory.sources.clone();
-    let (assertions, problems) =
-        assertions::load(&files, &inventory, &mut sources).expect("the assertions are readable");
+    let (assertions, problems) = assertions::load(
+        &files,
+        &inventory,
+        &mut sources,
+        assertions::DEFAULT_MAX_ASSERTIONS,
+    )
+    .expect("the assertions are readable");
     let rendered: Vec<String> = problems
         .iter()
         .map(|problem| problem.display(&sources).to_string())

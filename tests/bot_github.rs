@@ -8,7 +8,8 @@ mod support;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::forge::{Fixture, NOW, servers_with_web4};
+use support::forge::{Fixture, NOW};
+use support::github::{pull, review, user};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use zonegate::commands::bot::PullOutcome;
@@ -94,47 +95,6 @@ impl StandIn {
     }
 }
 
-fn user(login: &str) -> Value {
-    json!({ "login": login, "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": false })
-}
-
-/// A pull request as `GET /repos/{owner}/{repo}/pulls` documents it (a subset, plus fields the
-/// bot ignores).
-fn pull(number: u64, head_ref: &str, head_sha: &str, base_sha: &str, labels: &[&str]) -> Value {
-    json!({
-        "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
-        "id": 1_000 + number,
-        "node_id": "MDExOlB1bGxSZXF1ZXN0MQ==",
-        "html_url": format!("https://github.com/example/zones/pull/{number}"),
-        "number": number,
-        "state": "open",
-        "locked": false,
-        "title": head_ref,
-        "user": user("alice"),
-        "body": "Adds a host.",
-        "labels": labels.iter().map(|name| json!({ "id": 208_045_946, "name": name, "color": "f29513", "default": false })).collect::<Vec<_>>(),
-        "draft": false,
-        "head": { "label": format!("example:{head_ref}"), "ref": head_ref, "sha": head_sha, "user": user("alice") },
-        "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user("example") },
-        "author_association": "MEMBER",
-        "created_at": "2026-11-24T09:00:00Z",
-    })
-}
-
-fn review(login: &str, state: &str, commit: &str) -> Value {
-    json!({
-        "id": 80,
-        "node_id": "MDE3OlB1bGxSZXF1ZXN0UmV2aWV3ODA=",
-        "user": user(login),
-        "body": "",
-        "state": state,
-        "html_url": "https://github.com/example/zones/pull/1#pullrequestreview-80",
-        "author_association": "COLLABORATOR",
-        "submitted_at": "2026-11-24T10:00:00Z",
-        "commit_id": commit,
-    })
-}
-
 /// One pull request (`add-web4`, by alice) on a fixture, and a stand-in that knows it.
 struct Scenario {
     fixture: Fixture,
@@ -147,12 +107,7 @@ impl Scenario {
     fn new() -> Self {
         let fixture = Fixture::new();
         let base = fixture.main().to_string();
-        fixture.commit(
-            "add-web4",
-            Some(fixture.main()),
-            &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
-            "add web4",
-        );
+        fixture.commit_add_web4();
         let head = fixture.tip("add-web4").to_string();
         let stand_in = StandIn::start();
         stand_in.on(
@@ -241,17 +196,10 @@ impl Scenario {
     fn merge_answers(&self, status: u16, body: Value, tree: Option<&str>) -> &Self {
         self.stand_in
             .on("PUT", &format!("{REPOSITORY}/pulls/1/merge"), status, body);
-        let repository = &self.fixture.repository;
-        let commit = |sha: &str| {
-            repository
-                .find_commit(git2::Oid::from_str(sha).unwrap())
-                .unwrap()
-        };
-        let merged_tree = repository
-            .merge_commits(&commit(&self.base), &commit(&self.head), None)
-            .unwrap()
-            .write_tree_to(repository)
-            .unwrap()
+        let oid = |sha: &str| git2::Oid::from_str(sha).unwrap();
+        let merged_tree = self
+            .fixture
+            .merge_tree(oid(&self.base), oid(&self.head))
             .to_string();
         self.stand_in.on(
             "GET",
@@ -551,12 +499,7 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
     const MERGED_SECOND: &str = "7e1d0a6c0c6a3f3c3e7f0b8a4e2f8b1c9d0e1f2a";
     let fixture = Fixture::new();
     let base = fixture.main();
-    let first = fixture.commit(
-        "add-web4",
-        Some(base),
-        &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
-        "add web4",
-    );
+    let first = fixture.commit_add_web4();
     let second = fixture.commit(
         "edge-ttl",
         Some(base),
@@ -568,18 +511,7 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
     );
     // What GitHub's merges hold: the first onto the base, the second onto that.
     let repository = &fixture.repository;
-    let merge_tree = |ours: git2::Oid, theirs: git2::Oid| {
-        repository
-            .merge_commits(
-                &repository.find_commit(ours).unwrap(),
-                &repository.find_commit(theirs).unwrap(),
-                None,
-            )
-            .unwrap()
-            .write_tree_to(repository)
-            .unwrap()
-    };
-    let first_tree = merge_tree(base, first);
+    let first_tree = fixture.merge_tree(base, first);
     let signature = git2::Signature::now("GitHub", "noreply@github.com").unwrap();
     let githubs_first = repository
         .commit(
@@ -594,7 +526,7 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
             ],
         )
         .unwrap();
-    let second_tree = merge_tree(githubs_first, second);
+    let second_tree = fixture.merge_tree(githubs_first, second);
     let (base, first, second) = (base.to_string(), first.to_string(), second.to_string());
 
     let stand_in = StandIn::start();

@@ -468,8 +468,13 @@ impl Soak {
         let base_files = repo.files(base, "base").unwrap();
         for source in [&files as &dyn Files, &base_files] {
             let mut sources = inventory.sources.clone();
-            let (assertions, problems) =
-                zonegate::assertions::load(source, &inventory, &mut sources).unwrap();
+            let (assertions, problems) = zonegate::assertions::load(
+                source,
+                &inventory,
+                &mut sources,
+                zonegate::assertions::DEFAULT_MAX_ASSERTIONS,
+            )
+            .unwrap();
             assert!(problems.is_empty(), "#{number}: {problems:?}");
             for (assertion, outcome) in assertions
                 .iter()

@@ -8,40 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use git2::Repository;
-use support::{example_repository, zonegate};
-
-/// Commits everything in the work tree of `repository` on `main`.
-fn commit_all(repository: &Repository, message: &str) {
-    let mut index = repository.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = git2::Signature::new(
-        "Alice",
-        "alice@example.net",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    let parent = repository
-        .head()
-        .ok()
-        .and_then(|head| head.target())
-        .map(|oid| repository.find_commit(oid).unwrap());
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repository
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &parents,
-        )
-        .unwrap();
-}
+use support::{commit_all, example_repository, zonegate};
 
 fn replace_in(path: &Path, from: &str, to: &str) {
     let text = fs::read_to_string(path).unwrap();

@@ -300,3 +300,50 @@ fn the_proposal_to_decommission_every_host_fits_a_pull_request_body() {
         .count();
     assert_eq!(removed, 1456, "`{command}`:\n{whole}");
 }
+
+#[test]
+fn an_export_given_as_a_url_is_downloaded_into_a_private_file_and_proposed() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let export = servers_with_web4();
+    runtime.block_on(
+        Mock::given(method("GET"))
+            .and(path("/exports/servers.csv"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(&export))
+            .mount(&server),
+    );
+    let fixture = Fixture::new();
+    let temporary = tempfile::tempdir().unwrap();
+    let url = format!("{}/exports/servers.csv?key=k3y", server.uri());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zonegate"))
+        .arg("--repo")
+        .arg(&fixture.path)
+        .args(["regen", "--cmdb", &url])
+        .env("TMPDIR", temporary.path())
+        .env("SOURCE_DATE_EPOCH", support::SOURCE_DATE_EPOCH)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tip = fixture.tip(BRANCH);
+    assert_eq!(fixture.file(tip, "zones/cmdb/servers.csv"), export);
+    // The summary names the file, not the URL's query (which may hold a key).
+    let message = commit_message(&fixture, tip);
+    assert!(
+        message.starts_with("regen: CMDB export servers.csv: "),
+        "{message}"
+    );
+    assert!(
+        !message.contains("k3y") && !stdout.contains("k3y"),
+        "{message}"
+    );
+    // The private temporary copy is gone with the run.
+    assert_eq!(fs::read_dir(temporary.path()).unwrap().count(), 0);
+}

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use support::forge::{Fixture, NOW, servers_with_web4};
+use support::github::{commit, reference, regen_pull};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -93,7 +94,7 @@ impl StandIn {
             commit(
                 main_sha,
                 "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-                OLD_BASE,
+                &[OLD_BASE],
             ),
         );
         self.on(
@@ -112,7 +113,7 @@ impl StandIn {
             "POST",
             &format!("{REPOSITORY}/git/commits"),
             201,
-            commit(COMMIT, TREE, main_sha),
+            commit(COMMIT, TREE, &[main_sha]),
         );
     }
 
@@ -144,51 +145,6 @@ impl StandIn {
         assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
         (output.status.code().unwrap(), stdout, stderr)
     }
-}
-
-/// `GET /repos/{owner}/{repo}/git/ref/{ref}` as documented.
-fn reference(name: &str, sha: &str) -> Value {
-    json!({
-        "ref": name,
-        "node_id": "MDM6UmVmcmVmcy9oZWFkcy9mZWF0dXJlQQ==",
-        "url": format!("https://api.github.com/repos/example/zones/git/{name}"),
-        "object": { "type": "commit", "sha": sha, "url": format!("https://api.github.com/repos/example/zones/git/commits/{sha}") },
-    })
-}
-
-/// A git commit as the Git Data API documents it.
-fn commit(sha: &str, tree: &str, parent: &str) -> Value {
-    json!({
-        "sha": sha,
-        "node_id": "MDY6Q29tbWl0NmRjYjA5YjViNTc4NzVmMzM0ZjYxYWViZWQ2OTVlMmU0MTkzZGI1ZQ==",
-        "url": format!("https://api.github.com/repos/example/zones/git/commits/{sha}"),
-        "author": { "date": "2026-11-25T00:00:00Z", "name": "zonegate", "email": "zonegate@zonegate.invalid" },
-        "committer": { "date": "2026-11-25T00:00:00Z", "name": "zonegate", "email": "zonegate@zonegate.invalid" },
-        "message": "a commit",
-        "tree": { "url": format!("https://api.github.com/repos/example/zones/git/trees/{tree}"), "sha": tree },
-        "parents": [{ "url": format!("https://api.github.com/repos/example/zones/git/commits/{parent}"), "sha": parent }],
-        "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null },
-    })
-}
-
-fn regen_pull(number: u64, head_sha: &str, base_sha: &str) -> Value {
-    let user = json!({ "login": "zonegate-bot", "id": 2, "node_id": "MDQ6VXNlcjI=", "type": "Bot", "site_admin": false });
-    json!({
-        "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
-        "id": 2_000 + number,
-        "number": number,
-        "state": "open",
-        "locked": false,
-        "title": "regen: CMDB export servers.csv: +1 records in 1 zone(s)",
-        "user": user,
-        "body": "old",
-        "labels": [],
-        "draft": false,
-        "head": { "label": "example:zonegate/regen", "ref": "zonegate/regen", "sha": head_sha, "user": user },
-        "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user },
-        "author_association": "NONE",
-        "created_at": "2026-11-24T09:00:00Z",
-    })
 }
 
 #[test]
@@ -304,7 +260,7 @@ fn a_second_change_moves_the_branch_and_updates_the_same_pull_request() {
         "GET",
         &format!("{REPOSITORY}/git/commits/{OLD_PROPOSAL}"),
         200,
-        commit(OLD_PROPOSAL, TREE, OLD_BASE),
+        commit(OLD_PROPOSAL, TREE, &[OLD_BASE]),
     );
     stand_in.on(
         "PATCH",

@@ -79,6 +79,7 @@ fn settings() -> Settings {
         generate: GenerateSettings {
             address_statuses: vec!["in_use".into(), "provisioning".into()],
             srv_statuses: vec!["in_use".into()],
+            unpublished_statuses: vec!["decommissioned".into()],
         },
         cmdb: CmdbSource {
             path: PathBuf::from("zones/cmdb/servers.csv"),

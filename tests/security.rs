@@ -589,6 +589,46 @@ fn a_csv_line_without_end_is_refused_within_bounded_memory() {
     );
 }
 
+// Security review: an export whose roles cells held half a million one-letter roles per row
+// reached 1 GiB of resident memory under a 512 MiB budget. The budget counted the bytes each
+// allocation asked for, and malloc holds at least 32 for every one of those roles.
+#[test]
+fn an_export_of_huge_roles_cells_stays_within_the_memory_budget() {
+    let temp = base_repository();
+    let mut export = support::forge::SERVERS.to_owned();
+    // Each row just under the 1 MiB line limit.
+    let roles = vec!["r"; 500_000].join(";");
+    for host in 1..=40 {
+        let _ = writeln!(export, "huge{host},ams,r1,10.1.1.{host},,{roles},in_use");
+    }
+    fs::write(temp.path().join("zones/cmdb/servers.csv"), &export).unwrap();
+    let budget_mib = 128;
+    let run = measured(
+        temp.path(),
+        &["check"],
+        &[("ZONEGATE_MEMORY_LIMIT", &budget_mib.to_string())],
+    );
+    eprintln!(
+        "{} MiB export of huge roles cells under a {budget_mib} MiB budget: exit {}, peak {} MiB",
+        export.len() >> 20,
+        run.code,
+        run.peak_kib / 1024
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("zonegate stopped before using more memory than its budget"),
+        "{}",
+        run.stderr
+    );
+    // The budget, plus what is not heap: the binary, the stacks, a thread's unsettled MiB.
+    assert!(
+        run.peak_kib < (budget_mib + 32) * 1024,
+        "peak {} KiB over a {budget_mib} MiB budget",
+        run.peak_kib
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The bot
 

@@ -6,16 +6,7 @@ mod support;
 
 use std::fs;
 
-use support::{copy_tree, fixtures, zonegate};
-
-/// The base fixture repository with `assertions/checks.yaml` holding `yaml`.
-fn repository(yaml: &str) -> tempfile::TempDir {
-    let temp = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join("base/zones"), &temp.path().join("zones"));
-    fs::create_dir_all(temp.path().join("assertions")).unwrap();
-    fs::write(temp.path().join("assertions/checks.yaml"), yaml).unwrap();
-    temp
-}
+use support::{repository_with_assertions as repository, zonegate};
 
 const PASSING: &str = "- it: web is discoverable in {{ dc }}
   for_each: { dc: datacenters }

@@ -2,6 +2,14 @@
 //! rendered, each value parsed into its type. A value that does not parse after rendering is a
 //! located diagnostic naming the binding (`with dc = ams`).
 //!
+//! The assertions are counted before any is made: a run may expand to at most
+//! `max_assertions` (`--max-assertions`, default [`DEFAULT_MAX_ASSERTIONS`]), and an item that
+//! would take it past that is refused up front with its count, so three loops over a thousand
+//! hosts are refused at once instead of running for minutes. Counting multiplies the lengths of
+//! loops that do not depend on earlier variables and walks the others, stopping as soon as the
+//! count passes the budget or the walk has looked at more candidate items than the budget
+//! allows ([`STEPS_PER_ASSERTION`] per assertion).
+//!
 //! Items come from the inventory: datacenters from `zonegate.yaml`, services from
 //! `zones/services/`, hosts from the CMDB export (every status; filter with `where`). The
 //! datacenters of a service and the hosts behind `covers_role` follow the zonextgen rules: a
@@ -22,27 +30,81 @@ use crate::model::name::Name;
 use crate::model::record::RecordType;
 use crate::model::{host_fqdn, reverse_name, suggest};
 
-/// Most assertions one list item may expand to; past that, `sample:` is the answer.
-pub const MAX_EXPANSION: usize = 2_000_000;
+/// The default of `--max-assertions`: the most assertions one run's `for_each` may expand to.
+pub const DEFAULT_MAX_ASSERTIONS: u64 = 1_000_000;
 
-/// Expands every spec against `inventory`.
-pub fn expand(specs: &[Spec], inventory: &Inventory) -> (Vec<Assertion>, Vec<Diagnostic>) {
+/// How many candidate items counting may look at per assertion of the budget. A `where` that
+/// uses an earlier variable filters its collection once per binding of that variable, so the
+/// walk may look at many more items than it counts, but not without end.
+pub const STEPS_PER_ASSERTION: u64 = 64;
+
+/// Expands every spec against `inventory`, as long as the run stays within `max_assertions`:
+/// a spec that would take it past is counted, refused with a located error, and not expanded.
+pub fn expand(
+    specs: &[Spec],
+    inventory: &Inventory,
+    max_assertions: u64,
+) -> (Vec<Assertion>, Vec<Diagnostic>) {
     let context = Context::new(inventory);
     let mut assertions = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut admitted: u64 = 0;
     for spec in specs {
-        let mut bindings = Vec::new();
         let mut expansion = Expansion {
             context: &context,
             spec,
             assertions: &mut assertions,
             diagnostics: &mut diagnostics,
             reported: HashSet::new(),
-            limit_reported: false,
+            steps: 0,
         };
-        expansion.bind(0, &mut bindings);
+        match expansion.count(max_assertions) {
+            Ok(count) if admitted.saturating_add(count) <= max_assertions => {
+                admitted += count;
+                expansion.bind(0, &mut Vec::new());
+            }
+            counted => diagnostics.push(over_budget(spec, counted, admitted, max_assertions)),
+        }
     }
     (assertions, diagnostics)
+}
+
+/// Why counting a spec's assertions stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Overflow {
+    /// Exactly this many, past the budget (known when no loop depends on another).
+    Exactly(u128),
+    /// More than the budget; counting stopped there.
+    MoreThan,
+    /// Counting looked at more candidate items than it may.
+    Steps(u64),
+}
+
+/// The error for a spec that does not fit: `counted` is its count (which may fit alone) or why
+/// counting stopped; `admitted` are the assertions of the specs before it.
+fn over_budget(
+    spec: &Spec,
+    counted: Result<u64, Overflow>,
+    admitted: u64,
+    max_assertions: u64,
+) -> Diagnostic {
+    let message = match counted {
+        Ok(count) => format!(
+            "`for_each` expands to {count} assertions, which with the {admitted} before it are more than the {max_assertions} allowed"
+        ),
+        Err(Overflow::Exactly(count)) => format!(
+            "`for_each` expands to {count} assertions, more than the {max_assertions} allowed"
+        ),
+        Err(Overflow::MoreThan) => {
+            format!("`for_each` expands to more than the {max_assertions} assertions allowed")
+        }
+        Err(Overflow::Steps(steps)) => format!(
+            "counting the assertions of this `for_each` looks at more than {steps} items (a `where` that uses an earlier variable filters its collection once per binding)"
+        ),
+    };
+    Diagnostic::error(INVALID_VALUE, Some(spec.span), message)
+        .with_hint("narrow it with `where:` or `sample: N`")
+        .with_hint("or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)")
 }
 
 /// What the inventory offers to `for_each`, precomputed once.
@@ -151,26 +213,91 @@ struct Expansion<'a, 'i> {
     /// (span, message) pairs already reported, so one bad template is reported once, not once
     /// per binding.
     reported: HashSet<(Span, String)>,
-    limit_reported: bool,
+    /// Candidate items looked at so far (before `where` and `sample`).
+    steps: u64,
 }
 
 impl<'a> Expansion<'a, '_> {
+    /// How many assertions the spec expands to, if at most `limit`.
+    fn count(&mut self, limit: u64) -> Result<u64, Overflow> {
+        let loops = &self.spec.for_each;
+        // `independent_from[d]`: no loop from `d` on depends on an earlier variable, so their
+        // combinations are the product of their lengths.
+        let mut independent_from = vec![true; loops.len() + 1];
+        for depth in (0..loops.len()).rev() {
+            independent_from[depth] = independent_from[depth + 1] && is_independent(&loops[depth]);
+        }
+        let mut counting = Counting {
+            limit,
+            step_limit: limit.saturating_mul(STEPS_PER_ASSERTION),
+            independent_from,
+            lengths: vec![None; loops.len()],
+        };
+        self.count_from(0, &mut Vec::new(), &mut counting)
+    }
+
+    fn count_from(
+        &mut self,
+        depth: usize,
+        bindings: &mut Vec<(String, Item<'a>)>,
+        counting: &mut Counting,
+    ) -> Result<u64, Overflow> {
+        let loops = &self.spec.for_each;
+        if counting.independent_from[depth] {
+            let mut product: u128 = 1;
+            for (position, each) in loops.iter().enumerate().skip(depth) {
+                let length = if let Some(length) = counting.lengths[position] {
+                    length
+                } else {
+                    let length = self.counted_items(each, bindings, counting)?.len();
+                    counting.lengths[position] = Some(length);
+                    length
+                };
+                product = product.saturating_mul(length as u128);
+            }
+            return u64::try_from(product)
+                .ok()
+                .filter(|count| *count <= counting.limit)
+                .ok_or(if depth == 0 {
+                    Overflow::Exactly(product)
+                } else {
+                    Overflow::MoreThan
+                });
+        }
+        let items = self.counted_items(&loops[depth], bindings, counting)?;
+        let variable = &loops[depth].variable;
+        let mut total: u64 = 0;
+        for item in items {
+            bindings.push((variable.clone(), item));
+            let below = self.count_from(depth + 1, bindings, counting);
+            bindings.pop();
+            total = total.saturating_add(below.map_err(|overflow| match overflow {
+                Overflow::Steps(_) => overflow,
+                Overflow::Exactly(_) | Overflow::MoreThan => Overflow::MoreThan,
+            })?);
+            if total > counting.limit {
+                return Err(Overflow::MoreThan);
+            }
+        }
+        Ok(total)
+    }
+
+    /// [`Self::items`], counting the candidates it looked at against the walk's limit.
+    fn counted_items(
+        &mut self,
+        each: &'a Loop,
+        bindings: &[(String, Item<'a>)],
+        counting: &Counting,
+    ) -> Result<Vec<Item<'a>>, Overflow> {
+        let items = self.items(each, bindings).unwrap_or_default();
+        if self.steps > counting.step_limit {
+            return Err(Overflow::Steps(counting.step_limit));
+        }
+        Ok(items)
+    }
+
     fn bind(&mut self, depth: usize, bindings: &mut Vec<(String, Item<'a>)>) {
         if depth == self.spec.for_each.len() {
-            if self.assertions.len() >= MAX_EXPANSION {
-                if !self.limit_reported {
-                    self.limit_reported = true;
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            INVALID_VALUE,
-                            Some(self.spec.span),
-                            format!("`for_each` expands to more than {MAX_EXPANSION} assertions"),
-                        )
-                        .with_hint("narrow it with `where:` or `sample: N`"),
-                    );
-                }
-                return;
-            }
             if let Some(assertion) = self.instantiate(bindings) {
                 self.assertions.push(assertion);
             }
@@ -246,6 +373,7 @@ impl<'a> Expansion<'a, '_> {
                 _ => return None,
             },
         };
+        self.steps = self.steps.saturating_add(items.len() as u64);
         for filter in &each.source.filters {
             let mut accepted = Vec::with_capacity(filter.values.len());
             for value in &filter.values {
@@ -638,6 +766,36 @@ impl<'a> Expansion<'a, '_> {
             datacenter: datacenter.map(|dc| datacenters[dc].name.clone()),
         })
     }
+}
+
+/// What [`Expansion::count`] carries through its walk.
+struct Counting {
+    /// The most assertions that fit.
+    limit: u64,
+    /// The most candidate items the walk may look at.
+    step_limit: u64,
+    /// Whether the loops from each depth on are all independent of earlier variables.
+    independent_from: Vec<bool>,
+    /// The lengths of independent loops, each computed once.
+    lengths: Vec<Option<usize>>,
+}
+
+/// Whether `each` ranges over the same items whatever the earlier variables are bound to.
+fn is_independent(each: &Loop) -> bool {
+    let collection = matches!(
+        each.source.collection,
+        Collection::Datacenters
+            | Collection::Services
+            | Collection::Hosts
+            | Collection::Records
+            | Collection::Values(_)
+    );
+    collection
+        && each
+            .source
+            .filters
+            .iter()
+            .all(|filter| filter.values.iter().all(Template::is_literal))
 }
 
 /// The text of `item`'s `field` (its default field when `None`).

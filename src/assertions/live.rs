@@ -3,11 +3,14 @@
 //! Each query is a non-recursive (RD clear) message with EDNS(0) and a 1232-octet payload (DNS
 //! flag day 2020), sent over UDP; a truncated response (TC) is asked again over TCP (RFC 7766).
 //! A try that gets no matching response within the timeout is repeated, up to the configured
-//! number of tries. Responses are matched by ID and question, so a late answer to an earlier try
-//! is never taken for the current one; a response that does match but cannot be decoded is
-//! reported as malformed rather than waited past. The whole response is kept: response code,
-//! the AA flag, and the answer, authority and additional sections, decoded (by [`super::wire`])
-//! into the same [`Answer`] type the in-memory resolver returns.
+//! number of tries. The timeout is a deadline for the whole try, not for each read: the UDP
+//! wait and the TCP exchange after a truncated answer (connect, send, every byte of the answer)
+//! all end at it, so a server that trickles its answer a byte at a time cannot stretch a query
+//! past tries x timeout. Responses are matched by ID and question, so a late answer to an
+//! earlier try is never taken for the current one; a response that does match but cannot be
+//! decoded is reported as malformed rather than waited past. The whole response is kept:
+//! response code, the AA flag, and the answer, authority and additional sections, decoded (by
+//! [`super::wire`]) into the same [`Answer`] type the in-memory resolver returns.
 //!
 //! Why not hickory-resolver: it is a stub resolver. It sets RD, caches, follows CNAMEs itself,
 //! turns NXDOMAIN and NODATA into errors and does not hand back the authority and additional
@@ -40,7 +43,7 @@ pub const UDP_PAYLOAD: u16 = 1232;
 /// Timeouts and retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// How long to wait for each try (at least a millisecond).
+    /// How long each try may take in all, UDP and TCP (at least a millisecond).
     pub timeout: Duration,
     /// How many times to send a query before giving up (at least 1).
     pub tries: usize,
@@ -164,9 +167,11 @@ impl Server {
             record_type,
         };
         for _ in 0..self.options.tries {
-            match self.udp(&bytes, &expected)? {
+            // One deadline for the whole try: the UDP wait and any TCP exchange after it.
+            let deadline = Instant::now() + self.options.timeout;
+            match self.udp(&bytes, &expected, deadline)? {
                 Some(Received::Truncated) => {
-                    if let Some(answer) = self.tcp(&bytes, &expected)? {
+                    if let Some(answer) = self.tcp(&bytes, &expected, deadline)? {
                         return Ok(answer);
                     }
                 }
@@ -188,14 +193,19 @@ impl Server {
             .map_err(|error| self.malformed(error.to_string()))
     }
 
-    /// One UDP try: `None` on timeout.
-    fn udp(&self, request: &[u8], expected: &Expected<'_>) -> Result<Option<Received>, QueryError> {
+    /// One UDP try: `None` when `deadline` passes first.
+    fn udp(
+        &self,
+        request: &[u8],
+        expected: &Expected<'_>,
+        deadline: Instant,
+    ) -> Result<Option<Received>, QueryError> {
         let (socket, mut buffer) = match self.sockets.lock().ok().and_then(|mut idle| idle.pop()) {
             Some(idle) => idle,
             // The largest UDP payload; on the heap, as one query's worth of stack would be a lot.
             None => (self.socket()?, vec![0_u8; 65_535]),
         };
-        let result = self.udp_on(&socket, &mut buffer, request, expected);
+        let result = self.udp_on(&socket, &mut buffer, request, expected, deadline);
         // A socket that failed is dropped rather than reused.
         if result.is_ok()
             && let Ok(mut idle) = self.sockets.lock()
@@ -211,14 +221,14 @@ impl Server {
         buffer: &mut [u8],
         request: &[u8],
         expected: &Expected<'_>,
+        deadline: Instant,
     ) -> Result<Option<Received>, QueryError> {
         socket
             .send(request)
             .map_err(|error| self.io_error("send", &error))?;
-        let deadline = Instant::now() + self.options.timeout;
-        // The socket's read timeout is the whole timeout (set when it was made), so the usual
-        // query costs no system call for it; only a wait resumed after a stray datagram
-        // shortens it, and puts it back after.
+        // The socket's read timeout is the whole timeout (set when it was made), and the try
+        // began just before the send, so the usual query costs no system call for it; only a
+        // wait resumed after a stray datagram shortens it, and puts it back after.
         let mut shortened = false;
         let received = loop {
             if shortened {
@@ -290,33 +300,36 @@ impl Server {
         Ok(socket)
     }
 
-    /// One TCP try (RFC 1035 section 4.2.2 framing): `None` on timeout. An idle connection is
-    /// reused; one the server has closed meanwhile (servers close idle connections after a
-    /// few seconds) fails at once and the query goes over a new one.
+    /// The TCP part of a try (RFC 1035 section 4.2.2 framing): `None` when `deadline` passes
+    /// first. An idle connection is reused; one the server has closed meanwhile (servers close
+    /// idle connections after a few seconds) fails at once and the query goes over a new one.
+    /// A connection that did not deliver a whole answer is dropped, never reused: the rest of
+    /// that answer would be taken for the next one's.
     fn tcp(
         &self,
         request: &[u8],
         expected: &Expected<'_>,
+        deadline: Instant,
     ) -> Result<Option<Answer<'static>>, QueryError> {
         let idle = self.connections.lock().ok().and_then(|mut idle| idle.pop());
         if let Some(mut stream) = idle
-            && let Ok(Some(answer)) = self.tcp_on(&mut stream, request, expected)
+            && let Ok(Some(answer)) = self.tcp_on(&mut stream, request, expected, deadline)
         {
             self.keep(stream);
             return Ok(Some(answer));
         }
-        let timeout = self.options.timeout;
-        let mut stream = match TcpStream::connect_timeout(&self.address, timeout) {
+        let Some(remaining) = remaining(deadline) else {
+            return Ok(None);
+        };
+        let mut stream = match TcpStream::connect_timeout(&self.address, remaining) {
             Ok(stream) => stream,
             Err(error) if error.kind() == io::ErrorKind::TimedOut => return Ok(None),
             Err(error) => return Err(self.io_error("connect over TCP", &error)),
         };
-        let configure = stream
-            .set_read_timeout(Some(timeout))
-            .and_then(|()| stream.set_write_timeout(Some(timeout)))
-            .and_then(|()| stream.set_nodelay(true));
-        configure.map_err(|error| self.io_error("configure TCP", &error))?;
-        let result = self.tcp_on(&mut stream, request, expected);
+        stream
+            .set_nodelay(true)
+            .map_err(|error| self.io_error("configure TCP", &error))?;
+        let result = self.tcp_on(&mut stream, request, expected, deadline);
         if let Ok(Some(_)) = result {
             self.keep(stream);
         }
@@ -335,32 +348,27 @@ impl Server {
         stream: &mut TcpStream,
         request: &[u8],
         expected: &Expected<'_>,
+        deadline: Instant,
     ) -> Result<Option<Answer<'static>>, QueryError> {
         let length = u16::try_from(request.len()).map_err(|_| self.malformed("query too long"))?;
         let mut framed = Vec::with_capacity(request.len() + 2);
         framed.extend_from_slice(&length.to_be_bytes());
         framed.extend_from_slice(request);
-        let timed_out = |error: &io::Error| {
-            matches!(
-                error.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            )
-        };
-        match stream.write_all(&framed) {
-            Ok(()) => {}
-            Err(error) if timed_out(&error) => return Ok(None),
+        match write_by(stream, &framed, deadline) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
             Err(error) => return Err(self.io_error("send over TCP", &error)),
         }
         let mut prefix = [0_u8; 2];
-        match stream.read_exact(&mut prefix) {
-            Ok(()) => {}
-            Err(error) if timed_out(&error) => return Ok(None),
+        match read_by(stream, &mut prefix, deadline) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
             Err(error) => return Err(self.io_error("receive over TCP", &error)),
         }
         let mut body = vec![0_u8; usize::from(u16::from_be_bytes(prefix))];
-        match stream.read_exact(&mut body) {
-            Ok(()) => {}
-            Err(error) if timed_out(&error) => return Ok(None),
+        match read_by(stream, &mut body, deadline) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
             Err(error) => return Err(self.io_error("receive over TCP", &error)),
         }
         let response = Response::parse(&body)
@@ -384,6 +392,58 @@ impl Backend for Server {
     fn concurrency(&self) -> usize {
         self.options.concurrency
     }
+}
+
+/// The time left until `deadline`, if any.
+fn remaining(deadline: Instant) -> Option<Duration> {
+    Some(deadline.saturating_duration_since(Instant::now())).filter(|left| !left.is_zero())
+}
+
+/// Fills `buffer` from `stream` by `deadline`, however the bytes come (a socket's read timeout
+/// alone restarts with every byte): `Ok(false)` when the deadline passes first.
+fn read_by(stream: &mut TcpStream, buffer: &mut [u8], deadline: Instant) -> io::Result<bool> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let Some(left) = remaining(deadline) else {
+            return Ok(false);
+        };
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buffer[filled..]) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(read) => filled += read,
+            Err(error) if timed_out(&error) => return Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(true)
+}
+
+/// Writes all of `bytes` to `stream` by `deadline`: `Ok(false)` when the deadline passes first.
+fn write_by(stream: &mut TcpStream, bytes: &[u8], deadline: Instant) -> io::Result<bool> {
+    let mut written = 0;
+    while written < bytes.len() {
+        let Some(left) = remaining(deadline) else {
+            return Ok(false);
+        };
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(&bytes[written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(count) => written += count,
+            Err(error) if timed_out(&error) => return Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(true)
+}
+
+/// A socket timeout, as the platform reports it.
+fn timed_out(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// What the response to a query must carry.

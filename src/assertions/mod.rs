@@ -49,6 +49,7 @@ pub mod resolver;
 pub mod spec;
 pub mod wire;
 
+pub use expand::DEFAULT_MAX_ASSERTIONS;
 use resolver::{Answer, Event, Rcode, Resolver, ResponseRecord, Step};
 
 /// The rule code of a failed assertion in reports.
@@ -407,16 +408,18 @@ pub struct Outcome {
     pub trace: Vec<TraceLine>,
 }
 
-/// Reads `assertions/*.yaml` from `files` and expands them against `inventory`, registering the
-/// files in `sources`. The diagnostics are malformed assertions (exit 2): each is located, and
-/// nothing should run while any exists.
+/// Reads `assertions/*.yaml` from `files` and expands them against `inventory`, at most
+/// `max_assertions` in all (see [`expand::expand`]), registering the files in `sources`. The
+/// diagnostics are malformed assertions (exit 2): each is located, and nothing should run while
+/// any exists.
 pub fn load(
     files: &dyn crate::inventory::files::Files,
     inventory: &crate::inventory::Inventory,
     sources: &mut crate::diagnostic::SourceMap,
+    max_assertions: u64,
 ) -> Result<(Vec<Assertion>, Vec<crate::diagnostic::Diagnostic>), crate::inventory::Error> {
     let (specs, mut diagnostics) = spec::load(files, sources)?;
-    let (assertions, more) = expand::expand(&specs, inventory);
+    let (assertions, more) = expand::expand(&specs, inventory, max_assertions);
     diagnostics.extend(more);
     Ok((assertions, diagnostics))
 }

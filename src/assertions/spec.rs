@@ -31,7 +31,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span};
-use crate::inventory::files::Files;
+use crate::inventory::files::{Files, YamlEntry};
 use crate::inventory::yaml::{self, INVALID_VALUE, span_of};
 use crate::model::suggest;
 
@@ -317,30 +317,19 @@ pub fn load(
     files: &dyn Files,
     sources: &mut SourceMap,
 ) -> Result<(Vec<Spec>, Vec<Diagnostic>), crate::inventory::Error> {
-    let names = files
-        .list(DIRECTORY)
-        .map_err(|source| crate::inventory::Error::Read {
-            path: files.locate(DIRECTORY),
-            source,
-        })?;
     let mut specs = Vec::new();
     let mut diagnostics = Vec::new();
-    for name in names {
-        let is_yaml = std::path::Path::new(&name)
-            .extension()
-            .is_some_and(|extension| extension == "yaml" || extension == "yml");
-        if !is_yaml || name.starts_with('.') {
-            continue;
+    for entry in crate::inventory::files::yaml_directory(files, DIRECTORY)? {
+        match entry {
+            YamlEntry::Read { path, bytes } => {
+                let file = sources.add(&path);
+                parse(&bytes, file, &mut specs, &mut diagnostics);
+            }
+            YamlEntry::Unreadable { path, reason } => {
+                let file = sources.add(&path);
+                diagnostics.push(crate::inventory::files::unreadable(file, &path, &reason));
+            }
         }
-        let path = format!("{DIRECTORY}/{name}");
-        let bytes = crate::inventory::yaml::read_limited(files, &path)
-            .map_err(|source| crate::inventory::Error::Read {
-                path: files.locate(&path),
-                source,
-            })?
-            .unwrap_or_default();
-        let file = sources.add(&path);
-        parse(&bytes, file, &mut specs, &mut diagnostics);
     }
     Ok((specs, diagnostics))
 }

@@ -20,12 +20,21 @@ fn fixture() -> (Inventory, ZoneSet) {
 /// Parses `yaml` as `assertions/test.yaml`, expands it and returns the assertions and the
 /// source map (or the diagnostics as text).
 fn prepare(inventory: &Inventory, yaml: &str) -> Result<(Vec<Assertion>, SourceMap), String> {
+    prepare_within(inventory, yaml, expand::DEFAULT_MAX_ASSERTIONS)
+}
+
+/// [`prepare`] with a budget of `max_assertions`.
+fn prepare_within(
+    inventory: &Inventory,
+    yaml: &str,
+    max_assertions: u64,
+) -> Result<(Vec<Assertion>, SourceMap), String> {
     let mut sources = inventory.sources.clone();
     let file = sources.add("assertions/test.yaml");
     let mut specs = Vec::new();
     let mut diagnostics = Vec::new();
     spec::parse(yaml.as_bytes(), file, &mut specs, &mut diagnostics);
-    let (assertions, more) = expand::expand(&specs, inventory);
+    let (assertions, more) = expand::expand(&specs, inventory, max_assertions);
     diagnostics.extend(more);
     if diagnostics.is_empty() {
         Ok((assertions, sources))
@@ -493,8 +502,12 @@ fn referrals_wildcards_and_dangling_aliases_explain_themselves() {
 
 /// `title | query TYPE` per expanded assertion, or the diagnostics.
 fn expanded(yaml: &str) -> String {
+    expanded_within(yaml, expand::DEFAULT_MAX_ASSERTIONS)
+}
+
+fn expanded_within(yaml: &str, max_assertions: u64) -> String {
     let (inventory, _) = fixture();
-    match prepare(&inventory, yaml) {
+    match prepare_within(&inventory, yaml, max_assertions) {
         Ok((assertions, _)) => assertions
             .iter()
             .map(|a| format!("{} | {} {}", a.title(), a.query, a.record_type))
@@ -615,4 +628,89 @@ fn rendered_values_are_checked_with_the_binding_named() {
       hint: write two assertions, one per section
     assertions/test.yaml:31:22: error[invalid-value]: `exactly` cannot be combined with `at_least` or `at_most`
     ");
+}
+
+// Issue 12, item 5: the assertions are counted before any is made, against a budget.
+#[test]
+fn independent_loops_are_counted_as_a_product_and_refused_past_the_budget() {
+    let yaml = "- it: \"{{ a }}{{ b }}\"
+  for_each: { a: [1, 2, 3, 4], b: [1, 2, 3, 4, 5] }
+  query: www.example.com.
+  expect: { at_least: 1 }";
+    insta::assert_snapshot!(expanded_within(yaml, 19), @"
+    assertions/test.yaml:1:3: error[invalid-value]: `for_each` expands to 20 assertions, more than the 19 allowed
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    ");
+    assert_eq!(expanded_within(yaml, 20).lines().count(), 20);
+}
+
+#[test]
+fn the_budget_is_for_the_whole_run_and_every_item_past_it_is_reported() {
+    insta::assert_snapshot!(expanded_within(
+        "- it: first {{ dc }}
+  for_each: { dc: datacenters }
+  query: www.example.com.
+  expect: { at_least: 1 }
+- it: second {{ n }}
+  for_each: { n: [1, 2, 3, 4] }
+  query: www.example.com.
+  expect: { at_least: 1 }
+- it: third {{ n }}
+  for_each: { n: [1, 2, 3, 4, 5, 6] }
+  query: www.example.com.
+  expect: { at_least: 1 }
+- it: fourth
+  query: www.example.com.
+  expect: { at_least: 1 }",
+        5
+    ), @"
+    assertions/test.yaml:5:3: error[invalid-value]: `for_each` expands to 4 assertions, which with the 2 before it are more than the 5 allowed
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    assertions/test.yaml:9:3: error[invalid-value]: `for_each` expands to 6 assertions, more than the 5 allowed
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    ");
+}
+
+#[test]
+fn dependent_loops_are_walked_and_the_walk_stops_past_the_budget() {
+    let yaml = "- it: \"{{ h }} {{ n }}\"
+  for_each: { dc: datacenters, h: dc.hosts, n: [1, 2] }
+  query: \"{{ h }}\"
+  expect: { at_least: 1 }";
+    // Six hosts in two datacenters, twice each.
+    assert_eq!(expanded_within(yaml, 12).lines().count(), 12);
+    insta::assert_snapshot!(expanded_within(yaml, 11), @"
+    assertions/test.yaml:1:3: error[invalid-value]: `for_each` expands to more than the 11 assertions allowed
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    ");
+}
+
+#[test]
+fn a_where_that_narrows_a_large_collection_fits_a_smaller_budget() {
+    // Six hosts, one decommissioned: the count is after `where`.
+    let yaml = "- it: \"{{ h }} is gone\"
+  for_each: { h: { from: hosts, where: { status: decommissioned } } }
+  query: \"{{ h }}\"
+  expect: nxdomain";
+    insta::assert_snapshot!(expanded_within(yaml, 1), @"old1.ams.example.com. is gone | old1.ams.example.com. A");
+}
+
+#[test]
+fn a_walk_that_looks_at_too_many_items_is_refused_even_when_it_counts_few() {
+    // Every value filters the six hosts for a name none has: no assertion, but 20 + 20 x 6
+    // items looked at, past 64 per assertion of a budget of 1.
+    let yaml = "- it: \"{{ h }}\"
+  for_each: { n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], h: { from: hosts, where: { hostname: \"x{{ n }}\" } } }
+  query: \"{{ h }}\"
+  expect: nxdomain";
+    insta::assert_snapshot!(expanded_within(yaml, 1), @"
+    assertions/test.yaml:1:3: error[invalid-value]: counting the assertions of this `for_each` looks at more than 64 items (a `where` that uses an earlier variable filters its collection once per binding)
+      hint: narrow it with `where:` or `sample: N`
+      hint: or allow more with --max-assertions N (or ZONEGATE_MAX_ASSERTIONS)
+    ");
+    assert_eq!(expanded_within(yaml, 3), "");
 }

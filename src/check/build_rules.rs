@@ -230,3 +230,35 @@ declare_rule! {
         summary: "a required service has no host in a datacenter",
     };
 }
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a CMDB status that none of the lists under `generate` in `zonegate.yaml` names:
+    /// not `address_statuses` (A, AAAA and PTR records), not `srv_statuses` (SRV targets), not
+    /// `unpublished_statuses` (no records, on purpose; by default `decommissioned`,
+    /// `decommissioning`, `spare`, `offline`, `failed` and `inventory`). Such a host gets no
+    /// records. Each unknown status is reported once, at the first host that has it, with the
+    /// number of others.
+    ///
+    /// ## Why it matters
+    /// A status that is a typo (`in-use`, `Inuse `) or new in the CMDB (`active` after a
+    /// migration) makes its hosts disappear from DNS with a clean run: the silent outage a
+    /// self-service pipeline must not allow.
+    ///
+    /// ## Example
+    /// ```text
+    /// hostname,datacenter,ipv4,status
+    /// web9,ams,10.1.0.9,in-use
+    /// ```
+    ///
+    /// ## How to fix
+    /// Correct the status in the CMDB, or add it to the list it belongs in: to
+    /// `generate.address_statuses` if such hosts should be published, to
+    /// `generate.unpublished_statuses` if they get no records on purpose.
+    pub const UNKNOWN_STATUS: Rule = {
+        id: "unknown-status",
+        severity: Warning,
+        stage: Build,
+        summary: "a CMDB status zonegate.yaml does not list, whose hosts get no records",
+    };
+}

@@ -1,6 +1,6 @@
 //! Registry entries for the input codes: problems `inventory` reports when a file cannot be read
 //! as zonegate's formats at all. They always stop the run (exit 2) and cannot be reconfigured.
-//! The checks themselves live in `inventory::yaml` and `inventory::cmdb`.
+//! The checks themselves live in `inventory::yaml`, `inventory::cmdb` and `inventory::files`.
 
 declare_rule! {
     /// ## What it does
@@ -108,8 +108,8 @@ declare_rule! {
 declare_rule! {
     /// ## What it does
     /// Reports a CMDB export that cannot be parsed at a row: a CSV row with the wrong number of
-    /// fields or broken quoting, truncated or invalid JSON, bytes that are not UTF-8, an empty
-    /// file.
+    /// fields or broken quoting, a header naming a column zonegate reads twice, truncated or
+    /// invalid JSON, bytes that are not UTF-8, an empty file.
     ///
     /// ## Why it matters
     /// A half-read export would make every host after the broken row disappear from DNS: the
@@ -176,5 +176,35 @@ declare_rule! {
         severity: Error,
         stage: Input,
         summary: "a CMDB value is malformed",
+    };
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports an entry of `zones/services/`, `zones/records/` or `assertions/` named like a
+    /// YAML file that zonegate cannot read as one: a directory, a FIFO, a socket or a device, a
+    /// symbolic link that leads outside the repository, to nothing or round in a loop, a git
+    /// submodule, or a name that is not UTF-8. A symbolic link to a regular file inside the
+    /// repository is followed, in a checkout and in a git tree alike. Hidden entries (a name
+    /// starting with `.`, such as an editor's lock file) are not read.
+    ///
+    /// ## Why it matters
+    /// Skipping such an entry would make its records, service or assertions vanish with a clean
+    /// exit: the author believes they are published or tested, and they are not. A FIFO would
+    /// not even be skipped: reading it waits for a writer, forever in CI.
+    ///
+    /// ## Example
+    /// ```text
+    /// zones/records/edge.yaml -> /srv/shared/edge.yaml    # a link out of the repository
+    /// ```
+    ///
+    /// ## How to fix
+    /// Commit the file itself (or a link to a file inside the repository), or rename the entry
+    /// so that its name does not end in `.yaml` or `.yml`.
+    pub const UNREADABLE_FILE: Rule = {
+        id: "unreadable-file",
+        severity: Error,
+        stage: Input,
+        summary: "an entry named like an input file that is not a readable file",
     };
 }

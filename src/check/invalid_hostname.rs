@@ -10,24 +10,33 @@ declare_rule! {
     /// Reports names that must be host names but are not: owners of A and AAAA records, and the
     /// targets of MX, SRV and NS records. A host name label has letters, digits and `-` only,
     /// and does not start or end with `-`. A leading `*` label (a wildcard owner) and the root
-    /// target `.` are accepted; `_` labels are fine everywhere else (`_sip._udp` SRV owners,
-    /// `_dmarc` TXT owners), which is why `invalid-name` allows them.
+    /// target `.` are accepted in record files; `_` labels are fine everywhere else (`_sip._udp`
+    /// SRV owners, `_dmarc` TXT owners), which is why `invalid-name` allows them.
+    ///
+    /// A CMDB host name is refused outright, while the records are built, when it is no host
+    /// name at all: `*` (or a `*` label such as `*.example.net`), which would publish a
+    /// wildcard A record, a PTR to `*.example.net.` and an SRV target; `@`, which would become
+    /// the datacenter's own name; an empty label (`web..`, `.web`), which would be trimmed into
+    /// another name. Such a host gets no records, and the finding names its CMDB row and column.
     ///
     /// ## Why it matters
     /// RFC 952 and RFC 1123 section 2.1 define host names as letters, digits and hyphens; RFC
     /// 2782 and RFC 2181 section 10.3 require SRV, MX and NS targets to be host names with
     /// addresses. Resolver libraries, TLS certificate authorities, mail servers and browsers
     /// reject or mangle names like `web_1` or `-db`, so the record exists and still does not
-    /// work.
+    /// work. A wildcard from the CMDB answers for every name nobody defined (RFC 4592), typos
+    /// included.
     ///
     /// ## Example
     /// ```text
     /// web_1,ams,r1,10.1.0.1,,web,in_use      # CMDB host -> web_1.ams.example.net. A 10.1.0.1
+    /// *,ams,r1,10.1.0.2,,web,in_use          # would be *.ams.example.net. A 10.1.0.2
     /// ```
     ///
     /// ## How to fix
-    /// Rename the host (replace `_` by `-`, drop leading or trailing hyphens), in the CMDB or the
-    /// record file, and point targets at the new name.
+    /// Rename the host (replace `_` by `-`, drop leading or trailing hyphens and stray dots), in
+    /// the CMDB or the record file, and point targets at the new name. A wildcard belongs in a
+    /// record file, where it is written on purpose.
     pub(crate) const RULE: Rule = {
         id: "invalid-hostname",
         severity: Error,

@@ -64,6 +64,7 @@ mod cname_loop;
 mod dangling_target;
 mod data_below_delegation;
 mod duplicate_record;
+mod host_collides_with_record;
 mod invalid_hostname;
 mod missing_glue;
 mod missing_reverse;
@@ -133,6 +134,7 @@ pub static RULES: &[Rule] = &[
     input_rules::CMDB_SYNTAX,
     input_rules::CMDB_MISSING_COLUMN,
     input_rules::CMDB_INVALID_VALUE,
+    input_rules::UNREADABLE_FILE,
     build_rules::INVALID_NAME,
     build_rules::RELATIVE_TARGET,
     build_rules::RECORD_OUTSIDE_ZONES,
@@ -142,6 +144,7 @@ pub static RULES: &[Rule] = &[
     build_rules::UNKNOWN_DATACENTER,
     build_rules::UNKNOWN_ROLE,
     build_rules::SERVICE_MISSING_IN_DATACENTER,
+    build_rules::UNKNOWN_STATUS,
     answer_too_large_for_udp::RULE,
     cname_and_other_data::RULE,
     cname_at_apex::RULE,
@@ -150,6 +153,7 @@ pub static RULES: &[Rule] = &[
     dangling_target::RULE,
     data_below_delegation::RULE,
     duplicate_record::RULE,
+    host_collides_with_record::RULE,
     invalid_hostname::RULE,
     missing_glue::RULE,
     missing_reverse::RULE,
@@ -197,6 +201,10 @@ const CHECKS: &[(&Rule, Check)] = &[
         Check::Zone(data_below_delegation::check),
     ),
     (&duplicate_record::RULE, Check::Set(duplicate_record::check)),
+    (
+        &host_collides_with_record::RULE,
+        Check::Set(host_collides_with_record::check),
+    ),
     (
         &invalid_hostname::RULE,
         Check::Zone(invalid_hostname::check),
@@ -719,7 +727,7 @@ mod tests {
 
     #[test]
     fn every_check_rule_is_registered_and_every_emitted_code_is_listed() {
-        use crate::inventory::{cmdb, yaml};
+        use crate::inventory::{cmdb, files, yaml};
         use crate::model::codes;
         for (rule, _) in CHECKS {
             assert_eq!(rule.stage, Stage::Check, "{}", rule.id);
@@ -738,6 +746,7 @@ mod tests {
             cmdb::CMDB_SYNTAX,
             cmdb::CMDB_MISSING_COLUMN,
             cmdb::CMDB_INVALID_VALUE,
+            files::UNREADABLE_FILE,
             codes::INVALID_NAME,
             codes::RELATIVE_TARGET,
             codes::RECORD_OUTSIDE_ZONES,
@@ -747,6 +756,8 @@ mod tests {
             codes::UNKNOWN_DATACENTER,
             codes::UNKNOWN_ROLE,
             codes::SERVICE_MISSING_IN_DATACENTER,
+            codes::UNKNOWN_STATUS,
+            codes::INVALID_HOSTNAME,
             crate::deploy::SERIAL_NOT_GREATER,
         ] {
             assert!(rule(code).is_some(), "{code} is emitted but not in RULES");

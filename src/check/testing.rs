@@ -125,6 +125,7 @@ pub(crate) fn settings() -> Settings {
         generate: GenerateSettings {
             address_statuses: vec!["in_use".into()],
             srv_statuses: vec!["in_use".into()],
+            unpublished_statuses: vec!["decommissioned".into()],
         },
         cmdb: CmdbSource {
             path: PathBuf::from("zones/cmdb/servers.csv"),

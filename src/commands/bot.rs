@@ -32,7 +32,7 @@ use crate::assertions::resolver::Resolver;
 use crate::diagnostic::{self, Severity};
 use crate::diff::{self, Side, report as diff_report};
 use crate::git::{GitTree, Identity, Merged, Oid, Repo};
-use crate::inventory::files::Files;
+use crate::inventory::files::{Files, YamlEntry};
 use crate::inventory::policy::{MergeMethod, Policy};
 use crate::merge::assertions::{self, AssertionFile};
 use crate::merge::codeowners::{self, CodeOwners};
@@ -62,6 +62,8 @@ pub struct Options {
     pub dry_run: bool,
     /// Which forge.
     pub forge: ForgeChoice,
+    /// The most assertions `for_each` may expand to in the gate (`--max-assertions`).
+    pub max_assertions: u64,
 }
 
 /// What one pass needs besides the forge and the repository.
@@ -71,6 +73,8 @@ pub struct PassSettings {
     pub dry_run: bool,
     /// The run's clock (merge commit times, serials in the gate's render).
     pub clock: Clock,
+    /// The most assertions the gate's `for_each` may expand to, per tree.
+    pub max_assertions: u64,
 }
 
 /// What happened to one pull request.
@@ -124,6 +128,7 @@ pub fn run(
     let settings = PassSettings {
         dry_run: options.dry_run,
         clock: context.clock,
+        max_assertions: options.max_assertions,
     };
     let outcomes = pass(forge.as_ref(), &repo, &settings, out)?;
     Ok(if outcomes.iter().any(|outcome| outcome.error.is_some()) {
@@ -258,7 +263,7 @@ fn process(
         let mut decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
         if decision.verdict == Verdict::Test {
             if let Some(merged) = &evaluation.merged {
-                evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings.clock);
+                evaluation.assessment.gate = gate(merged, &evaluation.base_files, settings);
                 outcome.tests += 1;
             }
             decision = merge::decide(pull, &evaluation.policy, &evaluation.assessment);
@@ -561,7 +566,7 @@ fn evaluate(
 }
 
 /// Render, check and test on the merge result.
-fn gate(merged: &MergeResult, base_files: &GitTree, clock: Clock) -> Gate {
+fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> Gate {
     let inventory = &merged.built.inventory;
     let zones = &merged.built.zones;
     let mut counts = TestCounts {
@@ -586,11 +591,11 @@ fn gate(merged: &MergeResult, base_files: &GitTree, clock: Clock) -> Gate {
         }
     }
     // Render as `render` would (a template may fail on the new zones).
-    if let Err(error) = super::render::render_all(inventory, zones, None, clock) {
+    if let Err(error) = super::render::render_all(inventory, zones, None, settings.clock) {
         failures.push(format!("render: {}", error_chain(&error)));
     }
 
-    let run = run_assertions(merged, base_files);
+    let run = run_assertions(merged, base_files, settings.max_assertions);
     counts.assertions_passed = run.passed;
     counts.assertions_failed = run.failed;
     failures.extend(run.failures);
@@ -617,7 +622,7 @@ struct AssertionRun {
 /// against the merge result's zones, in memory. An assertion present in both runs once; a
 /// failing assertion that exists only on the base says so. Malformed assertion files are
 /// failures too: what cannot be run was not tested.
-fn run_assertions(merged: &MergeResult, base_files: &GitTree) -> AssertionRun {
+fn run_assertions(merged: &MergeResult, base_files: &GitTree, max_assertions: u64) -> AssertionRun {
     let inventory = &merged.built.inventory;
     let mut sources = inventory.sources.clone();
     let mut run = AssertionRun {
@@ -629,7 +634,8 @@ fn run_assertions(merged: &MergeResult, base_files: &GitTree) -> AssertionRun {
     let mut from_base = Vec::new();
     let mut seen = HashSet::new();
     for (files, is_base) in [(&merged.files as &GitTree, false), (base_files, true)] {
-        let (loaded, problems) = match crate::assertions::load(files, inventory, &mut sources) {
+        let loaded = crate::assertions::load(files, inventory, &mut sources, max_assertions);
+        let (loaded, problems) = match loaded {
             Ok(loaded) => loaded,
             Err(error) => {
                 run.failed += 1;
@@ -788,34 +794,17 @@ fn blast_radius(difference: &diff::Diff) -> Vec<String> {
     lines
 }
 
-/// `assertions/*.yaml` of a revision.
+/// `assertions/*.yaml` of a revision, to compare with the base's. An entry that cannot be
+/// read is left out here: `assertions::load` reports it, and the gate fails on it.
 fn read_assertions(files: &dyn Files) -> Result<Vec<AssertionFile>, Error> {
-    let read_error = |path: &str, source| {
-        Error::Read(crate::inventory::Error::Read {
-            path: files.locate(path),
-            source,
+    Ok(crate::inventory::files::yaml_directory(files, "assertions")
+        .map_err(Error::Read)?
+        .into_iter()
+        .filter_map(|entry| match entry {
+            YamlEntry::Read { path, bytes } => Some((path, bytes)),
+            YamlEntry::Unreadable { .. } => None,
         })
-    };
-    let mut found = Vec::new();
-    for name in files
-        .list("assertions")
-        .map_err(|source| read_error("assertions", source))?
-    {
-        let is_yaml = std::path::Path::new(&name)
-            .extension()
-            .is_some_and(|extension| extension == "yaml" || extension == "yml");
-        if !is_yaml || name.starts_with('.') {
-            continue;
-        }
-        let path = format!("assertions/{name}");
-        if let Some(bytes) = files
-            .read(&path)
-            .map_err(|source| read_error(&path, source))?
-        {
-            found.push((path, bytes));
-        }
-    }
-    Ok(found)
+        .collect())
 }
 
 /// The base's CODEOWNERS, from the first of GitHub's locations that exists.

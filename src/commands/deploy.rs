@@ -38,6 +38,8 @@ pub struct Options {
     pub no_wait: bool,
     /// Print the plans and reports as one JSON document instead of text.
     pub json: bool,
+    /// The most assertions `for_each` may expand to (`--max-assertions`).
+    pub max_assertions: u64,
 }
 
 /// Runs `deploy`.
@@ -93,9 +95,13 @@ pub fn run(
     // The assertions, first against the rendered zones in memory (as `zonegate test`): a failure
     // here refuses the deploy before any server is touched.
     let mut sources = inventory.sources.clone();
-    let (assertions, mut problems) =
-        assertions::load(&Directory::new(&context.root), inventory, &mut sources)
-            .map_err(Error::Read)?;
+    let (assertions, mut problems) = assertions::load(
+        &Directory::new(&context.root),
+        inventory,
+        &mut sources,
+        options.max_assertions,
+    )
+    .map_err(Error::Read)?;
     if !problems.is_empty() {
         diagnostic::sort(&mut problems);
         print_human(err, &problems, &sources)?;

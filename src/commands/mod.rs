@@ -16,6 +16,7 @@ pub mod bot;
 pub mod check;
 pub mod deploy;
 pub mod diff;
+pub mod download;
 pub mod explain;
 pub mod init;
 pub mod pr;
@@ -69,6 +70,9 @@ pub enum Error {
     /// The forge (GitHub, or the local forge's records) failed.
     #[error(transparent)]
     Forge(#[from] crate::merge::forge::Error),
+    /// `regen` could not download its export.
+    #[error(transparent)]
+    Download(#[from] download::Error),
     /// The merge bot could not evaluate a pull request.
     #[error("{0}")]
     Bot(String),

@@ -1,9 +1,10 @@
-//! `zonegate regen --cmdb FILE`: propose a new CMDB export as one pull request.
+//! `zonegate regen --cmdb FILE|URL`: propose a new CMDB export as one pull request.
 //!
-//! Reads the export, builds the default branch as it is and as it would be with the export, and
-//! when records change commits the export on the regeneration branch (one commit on top of the
-//! default branch, replaced by each run) and opens or updates the one pull request from it, with
-//! the diff as its comment. When nothing changes, or the same export is already proposed, it
+//! Reads the export (a URL is downloaded first, within deadlines, into a private temporary
+//! file: [`super::download`]), builds the default branch as it is and as it would be with the
+//! export, and when records change commits the export on the regeneration branch (one commit on
+//! top of the default branch, replaced by each run) and opens or updates the one pull request
+//! from it, with the diff as its comment. When nothing changes, or the same export is already proposed, it
 //! writes nothing and says so, so cron can run it every few minutes.
 //!
 //! Forges: the local forge (pull requests recorded in the git repository; the commit is written
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 
 use super::ForgeChoice;
 use super::diff::{build, shell_word};
+use super::download;
 use super::{Context, Error, Outcome, print_input_errors};
 use crate::diff::{self, Diff, Side, markdown, report};
 use crate::git::{Identity, Repo};
@@ -36,8 +38,10 @@ pub struct Options {
     /// Where to propose. On GitHub the commit is made through the Git Data API on the default
     /// branch's tip, which must also be in the local repository (fetch before running).
     pub forge: ForgeChoice,
-    /// The new export.
+    /// The new export: a file, or an http(s) URL to download.
     pub cmdb: PathBuf,
+    /// How long downloading a URL may take.
+    pub download: download::Deadlines,
     /// The branch proposals live on.
     pub branch: String,
     /// Say what would happen; write nothing.
@@ -95,9 +99,9 @@ pub fn run(
     };
     let base_tree = repo.commit_tree(base_commit)?;
     let base_files = repo.files(base_tree, &base)?;
-    // An export given as a URL is fetched once into a temporary file (removed on return) and
-    // then read like any other.
-    let fetched = Fetched::new(&options.cmdb)?;
+    // An export given as a URL is fetched once into a private temporary file (removed on
+    // return) and then read like any other.
+    let fetched = download::fetch(&options.cmdb, &options.download)?;
     let cmdb = fetched.path().to_path_buf();
     let new_export = std::fs::read(&cmdb).map_err(|source| {
         Error::Read(crate::inventory::Error::Read {
@@ -114,18 +118,12 @@ pub fn run(
         .path
         .to_string_lossy()
         .replace('\\', "/");
-    let export_name = options
-        .cmdb
-        .to_string_lossy()
-        .rsplit('/')
-        .next()
-        .filter(|name| !name.is_empty())
-        .map_or_else(|| options.cmdb.display().to_string(), str::to_owned);
+    let export_name = download::name(&options.cmdb);
     if base_files.read(&export_path).ok().flatten().as_deref() == Some(new_export.as_slice()) {
         writeln!(
             out,
             "nothing changed: {} is the export on {base} ({export_path}); no commit, no pull request",
-            options.cmdb.display()
+            download::shown(&options.cmdb)
         )?;
         return Ok(Outcome::Clean);
     }
@@ -183,7 +181,7 @@ pub fn run(
         let text = std::str::from_utf8(&new_export).map_err(|_| {
             Error::Usage(format!(
                 "{} is not UTF-8 text; GitHub proposals carry text exports",
-                options.cmdb.display()
+                download::shown(&options.cmdb)
             ))
         })?;
         let message = format!("{}\n\n{}", summary.title, summary.body);
@@ -323,65 +321,4 @@ fn rerun_command(context: &Context, branch: &str, on_github: bool) -> String {
         );
     }
     super::diff::rerun_command(&context.root, &format!("{branch}^1"), Some(branch))
-}
-
-/// The export as a local file: the path given, or a temporary copy of a URL's body.
-struct Fetched {
-    path: PathBuf,
-    temporary: bool,
-}
-
-impl Fetched {
-    /// Downloads `source` when it is an `http://` or `https://` URL (the file keeps the URL's
-    /// extension, so the format is recognised as for a file).
-    fn new(source: &std::path::Path) -> Result<Self, Error> {
-        let text = source.to_string_lossy();
-        if !(text.starts_with("http://") || text.starts_with("https://")) {
-            return Ok(Self {
-                path: source.to_path_buf(),
-                temporary: false,
-            });
-        }
-        let failed =
-            |reason: String| Error::Usage(format!("cannot fetch the export {text}: {reason}"));
-        let mut response = ureq::get(text.as_ref())
-            .call()
-            .map_err(|error| failed(error.to_string()))?;
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(4 * 1024 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(|error| failed(error.to_string()))?;
-        let extension = text
-            .split(['?', '#'])
-            .next()
-            .and_then(|path| path.rsplit('/').next())
-            .and_then(|name| name.rsplit_once('.'))
-            .map_or("csv", |(_, extension)| extension);
-        let path =
-            std::env::temp_dir().join(format!("zonegate-regen-{}.{extension}", std::process::id()));
-        std::fs::write(&path, bytes).map_err(|source| {
-            Error::Read(crate::inventory::Error::Read {
-                path: path.clone(),
-                source,
-            })
-        })?;
-        Ok(Self {
-            path,
-            temporary: true,
-        })
-    }
-
-    fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-}
-
-impl Drop for Fetched {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }

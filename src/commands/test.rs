@@ -46,6 +46,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Tries per query for the live server.
     pub tries: usize,
+    /// The most assertions `for_each` may expand to (`--max-assertions`).
+    pub max_assertions: u64,
 }
 
 /// `zonegate test` could not do its job.
@@ -87,8 +89,13 @@ pub fn run(
         .map_err(|error| print_input_errors(error, err))?;
     let mut sources = checked.inventory.sources.clone();
     let files = Directory::new(&context.root);
-    let (assertions, mut problems) =
-        assertions::load(&files, &checked.inventory, &mut sources).map_err(super::Error::Read)?;
+    let (assertions, mut problems) = assertions::load(
+        &files,
+        &checked.inventory,
+        &mut sources,
+        options.max_assertions,
+    )
+    .map_err(super::Error::Read)?;
     if !problems.is_empty() {
         diagnostic::sort(&mut problems);
         print_problems(out, err, options.format, &problems, &sources)?;

@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 
 use super::*;
-use crate::inventory::files::Files;
+use crate::inventory::files::{Entry, Files};
 
 /// A repository held in memory: path -> content.
 struct Memory(BTreeMap<String, String>);
@@ -19,14 +19,14 @@ impl Files for Memory {
             .map(|text| Box::new(io::Cursor::new(text.as_bytes())) as Box<dyn Read>))
     }
 
-    fn list(&self, directory: &str) -> io::Result<Vec<String>> {
+    fn list(&self, directory: &str) -> io::Result<Vec<Entry>> {
         let prefix = format!("{directory}/");
         Ok(self
             .0
             .keys()
             .filter_map(|path| path.strip_prefix(&prefix))
             .filter(|rest| !rest.contains('/'))
-            .map(str::to_owned)
+            .map(Entry::file)
             .collect())
     }
 

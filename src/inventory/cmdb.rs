@@ -575,6 +575,37 @@ fn find_columns(header: &csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Columns
         })
         .collect();
     let find = |wanted: &str| names.iter().position(|name| name == wanted);
+    // A column zonegate reads, named twice: which one was meant cannot be told, and reading the
+    // first would drop the other's values without a word.
+    let mut ambiguous = false;
+    for wanted in ["hostname", "datacenter", "status", "ipv4", "ipv6", "roles"] {
+        let mut positions = names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| *name == wanted)
+            .map(|(index, _)| index);
+        let (Some(first), Some(second)) = (positions.next(), positions.next()) else {
+            continue;
+        };
+        ambiguous = true;
+        let column = 1 + header
+            .iter()
+            .take(second)
+            .map(|field| field.len() as u32 + 1)
+            .sum::<u32>();
+        sink.report(
+            Diagnostic::error(
+                CMDB_SYNTAX,
+                Some(Span::new(sink.file, 1, column)),
+                format!(
+                    "the header names `{wanted}` twice: column {} and column {}",
+                    first + 1,
+                    second + 1
+                ),
+            )
+            .with_hint("keep one of the two columns (or rename the other; columns zonegate does not read are ignored)"),
+        );
+    }
     let mut missing = Vec::new();
     let mut required = |wanted: &'static str| {
         let position = find(wanted);
@@ -600,6 +631,9 @@ fn find_columns(header: &csv::ByteRecord, sink: &mut Sink<'_>) -> Option<Columns
             "required: hostname, datacenter, status; optional: ipv4, ipv6, roles (others are ignored)",
         );
         sink.report(diagnostic);
+    }
+    if ambiguous {
+        return None;
     }
     Some(Columns {
         hostname: hostname?,
@@ -676,7 +710,9 @@ fn csv_row(row: &csv::ByteRecord, line: u32, columns: &Columns, sink: &mut Sink<
         }
     }
     if valid {
-        fields.push(Span::new(sink.file, line, 1), sink);
+        // The host is located at its hostname field: that is what a finding about it names.
+        let span = Span::new(sink.file, line, column_of(columns.hostname));
+        fields.push(span, sink);
     }
 }
 
@@ -1127,8 +1163,11 @@ impl HostFields<'_> {
                 return;
             }
         }
+        // One trailing dot is the absolute form (`web1.ams.example.net.`); a second one is an
+        // empty label, which `model` refuses, so it must not be trimmed away here.
+        let hostname = self.hostname.trim();
         sink.hosts.push(Host {
-            hostname: lower(self.hostname.trim().trim_end_matches('.')),
+            hostname: lower(hostname.strip_suffix('.').unwrap_or(hostname)),
             datacenter: lower(self.datacenter.trim()),
             addresses: self.addresses,
             status: lower(self.status.trim()),
@@ -1404,9 +1443,26 @@ mod tests {
 in_use,r1,Web1,AMS,web; api,2001:db8::1,10.0.0.1;10.0.0.2,team\n\
 spare,r2,db1.ams.example.com.,ams,,,,\n";
         insta::assert_snapshot!(run(CmdbFormat::Csv, text), @r#"
-        zones/cmdb/export:2:1 web1 ams in_use [10.0.0.1, 10.0.0.2, 2001:db8::1] ["web", "api"]
-        zones/cmdb/export:3:1 db1.ams.example.com ams spare [] []
+        zones/cmdb/export:2:11 web1 ams in_use [10.0.0.1, 10.0.0.2, 2001:db8::1] ["web", "api"]
+        zones/cmdb/export:3:10 db1.ams.example.com ams spare [] []
         "#);
+    }
+
+    // Security review: a second `ipv4` column was ignored without a word (its addresses were
+    // never published), and `web1..` lost both dots, becoming `web1`.
+    #[test]
+    fn a_column_named_twice_is_refused_and_only_one_trailing_dot_is_dropped() {
+        let text = b"hostname,ipv4,datacenter,status,ipv4,notes,notes\nweb1,10.0.0.1,ams,in_use,10.0.0.2,,\n";
+        insta::assert_snapshot!(run(CmdbFormat::Csv, text), @"
+        zones/cmdb/export:1:33: error[cmdb-syntax]: the header names `ipv4` twice: column 2 and column 5
+          hint: keep one of the two columns (or rename the other; columns zonegate does not read are ignored)
+        ");
+        let text = b"hostname,datacenter,status\nweb1.ams.example.com.,ams,in_use\nweb2..,ams,in_use\n*,ams,in_use\n";
+        insta::assert_snapshot!(run(CmdbFormat::Csv, text), @"
+        zones/cmdb/export:2:1 web1.ams.example.com ams in_use [] []
+        zones/cmdb/export:3:1 web2. ams in_use [] []
+        zones/cmdb/export:4:1 * ams in_use [] []
+        ");
     }
 
     #[test]

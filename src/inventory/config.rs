@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_saphyr::Spanned;
 
-use super::files::Files;
-use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, span_of};
+use super::files::{Files, YamlEntry};
+use super::yaml::{self, Duration, INVALID_VALUE, MISSING_KEY, OneOrMany, Ttl, span_of};
 use super::{
     CmdbFormat, CmdbSource, Datacenter, EntryData, Error, GenerateSettings, Host, Inventory,
     Limits, RecordEntry, SerialPolicy, Service, Settings, SoaSettings, TtlSettings, WrittenName,
@@ -68,7 +68,7 @@ pub fn load_with(files: &dyn Files, options: &LoadOptions) -> Result<Inventory, 
     };
 
     let services = read_services(files, &mut sources, &mut diagnostics, settings.as_ref())?;
-    let record_files = read_record_files(files, &mut sources)?;
+    let record_files = yaml_files(files, "zones/records", &mut sources, &mut diagnostics)?;
 
     let template = match read_file(files, TEMPLATE_PATH)? {
         Some(bytes) => {
@@ -292,9 +292,9 @@ struct RawSoa {
     /// Default 2w.
     expire: Option<Duration>,
     /// The negative-caching TTL (RFC 2308); default 5m.
-    minimum: Option<Duration>,
+    minimum: Option<Ttl>,
     /// The TTL of the SOA record itself; default `ttl.default`.
-    ttl: Option<Duration>,
+    ttl: Option<Ttl>,
 }
 
 /// Default TTLs.
@@ -303,15 +303,15 @@ struct RawSoa {
 #[schemars(rename = "Ttl")]
 struct RawTtl {
     /// Hand-edited records without a `ttl` (default 1h).
-    default: Option<Duration>,
+    default: Option<Ttl>,
     /// A and AAAA records of CMDB hosts (default 1h).
-    host: Option<Duration>,
+    host: Option<Ttl>,
     /// PTR records (default 1h).
-    ptr: Option<Duration>,
+    ptr: Option<Ttl>,
     /// Generated SRV records (default 5m).
-    srv: Option<Duration>,
+    srv: Option<Ttl>,
     /// NS records at the apex (default 1d).
-    ns: Option<Duration>,
+    ns: Option<Ttl>,
 }
 
 /// The serial policy: `date` (YYYYMMDDnn), `counter` or `unixtime`.
@@ -328,11 +328,16 @@ enum RawSerial {
 #[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Generate")]
+#[allow(clippy::struct_field_names)] // The fields are the YAML keys, `*_statuses` all three.
 struct RawGenerate {
     /// Statuses whose hosts get A/AAAA/PTR records (default `[in_use, provisioning]`).
     address_statuses: Option<Vec<String>>,
     /// Statuses whose hosts become SRV targets (default `[in_use]`).
     srv_statuses: Option<Vec<String>>,
+    /// Statuses whose hosts get no records, on purpose (default `[decommissioned,
+    /// decommissioning, spare, offline, failed, inventory]`); a host with a status in none of
+    /// the three lists is reported (`unknown-status`).
+    unpublished_statuses: Option<Vec<String>>,
 }
 
 /// `cmdb: path` or `cmdb: { path, format }`.
@@ -633,8 +638,8 @@ fn resolve_settings(
             refresh: soa_value(|soa| soa.refresh, 3600),
             retry: soa_value(|soa| soa.retry, 600),
             expire: soa_value(|soa| soa.expire, 1_209_600),
-            minimum: soa_value(|soa| soa.minimum, 300),
-            ttl: soa_value(|soa| soa.ttl, ttl.default),
+            minimum: soa_value(|soa| soa.minimum.map(|ttl| Duration(ttl.0)), 300),
+            ttl: soa_value(|soa| soa.ttl.map(|ttl| Duration(ttl.0)), ttl.default),
             span: soa_span,
         },
         nameservers,
@@ -655,6 +660,20 @@ fn resolve_settings(
                     .srv_statuses
                     .unwrap_or_else(|| vec!["in_use".into()]),
             ),
+            unpublished_statuses: lower_all(raw.generate.unpublished_statuses.unwrap_or_else(
+                || {
+                    [
+                        "decommissioned",
+                        "decommissioning",
+                        "spare",
+                        "offline",
+                        "failed",
+                        "inventory",
+                    ]
+                    .map(String::from)
+                    .to_vec()
+                },
+            )),
         },
         cmdb: CmdbSource {
             path: PathBuf::from("zones").join(cmdb_path),
@@ -803,7 +822,7 @@ struct RawService {
     weight: Option<u16>,
     /// TTL of the SRV records (default `ttl.srv`).
     #[serde(default)]
-    ttl: Option<Duration>,
+    ttl: Option<Ttl>,
     /// The CMDB role whose hosts are the targets (default: the service name).
     #[serde(default)]
     role: Option<String>,
@@ -885,8 +904,7 @@ fn read_services(
     settings: Option<&Settings>,
 ) -> Result<Vec<Service>, Error> {
     let mut services = Vec::new();
-    for (path, bytes) in yaml_files(files, "zones/services")? {
-        let file = sources.add(&path);
+    for (file, path, bytes) in yaml_files(files, "zones/services", sources, diagnostics)? {
         let stem = Path::new(&path)
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
@@ -996,7 +1014,7 @@ struct RawRecord {
     #[schemars(with = "String")]
     record_type: Spanned<String>,
     /// TTL (default `ttl.default`).
-    ttl: Option<Duration>,
+    ttl: Option<Ttl>,
     /// A note for people; not published.
     comment: Option<String>,
     /// A and AAAA: the IP address.
@@ -1108,22 +1126,13 @@ impl RawRecord {
     }
 }
 
-/// Reads every `zones/records/*.yaml` file and registers it, in path order.
-fn read_record_files(
-    files: &dyn Files,
-    sources: &mut SourceMap,
-) -> Result<Vec<(FileId, Vec<u8>)>, Error> {
-    Ok(yaml_files(files, "zones/records")?
-        .into_iter()
-        .map(|(path, bytes)| (sources.add(&path), bytes))
-        .collect())
-}
-
 /// Parses the records files: their entries and the problems found, in file order.
-fn parse_records(record_files: Vec<(FileId, Vec<u8>)>) -> (Vec<RecordEntry>, Vec<Diagnostic>) {
+fn parse_records(
+    record_files: Vec<(FileId, String, Vec<u8>)>,
+) -> (Vec<RecordEntry>, Vec<Diagnostic>) {
     let mut entries = Vec::new();
     let mut diagnostics = Vec::new();
-    for (file, bytes) in record_files {
+    for (file, _, bytes) in record_files {
         match yaml::parse::<RawRecordsFile>(&bytes, file) {
             Ok(raw) => {
                 let _ = raw.owner;
@@ -1310,43 +1319,28 @@ fn wrong_family(raw: &RawRecord, file: FileId, message: &str) -> Diagnostic {
     Diagnostic::error(INVALID_VALUE, span, message)
 }
 
-/// The `*.yaml` and `*.yml` files directly in `directory`, sorted by name: each path (relative
-/// to the repository root) with its bytes.
-fn yaml_files(files: &dyn Files, directory: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let names = files.list(directory).map_err(|source| Error::Read {
-        path: files.locate(directory),
-        source,
-    })?;
+/// The YAML files of `directory`, sorted by name, each registered in `sources` (in that order,
+/// so file ids do not depend on what else is read): its file id, path and bytes. An entry named
+/// like one that cannot be read (a FIFO, a directory, a link out of the repository) is
+/// reported in `diagnostics`, never skipped.
+fn yaml_files(
+    files: &dyn Files,
+    directory: &str,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<(FileId, String, Vec<u8>)>, Error> {
     let mut found = Vec::new();
-    let mut total = 0;
-    for name in names {
-        let is_yaml = Path::new(&name)
-            .extension()
-            .is_some_and(|extension| extension == "yaml" || extension == "yml");
-        if !is_yaml || name.starts_with('.') {
-            continue;
-        }
-        let path = format!("{directory}/{name}");
-        if let Some(bytes) = read_file(files, &path)? {
-            total += bytes.len();
-            found.push((path, bytes));
-        }
-        if total > MAX_DIRECTORY_BYTES {
-            return Err(Error::Read {
-                path: files.locate(directory),
-                source: std::io::Error::other(format!(
-                    "its YAML files add up to more than {} MiB, the most zonegate reads from one directory",
-                    MAX_DIRECTORY_BYTES >> 20
-                )),
-            });
+    for entry in super::files::yaml_directory(files, directory)? {
+        match entry {
+            YamlEntry::Read { path, bytes } => found.push((sources.add(&path), path, bytes)),
+            YamlEntry::Unreadable { path, reason } => {
+                let file = sources.add(&path);
+                diagnostics.push(super::files::unreadable(file, &path, &reason));
+            }
         }
     }
     Ok(found)
 }
-
-/// The most bytes of YAML read from one directory (`zones/records`, `zones/services`): many
-/// files at the size limit each must not add up to unbounded memory either.
-const MAX_DIRECTORY_BYTES: usize = 256 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -168,6 +168,10 @@ pub struct GenerateSettings {
     pub address_statuses: Vec<String>,
     /// Statuses that become SRV targets (default `in_use`).
     pub srv_statuses: Vec<String>,
+    /// Statuses known to get no records (default `decommissioned`, `decommissioning`, `spare`,
+    /// `offline`, `failed`, `inventory`); a host with a status in none of the three lists is
+    /// reported (`unknown-status`), since it was most likely meant to be published.
+    pub unpublished_statuses: Vec<String>,
 }
 
 /// The CMDB export's location and format.
@@ -204,7 +208,8 @@ pub struct Limits {
 /// One CMDB host, as exported.
 #[derive(Clone, Debug)]
 pub struct Host {
-    /// Host name, lower-cased; short (`db1`) or fully qualified (`db1.ash.example.net`).
+    /// Host name, lower-cased, without the trailing dot of an absolute name; short (`db1`) or
+    /// fully qualified (`db1.ash.example.net`).
     pub hostname: String,
     /// Datacenter short name, lower-cased.
     pub datacenter: String,
@@ -214,7 +219,7 @@ pub struct Host {
     pub status: String,
     /// Service roles.
     pub roles: Vec<String>,
-    /// The row (or object) it was read from.
+    /// Where it was read from: the hostname field of its CSV row, or its JSON object.
     pub span: Span,
 }
 

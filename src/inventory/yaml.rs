@@ -223,72 +223,159 @@ pub struct Duration(pub u32);
 impl Duration {
     /// Parses the textual form.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("expected a duration such as 300, 5m, 1h or 1d".into());
+        Self::from_seconds(seconds(text)?, &text.trim())
+    }
+
+    /// `seconds`, written as `written`, if it fits in 32 bits.
+    fn from_seconds(seconds: u64, written: &dyn fmt::Display) -> Result<Self, String> {
+        u32::try_from(seconds).map(Self).map_err(|_| {
+            format!("`{written}` is too long; durations must fit in 32 bits (about 136 years)")
+        })
+    }
+}
+
+/// The visitor of [`Duration`] and [`Ttl`]: a whole number of seconds, or text with units,
+/// turned into a `T` (or refused) by `from_seconds`.
+struct SecondsVisitor<T> {
+    /// "duration" or "TTL", for messages.
+    what: &'static str,
+    from_seconds: fn(u64, &dyn fmt::Display) -> Result<T, String>,
+}
+
+impl<T> Visitor<'_> for SecondsVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a {} in seconds or with units (300, 5m, 1h, 1d)",
+            self.what
+        )
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+        (self.from_seconds)(value, &value).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        match u64::try_from(value) {
+            Ok(value) => self.visit_u64(value),
+            Err(_) => Err(E::custom(format!("{value} is not a valid {}", self.what))),
         }
-        if let Ok(seconds) = text.parse::<u32>() {
-            return Ok(Self(seconds));
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+        seconds(value)
+            .and_then(|seconds| (self.from_seconds)(seconds, &value.trim()))
+            .map_err(E::custom)
+    }
+}
+
+/// The seconds `text` says (an integer, or BIND units), saturating far above any 32-bit value.
+fn seconds(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("expected a duration such as 300, 5m, 1h or 1d".into());
+    }
+    // Digits alone past u64 are a number too large, not a malformed one.
+    let number = |digits: &str| digits.parse::<u64>().unwrap_or(u64::MAX);
+    if text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Ok(number(text));
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for character in text.chars() {
+        if character.is_ascii_digit() {
+            digits.push(character);
+            continue;
         }
-        let mut total: u64 = 0;
-        let mut digits = String::new();
-        for character in text.chars() {
-            if character.is_ascii_digit() {
-                digits.push(character);
-                continue;
+        let unit: u64 = match character.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a duration: unknown unit `{character}`; expected s, m, h, d or w"
+                ));
             }
-            let unit: u64 = match character.to_ascii_lowercase() {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 604_800,
-                _ => {
-                    return Err(format!(
-                        "`{text}` is not a duration: unknown unit `{character}`; expected s, m, h, d or w"
-                    ));
-                }
-            };
-            let amount: u64 = digits.parse().map_err(|_| {
-                format!("`{text}` is not a duration: a number must precede `{character}`")
-            })?;
-            digits.clear();
-            total = total.saturating_add(amount.saturating_mul(unit));
-        }
-        if !digits.is_empty() {
+        };
+        if digits.is_empty() {
             return Err(format!(
-                "`{text}` is not a duration: `{digits}` has no unit; expected s, m, h, d or w"
+                "`{text}` is not a duration: a number must precede `{character}`"
             ));
         }
-        u32::try_from(total).map(Self).map_err(|_| {
-            format!("`{text}` is too long; durations must fit in 32 bits (about 136 years)")
+        let amount = number(&digits);
+        digits.clear();
+        total = total.saturating_add(amount.saturating_mul(unit));
+    }
+    if !digits.is_empty() {
+        return Err(format!(
+            "`{text}` is not a duration: `{digits}` has no unit; expected s, m, h, d or w"
+        ));
+    }
+    Ok(total)
+}
+
+/// The largest TTL: RFC 2181 section 8 makes a TTL an unsigned 32-bit number whose top bit is
+/// zero, and a resolver treats one with the bit set as zero, so `2^31 - 1` seconds (about 68
+/// years).
+pub const MAX_TTL: u32 = (1 << 31) - 1;
+
+/// A TTL: a [`Duration`] of at most [`MAX_TTL`] seconds, in the same forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ttl(pub u32);
+
+impl Ttl {
+    /// Parses the textual form.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::from_seconds(seconds(text)?, &text.trim())
+    }
+
+    /// `seconds`, written as `written`, if it is a TTL.
+    fn from_seconds(seconds: u64, written: &dyn fmt::Display) -> Result<Self, String> {
+        match u32::try_from(seconds) {
+            Ok(seconds) if seconds <= MAX_TTL => Ok(Self(seconds)),
+            _ => Err(format!(
+                "TTL `{written}` is more than {MAX_TTL} seconds, the largest TTL (RFC 2181 section 8: its top bit must be zero, and resolvers read such a TTL as 0)"
+            )),
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Ttl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SecondsVisitor {
+            what: "TTL",
+            from_seconds: Ttl::from_seconds,
+        })
+    }
+}
+
+/// The schema of [`Ttl`]: a [`Duration`] of at most [`MAX_TTL`] seconds.
+impl schemars::JsonSchema for Ttl {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Ttl".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a TTL: seconds, or BIND units (30s, 5m, 1h, 2d, 1w, combinable: 1h30m); at most 2147483647 seconds (RFC 2181 section 8)",
+            "anyOf": [
+                { "type": "integer", "minimum": 0, "maximum": MAX_TTL },
+                { "type": "string", "pattern": DURATION_PATTERN }
+            ]
         })
     }
 }
 
 impl<'de> de::Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DurationVisitor;
-        impl Visitor<'_> for DurationVisitor {
-            type Value = Duration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration in seconds or with units (300, 5m, 1h, 1d)")
-            }
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Duration, E> {
-                u32::try_from(value)
-                    .map(Duration)
-                    .map_err(|_| E::custom(format!("{value} is too large for a duration")))
-            }
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Duration, E> {
-                u32::try_from(value)
-                    .map(Duration)
-                    .map_err(|_| E::custom(format!("{value} is not a valid duration")))
-            }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Duration, E> {
-                Duration::parse(value).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_any(DurationVisitor)
+        deserializer.deserialize_any(SecondsVisitor {
+            what: "duration",
+            from_seconds: Duration::from_seconds,
+        })
     }
 }
 
@@ -420,6 +507,56 @@ mod tests {
         );
         assert!(Duration::parse("10").is_ok() && Duration::parse("1h5").is_err());
         assert!(Duration::parse("100000w").unwrap_err().contains("too long"));
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Record {
+        ttl: Ttl,
+    }
+
+    // Security review: TTLs from 2^31 to 2^32 - 1 were accepted, and resolvers read them as 0.
+    #[test]
+    fn ttls_stop_at_two_to_the_thirty_one_less_one() {
+        assert_eq!(Ttl::parse("2147483647"), Ok(Ttl(MAX_TTL)));
+        assert_eq!(Ttl::parse("1h"), Ok(Ttl(3600)));
+        // 3550 weeks and 5 days are 2147472000 seconds; a day more is too much.
+        assert_eq!(Ttl::parse("3550w5d"), Ok(Ttl(2_147_472_000)));
+        for text in [
+            "2147483648",
+            "4294967295",
+            "3550w6d",
+            "99999999999999999999w",
+        ] {
+            assert_eq!(
+                Ttl::parse(text),
+                Err(format!(
+                    "TTL `{text}` is more than 2147483647 seconds, the largest TTL (RFC 2181 section 8: its top bit must be zero, and resolvers read such a TTL as 0)"
+                ))
+            );
+        }
+        let mut sources = SourceMap::default();
+        let file = sources.add("zones/records/web.yaml");
+        for (text, expected) in [
+            (
+                "ttl: 2147483648\n",
+                "zones/records/web.yaml:1:6: error[invalid-value]: TTL `2147483648` is more than 2147483647 seconds, the largest TTL (RFC 2181 section 8: its top bit must be zero, and resolvers read such a TTL as 0)",
+            ),
+            (
+                "ttl: \"4294967295\"\n",
+                "zones/records/web.yaml:1:6: error[invalid-value]: TTL `4294967295` is more than 2147483647 seconds, the largest TTL (RFC 2181 section 8: its top bit must be zero, and resolvers read such a TTL as 0)",
+            ),
+            (
+                "ttl: -5\n",
+                "zones/records/web.yaml:1:6: error[invalid-value]: -5 is not a valid TTL",
+            ),
+        ] {
+            let error = parse::<Record>(text.as_bytes(), file).unwrap_err();
+            assert_eq!(error.display(&sources).to_string(), expected);
+        }
+        assert_eq!(
+            parse::<Record>(b"ttl: 2147483647\n", file).unwrap().ttl,
+            Ttl(MAX_TTL)
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //!
 //! The bot talks to a forge only through [`Forge`], so a pass runs the same against GitHub
 //! ([`super::github`]) and against pull requests kept in a git repository ([`super::local`]).
+//! Every string a GitHub answer puts into a [`PullRequestFacts`], a [`MergeOutcome`] or an
+//! [`Error`] has been through [`super::redact`] first.
 
 use super::PullRequestFacts;
 use crate::inventory::policy::MergeMethod;
@@ -22,15 +24,25 @@ pub enum Error {
         message: String,
     },
     /// The request did not get an answer.
-    #[error("{method} {path}: no answer from the forge")]
+    #[error("{method} {path}: no answer from the forge: {reason}")]
     Transport {
         /// HTTP method.
         method: &'static str,
         /// The API path.
         path: String,
-        /// Why.
-        #[source]
-        source: ureq::Error,
+        /// Why, in words (redacted: the transport's error may quote what the server sent).
+        reason: String,
+    },
+    /// A request would have carried the API token in its path or body (a CMDB export holding
+    /// it, say), so it was not sent: the token travels in the `Authorization` header only.
+    #[error(
+        "{method} {path}: the request would carry the API token outside its Authorization header; nothing was sent"
+    )]
+    TokenInRequest {
+        /// HTTP method.
+        method: &'static str,
+        /// The API path (redacted).
+        path: String,
     },
     /// The answer was not the JSON GitHub documents.
     #[error("{method} {path}: unexpected answer: {message}")]

@@ -13,7 +13,10 @@
 //! The base URL is configurable for GitHub Enterprise Server (`https://HOST/api/v3`). The token
 //! comes from the environment (`ZONEGATE_TOKEN`, else `GITHUB_TOKEN`), travels only in the
 //! `Authorization` header to the configured host, and is never printed: not by `Debug`, not in
-//! any error (errors name the API path, never the URL's host or headers).
+//! any error (errors name the API path, never the URL's host or headers). Whatever the server
+//! answers reaches the rest of zonegate only through [`super::redact`]: every answer is redacted
+//! before anything is decoded from it, and a request that would carry the token in its path or
+//! body is not sent.
 
 use std::fmt::{self, Write as _};
 use std::time::Duration;
@@ -24,6 +27,7 @@ use serde::de::DeserializeOwned;
 use super::forge::{
     CommentAction, CommitStatus, Error, Forge, MergeOutcome, StatusState, TestedMerge,
 };
+use super::redact::{Answer, Redactor};
 use super::{PullRequestFacts, Review, ReviewState};
 
 /// The public GitHub API.
@@ -62,6 +66,8 @@ pub struct GitHub {
     owner: String,
     repository: String,
     token: Token,
+    /// Blanks the token out of every answer and error.
+    redactor: Redactor,
     agent: ureq::Agent,
 }
 
@@ -103,20 +109,10 @@ impl GitHub {
             api: api.trim_end_matches('/').to_owned(),
             owner: owner.to_owned(),
             repository: name.to_owned(),
+            redactor: Redactor::new(&token.0),
             token,
             agent,
         })
-    }
-
-    /// `text` with the token blanked out: a proxy or server that echoes the request, headers
-    /// included, into an error page must not put the token into a message, a log line or a
-    /// commit status.
-    fn redact(&self, text: &str) -> String {
-        if self.token.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.token.0, "<redacted>")
-        }
     }
 
     fn repo_path(&self, rest: &str) -> String {
@@ -156,13 +152,13 @@ impl GitHub {
             .header("Authorization", format!("Bearer {}", self.token.0))
     }
 
-    /// `GET path` expecting 200 and JSON; `Ok(None)` for 404 when `missing_ok`.
+    /// `GET path` expecting 200 and JSON.
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let (status, body, _) = self.exchange("GET", path, None)?;
-        if status != 200 {
-            return Err(status_error("GET", path, status, &self.redact(&body)));
+        let answer = self.exchange("GET", path, None)?;
+        if answer.status != 200 {
+            return Err(status_error("GET", path, &answer));
         }
-        decode("GET", path, &body)
+        decode("GET", path, &answer)
     }
 
     /// Every page of a list endpoint (`Link: <...>; rel="next"`), as long as the next page is on
@@ -172,37 +168,48 @@ impl GitHub {
         let mut next = Some(path.to_owned());
         let mut pages = 0;
         while let Some(path) = next.take() {
-            let (status, body, link) = self.exchange("GET", &path, None)?;
-            if status != 200 {
-                return Err(status_error("GET", &path, status, &self.redact(&body)));
+            let answer = self.exchange("GET", &path, None)?;
+            if answer.status != 200 {
+                return Err(status_error("GET", &path, &answer));
             }
-            let page: Vec<T> = decode("GET", &path, &body)?;
+            let page: Vec<T> = decode("GET", &path, &answer)?;
             items.extend(page);
             pages += 1;
             // A hundred pages of a hundred is far beyond any repository's open pull requests.
             if pages < 100 {
-                next = link.and_then(|link| next_page(&link, &self.api));
+                next = answer
+                    .link
+                    .as_deref()
+                    .and_then(|link| next_page(link, &self.api));
             }
         }
         Ok(items)
     }
 
-    /// Sends one request; returns the status, the body text and the `Link` header.
+    /// Sends one request and returns the answer, redacted: the only place zonegate reads what
+    /// the forge sent. A request whose path or body would carry the token is not sent.
     fn exchange(
         &self,
         method: &'static str,
         path: &str,
         json: Option<&serde_json::Value>,
-    ) -> Result<(u16, String, Option<String>), Error> {
+    ) -> Result<Answer, Error> {
+        if self.redactor.is_in(path) || json.is_some_and(|json| self.redactor.is_in_json(json)) {
+            return Err(Error::TokenInRequest {
+                method,
+                path: self.redactor.text(path),
+            });
+        }
+        let transport = |error: ureq::Error| Error::Transport {
+            method,
+            path: path.to_owned(),
+            reason: self.redactor.text(&error.to_string()),
+        };
         let response = match json {
             None => self.request(method, path).call(),
             Some(json) => self.request_with_body(method, path).send_json(json),
         };
-        let mut response = response.map_err(|source| Error::Transport {
-            method,
-            path: path.to_owned(),
-            source,
-        })?;
+        let mut response = response.map_err(transport)?;
         let status = response.status().as_u16();
         let link = response
             .headers()
@@ -214,12 +221,8 @@ impl GitHub {
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_string()
-            .map_err(|source| Error::Transport {
-                method,
-                path: path.to_owned(),
-                source,
-            })?;
-        Ok((status, body, link))
+            .map_err(transport)?;
+        Ok(self.redactor.answer(status, &body, link.as_deref()))
     }
 
     fn facts(&self, pull: GitHubPull) -> Result<PullRequestFacts, Error> {
@@ -290,15 +293,15 @@ impl GitHub {
     pub fn propose(&self, proposal: &Proposal<'_>) -> Result<Proposed, Error> {
         let reference_path =
             self.repo_path(&format!("/git/ref/heads/{}", encode_path(proposal.branch)));
-        let (status, body, _) = self.exchange("GET", &reference_path, None)?;
-        let existing: Option<String> = match status {
+        let answer = self.exchange("GET", &reference_path, None)?;
+        let existing: Option<String> = match answer.status {
             200 => Some(
-                decode::<GitHubRef>("GET", &reference_path, &body)?
+                decode::<GitHubRef>("GET", &reference_path, &answer)?
                     .object
                     .sha,
             ),
             404 => None,
-            _ => return Err(status_error("GET", &reference_path, status, &body)),
+            _ => return Err(status_error("GET", &reference_path, &answer)),
         };
         let already = match &existing {
             Some(tip) => self.holds(tip, proposal)?,
@@ -318,9 +321,9 @@ impl GitHub {
                     serde_json::json!({ "ref": format!("refs/heads/{}", proposal.branch), "sha": commit }),
                 ),
             };
-            let (status, body, _) = self.exchange(method, &path, Some(&json))?;
-            if status != 200 && status != 201 {
-                return Err(status_error(method, &path, status, &body));
+            let answer = self.exchange(method, &path, Some(&json))?;
+            if answer.status != 200 && answer.status != 201 {
+                return Err(status_error(method, &path, &answer));
             }
         }
 
@@ -334,9 +337,9 @@ impl GitHub {
         if let Some(pull) = pulls.first() {
             let path = self.repo_path(&format!("/pulls/{}", pull.number));
             let json = serde_json::json!({ "title": proposal.title, "body": proposal.body });
-            let (status, body, _) = self.exchange("PATCH", &path, Some(&json))?;
-            if status != 200 {
-                return Err(status_error("PATCH", &path, status, &body));
+            let answer = self.exchange("PATCH", &path, Some(&json))?;
+            if answer.status != 200 {
+                return Err(status_error("PATCH", &path, &answer));
             }
             return Ok(if already {
                 Proposed::Unchanged(pull.number)
@@ -351,11 +354,11 @@ impl GitHub {
             "base": proposal.base,
             "body": proposal.body,
         });
-        let (status, body, _) = self.exchange("POST", &path, Some(&json))?;
-        if status != 201 {
-            return Err(status_error("POST", &path, status, &body));
+        let answer = self.exchange("POST", &path, Some(&json))?;
+        if answer.status != 201 {
+            return Err(status_error("POST", &path, &answer));
         }
-        let created: GitHubNumber = decode("POST", &path, &body)?;
+        let created: GitHubNumber = decode("POST", &path, &answer)?;
         Ok(Proposed::Opened(created.number))
     }
 
@@ -371,22 +374,22 @@ impl GitHub {
             encode_path(proposal.path),
             encode(tip)
         ));
-        let (status, body, _) = self.exchange("GET", &path, None)?;
-        match status {
-            200 => Ok(decode::<GitHubContent>("GET", &path, &body)?.sha == proposal.blob_sha),
+        let answer = self.exchange("GET", &path, None)?;
+        match answer.status {
+            200 => Ok(decode::<GitHubContent>("GET", &path, &answer)?.sha == proposal.blob_sha),
             404 => Ok(false),
-            _ => Err(status_error("GET", &path, status, &body)),
+            _ => Err(status_error("GET", &path, &answer)),
         }
     }
 
     /// Blob, tree on the base's tree, commit on the base: returns the commit's sha.
     fn commit_file(&self, proposal: &Proposal<'_>) -> Result<String, Error> {
         let post = |path: String, json: serde_json::Value| -> Result<String, Error> {
-            let (status, body, _) = self.exchange("POST", &path, Some(&json))?;
-            if status != 201 {
-                return Err(status_error("POST", &path, status, &body));
+            let answer = self.exchange("POST", &path, Some(&json))?;
+            if answer.status != 201 {
+                return Err(status_error("POST", &path, &answer));
             }
-            Ok(decode::<GitHubSha>("POST", &path, &body)?.sha)
+            Ok(decode::<GitHubSha>("POST", &path, &answer)?.sha)
         };
         let blob = post(
             self.repo_path("/git/blobs"),
@@ -466,15 +469,15 @@ impl Forge for GitHub {
             encode(org),
             encode(slug)
         );
-        let (status, body, _) = self.exchange("GET", &path, None)?;
-        match status {
+        let answer = self.exchange("GET", &path, None)?;
+        match answer.status {
             200 => {
-                let members: Vec<GitHubUser> = decode("GET", &path, &body)?;
+                let members: Vec<GitHubUser> = decode("GET", &path, &answer)?;
                 Ok(Some(members.into_iter().map(|user| user.login).collect()))
             }
             // The token may not read the organisation's teams; the policy decides then.
             403 | 404 => Ok(None),
-            status => Err(status_error("GET", &path, status, &self.redact(&body))),
+            _ => Err(status_error("GET", &path, &answer)),
         }
     }
 
@@ -511,9 +514,9 @@ impl Forge for GitHub {
             "description": status.description,
             "context": status.context,
         });
-        let (code, text, _) = self.exchange("POST", &path, Some(&body))?;
-        if code != 201 {
-            return Err(status_error("POST", &path, code, &self.redact(&text)));
+        let answer = self.exchange("POST", &path, Some(&body))?;
+        if answer.status != 201 {
+            return Err(status_error("POST", &path, &answer));
         }
         Ok(())
     }
@@ -537,17 +540,17 @@ impl Forge for GitHub {
             Some(comment) if comment.body.as_deref() == Some(body) => Ok(CommentAction::Unchanged),
             Some(comment) => {
                 let path = self.repo_path(&format!("/issues/comments/{}", comment.id));
-                let (code, text, _) = self.exchange("PATCH", &path, Some(&payload))?;
-                if code != 200 {
-                    return Err(status_error("PATCH", &path, code, &self.redact(&text)));
+                let answer = self.exchange("PATCH", &path, Some(&payload))?;
+                if answer.status != 200 {
+                    return Err(status_error("PATCH", &path, &answer));
                 }
                 Ok(CommentAction::Updated)
             }
             None => {
                 let path = self.repo_path(&format!("/issues/{}/comments", pull.number));
-                let (code, text, _) = self.exchange("POST", &path, Some(&payload))?;
-                if code != 201 {
-                    return Err(status_error("POST", &path, code, &self.redact(&text)));
+                let answer = self.exchange("POST", &path, Some(&payload))?;
+                if answer.status != 201 {
+                    return Err(status_error("POST", &path, &answer));
                 }
                 Ok(CommentAction::Created)
             }
@@ -567,18 +570,19 @@ impl Forge for GitHub {
             "sha": tested.head_sha,
             "merge_method": tested.method.as_str(),
         });
-        let (code, text, _) = self.exchange("PUT", &path, Some(&body))?;
-        match code {
+        let answer = self.exchange("PUT", &path, Some(&body))?;
+        match answer.status {
             200 => {}
             409 => return Ok(MergeOutcome::HeadMoved),
-            405 | 403 | 422 => {
-                let message = serde_json::from_str::<GitHubMessage>(&text)
+            code @ (405 | 403 | 422) => {
+                let message = answer
+                    .decode::<GitHubMessage>()
                     .map_or_else(|_| format!("HTTP {code}"), |message| message.message);
-                return Ok(MergeOutcome::Refused(self.redact(&message)));
+                return Ok(MergeOutcome::Refused(message));
             }
-            code => return Err(status_error("PUT", &path, code, &self.redact(&text))),
+            _ => return Err(status_error("PUT", &path, &answer)),
         }
-        let merged: GitHubMerge = decode("PUT", &path, &text)?;
+        let merged: GitHubMerge = decode("PUT", &path, &answer)?;
         let commit: GitHubCommit =
             self.get(&self.repo_path(&format!("/git/commits/{}", merged.sha)))?;
         let first_parent = commit.parents.first().map(|parent| parent.sha.as_str());
@@ -691,24 +695,26 @@ struct GitHubCommit {
     parents: Vec<GitHubSha>,
 }
 
-fn decode<T: DeserializeOwned>(method: &'static str, path: &str, body: &str) -> Result<T, Error> {
-    serde_json::from_str(body).map_err(|error| Error::Decode {
+/// The answer's body as `T`.
+fn decode<T: DeserializeOwned>(
+    method: &'static str,
+    path: &str,
+    answer: &Answer,
+) -> Result<T, Error> {
+    answer.decode().map_err(|message| Error::Decode {
         method,
         path: path.to_owned(),
-        message: error.to_string(),
+        message,
     })
 }
 
-fn status_error(method: &'static str, path: &str, status: u16, body: &str) -> Error {
-    let message = serde_json::from_str::<GitHubMessage>(body).map_or_else(
-        |_| body.chars().take(200).collect::<String>(),
-        |message| message.message,
-    );
+/// An answer with a status the call does not expect.
+fn status_error(method: &'static str, path: &str, answer: &Answer) -> Error {
     Error::Status {
         method,
         path: path.to_owned(),
-        status,
-        message,
+        status: answer.status,
+        message: answer.message(),
     }
 }
 

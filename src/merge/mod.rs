@@ -9,7 +9,8 @@
 //! - [`codeowners`] (pure): GitHub's CODEOWNERS syntax; [`assertions`] (pure): which of the
 //!   base's assertions a change removes or alters;
 //! - [`forge`]: the [`forge::Forge`] trait; [`github`] (REST API) and [`local`] (pull requests
-//!   kept in a git repository) implement it;
+//!   kept in a git repository) implement it; `redact` keeps the token out of everything
+//!   `github` hands on;
 //! - [`report`] (pure): the status line, the pull-request comment and the merge commit message.
 
 use std::collections::BTreeSet;
@@ -22,6 +23,7 @@ pub mod codeowners;
 pub mod forge;
 pub mod github;
 pub mod local;
+mod redact;
 pub mod report;
 
 /// What a forge says about a pull request.

@@ -46,6 +46,11 @@ pub mod codes {
     pub const UNKNOWN_ROLE: &str = "unknown-role";
     /// A service with no SRV-status host in a datacenter listed in its `required_in`.
     pub const SERVICE_MISSING_IN_DATACENTER: &str = "service-missing-in-datacenter";
+    /// A CMDB host status in none of `generate`'s lists, so the host gets no records.
+    pub const UNKNOWN_STATUS: &str = "unknown-status";
+    /// A CMDB host name that is no host name (`*`, `@`, an empty label). The rule's other cases
+    /// are checked over the built zones, in `check`, which owns its documentation.
+    pub const INVALID_HOSTNAME: &str = "invalid-hostname";
 }
 
 /// Builds the zone set, returning it with every problem found on the way.
@@ -212,6 +217,9 @@ impl<'a> Builder<'a> {
                 if !datacenters.contains_key(host.datacenter.as_str()) {
                     return Naming::UnknownDatacenter;
                 }
+                if let Some(problem) = not_a_host_name(&host.hostname) {
+                    return Naming::NotAHostName(problem);
+                }
                 let qualified = if host.hostname.contains('.') {
                     Name::parse_fqdn(&host.hostname)
                 } else {
@@ -255,6 +263,37 @@ impl<'a> Builder<'a> {
             })
             .collect();
 
+        // Unknown statuses, once each (an export can hold thousands of hosts with one), at
+        // the first host that has it, in CMDB order.
+        let known_statuses: HashSet<&str> = settings
+            .generate
+            .srv_statuses
+            .iter()
+            .chain(&settings.generate.unpublished_statuses)
+            .map(String::as_str)
+            .collect();
+        let mut unknown_statuses: Vec<(&str, usize, usize)> = Vec::new();
+        let mut unknown_status_index: HashMap<&str, usize> = HashMap::new();
+        for (index, (host, naming)) in hosts.iter().zip(&namings).enumerate() {
+            if matches!(naming, Naming::NotPublished)
+                && !known_statuses.contains(host.status.as_str())
+            {
+                match unknown_status_index.entry(host.status.as_str()) {
+                    std::collections::hash_map::Entry::Occupied(seen) => {
+                        unknown_statuses[*seen.get()].2 += 1;
+                    }
+                    std::collections::hash_map::Entry::Vacant(new) => {
+                        new.insert(unknown_statuses.len());
+                        unknown_statuses.push((host.status.as_str(), index, 0));
+                    }
+                }
+            }
+        }
+        for (status, first, others) in unknown_statuses {
+            self.diagnostics
+                .push(self.unknown_status(status, &hosts[first], others));
+        }
+
         for (host, naming) in hosts.iter().zip(&namings) {
             match naming {
                 Naming::UnknownDatacenter => self.diagnostics.push(
@@ -273,6 +312,17 @@ impl<'a> Builder<'a> {
                     Some(host.span),
                     format!("host name `{}`: {error}", host.hostname),
                 )),
+                Naming::NotAHostName(problem) => self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::INVALID_HOSTNAME,
+                        Some(host.span),
+                        format!(
+                            "CMDB host name `{}` {problem}; the host gets no records",
+                            as_written(&host.hostname)
+                        ),
+                    )
+                    .with_hint("host names use letters, digits and `-` (RFC 952, RFC 1123 section 2.1); fix the name in the CMDB"),
+                ),
                 Naming::NotPublished | Naming::Named(..) => {}
             }
         }
@@ -756,6 +806,41 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// `unknown-status` for `status`, first held by `host` and by `others` more hosts.
+    fn unknown_status(&self, status: &str, host: &Host, others: usize) -> Diagnostic {
+        let generate = &self.inventory.settings.generate;
+        let who = match others {
+            0 => format!("host `{}` has", host.hostname),
+            1 => format!("host `{}` and 1 more have", host.hostname),
+            more => format!("host `{}` and {more} more have", host.hostname),
+        };
+        let they = if others == 0 { "it gets" } else { "they get" };
+        let known = generate
+            .address_statuses
+            .iter()
+            .chain(&generate.srv_statuses)
+            .chain(&generate.unpublished_statuses)
+            .map(String::as_str);
+        let mut diagnostic = Diagnostic::warning(
+            codes::UNKNOWN_STATUS,
+            Some(host.span),
+            format!(
+                "{who} status `{status}`, which no list under `generate` in zonegate.yaml names, so {they} no records"
+            ),
+        );
+        if let Some(close) = suggest(status, known) {
+            diagnostic = diagnostic.with_hint(format!("did you mean `{close}`?"));
+        }
+        diagnostic
+            .with_hint(format!(
+                "address_statuses: {}; srv_statuses: {}; unpublished_statuses: {}",
+                generate.address_statuses.join(", "),
+                generate.srv_statuses.join(", "),
+                generate.unpublished_statuses.join(", "),
+            ))
+            .with_hint("add the status to `generate.address_statuses` if such hosts should be published, or to `generate.unpublished_statuses` if they get no records on purpose")
+    }
+
     fn datacenter_list(&self) -> String {
         self.inventory
             .settings
@@ -833,6 +918,8 @@ enum Naming {
     UnknownDatacenter,
     /// Its name is not a valid domain name.
     Invalid(NameError),
+    /// Its name is no host name (`*`, `@`, an empty label): what is wrong with it.
+    NotAHostName(&'static str),
     /// Its fully qualified name and the index of the zone it belongs in, if any.
     Named(Name, Option<usize>),
 }
@@ -844,6 +931,42 @@ impl Naming {
             Naming::Named(fqdn, zone) => Some((fqdn, *zone)),
             _ => None,
         }
+    }
+}
+
+/// What makes a CMDB host name (lower-cased, one trailing dot dropped) something other than a
+/// host: `*` would make a wildcard, answering for every name below its parent; `@` is the
+/// zone-file shorthand for the origin, and would become the datacenter's own name; an empty
+/// label (`web..`, `.web`) would be trimmed into another name. The rest (characters, label and
+/// name lengths) is `Name`'s to check.
+fn not_a_host_name(hostname: &str) -> Option<&'static str> {
+    if hostname == "@" {
+        return Some("is the zone-file shorthand for the origin, not a host name");
+    }
+    for label in hostname.split('.') {
+        if label.is_empty() {
+            return Some("has an empty label (a leading dot, or two dots in a row)");
+        }
+        if label == "*" {
+            return Some(
+                "would be a wildcard, answering for every name below it that nobody defined",
+            );
+        }
+        if label.contains('*') {
+            return Some("has `*`, which no host name holds");
+        }
+    }
+    None
+}
+
+/// A CMDB host name as the export wrote it, as far as [`not_a_host_name`] cares: the reader
+/// drops one trailing dot (the absolute form), so a name that still ends with one was written
+/// with two.
+fn as_written(hostname: &str) -> std::borrow::Cow<'_, str> {
+    if hostname.ends_with('.') {
+        format!("{hostname}.").into()
+    } else {
+        hostname.into()
     }
 }
 

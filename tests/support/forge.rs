@@ -172,6 +172,30 @@ impl Fixture {
             .unwrap()
     }
 
+    /// Branch `add-web4` off `main`: the CMDB with one more web host ([`servers_with_web4`]).
+    pub(crate) fn commit_add_web4(&self) -> Oid {
+        self.commit(
+            "add-web4",
+            Some(self.main()),
+            &[("zones/cmdb/servers.csv", Some(&servers_with_web4()))],
+            "add web4",
+        )
+    }
+
+    /// The tree git makes of merging `theirs` into `ours` (as GitHub's merge would hold).
+    pub(crate) fn merge_tree(&self, ours: Oid, theirs: Oid) -> Oid {
+        let repository = &self.repository;
+        repository
+            .merge_commits(
+                &repository.find_commit(ours).unwrap(),
+                &repository.find_commit(theirs).unwrap(),
+                None,
+            )
+            .unwrap()
+            .write_tree_to(repository)
+            .unwrap()
+    }
+
     pub(crate) fn file(&self, commit: Oid, path: &str) -> String {
         let tree = self.repository.find_commit(commit).unwrap().tree().unwrap();
         let entry = tree.get_path(std::path::Path::new(path)).unwrap();
@@ -224,6 +248,7 @@ impl Fixture {
             &PassSettings {
                 dry_run,
                 clock: Clock { unix_seconds: NOW },
+                max_assertions: zonegate::assertions::DEFAULT_MAX_ASSERTIONS,
             },
             &mut log,
         )

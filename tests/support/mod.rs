@@ -4,6 +4,8 @@
 
 pub(crate) mod deploy;
 pub(crate) mod forge;
+pub(crate) mod github;
+pub(crate) mod hostile;
 pub(crate) mod issue_comments;
 pub(crate) mod reliability;
 pub(crate) mod runner;
@@ -46,6 +48,15 @@ pub(crate) fn example_repository() -> tempfile::TempDir {
     temp
 }
 
+/// The base fixture repository with `assertions/checks.yaml` holding `yaml`.
+pub(crate) fn repository_with_assertions(yaml: &str) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("base/zones"), &temp.path().join("zones"));
+    fs::create_dir_all(temp.path().join("assertions")).unwrap();
+    fs::write(temp.path().join("assertions/checks.yaml"), yaml).unwrap();
+    temp
+}
+
 /// What a run of the binary did.
 #[derive(Debug)]
 pub(crate) struct Run {
@@ -67,14 +78,21 @@ impl Run {
     }
 }
 
-/// Runs `zonegate --repo <repo> <args>` with a fixed clock.
-pub(crate) fn zonegate(repo: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_zonegate"))
+/// The command `zonegate --repo <repo> <args>` with a fixed clock and no colour.
+pub(crate) fn command(repo: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zonegate"));
+    command
         .arg("--repo")
         .arg(repo)
         .args(args)
         .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-        .env("NO_COLOR", "1")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Runs `zonegate --repo <repo> <args>` with a fixed clock.
+pub(crate) fn zonegate(repo: &Path, args: &[&str]) -> Run {
+    let output = command(repo, args)
         .output()
         .expect("the zonegate binary runs");
     Run {
@@ -153,4 +171,38 @@ pub(crate) fn list_files(root: &Path) -> Vec<String> {
     }
     files.sort();
     files
+}
+
+/// Commits everything in the work tree of `repository` on its current branch (the first commit
+/// when it has none), as Alice at a fixed time.
+pub(crate) fn commit_all(repository: &git2::Repository, message: &str) {
+    let mut index = repository.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.update_all(["*"], None).unwrap();
+    index.write().unwrap();
+    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::new(
+        "Alice",
+        "alice@example.net",
+        &git2::Time::new(1_700_000_000, 0),
+    )
+    .unwrap();
+    let parent = repository
+        .head()
+        .ok()
+        .and_then(|head| head.target())
+        .map(|oid| repository.find_commit(oid).unwrap());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repository
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap();
 }

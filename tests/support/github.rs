@@ -1,0 +1,298 @@
+//! A stand-in for the GitHub REST API (wiremock) that answers from a table of routes with the
+//! documented response shapes, and can echo the API token into its answers the way a proxy or
+//! server that reflects the request would: into every value of an answer, or into the text of
+//! every answer while keeping the identifiers a pass needs, and into a header.
+#![allow(clippy::missing_panics_doc)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// The repository every route is under.
+pub(crate) const REPOSITORY: &str = "/repos/example/zones";
+
+/// Keys whose values a pass uses as identifiers (commit ids, branch names, states, status
+/// contexts): [`Echo::InText`] leaves them alone so the pass can run to its end.
+const IDENTIFIERS: &[&str] = &[
+    "sha",
+    "ref",
+    "default_branch",
+    "state",
+    "context",
+    "commit_id",
+];
+
+/// How the stand-in puts the token into what it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Echo {
+    /// Faithful answers.
+    Never,
+    /// From the request with this index on (0 is the first), every value of every answer
+    /// (string, number, boolean, null) is the token, and a `Link` header's next page carries it.
+    Everywhere {
+        /// The first request answered so.
+        from: usize,
+    },
+    /// Every answer is faithful in its identifiers, but every other string has the token
+    /// appended, every object carries one more field holding it, and a `Link` header carries
+    /// it (as the `last` page, so the pass does not page on).
+    InText,
+}
+
+/// One answer of the stand-in.
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    /// `GET`, `POST`, ...
+    pub(crate) method: &'static str,
+    /// The path, without the query.
+    pub(crate) path: String,
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// The JSON body.
+    pub(crate) body: Value,
+}
+
+/// `method path` answers `status` with `body`.
+pub(crate) fn route(method: &'static str, path: &str, status: u16, body: Value) -> Route {
+    Route {
+        method,
+        path: path.to_owned(),
+        status,
+        body,
+    }
+}
+
+/// A running stand-in and the runtime that drives it.
+pub(crate) struct StandIn {
+    runtime: tokio::runtime::Runtime,
+    server: MockServer,
+}
+
+impl StandIn {
+    /// Answers with `routes` (first match of method and path; 404 otherwise), echoing `token`
+    /// as `echo` says.
+    pub(crate) fn start(routes: Vec<Route>, echo: Echo, token: &str) -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let server = runtime.block_on(MockServer::start());
+        let responder = Responder {
+            routes,
+            echo,
+            token: token.to_owned(),
+            seen: AtomicUsize::new(0),
+        };
+        runtime.block_on(Mock::given(any()).respond_with(responder).mount(&server));
+        Self { runtime, server }
+    }
+
+    /// The API base URL.
+    pub(crate) fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Every request received, in order.
+    pub(crate) fn requests(&self) -> Vec<Request> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap()
+    }
+}
+
+struct Responder {
+    routes: Vec<Route>,
+    echo: Echo,
+    token: String,
+    seen: AtomicUsize,
+}
+
+impl wiremock::Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let index = self.seen.fetch_add(1, Ordering::SeqCst);
+        let (status, mut body) = if request
+            .url
+            .query_pairs()
+            .any(|(key, value)| key == "page" && value != "1")
+        {
+            // Every list fits on its first page.
+            (200, json!([]))
+        } else {
+            self.routes
+                .iter()
+                .find(|route| {
+                    route.method == request.method.as_str() && route.path == request.url.path()
+                })
+                .map_or_else(
+                    || {
+                        (
+                            404,
+                            json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
+                        )
+                    },
+                    |route| (route.status, route.body.clone()),
+                )
+        };
+        let mut url = request.url.clone();
+        url.set_query(None);
+        let template = ResponseTemplate::new(status);
+        match self.echo {
+            Echo::Never => template.set_body_json(body),
+            Echo::Everywhere { from } if index < from => template.set_body_json(body),
+            Echo::Everywhere { .. } => {
+                everywhere(&mut body, &self.token);
+                template
+                    .insert_header(
+                        "link",
+                        format!("<{url}?page=2&echo={}>; rel=\"next\"", self.token),
+                    )
+                    .insert_header("x-echo", format!("Authorization: Bearer {}", self.token))
+                    .set_body_json(body)
+            }
+            Echo::InText => {
+                in_text(&mut body, &self.token);
+                template
+                    .insert_header(
+                        "link",
+                        format!("<{url}?page=1&echo={}>; rel=\"last\"", self.token),
+                    )
+                    .insert_header("x-echo", format!("Authorization: Bearer {}", self.token))
+                    .set_body_json(body)
+            }
+        }
+    }
+}
+
+/// Every value below `value` becomes the token.
+fn everywhere(value: &mut Value, token: &str) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(|item| everywhere(item, token)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|field| everywhere(field, token)),
+        leaf => *leaf = Value::String(token.to_owned()),
+    }
+}
+
+/// The token after every string that is not an identifier, and in one more field per object.
+fn in_text(value: &mut Value, token: &str) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(|item| in_text(item, token)),
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                match field {
+                    Value::String(text) if !IDENTIFIERS.contains(&key.as_str()) => {
+                        text.push(' ');
+                        text.push_str(token);
+                    }
+                    _ => in_text(field, token),
+                }
+            }
+            fields.insert("echo".to_owned(), Value::String(token.to_owned()));
+        }
+        _ => {}
+    }
+}
+
+/// A user as the API documents it (a subset).
+pub(crate) fn user(login: &str) -> Value {
+    json!({ "login": login, "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": false })
+}
+
+/// `GET /repos/{owner}/{repo}` (a subset) with `main` as its default branch.
+pub(crate) fn repository() -> Value {
+    json!({ "id": 1, "name": "zones", "full_name": "example/zones", "private": true, "default_branch": "main" })
+}
+
+/// A pull request as `GET /repos/{owner}/{repo}/pulls` documents it (a subset, plus fields the
+/// bot ignores), by alice, into `main`.
+pub(crate) fn pull(
+    number: u64,
+    head_ref: &str,
+    head_sha: &str,
+    base_sha: &str,
+    labels: &[&str],
+) -> Value {
+    json!({
+        "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
+        "id": 1_000 + number,
+        "node_id": "MDExOlB1bGxSZXF1ZXN0MQ==",
+        "html_url": format!("https://github.com/example/zones/pull/{number}"),
+        "number": number,
+        "state": "open",
+        "locked": false,
+        "title": head_ref,
+        "user": user("alice"),
+        "body": "Adds a host.",
+        "labels": labels.iter().map(|name| json!({ "id": 208_045_946, "name": name, "color": "f29513", "default": false })).collect::<Vec<_>>(),
+        "draft": false,
+        "head": { "label": format!("example:{head_ref}"), "ref": head_ref, "sha": head_sha, "user": user("alice") },
+        "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user("example") },
+        "author_association": "MEMBER",
+        "created_at": "2026-11-24T09:00:00Z",
+    })
+}
+
+/// The pull request of a regeneration branch (`zonegate/regen`, by the bot's account).
+pub(crate) fn regen_pull(number: u64, head_sha: &str, base_sha: &str) -> Value {
+    let user = json!({ "login": "zonegate-bot", "id": 2, "node_id": "MDQ6VXNlcjI=", "type": "Bot", "site_admin": false });
+    json!({
+        "url": format!("https://api.github.com/repos/example/zones/pulls/{number}"),
+        "id": 2_000 + number,
+        "number": number,
+        "state": "open",
+        "locked": false,
+        "title": "regen: CMDB export servers.csv: +1 records in 1 zone(s)",
+        "user": user,
+        "body": "old",
+        "labels": [],
+        "draft": false,
+        "head": { "label": "example:zonegate/regen", "ref": "zonegate/regen", "sha": head_sha, "user": user },
+        "base": { "label": "example:main", "ref": "main", "sha": base_sha, "user": user },
+        "author_association": "NONE",
+        "created_at": "2026-11-24T09:00:00Z",
+    })
+}
+
+/// A review on `commit` (`APPROVED`, `CHANGES_REQUESTED`, ...).
+pub(crate) fn review(login: &str, state: &str, commit: &str) -> Value {
+    json!({
+        "id": 80,
+        "node_id": "MDE3OlB1bGxSZXF1ZXN0UmV2aWV3ODA=",
+        "user": user(login),
+        "body": "",
+        "state": state,
+        "html_url": "https://github.com/example/zones/pull/1#pullrequestreview-80",
+        "author_association": "COLLABORATOR",
+        "submitted_at": "2026-11-24T10:00:00Z",
+        "commit_id": commit,
+    })
+}
+
+/// `GET /repos/{owner}/{repo}/git/ref/{ref}` as documented.
+pub(crate) fn reference(name: &str, sha: &str) -> Value {
+    json!({
+        "ref": name,
+        "node_id": "MDM6UmVmcmVmcy9oZWFkcy9mZWF0dXJlQQ==",
+        "url": format!("https://api.github.com/repos/example/zones/git/{name}"),
+        "object": { "type": "commit", "sha": sha, "url": format!("https://api.github.com/repos/example/zones/git/commits/{sha}") },
+    })
+}
+
+/// A git commit as the Git Data API documents it.
+pub(crate) fn commit(sha: &str, tree: &str, parents: &[&str]) -> Value {
+    let parents: Vec<Value> = parents
+        .iter()
+        .map(|parent| json!({ "url": format!("https://api.github.com/repos/example/zones/git/commits/{parent}"), "sha": parent }))
+        .collect();
+    json!({
+        "sha": sha,
+        "node_id": "MDY6Q29tbWl0NmRjYjA5YjViNTc4NzVmMzM0ZjYxYWViZWQ2OTVlMmU0MTkzZGI1ZQ==",
+        "url": format!("https://api.github.com/repos/example/zones/git/commits/{sha}"),
+        "author": { "date": "2026-11-25T00:00:00Z", "name": "zonegate", "email": "zonegate@zonegate.invalid" },
+        "committer": { "date": "2026-11-25T00:00:00Z", "name": "zonegate", "email": "zonegate@zonegate.invalid" },
+        "message": "a commit",
+        "tree": { "url": format!("https://api.github.com/repos/example/zones/git/trees/{tree}"), "sha": tree },
+        "parents": parents,
+        "verification": { "verified": false, "reason": "unsigned", "signature": null, "payload": null },
+    })
+}
