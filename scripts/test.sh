@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 # e2fsprogs: chattr, with which the deploy tests make a directory unwritable even for root.
 # curl and jq: the gate action's scripts, which tests/gate_workflow.rs runs (as GitHub's runners
-# have them).
-packages=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd e2fsprogs curl jq)
+# have them). python3-junitparser: tests/test_command.rs reads the JUnit reports with the library
+# CI reporters build on.
+packages=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd e2fsprogs curl jq
+  python3-junitparser)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -70,6 +70,16 @@ pub fn write(
     }
 }
 
+/// The findings with [`Format::Json`]'s fields (an array; keys in the order of a
+/// [`serde_json::Value`]), for a document that carries them beside other things (`test --format
+/// json` on malformed input).
+pub fn json_value(diagnostics: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
+    diagnostics
+        .iter()
+        .map(|diagnostic| serde_json::json!(JsonFinding::new(diagnostic, sources)))
+        .collect()
+}
+
 /// `2 errors, 1 warning` (or `None` when there is nothing to report), for a summary line.
 pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors = diagnostics
