@@ -60,13 +60,34 @@ impl Span {
 
 /// The table of input files, so spans stay four words wide.
 ///
-/// Paths are stored as the user should see them: relative to the repository root.
+/// Paths are stored as the user should see them: relative to the repository root. The formats
+/// GitHub reads (annotations, SARIF) want them relative to the workspace, the git work tree's
+/// top level, which differs when the zones repository is a subfolder of it: see
+/// [`SourceMap::set_workspace_prefix`].
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     paths: Vec<PathBuf>,
+    /// The repository root's path from the workspace's top (`dns` for `dns/zones/...`); empty
+    /// when the repository is the top.
+    workspace_prefix: PathBuf,
 }
 
 impl SourceMap {
+    /// Records where the repository root is inside the workspace (the git work tree's top
+    /// level), for [`SourceMap::workspace_path`].
+    pub fn set_workspace_prefix(&mut self, prefix: impl Into<PathBuf>) {
+        self.workspace_prefix = prefix.into();
+    }
+
+    /// The path of `file` from the workspace's top: where GitHub looks for it when placing an
+    /// annotation or a code-scanning alert.
+    ///
+    /// # Panics
+    /// As [`SourceMap::path`].
+    pub fn workspace_path(&self, file: FileId) -> PathBuf {
+        self.workspace_prefix.join(self.path(file))
+    }
+
     /// Registers `path` (as it should be displayed) and returns its id.
     pub fn add(&mut self, path: impl Into<PathBuf>) -> FileId {
         let path = path.into();

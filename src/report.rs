@@ -3,8 +3,9 @@
 //!
 //! Every format carries the same facts per finding: path, line and column (when known),
 //! severity, rule id, message, hints and related locations. Paths are relative to the
-//! repository root, as the [`SourceMap`] holds them, so GitHub can place annotations and
-//! code-scanning alerts on the pull request's files. Output goes to the writer it is given
+//! repository root, as the [`SourceMap`] holds them; in the formats GitHub reads (annotations,
+//! SARIF) relative to the workspace's top instead ([`SourceMap::workspace_path`]), so GitHub
+//! places them on the pull request's files when the zones repository is a subfolder. Output goes to the writer it is given
 //! (stdout: this is the command's data); summaries and progress are the caller's business, on
 //! stderr. No colour: the human format is plain so it pipes and diffs cleanly.
 
@@ -163,7 +164,19 @@ impl<'a> JsonFinding<'a> {
 
 /// Display path, and line and column when known (0 means unknown in a [`Span`]).
 fn location(span: Span, sources: &SourceMap) -> (String, Option<u32>, Option<u32>) {
-    let path = sources.path(span.file).display().to_string();
+    position(sources.path(span.file).display().to_string(), span)
+}
+
+/// As [`location`], with the path from the workspace's top, where GitHub resolves the paths of
+/// annotations and code-scanning alerts.
+fn workspace_location(span: Span, sources: &SourceMap) -> (String, Option<u32>, Option<u32>) {
+    position(
+        sources.workspace_path(span.file).display().to_string(),
+        span,
+    )
+}
+
+fn position(path: String, span: Span) -> (String, Option<u32>, Option<u32>) {
     let line = (span.line > 0).then_some(span.line);
     let column = (span.line > 0 && span.column > 0).then_some(span.column);
     (path, line, column)
@@ -181,7 +194,7 @@ fn github_command(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     };
     let mut properties: Vec<String> = Vec::new();
     if let Some(span) = diagnostic.span {
-        let (path, line, column) = location(span, sources);
+        let (path, line, column) = workspace_location(span, sources);
         properties.push(format!("file={}", escape_property(&path)));
         if let Some(line) = line {
             properties.push(format!("line={line}"));
@@ -420,7 +433,7 @@ fn sarif_location(
     id: Option<usize>,
     note: Option<String>,
 ) -> SarifLocation {
-    let (path, line, column) = location(span, sources);
+    let (path, line, column) = workspace_location(span, sources);
     SarifLocation {
         id,
         physical_location: SarifPhysicalLocation {

@@ -105,6 +105,113 @@ fn a_mistake_in_the_example_repository_is_reported_in_every_format() {
     insta::assert_json_snapshot!("example_mistake_sarif_results", log["runs"][0]["results"]);
 }
 
+// Issue 16 item 3: with the zones repository in a subfolder of the checkout (the action's
+// `repository: dns`), annotations and SARIF named `zones/...` while the files are `dns/zones/...`,
+// so GitHub placed them nowhere.
+#[test]
+fn annotations_and_sarif_name_files_from_the_git_top_level() {
+    let top = tempfile::tempdir().unwrap();
+    let example = example_repository();
+    let dns = top.path().join("dns");
+    support::copy_tree(example.path(), &dns);
+    git2::Repository::init(top.path()).unwrap();
+    fs::write(
+        dns.join("zones/records/shop.yaml"),
+        "owner: team-shop\nrecords:\n  - { name: shop, type: CNAME, target: www.example.net. }\n  \
+         - { name: shop, type: TXT, text: \"owner=team-shop\" }\n",
+    )
+    .unwrap();
+    fs::write(
+        dns.join("assertions/shop.yaml"),
+        "- it: shop is an address\n  query: shop.example.com.\n  type: A\n  expect: { address: 10.9.9.9 }\n",
+    )
+    .unwrap();
+    let exists = |path: &str| {
+        assert!(
+            top.path().join(path).is_file(),
+            "{path} is not a file of the checkout"
+        );
+    };
+
+    let check = zonegate(&dns, &["check", "--format", "github"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    let files: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once("file=")?.1.split(',').next())
+        .collect();
+    assert!(
+        files.contains(&"dns/zones/records/shop.yaml"),
+        "{}",
+        check.stdout
+    );
+    for path in &files {
+        exists(path);
+    }
+
+    let sarif = zonegate(&dns, &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let mut uris = Vec::new();
+    for result in log["runs"][0]["results"].as_array().unwrap() {
+        for location in result["locations"]
+            .as_array()
+            .into_iter()
+            .chain(result["relatedLocations"].as_array())
+            .flatten()
+        {
+            uris.push(
+                location["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    assert!(
+        uris.contains(&"dns/zones/records/shop.yaml".to_owned()),
+        "{uris:?}"
+    );
+    for uri in &uris {
+        exists(uri);
+    }
+
+    let test = zonegate(&dns, &["test", "--format", "github"]);
+    assert_eq!(test.code, 1, "{}", test.transcript());
+    assert!(
+        test.stdout
+            .starts_with("::error file=dns/assertions/shop.yaml,line=1,col=3,"),
+        "{}",
+        test.stdout
+    );
+
+    // Malformed input too.
+    fs::write(dns.join("zones/services/web.yaml"), "port: http\n").unwrap();
+    let check = zonegate(&dns, &["check", "--format", "github"]);
+    assert_eq!(check.code, 2, "{}", check.transcript());
+    assert!(
+        check
+            .stdout
+            .starts_with("::error file=dns/zones/services/web.yaml,"),
+        "{}",
+        check.stdout
+    );
+    let test = zonegate(&dns, &["test", "--format", "github"]);
+    assert_eq!(test.code, 2, "{}", test.transcript());
+    assert!(
+        test.stdout
+            .starts_with("::error file=dns/zones/services/web.yaml,"),
+        "{}",
+        test.stdout
+    );
+    // For people and scripts, paths stay relative to the zones repository.
+    let human = zonegate(&dns, &["check"]);
+    assert!(
+        human.stderr.starts_with("zones/services/web.yaml:"),
+        "{}",
+        human.stderr
+    );
+}
+
 #[test]
 fn the_example_repository_renders_to_these_zones() {
     let repo = example_repository();

@@ -341,7 +341,13 @@ pub fn github(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         writeln!(
             out,
             "::error file={},line={},col={},title={}::{}",
-            escape_property(&location.path.display().to_string()),
+            escape_property(
+                &report
+                    .sources
+                    .workspace_path(assertion.span.file)
+                    .display()
+                    .to_string()
+            ),
             location.line,
             location.column,
             escape_property(&format!("assertion failed: {}", assertion.title())),

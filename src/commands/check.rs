@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{Context, Error, Outcome, load_and_check, print_input_errors};
+use crate::git::Repo;
 use crate::report::{self, Format};
 use crate::{diagnostic, inventory};
 
@@ -29,15 +30,16 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let checked = match load_and_check(context, options.cmdb.as_deref()) {
+    let mut checked = match load_and_check(context, options.cmdb.as_deref()) {
         Ok(checked) => checked,
         // Malformed input is reported in the requested format too, so a pull request gets
         // annotations for a YAML typo just as for a CNAME conflict.
         Err(inventory::Error::Invalid {
             mut diagnostics,
-            sources,
+            mut sources,
         }) if options.format != Format::Human => {
             diagnostic::sort(&mut diagnostics);
+            sources.set_workspace_prefix(Repo::workspace_prefix(&context.root));
             report::write(
                 out,
                 options.format,
@@ -51,6 +53,12 @@ pub fn run(
         }
         Err(error) => return Err(print_input_errors(error, err)),
     };
+    if options.format != Format::Human {
+        checked
+            .inventory
+            .sources
+            .set_workspace_prefix(Repo::workspace_prefix(&context.root));
+    }
     report::write(
         out,
         options.format,

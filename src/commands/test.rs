@@ -13,6 +13,7 @@ use crate::assertions::resolver::Resolver;
 use crate::assertions::{self, Backend, QueryError, Verdict, coverage};
 use crate::diagnostic::{self, Diagnostic, SourceMap};
 use crate::filesystem;
+use crate::git::Repo;
 use crate::inventory;
 use crate::inventory::files::Directory;
 use crate::model::record::RecordType;
@@ -90,11 +91,16 @@ pub fn run(
         Ok(checked) => checked,
         Err(inventory::Error::Invalid {
             diagnostics,
-            sources,
-        }) => return Err(refuse(context, options, out, err, diagnostics, &sources)),
+            mut sources,
+        }) => {
+            sources.set_workspace_prefix(Repo::workspace_prefix(&context.root));
+            return Err(refuse(context, options, out, err, diagnostics, &sources));
+        }
         Err(error) => return Err(print_input_errors(error, err)),
     };
     let mut sources = checked.inventory.sources.clone();
+    // Annotations name files from the workspace's top, where GitHub looks for them.
+    sources.set_workspace_prefix(Repo::workspace_prefix(&context.root));
     let files = Directory::new(&context.root);
     let (assertions, problems) = assertions::load(
         &files,
