@@ -12,7 +12,7 @@ use std::io;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use zonegate::inventory::files::Directory;
-use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions, TemplateLimits};
 
 const DATACENTERS: [&str; 4] = ["ash", "gew", "lon", "sto"];
 const SERVICES: usize = 40;
@@ -72,8 +72,9 @@ fn pipeline(criterion: &mut Criterion) {
     let options = RenderOptions {
         default_ttl: 3600,
         template: DEFAULT_TEMPLATE,
-        fuel: DEFAULT_FUEL,
+        limits: TemplateLimits::DEFAULT,
         template_name: "built-in",
+        abandon: None,
     };
 
     let mut group = criterion.benchmark_group("pipeline");

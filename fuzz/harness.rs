@@ -7,7 +7,12 @@
 //! - whatever loads is built, checked, tested and rendered without panicking, and every report
 //!   format prints;
 //! - a zone rendered with the built-in template parses back (hickory-proto's independent
-//!   zone-file parser) into exactly the records of the model;
+//!   zone-file parser, and zonegate's own reader) into exactly the records of the model;
+//! - the master-file reader reads any bytes into entries and located errors, and what it reads
+//!   cleanly renders and reads back the same;
+//! - whatever a template renders is what the model holds: a zone rendered with an arbitrary
+//!   template either reads back (with both parsers) into exactly the model's records, or is
+//!   refused with a located error;
 //! - any bytes a DNS server sends are turned into an answer or an error, and every matcher
 //!   runs on the answer.
 #![allow(dead_code)] // Each fuzz target uses one entry point.
@@ -22,12 +27,13 @@ use hickory_proto::rr::RData as WireData;
 use hickory_proto::serialize::txt::Parser;
 use zonegate::assertions::{self, Assertion, Backend, QueryError, resolver, wire};
 use zonegate::diagnostic::{Diagnostic, Severity, SourceMap};
-use zonegate::inventory::files::{Entry, Files};
+use zonegate::inventory::files::{self, Files};
 use zonegate::inventory::{self, CmdbFormat, config};
 use zonegate::model::name::Name;
 use zonegate::model::record::{RData, RecordType};
 use zonegate::model::zone::Zone;
-use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions};
+use zonegate::render::{self, DEFAULT_TEMPLATE, RenderError, RenderOptions};
+use zonegate::zonefile::{self, Class, DirectiveKind, Entry};
 
 /// The base repository every target edits one file of: a small zones repository with every
 /// kind of record, a delegation, a wildcard and assertions of every matcher.
@@ -101,14 +107,14 @@ impl Files for Memory {
             .map(|bytes| Box::new(&bytes[..]) as Box<dyn Read + '_>))
     }
 
-    fn list(&self, directory: &str) -> io::Result<Vec<Entry>> {
+    fn list(&self, directory: &str) -> io::Result<Vec<files::Entry>> {
         let prefix = format!("{directory}/");
         Ok(self
             .files
             .keys()
             .filter_map(|path| path.strip_prefix(&prefix))
             .filter(|name| !name.contains('/'))
-            .map(Entry::file)
+            .map(files::Entry::file)
             .collect())
     }
 
@@ -196,12 +202,14 @@ pub(crate) fn roundtrip(data: &[u8]) {
     let options = RenderOptions {
         default_ttl: inventory.settings.ttl.default,
         template: DEFAULT_TEMPLATE,
-        fuel: render::DEFAULT_FUEL,
+        limits: render::TemplateLimits::DEFAULT,
         template_name: "built-in",
+        abandon: None,
     };
     for zone in &zones.zones {
         let text = render::to_string(zone, 42, &options).expect("the built-in template renders");
         assert_parses_back(zone, &text);
+        assert_reads_back(zone, 42, &text);
     }
 }
 
@@ -276,8 +284,12 @@ pub(crate) fn pipeline(repository: &Memory) {
     let options = RenderOptions {
         default_ttl: inventory.settings.ttl.default,
         template,
-        fuel: FUZZ_FUEL,
+        limits: render::TemplateLimits {
+            fuel: FUZZ_FUEL,
+            ..render::TemplateLimits::DEFAULT
+        },
         template_name: &template_name,
+        abandon: None,
     };
     for zone in &zones.zones {
         match render::to_string(zone, 1, &options) {
@@ -285,6 +297,7 @@ pub(crate) fn pipeline(repository: &Memory) {
                 if inventory.template.is_none() {
                     assert_parses_back(zone, &text);
                 }
+                assert_reads_back(zone, 1, &text);
             }
             Err(error) => assert!(
                 inventory.template.is_some(),
@@ -393,7 +406,11 @@ pub(crate) fn assert_parses_back(zone: &Zone, text: &str) {
     }
     let origin = hickory_proto::rr::Name::from_ascii(zone.origin.to_string())
         .expect("origins are valid names");
-    let (_, rrsets) = Parser::new(text, None, Some(origin))
+    // Comments carry nothing a zone holds, and hickory-proto 0.26 misreads some inside
+    // parentheses (`600 ; rety` fails with "invalid time string: y", found by the `template`
+    // target); it reads the text without them.
+    let uncommented = without_comments(text);
+    let (_, rrsets) = Parser::new(&uncommented, None, Some(origin))
         .parse()
         .unwrap_or_else(|error| panic!("hickory cannot parse the rendered zone: {error}\n{text}"));
     let mut parsed = BTreeSet::new();
@@ -499,6 +516,228 @@ fn flatten_wire(record: &hickory_proto::rr::Record) -> Option<Flat> {
         other => panic!("a record type zonegate never writes: {other:?}"),
     };
     Some((owner, record.ttl, record_type, data))
+}
+
+/// `text` reads back with zonegate's own reader (`zonefile`, not the writer) into exactly
+/// `zone`'s records, the SOA with `serial`, every octet of TXT and CAA data included; the only
+/// directives are `$ORIGIN` and `$TTL`.
+pub(crate) fn assert_reads_back(zone: &Zone, serial: u32, text: &str) {
+    type Read = (Name, u32, RData, Option<u32>);
+    let mut read: Vec<Read> = Vec::new();
+    for entry in zonefile::Reader::new(text.as_bytes(), zone.origin.clone()) {
+        match entry
+            .unwrap_or_else(|error| panic!("the reader refuses a rendered zone at {error}\n{text}"))
+        {
+            Entry::Record(record) => {
+                assert_eq!(record.class, Class::In, "{text}");
+                read.push((record.owner, record.ttl, record.data, record.serial));
+            }
+            Entry::Directive(directive) => assert!(
+                matches!(
+                    directive.kind,
+                    DirectiveKind::Origin(_) | DirectiveKind::Ttl(_)
+                ),
+                "a rendered zone with {:?}:\n{text}",
+                directive.kind
+            ),
+            Entry::Comment(_) => {}
+        }
+    }
+    let mut model: Vec<Read> = zone
+        .records
+        .iter()
+        .map(|record| {
+            let soa = record.record_type() == RecordType::Soa;
+            (
+                record.name.clone(),
+                record.ttl,
+                record.data.clone(),
+                soa.then_some(serial),
+            )
+        })
+        .collect();
+    read.sort();
+    model.sort();
+    assert_eq!(read, model, "the zone file does not read back:\n{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The master-file reader
+
+/// The reader over arbitrary bytes: every entry and every error is located inside the text,
+/// and when the text reads cleanly (no error, no directive but `$ORIGIN` and `$TTL`), its
+/// class IN records rendered with the built-in template read back as the same records (render
+/// reads its own output back too, so a disagreement between writer and reader fails there).
+pub(crate) fn zonefile(data: &[u8]) {
+    let origin = Name::parse_absolute("example.net.").expect("a valid origin");
+    let mut records = Vec::new();
+    let mut clean = true;
+    let within = |position: zonefile::Position, offset: usize| {
+        assert!(position.line >= 1 && position.column >= 1, "{position:?}");
+        assert!(offset <= data.len(), "offset {offset} past {}", data.len());
+    };
+    for entry in zonefile::Reader::new(data, origin.clone()) {
+        match entry {
+            Err(error) => {
+                within(error.position, error.offset);
+                assert!(!error.to_string().is_empty());
+                clean = false;
+            }
+            Ok(Entry::Record(record)) => {
+                within(record.position, record.offset);
+                if record.class == Class::In {
+                    records.push(record);
+                }
+            }
+            Ok(Entry::Directive(directive)) => {
+                within(directive.position, directive.offset);
+                clean &= matches!(
+                    directive.kind,
+                    DirectiveKind::Origin(_) | DirectiveKind::Ttl(_)
+                );
+            }
+            Ok(Entry::Comment(comment)) => within(comment.position, comment.offset),
+        }
+    }
+    if !clean {
+        return;
+    }
+    // The model holds one SOA, at the apex.
+    let mut soa_seen = false;
+    let model: Vec<zonegate::model::record::Record> = records
+        .into_iter()
+        .filter(|record| {
+            record.data.record_type() != RecordType::Soa
+                || (record.owner == origin && !std::mem::replace(&mut soa_seen, true))
+        })
+        .map(|record| zonegate::model::record::Record {
+            name: record.owner,
+            ttl: record.ttl,
+            data: record.data,
+            provenance: zonegate::model::record::Provenance {
+                span: zonegate::diagnostic::Span::new(zonegate::diagnostic::FileId(0), 1, 1),
+                origin: zonegate::model::record::Origin::HandEdited,
+            },
+        })
+        .collect();
+    let (zone, _) = Zone::from_records(origin, model);
+    let options = RenderOptions {
+        default_ttl: 3600,
+        template: DEFAULT_TEMPLATE,
+        template_name: "built-in",
+        limits: render::TemplateLimits::DEFAULT,
+        abandon: None,
+    };
+    let text = render::to_string(&zone, 7, &options)
+        .unwrap_or_else(|error| panic!("what the reader read does not render: {error:?}"));
+    assert_reads_back(&zone, 7, &text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templates
+
+/// The base repository's zones, built once.
+fn base_zones() -> &'static (zonegate::model::zone::ZoneSet, u32) {
+    static BUILT: OnceLock<(zonegate::model::zone::ZoneSet, u32)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let inventory = config::load(&Memory::base()).expect("the base repository loads");
+        let (zones, _) = zonegate::model::build(&inventory);
+        (zones, inventory.settings.ttl.default)
+    })
+}
+
+/// A zone template: `data` as `zones/templates/zone.j2`, every zone of the base repository
+/// rendered with it. What renders reads back, with zonegate's reader and with hickory-proto's,
+/// into exactly the model's records; what does not is refused with the template line.
+pub(crate) fn template(data: &[u8]) {
+    let template = String::from_utf8_lossy(data);
+    let (zones, default_ttl) = base_zones();
+    let options = RenderOptions {
+        default_ttl: *default_ttl,
+        template: &template,
+        template_name: "zones/templates/zone.j2",
+        limits: render::TemplateLimits {
+            fuel: FUZZ_FUEL,
+            ..render::TemplateLimits::DEFAULT
+        },
+        abandon: None,
+    };
+    let lines = u32::try_from(template.lines().count()).unwrap_or(u32::MAX);
+    for zone in &zones.zones {
+        match render::to_string(zone, 42, &options) {
+            Ok(text) => {
+                assert_reads_back(zone, 42, &text);
+                // hickory-proto 0.26 splits a quoted string inside parentheses at its spaces
+                // (`TXT ( "v=spf1 mx -all" )` becomes three strings; BIND, Knot and NSD keep
+                // one, as zonegate's reader does): its parse is no oracle for such text.
+                if text.is_ascii() && !quote_inside_parentheses(&text) {
+                    assert_parses_back(zone, &text);
+                }
+            }
+            Err(RenderError::Mismatch(mismatch)) => {
+                if let Some(at) = mismatch.at {
+                    assert!(at.line >= 1 && at.line <= lines.max(1), "{mismatch:?}");
+                }
+                let finding = mismatch.diagnostic(Some(zonegate::diagnostic::FileId(0)));
+                assert!(!finding.message.is_empty());
+            }
+            Err(RenderError::Template(error)) => {
+                assert!(
+                    !std::error::Error::source(&error)
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                        .is_empty()
+                );
+            }
+            Err(error @ RenderError::Write { .. }) => panic!("writing to memory failed: {error}"),
+        }
+    }
+}
+
+/// `text` without its comments (from a `;` outside quotes to the end of its line).
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut quoted, mut escaped, mut comment) = (false, false, false);
+    for character in text.chars() {
+        match character {
+            '\n' => {
+                comment = false;
+                escaped = false;
+            }
+            _ if comment => continue,
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                comment = true;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(character);
+    }
+    out
+}
+
+/// True when a quoted string opens inside parentheses (comments and escapes respected).
+fn quote_inside_parentheses(text: &str) -> bool {
+    let (mut depth, mut quoted, mut escaped, mut comment) = (0_u32, false, false, false);
+    for byte in text.bytes() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\n' if comment => comment = false,
+            _ if comment => {}
+            b'\\' => escaped = true,
+            b'"' if !quoted && depth > 0 => return true,
+            b'"' => quoted = !quoted,
+            _ if quoted => {}
+            b';' => comment = true,
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 // ---------------------------------------------------------------------------------------------

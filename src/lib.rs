@@ -5,6 +5,7 @@
 //! - [`inventory`] (IO edge) reads `zones/`: settings, the CMDB export, services, records;
 //! - [`model`] (pure) applies the zonextgen rules and places every record in its zone;
 //! - [`check`] (pure) runs the validation rules;
+//! - [`zonefile`] (pure) reads master files (RFC 1035 section 5) into the model's records;
 //! - [`render`] (pure) turns a zone and a serial into master-file text; [`serial`] picks serials;
 //! - [`output`] (IO edge) replaces the output directory atomically;
 //! - [`diff`] (pure) compares two built revisions: records, blast radius, large changes;
@@ -36,6 +37,7 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod serial;
+pub mod zonefile;
 
 pub mod cli;
 pub mod commands;

@@ -421,6 +421,7 @@ fn sarif_rule(rule: &Rule) -> SarifRule<'_> {
                 crate::check::Stage::Input => "input",
                 crate::check::Stage::Build => "build",
                 crate::check::Stage::Check => "check",
+                crate::check::Stage::Render => "render",
                 crate::check::Stage::Deploy => "deploy",
             }],
         },

@@ -24,7 +24,7 @@ use zonegate::diagnostic::Severity;
 use zonegate::inventory::files::Files;
 use zonegate::merge::local::NewPull;
 use zonegate::merge::{ReviewState, Verdict};
-use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions, TemplateLimits};
 
 const ASSERTIONS: &str = "\
 - it: web is discoverable in ams
@@ -458,8 +458,9 @@ impl Soak {
         let options = RenderOptions {
             default_ttl: inventory.settings.ttl.default,
             template: DEFAULT_TEMPLATE,
-            fuel: DEFAULT_FUEL,
+            limits: TemplateLimits::DEFAULT,
             template_name: "built-in",
+            abandon: None,
         };
         for zone in &zones.zones {
             render::to_string(zone, 1, &options).unwrap();

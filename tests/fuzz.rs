@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use zonegate::inventory::CmdbFormat;
 
-/// Tokens the mutator inserts: the syntax of YAML, JSON, CSV, Jinja and DNS names, and values
+/// Tokens the mutator inserts: the syntax of YAML, JSON, CSV, Jinja, master files and DNS names, and values
 /// at the edges of their ranges.
 const DICTIONARY: &[&[u8]] = &[
     b"&a ",
@@ -103,6 +103,18 @@ const DICTIONARY: &[&[u8]] = &[
     b"\x3f",
     b"\x00\x01",
     b"\xff\xff",
+    b"(",
+    b")",
+    b"$INCLUDE ",
+    b"$GENERATE ",
+    b"$ORIGIN ",
+    b"$TTL ",
+    b" IN ",
+    b" A ",
+    b"{{ body }}",
+    b"\\032",
+    b"\\.",
+    b"\\#",
 ];
 
 #[derive(Clone, Debug)]
@@ -281,6 +293,16 @@ fn roundtrip() {
 #[test]
 fn dns_response() {
     fuzz("dns_response", harness::dns_response);
+}
+
+#[test]
+fn zonefile() {
+    fuzz("zonefile", harness::zonefile);
+}
+
+#[test]
+fn template() {
+    fuzz("template", harness::template);
 }
 
 #[test]

@@ -19,7 +19,7 @@ use support::forge::{Fixture, servers_with_web4};
 use support::{SOURCE_DATE_EPOCH, copy_tree, fixtures};
 use zonegate::model::name::Name;
 use zonegate::output::ManifestZone;
-use zonegate::render::{self, DEFAULT_FUEL, RenderOptions};
+use zonegate::render::{self, RenderOptions, TemplateLimits};
 
 /// What a run of the binary did, with its peak resident memory.
 struct Measured {
@@ -297,8 +297,12 @@ fn render_with(template: &str, fuel: u64) -> Result<String, String> {
     let options = RenderOptions {
         default_ttl: 3600,
         template,
-        fuel,
         template_name: "zones/templates/zone.j2",
+        limits: TemplateLimits {
+            fuel,
+            ..TemplateLimits::DEFAULT
+        },
+        abandon: None,
     };
     render::to_string(&sample_zone(), 1, &options).map_err(|error| {
         let cause = std::error::Error::source(&error).map(ToString::to_string);
@@ -316,7 +320,7 @@ fn templates_cannot_read_files_or_the_environment() {
         r#"{% extends "zones/zonegate.yaml" %}"#,
         r#"{% from "/proc/self/environ" import x %}"#,
     ] {
-        let error = render_with(template, DEFAULT_FUEL).unwrap_err();
+        let error = render_with(template, TemplateLimits::DEFAULT.fuel).unwrap_err();
         assert!(error.contains("template not found"), "{template}: {error}");
     }
     // No global reaches the process: undefined names are errors (strict mode).
@@ -330,12 +334,13 @@ fn templates_cannot_read_files_or_the_environment() {
         "settings",
         "ZONEGATE_TOKEN",
     ] {
-        let error = render_with(&format!("{{{{ {name} }}}}"), DEFAULT_FUEL).unwrap_err();
+        let error =
+            render_with(&format!("{{{{ {name} }}}}"), TemplateLimits::DEFAULT.fuel).unwrap_err();
         assert!(error.contains("undefined value"), "{name}: {error}");
     }
     let error = render_with(
         "{{ range(10) | map('attr', '__class__') | list }}",
-        DEFAULT_FUEL,
+        TemplateLimits::DEFAULT.fuel,
     );
     assert!(error.is_err() || !error.unwrap().contains("class"));
 }
@@ -349,9 +354,63 @@ fn an_endless_template_runs_out_of_fuel() {
     ] {
         let error = render_with(template, 1_000_000).unwrap_err();
         assert!(
-            error.contains("ran out of fuel") || error.contains("recursion limit"),
+            error.contains("ran out of fuel")
+                || error.contains("recursion limit")
+                || error.contains("writes more than its budget"),
             "{template}: {error}"
         );
+    }
+}
+
+/// The runaway templates a pull request could write, each on the example repository through
+/// the binary (so with the wall clock): every one ends with an error that names the template
+/// line, and nothing is written. How long each took is printed for RELIABILITY.md; it is not
+/// asserted (a loaded machine is slower), the bounds are: fuel of 2 M instructions plus 60 per
+/// record for a template that iterates `records`, output four times the built-in template's
+/// plus 1 MiB, 2 s plus 10 us per record, and the memory budget for what none of them reaches.
+#[test]
+fn a_runaway_template_ends_at_a_budget_with_its_line() {
+    // Which budget ends a loop first depends on the machine (a debug build is slower than the
+    // fuel is long): any of them, with the template line.
+    let fuel_or_time: &[&str] = &["engine ran out of fuel", "it ran for more than"];
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "nested range loops",
+            "{% set ns = namespace(n=0) %}{% for i in range(100000) %}{% for j in range(100000) %}{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}{{ body }}",
+            fuel_or_time,
+        ),
+        (
+            "records inside records",
+            "{% set ns = namespace(n=0) %}{% for a in records %}{% for b in records %}{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}{{ body }}",
+            fuel_or_time,
+        ),
+        (
+            "output flooding",
+            "{% for i in range(100000) %}{% for j in range(100000) %}{{ body }}{% endfor %}{% endfor %}",
+            &["it writes more than its budget of"],
+        ),
+        (
+            "quadratic string building",
+            "{% set ns = namespace(s='') %}{% for i in range(100000) %}{% for j in range(100000) %}{% set ns.s = ns.s ~ 'x' %}{% endfor %}{% endfor %}{{ body }}",
+            fuel_or_time,
+        ),
+    ];
+    for (what, template, expected) in cases {
+        let repo = support::example_repository();
+        fs::create_dir_all(repo.path().join("zones/templates")).unwrap();
+        fs::write(repo.path().join("zones/templates/zone.j2"), template).unwrap();
+        let started = std::time::Instant::now();
+        let run = support::zonegate(repo.path(), &["render"]);
+        let elapsed = started.elapsed();
+        assert_eq!(run.code, 2, "{what}: {}", run.transcript());
+        assert!(
+            expected.iter().any(|text| run.stderr.contains(text))
+                && run.stderr.contains("(in zones/templates/zone.j2:1"),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(!repo.path().join("out").exists(), "{what}: nothing written");
+        eprintln!("{what}: refused after {:.2} s", elapsed.as_secs_f64());
     }
 }
 

@@ -84,7 +84,7 @@ fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
     use zonegate::model::name::Name;
     use zonegate::model::record::{Caa, Origin, Provenance, RData, Record, Soa};
     use zonegate::model::zone::Zone;
-    use zonegate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+    use zonegate::render::{self, DEFAULT_TEMPLATE, RenderOptions, TemplateLimits};
 
     let name = |text: &str| Name::parse_absolute(text).unwrap();
     let record = |owner: &str, data: RData| Record {
@@ -128,8 +128,9 @@ fn bind_reads_every_octet_of_txt_and_caa_data_as_written() {
     let options = RenderOptions {
         default_ttl: 60,
         template: DEFAULT_TEMPLATE,
-        fuel: DEFAULT_FUEL,
+        limits: TemplateLimits::DEFAULT,
         template_name: "built-in",
+        abandon: None,
     };
     let text = render::to_string(&zone, 1, &options).unwrap();
     let temp = tempfile::tempdir().unwrap();

@@ -55,6 +55,7 @@ macro_rules! declare_rule {
 pub mod build_rules;
 pub mod deploy_rules;
 pub mod input_rules;
+pub mod render_rules;
 
 mod answer_too_large_for_udp;
 mod cname_and_other_data;
@@ -104,10 +105,11 @@ impl Rule {
         text
     }
 
-    /// True when `check.rules` may change the severity: malformed input always stops the run, and
-    /// deploy findings have their own policy (`deploy.stale_serial`).
+    /// True when `check.rules` may change the severity: malformed input always stops the run, a
+    /// rendered zone that does not hold its records is never written, and deploy findings have
+    /// their own policy (`deploy.stale_serial`).
     pub const fn is_configurable(&self) -> bool {
-        !matches!(self.stage, Stage::Input | Stage::Deploy)
+        !matches!(self.stage, Stage::Input | Stage::Render | Stage::Deploy)
     }
 }
 
@@ -120,12 +122,14 @@ pub enum Stage {
     Build,
     /// `check`: a rule in this module, run over the built zones.
     Check,
+    /// `render`: found reading a rendered zone back (render, check, deploy, the bot).
+    Render,
     /// `deploy::plan`: found while planning a deploy against the served zones.
     Deploy,
 }
 
 /// Every rule id zonegate can emit, input codes first, then build codes, then the check rules in
-/// alphabetical order, then the deploy codes.
+/// alphabetical order, then the render and deploy codes.
 pub static RULES: &[Rule] = &[
     input_rules::YAML_SYNTAX,
     input_rules::UNKNOWN_KEY,
@@ -162,6 +166,7 @@ pub static RULES: &[Rule] = &[
     rrset_too_large::RULE,
     target_is_alias::RULE,
     ttl_mismatch::RULE,
+    render_rules::RENDERED_ZONE_MISMATCH,
     deploy_rules::SERIAL_NOT_GREATER,
 ];
 
@@ -285,11 +290,10 @@ pub fn validate_overrides(overrides: &[(String, Severity, Span)]) -> Vec<Diagnos
     for (id, _, span) in overrides {
         match rule(id) {
             None => {
-                let hint = crate::model::suggest(id, RULES.iter().map(|rule| rule.id))
-                    .map_or_else(
-                        || "`zonegate check --format sarif` lists every rule id".to_owned(),
-                        |close| format!("did you mean `{close}`?"),
-                    );
+                let hint = crate::model::suggest(id, RULES.iter().map(|rule| rule.id)).map_or_else(
+                    || "`zonegate check --format sarif` lists every rule id".to_owned(),
+                    |close| format!("did you mean `{close}`?"),
+                );
                 diagnostics.push(
                     Diagnostic::error(
                         input_rules::UNKNOWN_KEY.id,
@@ -299,14 +303,25 @@ pub fn validate_overrides(overrides: &[(String, Severity, Span)]) -> Vec<Diagnos
                     .with_hint(hint),
                 );
             }
-            Some(rule) if !rule.is_configurable() => diagnostics.push(
-                Diagnostic::error(
-                    input_rules::INVALID_VALUE.id,
-                    Some(*span),
-                    format!("`{id}` reports malformed input, which always stops the run; its severity cannot be changed"),
-                )
-                .with_hint("remove it from `check.rules`"),
-            ),
+            Some(rule) if !rule.is_configurable() => {
+                let why = match rule.stage {
+                    Stage::Render => {
+                        "guards what is served: a zone whose text does not hold its records is never written"
+                    }
+                    Stage::Deploy => "has its own policy (`deploy.stale_serial`)",
+                    Stage::Input | Stage::Build | Stage::Check => {
+                        "reports malformed input, which always stops the run"
+                    }
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        input_rules::INVALID_VALUE.id,
+                        Some(*span),
+                        format!("`{id}` {why}; its severity cannot be changed"),
+                    )
+                    .with_hint("remove it from `check.rules`"),
+                );
+            }
             Some(_) => {}
         }
     }
@@ -759,6 +774,7 @@ mod tests {
             codes::UNKNOWN_STATUS,
             codes::INVALID_HOSTNAME,
             crate::deploy::SERIAL_NOT_GREATER,
+            render_rules::RENDERED_ZONE_MISMATCH.id,
         ] {
             assert!(rule(code).is_some(), "{code} is emitted but not in RULES");
         }

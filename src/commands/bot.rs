@@ -590,9 +590,18 @@ fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> 
             Severity::Off => {}
         }
     }
-    // Render as `render` would (a template may fail on the new zones).
-    if let Err(error) = super::render::render_all(inventory, zones, None, settings.clock) {
-        failures.push(format!("render: {}", error_chain(&error)));
+    // Render as `render` would, reading every zone back: a template may fail on the new zones,
+    // or write text that does not hold exactly their records.
+    match super::render::verify_templates(inventory, zones, settings.clock) {
+        Ok(findings) => {
+            counts.check_errors += findings.len();
+            failures.extend(
+                findings
+                    .iter()
+                    .map(|finding| finding.display(&inventory.sources).to_string()),
+            );
+        }
+        Err(error) => failures.push(format!("render: {}", error_chain(&error))),
     }
 
     let run = run_assertions(merged, base_files, settings.max_assertions);

@@ -53,6 +53,14 @@ pub fn run(
         }
         Err(error) => return Err(print_input_errors(error, err)),
     };
+    // The template too: the text it makes of every zone must hold exactly the zone's records,
+    // or `render` would refuse it, so the pull-request gate refuses it first.
+    let findings =
+        super::render::verify_templates(&checked.inventory, &checked.zones, context.clock)?;
+    if !findings.is_empty() {
+        checked.diagnostics.extend(findings);
+        diagnostic::sort(&mut checked.diagnostics);
+    }
     if options.format != Format::Human {
         checked
             .inventory

@@ -23,7 +23,7 @@ use crate::deploy::{self, Candidate, SerialRules};
 use crate::diagnostic::{self, Severity};
 use crate::inventory::deploy::{DeployTarget, zone_file_name};
 use crate::inventory::files::Directory;
-use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+use crate::render::{self, RenderOptions};
 
 /// Options of `zonegate deploy`.
 #[derive(Clone, Debug, Default)]
@@ -62,6 +62,18 @@ pub fn run(
         writeln!(
             err,
             "deploy refused: {errors} error(s) found by check; nothing was deployed"
+        )?;
+        return Ok(Outcome::Findings);
+    }
+    // The template's text of every zone is read back before any server is touched; each
+    // zone is read back again as it is written.
+    let findings = super::render::verify_templates(inventory, &checked.zones, context.clock)?;
+    if !findings.is_empty() {
+        print_human(err, &findings, &inventory.sources)?;
+        writeln!(
+            err,
+            "deploy refused: the rendered text of {} zone(s) does not hold exactly their records; nothing was deployed",
+            findings.len()
         )?;
         return Ok(Outcome::Findings);
     }
@@ -145,19 +157,8 @@ pub fn run(
         }
     }
 
-    let (template, template_name) = match &inventory.template {
-        Some((file, text)) => (
-            text.as_str(),
-            inventory.sources.path(*file).display().to_string(),
-        ),
-        None => (DEFAULT_TEMPLATE, "built-in zone.j2".to_owned()),
-    };
-    let render_options = RenderOptions {
-        default_ttl: inventory.settings.ttl.default,
-        template,
-        fuel: DEFAULT_FUEL,
-        template_name: &template_name,
-    };
+    let template = super::render::Template::of(inventory);
+    let render_options = template.options(inventory);
     let hashes: Vec<[u8; 32]> = checked
         .zones
         .zones

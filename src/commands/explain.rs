@@ -62,6 +62,9 @@ pub fn explanation(rule: &Rule) -> String {
         Stage::Check => {
             "Reported by `zonegate check` (and by render, which refuses on errors); change its severity under `check.rules` in zones/zonegate.yaml."
         }
+        Stage::Render => {
+            "Reported by `zonegate check` and the merge bot, and refused by `render` and `deploy` (exit 1, nothing written); `check.rules` cannot change it."
+        }
         Stage::Deploy => {
             "Reported by `zonegate deploy` while planning against the served zones; `deploy.stale_serial` in zones/zonegate.yaml decides what happens, not `check.rules`."
         }

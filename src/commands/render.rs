@@ -3,17 +3,22 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
-use crate::diagnostic::{self, Severity};
+use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::inventory::Inventory;
 use crate::model::record::RecordType;
 use crate::model::zone::ZoneSet;
 use crate::output::{self, Held, Manifest, ManifestZone, Published, Repaired, ZoneFile};
-use crate::render::{self, DEFAULT_FUEL, DEFAULT_TEMPLATE, RenderOptions};
+use crate::render::{
+    self, Abandon, DEFAULT_TEMPLATE, RenderError, RenderOptions, TemplateError, TemplateLimits,
+    TemplateProblem,
+};
 use crate::serial::{self, Clock};
 
 /// Options of `zonegate render`.
@@ -76,7 +81,21 @@ pub fn run(
         previous.as_ref(),
         context.clock,
     );
-    let (manifest, published) = publish(&lock, &checked.inventory, &checked.zones, plan)?;
+    let (manifest, published) = match publish(&lock, &checked.inventory, &checked.zones, plan)? {
+        Publication::Published(manifest, published) => (manifest, published),
+        Publication::Refused(findings) => {
+            print_human(err, &findings, sources)?;
+            writeln!(
+                err,
+                "render refused: the rendered text of {} zone(s) does not hold exactly their records; nothing was written",
+                findings.len()
+            )?;
+            if let Some(hint) = super::explain_hint(&findings) {
+                writeln!(err, "{hint}")?;
+            }
+            return Ok(Outcome::Findings);
+        }
+    };
     let (written, repaired): (&[String], &[Repaired]) = match &published {
         Published::Unchanged => (&[], &[]),
         Published::Replaced { written, repaired } => (written, repaired),
@@ -181,15 +200,26 @@ pub fn plan(
         .collect()
 }
 
+/// What [`publish`] did.
+#[derive(Debug)]
+pub enum Publication {
+    /// The set is in place (written, or already there).
+    Published(Manifest, Published),
+    /// Some rendered zones, read back, do not hold exactly their records: nothing was written
+    /// (the staging directory is gone). One finding per zone.
+    Refused(Vec<Diagnostic>),
+}
+
 /// Carries the plan out: when every zone is unchanged and its file is in place, touches
 /// nothing; otherwise stages a new set (unchanged files hard-linked, changed zones streamed
-/// from the model, in parallel) and swaps it in.
+/// from the model and read back as they are written, in parallel) and swaps it in, unless a
+/// zone's text does not hold its records.
 pub fn publish(
     lock: &output::OutputLock,
     inventory: &Inventory,
     zones: &ZoneSet,
     plan: Vec<ZonePlan>,
-) -> Result<(Manifest, Published), Error> {
+) -> Result<Publication, Error> {
     let manifest = |entries: Vec<ManifestZone>| Manifest {
         generator: format!("zonegate {}", env!("CARGO_PKG_VERSION")),
         zones: entries,
@@ -207,13 +237,13 @@ pub fn publish(
         .all(|held| matches!(held, Some(Held::Intact(_))));
     let planned = manifest(plan.iter().map(|zone| zone.entry.clone()).collect());
     if all_in_place && previous.as_ref() == Some(&planned) {
-        return Ok((planned, Published::Unchanged));
+        return Ok(Publication::Published(planned, Published::Unchanged));
     }
 
     let template = Template::of(inventory);
     let options = template.options(inventory);
     let staging = lock.stage()?;
-    let entries: Vec<(ManifestZone, bool)> = zones
+    let results: Vec<Result<(ManifestZone, bool), Error>> = zones
         .zones
         .par_iter()
         .zip(plan)
@@ -235,11 +265,13 @@ pub fn publish(
                 Ok((entry, true))
             },
         )
-        // Every zone in order, then the first error in zone order: a parallel `collect` into a
-        // `Result` would report whichever zone failed first in time.
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect::<Result<_, _>>()?;
+        .collect();
+    // Every zone in order: the mismatches of all of them, else the first other error in zone
+    // order (a parallel `collect` into a `Result` would report whichever failed first in time).
+    let (entries, refused) = sort_out(results, inventory)?;
+    if !refused.is_empty() {
+        return Ok(Publication::Refused(refused));
+    }
     let written = entries
         .iter()
         .filter(|(_, written)| *written)
@@ -258,7 +290,68 @@ pub fn publish(
         .collect();
     let manifest = manifest(entries.into_iter().map(|(entry, _)| entry).collect());
     staging.commit(&manifest)?;
-    Ok((manifest, Published::Replaced { written, repaired }))
+    Ok(Publication::Published(
+        manifest,
+        Published::Replaced { written, repaired },
+    ))
+}
+
+/// Renders every zone into a sink, reading each back as `render` does, and returns a finding
+/// per zone whose text does not hold exactly its records: the template check of `check`,
+/// `deploy` and the merge bot. Serials are those of a first render (the previous output is not
+/// read); `render` and `deploy` read back what they write with the serials they write.
+pub fn verify_templates(
+    inventory: &Inventory,
+    zones: &ZoneSet,
+    clock: Clock,
+) -> Result<Vec<Diagnostic>, Error> {
+    let template = Template::of(inventory);
+    let options = template.options(inventory);
+    let serial = serial::next(None, inventory.settings.serial, clock);
+    let results: Vec<Result<(), Error>> = zones
+        .zones
+        .par_iter()
+        .map(|zone| {
+            let hash = render::content_hash(zone, &options);
+            render::write(zone, serial, &hash, &options, &mut std::io::sink()).map_err(Error::from)
+        })
+        .collect();
+    sort_out(results, inventory).map(|(_, refused)| refused)
+}
+
+/// Splits per-zone results into the good ones and the findings of those whose rendered text
+/// does not hold their records; any other error (the first, in zone order) is returned.
+fn sort_out<T>(
+    results: Vec<Result<T, Error>>,
+    inventory: &Inventory,
+) -> Result<(Vec<T>, Vec<Diagnostic>), Error> {
+    let file = inventory.template.as_ref().map(|(file, _)| *file);
+    let mut good = Vec::with_capacity(results.len());
+    let mut refused = Vec::new();
+    let mut abandoned = None;
+    for result in results {
+        match result {
+            Ok(value) => good.push(value),
+            Err(Error::Render(RenderError::Mismatch(mismatch))) => {
+                refused.push(mismatch.diagnostic(file));
+            }
+            // Stopped because the template ran out of a budget on another zone: that zone's
+            // error is the one to report.
+            Err(
+                error @ Error::Render(RenderError::Template(TemplateError {
+                    problem: TemplateProblem::Abandoned,
+                    ..
+                })),
+            ) => {
+                abandoned.get_or_insert(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    match abandoned {
+        Some(error) => Err(error),
+        None => Ok((good, refused)),
+    }
 }
 
 /// Renders every zone into memory with the serials `plan` chose: for callers that need the
@@ -310,32 +403,38 @@ pub fn render_all(
     Ok((files, manifest))
 }
 
-/// The repository's template (or the built-in one) and its display name.
-struct Template<'a> {
+/// The repository's template (or the built-in one), its display name, and the flag its
+/// evaluations for the zones of one run share (see [`RenderOptions::abandon`]).
+pub(crate) struct Template<'a> {
     text: &'a str,
     name: String,
+    abandon: Arc<Abandon>,
 }
 
 impl<'a> Template<'a> {
-    fn of(inventory: &'a Inventory) -> Self {
+    pub(crate) fn of(inventory: &'a Inventory) -> Self {
         match &inventory.template {
             Some((file, text)) => Self {
                 text,
                 name: inventory.sources.path(*file).display().to_string(),
+                abandon: Arc::default(),
             },
             None => Self {
                 text: DEFAULT_TEMPLATE,
                 name: "built-in zone.j2".to_owned(),
+                abandon: Arc::default(),
             },
         }
     }
 
-    fn options(&self, inventory: &Inventory) -> RenderOptions<'_> {
+    /// The options every command renders with: the template bounded in time by the wall clock.
+    pub(crate) fn options(&self, inventory: &Inventory) -> RenderOptions<'_> {
         RenderOptions {
             default_ttl: inventory.settings.ttl.default,
             template: self.text,
-            fuel: DEFAULT_FUEL,
             template_name: &self.name,
+            limits: TemplateLimits::DEFAULT.with_clock(Instant::now),
+            abandon: Some(Arc::clone(&self.abandon)),
         }
     }
 }

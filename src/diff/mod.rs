@@ -499,8 +499,9 @@ fn content_hash(inventory: &Inventory, zone: &Zone) -> [u8; 32] {
     let options = render::RenderOptions {
         default_ttl: inventory.settings.ttl.default,
         template: template_text(inventory),
-        fuel: render::DEFAULT_FUEL,
         template_name: "zone.j2",
+        limits: render::TemplateLimits::DEFAULT,
+        abandon: None,
     };
     render::content_hash(zone, &options)
 }

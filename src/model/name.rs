@@ -221,9 +221,27 @@ impl Name {
     pub fn from_labels<'l>(
         labels: impl DoubleEndedIterator<Item = &'l [u8]> + ExactSizeIterator,
     ) -> Result<Self, NameError> {
+        Self::from_labels_below(labels, None)
+    }
+
+    /// [`Name::from_labels`] below `suffix` (the root when `None`): `labels` are the leading
+    /// labels of a relative name, as a master file writes them against its origin. The suffix's
+    /// labels are taken as they are, already valid; only the new ones are checked.
+    pub fn from_labels_below<'l>(
+        labels: impl DoubleEndedIterator<Item = &'l [u8]> + ExactSizeIterator,
+        suffix: Option<&Name>,
+    ) -> Result<Self, NameError> {
         let count = labels.len();
-        let mut key = String::with_capacity(64);
-        let mut wire_length = 1;
+        let suffix_key = suffix.map_or("", |name| &*name.key);
+        if count == 0 {
+            return Ok(suffix.map_or_else(Self::root, Name::clone));
+        }
+        if suffix.is_some_and(Name::is_wildcard) {
+            return Err(NameError::MisplacedWildcard);
+        }
+        let mut key = String::with_capacity(suffix_key.len() + 64);
+        key.push_str(suffix_key);
+        let mut wire_length = suffix.map_or(1, Name::wire_length);
         for (position, label) in labels.rev().enumerate() {
             if label.is_empty() {
                 return Err(NameError::EmptyLabel(String::new()));
@@ -537,6 +555,28 @@ mod tests {
         assert!(matches!(
             from(&labels),
             Err(NameError::NameTooLong { length: 257 })
+        ));
+        // Below a suffix: the relative labels of a master file against its origin.
+        let origin = Name::parse_absolute("example.net.").unwrap();
+        let below =
+            |labels: &[&[u8]]| Name::from_labels_below(labels.iter().copied(), Some(&origin));
+        assert_eq!(
+            below(&[b"WWW", b"lon"]).unwrap(),
+            Name::parse_absolute("www.lon.example.net.").unwrap()
+        );
+        assert_eq!(below(&[]).unwrap(), origin);
+        assert_eq!(
+            below(&[b"*"]).unwrap(),
+            Name::parse_absolute("*.example.net.").unwrap()
+        );
+        let wildcard = Name::parse_absolute("*.example.net.").unwrap();
+        assert_eq!(
+            Name::from_labels_below([&b"a"[..]].into_iter(), Some(&wildcard)),
+            Err(NameError::MisplacedWildcard)
+        );
+        assert!(matches!(
+            Name::from_labels_below([&label[..]; 4].into_iter(), Some(&origin)),
+            Err(NameError::NameTooLong { length: 269 })
         ));
     }
 
