@@ -237,6 +237,25 @@ pub(crate) fn escape_property(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // SARIF 2.1.0
 
+/// Where each rule's page is in this repository: `docs/rules/<id>.md`, the text of `zonegate
+/// explain <id>` (kept equal by `tests/rule_docs.rs`).
+pub const RULE_DOCUMENTATION: &str = "docs/rules";
+
+/// The page of rule `id` on GitHub, as SARIF's `helpUri` (code scanning links it from every
+/// alert): at the release tag of `version`, whose text matches the binary's, or on the default
+/// branch for a development build (`0.3.0-dev`), which has no tag.
+pub fn rule_documentation_url(id: &str, version: &str) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY")
+        .trim_end_matches('/')
+        .trim_end_matches(".git");
+    let revision = if version.contains('-') {
+        "main".to_owned()
+    } else {
+        format!("v{version}")
+    };
+    format!("{repository}/blob/{revision}/{RULE_DOCUMENTATION}/{id}.md")
+}
+
 /// The JSON schema of SARIF 2.1.0 (OASIS standard, errata 01).
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -278,6 +297,7 @@ struct SarifRule<'a> {
     name: String,
     short_description: SarifText,
     full_description: SarifText,
+    help_uri: String,
     help: SarifHelp,
     default_configuration: SarifConfiguration,
     properties: SarifRuleProperties,
@@ -409,6 +429,7 @@ fn sarif_rule(rule: &Rule) -> SarifRule<'_> {
         full_description: SarifText {
             text: what_it_does(&help),
         },
+        help_uri: rule_documentation_url(rule.id, env!("CARGO_PKG_VERSION")),
         help: SarifHelp {
             text: help.clone(),
             markdown: help,
@@ -588,6 +609,18 @@ mod tests {
         );
         assert_eq!(summary(&diagnostics[1..2]).as_deref(), Some("1 warning"));
         assert_eq!(summary(&[]), None);
+    }
+
+    #[test]
+    fn rule_pages_are_at_the_release_tag_or_on_main_for_a_development_build() {
+        assert_eq!(
+            rule_documentation_url("cname-loop", "0.4.1"),
+            "https://github.com/zonegate/zonegate/blob/v0.4.1/docs/rules/cname-loop.md"
+        );
+        assert_eq!(
+            rule_documentation_url("cname-loop", "0.5.0-dev"),
+            "https://github.com/zonegate/zonegate/blob/main/docs/rules/cname-loop.md"
+        );
     }
 
     #[test]
