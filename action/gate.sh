@@ -6,8 +6,10 @@
 # The diff is written whole and shortened, into REPORT_DIRECTORY (inside the workspace, where
 # upload-artifact and hashFiles see files): diff.txt (for people; also printed in the log),
 # diff.md (the whole Markdown report; the job summary when it fits GitHub's 1 MiB per step),
-# comment.md (shortened to fit one pull-request comment). The step outputs name them:
-# `report-directory`, and `comment` once comment.md is written.
+# comment.md (shortened to fit one pull-request comment); and check's findings as
+# zonegate.sarif, for code scanning. The step outputs name them: `report-directory`, `sarif` once
+# zonegate.sarif is written, and `comment` once comment.md is written. Annotations and SARIF name
+# files from the checkout's top, so they land on the right files when REPOSITORY is a subfolder.
 #
 # Environment: REPOSITORY (the zones repository root), COMMANDS, BASE (the diff's base revision;
 # empty: the base tip of actions/checkout's pull-request merge commit, HEAD^1, or else
@@ -63,7 +65,15 @@ diff_report() {
 status=0
 for command in ${COMMANDS:-check test diff}; do
   case "$command" in
-    check) zonegate --repo "$REPOSITORY" check --format github || status=1 ;;
+    check)
+      # SARIF for code scanning first (exit 1 is findings, 2 malformed input: both are SARIF),
+      # then the annotations, whose exit status is the verdict.
+      zonegate --repo "$REPOSITORY" check --format sarif > "$report/zonegate.sarif"
+      if [ "$?" -le 2 ] && [ -s "$report/zonegate.sarif" ]; then
+        echo "sarif=$report/zonegate.sarif" >> "$GITHUB_OUTPUT"
+      fi
+      zonegate --repo "$REPOSITORY" check --format github || status=1
+      ;;
     test) zonegate --repo "$REPOSITORY" test --format github || status=1 ;;
     diff) diff_report || status=1 ;;
     *)

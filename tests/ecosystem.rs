@@ -484,11 +484,12 @@ fn the_github_action_runs_commands_the_cli_has() {
                 .to_owned(),
         );
     }
-    assert_eq!(seen, ["Diff", "Check", "Test"]);
+    // check twice: SARIF for code scanning, then the annotations.
+    assert_eq!(seen, ["Diff", "Check", "Check", "Test"]);
     // Each command the `commands` input may name is one the script handles.
     let default = action["inputs"]["commands"]["default"].as_str().unwrap();
     for command in default.split_whitespace() {
-        assert!(gate.contains(&format!("    {command}) ")), "{command}");
+        assert!(gate.contains(&format!("    {command})")), "{command}");
     }
 }
 

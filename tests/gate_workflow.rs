@@ -18,6 +18,7 @@ use std::process::Command;
 use git2::{Oid, Repository};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use support::code_scanning::CodeScanning;
 use support::issue_comments::{BODY_LIMIT, IssueComments};
 use support::runner::expression::{Scope, condition, evaluate, hash_files};
 use support::runner::{Job, PullRequest, Runner, TOKEN};
@@ -165,12 +166,13 @@ fn release_archive() -> Vec<u8> {
     fs::read(archive).unwrap()
 }
 
-/// The stand-ins: GitHub's API (issue comments) and its release downloads, which answer an
-/// archive with a redirect to the object store as github.com does.
+/// The stand-ins: GitHub's API (issue comments, code scanning's SARIF uploads) and its release
+/// downloads, which answer an archive with a redirect to the object store as github.com does.
 struct GitHub {
     _runtime: tokio::runtime::Runtime,
     api: MockServer,
     comments: IssueComments,
+    code_scanning: CodeScanning,
     releases: MockServer,
 }
 
@@ -186,12 +188,13 @@ impl GitHub {
             .enable_all()
             .build()
             .unwrap();
-        let (api, comments, releases) = runtime.block_on(async {
+        let (api, comments, code_scanning, releases) = runtime.block_on(async {
             let api = MockServer::start().await;
             let comments = IssueComments::mount(&api, REPOSITORY, TOKEN).await;
+            let code_scanning = CodeScanning::mount(&api, REPOSITORY, TOKEN).await;
             let releases = MockServer::start().await;
             if !with_release {
-                return (api, comments, releases);
+                return (api, comments, code_scanning, releases);
             }
             let archive = release_archive();
             let name = format!("zonegate-{VERSION}-{}.tar.gz", target());
@@ -215,12 +218,13 @@ impl GitHub {
                 .respond_with(ResponseTemplate::new(200).set_body_bytes(archive))
                 .mount(&releases)
                 .await;
-            (api, comments, releases)
+            (api, comments, code_scanning, releases)
         });
         Self {
             _runtime: runtime,
             api,
             comments,
+            code_scanning,
             releases,
         }
     }
@@ -428,6 +432,145 @@ fn decommissioning_the_example_s_hosts_is_one_comment_that_fits_and_a_whole_summ
             .iter()
             .any(|annotation| annotation.message.contains("upload aborted"))
     );
+}
+
+/// The scaffold with the zones repository in `dns/` and the workflows at the top, the gate's
+/// action told so (`repository: dns`).
+fn scaffold_in_a_subfolder() -> BTreeMap<String, String> {
+    scaffold()
+        .into_iter()
+        .map(|(path, text)| {
+            if path == ".github/workflows/zones-gate.yml" {
+                let pointed = text.replacen(
+                    "        with:\n          download-url:",
+                    "        with:\n          repository: dns\n          download-url:",
+                    1,
+                );
+                assert_ne!(pointed, text, "the gate's `with:` moved");
+                (path, pointed)
+            } else if path.starts_with(".github/") {
+                (path, text)
+            } else {
+                (format!("dns/{path}"), text)
+            }
+        })
+        .collect()
+}
+
+/// A CNAME beside a TXT record: an error of `check`, at line 3 of the file.
+const SHOP: &str = "owner: team-shop\nrecords:\n  - { name: shop, type: CNAME, target: www.example.net. }\n  - { name: shop, type: TXT, text: \"owner=team-shop\" }\n";
+
+// Issue 16 item 3: with the zones repository in a subfolder (`repository: dns`), annotations
+// named `zones/...` while the file is `dns/zones/...`, and nothing reached code scanning.
+#[test]
+fn in_a_subfolder_annotations_and_code_scanning_alerts_name_the_checkout_s_files() {
+    let github = GitHub::new(None);
+    let remote = Remote::new();
+    let base = scaffold_in_a_subfolder();
+    let mut head = base.clone();
+    head.insert("dns/zones/records/shop.yaml".to_owned(), SHOP.to_owned());
+    let pull = remote.open_pull(&base, &head);
+    let cache = tempfile::tempdir().unwrap();
+    let (runner, job) = github.run_gate(&remote, &pull, &head, cache.path());
+    assert_eq!(
+        job.conclusion, "failure",
+        "check finds the CNAME: {}",
+        job.log
+    );
+    assert_eq!(
+        job.step("upload the findings to code scanning").outcome,
+        "success",
+        "{}",
+        job.log
+    );
+
+    // Every annotation names a file of the checkout, the CNAME's at its line.
+    let files: Vec<&str> = job
+        .annotations
+        .iter()
+        .filter_map(|annotation| annotation.properties.strip_prefix("file="))
+        .map(|rest| rest.split(',').next().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"dns/zones/records/shop.yaml"),
+        "{:#?}",
+        job.annotations
+    );
+    for file in &files {
+        assert!(
+            runner.workspace.join(file).is_file(),
+            "{file}: {:#?}",
+            job.annotations
+        );
+    }
+
+    // One upload, for the merge commit the job checked, its URIs files of that commit.
+    let uploads = github.code_scanning.uploads();
+    assert_eq!(uploads.len(), 1, "{}", job.log);
+    let upload = &uploads[0];
+    assert_eq!(upload.commit_sha, pull.merge_sha);
+    assert_eq!(upload.reference, "refs/pull/1/merge");
+    let run = &upload.sarif["runs"][0];
+    assert_eq!(run["automationDetails"]["id"], "zonegate/");
+    let merge = remote
+        .repository
+        .find_commit(pull.merge_sha.parse().unwrap())
+        .unwrap()
+        .tree()
+        .unwrap();
+    let results = run["results"].as_array().unwrap();
+    let located: Vec<(&str, u64)> = results
+        .iter()
+        .flat_map(|result| result["locations"].as_array().unwrap())
+        .map(|location| {
+            let physical = &location["physicalLocation"];
+            (
+                physical["artifactLocation"]["uri"].as_str().unwrap(),
+                physical["region"]["startLine"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(
+        located.contains(&("dns/zones/records/shop.yaml", 3)),
+        "{located:?}"
+    );
+    for (uri, _) in &located {
+        assert!(
+            merge.get_path(Path::new(uri)).is_ok(),
+            "{uri} is not a file of the merge commit"
+        );
+    }
+    // Each alert's rule links to its page.
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        assert!(
+            rule["helpUri"]
+                .as_str()
+                .is_some_and(|uri| uri
+                    .ends_with(&format!("/docs/rules/{}.md", rule["id"].as_str().unwrap()))),
+            "{rule}"
+        );
+    }
+}
+
+#[test]
+fn a_repository_without_code_scanning_keeps_the_gate_s_verdict() {
+    let github = GitHub::new(None);
+    github.code_scanning.disable();
+    let scenario = Scenario::new();
+    let (_, job) = scenario.run(&github);
+    assert_eq!(job.conclusion, "success", "{}", job.log);
+    assert_eq!(
+        job.step("upload the findings to code scanning").outcome,
+        "failure"
+    );
+    assert!(
+        job.log
+            .contains("HTTP 403: Advanced Security must be enabled for this repository"),
+        "{}",
+        job.log
+    );
+    // The reviewer still gets the diff.
+    assert_eq!(github.comments.comments().len(), 1);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! runs of the real binary.
 #![allow(dead_code, clippy::missing_panics_doc)] // Each test binary uses a different subset.
 
+pub(crate) mod code_scanning;
 pub(crate) mod deploy;
 pub(crate) mod forge;
 pub(crate) mod github;

@@ -14,8 +14,9 @@
 //! Stood in for by what they do (`standins.rs`): `actions/checkout` (git fetches the pull
 //! request's merge ref from the test's repository with the requested depth and checks it out
 //! detached), `actions/cache` (restore by exact key, save after a successful job) and
-//! `actions/upload-artifact` (files copied under the artifact's name). Any other action is an
-//! error, never skipped.
+//! `actions/upload-artifact` (files copied under the artifact's name) and
+//! `github/codeql-action/upload-sarif` (the SARIF checked and sent to the code-scanning API, with
+//! the token's declared permissions). Any other action is an error, never skipped.
 #![allow(clippy::disallowed_methods)] // The runner writes scripts and runs processes.
 
 pub(crate) mod expression;
@@ -109,6 +110,9 @@ pub(crate) struct Runner {
     actions: Vec<(String, PathBuf)>,
     hidden: Vec<String>,
     steps_run: usize,
+    /// The job token's permissions: the job's `permissions:`, else the workflow's, else none
+    /// beyond reading (a repository's restricted default).
+    permissions: Value,
 }
 
 /// The state of a job while it runs.
@@ -212,6 +216,7 @@ impl Runner {
             actions: Vec::new(),
             hidden: Vec::new(),
             steps_run: 0,
+            permissions: json!({ "contents": "read" }),
         }
     }
 
@@ -246,6 +251,12 @@ impl Runner {
         let workflow: Value = serde_saphyr::from_str(&text).unwrap();
         let job_value = workflow["jobs"][job].clone();
         assert!(job_value.is_object(), "no job {job}");
+        if let Some(permissions) = [&job_value["permissions"], &workflow["permissions"]]
+            .into_iter()
+            .find(|permissions| !permissions.is_null())
+        {
+            self.permissions = permissions.clone();
+        }
         let mut state = JobState::default();
         let mut frame = Frame {
             steps: Map::new(),
@@ -396,6 +407,9 @@ impl Runner {
                 Map::new(),
                 standins::upload_artifact(&self.workspace, &self.artifacts, &with, state),
             ),
+            "github/codeql-action/upload-sarif@v4" => {
+                (Map::new(), standins::upload_sarif(self, &with))
+            }
             _ => {
                 let directory = self.resolve(uses).unwrap_or_else(|| {
                     panic!("no stand-in for `uses: {uses}`: the harness must not skip a step")

@@ -1,5 +1,5 @@
 //! The actions the runner does not run from source, done as they do it: actions/checkout,
-//! actions/cache and actions/upload-artifact (v4).
+//! actions/cache and actions/upload-artifact (v4), github/codeql-action/upload-sarif (v4).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -191,4 +191,165 @@ fn copy_tree(source: &Path, target: &Path) {
             fs::copy(entry.path(), &destination).unwrap();
         }
     }
+}
+
+/// github/codeql-action/upload-sarif@v4: `sarif_file` (a file, or the `.sarif` files of a
+/// directory; relative to the workspace) must be SARIF 2.1.0; each run gets
+/// `automationDetails.id` `CATEGORY/` when `category` is given; `file://` URIs under
+/// `checkout_path` (default: the workspace) are made relative to it; and the log is uploaded as
+/// the REST API documents: gzipped then base64, for the event's `GITHUB_SHA` and `GITHUB_REF`
+/// (on a pull request, its merge commit and `refs/pull/N/merge`), with the `token` input
+/// (default: the job's). The job's token holds the permissions the workflow declares and no
+/// others: without `security-events: write` GitHub refuses the upload, and so does this.
+pub(super) fn upload_sarif(runner: &Runner, with: &BTreeMap<String, String>) -> Result<(), String> {
+    let workspace = &runner.workspace;
+    let given = with
+        .get("sarif_file")
+        .filter(|file| !file.is_empty())
+        .map_or("../results", String::as_str);
+    let source = if given.starts_with('/') {
+        PathBuf::from(given)
+    } else {
+        workspace.join(given)
+    };
+    let mut files = Vec::new();
+    if source.is_dir() {
+        for entry in fs::read_dir(&source).map_err(|error| error.to_string())? {
+            let path = entry.map_err(|error| error.to_string())?.path();
+            if path
+                .extension()
+                .is_some_and(|extension| extension == "sarif")
+            {
+                files.push(path);
+            }
+        }
+        files.sort();
+    } else {
+        files.push(source.clone());
+    }
+    let checkout = with
+        .get("checkout_path")
+        .filter(|path| !path.is_empty())
+        .map_or_else(|| workspace.display().to_string(), Clone::clone);
+    let mut runs = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file)
+            .map_err(|error| format!("Path does not exist: {} ({error})", file.display()))?;
+        let log: Value = serde_json::from_str(&text)
+            .map_err(|error| format!("Invalid SARIF. JSON syntax error: {error}"))?;
+        if log["version"] != "2.1.0" || !log["runs"].is_array() {
+            return Err(format!(
+                "Invalid SARIF. Unable to process {}: version 2.1.0 with runs expected",
+                file.display()
+            ));
+        }
+        runs.extend(log["runs"].as_array().cloned().unwrap_or_default());
+    }
+    if runs.is_empty() {
+        return Err(format!("No SARIF files found to upload in \"{given}\"."));
+    }
+    let prefix = format!("file://{}/", checkout.trim_end_matches('/'));
+    for run in &mut runs {
+        if let Some(category) = with.get("category").filter(|category| !category.is_empty()) {
+            run["automationDetails"] = serde_json::json!({ "id": format!("{category}/") });
+        }
+        relativize(run, &prefix);
+    }
+    let permissions = &runner.permissions;
+    if permissions["security-events"] != "write" && permissions != "write-all" {
+        return Err(
+            "Resource not accessible by integration - https://docs.github.com/rest (the job's token has no `security-events: write`)"
+                .to_owned(),
+        );
+    }
+    let log = serde_json::json!({ "version": "2.1.0", "runs": runs });
+    let encoded = gzip_base64(log.to_string().as_bytes())?;
+    let github = |key: &str| runner.github[key].as_str().unwrap_or_default().to_owned();
+    let token = with
+        .get("token")
+        .filter(|token| !token.is_empty())
+        .cloned()
+        .unwrap_or_else(|| github("token"));
+    let url = format!(
+        "{}/repos/{}/code-scanning/sarifs",
+        github("api_url"),
+        github("repository")
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(&url)
+        .header("authorization", &format!("token {token}"))
+        .header("accept", "application/vnd.github+json")
+        .send_json(serde_json::json!({
+            "commit_sha": github("sha"),
+            "ref": github("ref"),
+            "sarif": encoded,
+            "checkout_uri": format!("file://{checkout}"),
+            "tool_name": "zonegate",
+        }))
+        .map_err(|error| error.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|error| error.to_string())?;
+    if status == 202 {
+        Ok(())
+    } else {
+        let message: Value = serde_json::from_str(&body).unwrap_or_default();
+        Err(format!(
+            "Upload of the SARIF failed: HTTP {status}: {}",
+            message["message"].as_str().unwrap_or(&body)
+        ))
+    }
+}
+
+/// Every `artifactLocation.uri` below `value` that starts with `prefix`, without it.
+fn relativize(value: &mut Value, prefix: &str) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(uri)) = object.get_mut("uri")
+                && let Some(relative) = uri.strip_prefix(prefix)
+            {
+                *uri = relative.to_owned();
+            }
+            for child in object.values_mut() {
+                relativize(child, prefix);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                relativize(item, prefix);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `gzip -c | base64 -w0`, as GitHub's documentation of the upload says to encode it.
+fn gzip_base64(bytes: &[u8]) -> Result<String, String> {
+    use std::io::Write as _;
+    let mut child = Command::new("sh")
+        .args(["-c", "gzip -c | base64 -w0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|error| error.to_string())?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bytes)
+        .map_err(|error| error.to_string())?;
+    let output = child
+        .wait_with_output()
+        .map_err(|error| error.to_string())?;
+    if !output.status.success() {
+        return Err("gzip | base64 failed".to_owned());
+    }
+    String::from_utf8(output.stdout).map_err(|error| error.to_string())
 }
