@@ -3,7 +3,7 @@
 //! [`Args`] is what the user typed; the commands receive plain options structs built from it, so
 //! no stage ever sees a clap type.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -15,9 +15,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 Run `zonegate <command> --help` for examples."
 )]
 pub struct Args {
-    /// The zones repository: the directory that holds `zones/` and `assertions/`.
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
-    pub repo: PathBuf,
+    /// The zones repository: the directory that holds `zones/` and `assertions/` [default: the
+    /// nearest directory holding zones/zonegate.yaml, from the current one up to the top of its
+    /// git work tree; else the current directory].
+    #[arg(long, global = true, env = "ZONEGATE_REPO", value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 
     /// Print nothing but findings and errors (no summary, no progress bar).
     #[arg(short, long, global = true)]
@@ -26,6 +28,36 @@ pub struct Args {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Args {
+    /// The zones repository the command works on: `--repo` (or `ZONEGATE_REPO`) as given, else
+    /// the one [`find_repository`] finds from the current directory, else the current directory
+    /// (whose error then says what is missing).
+    pub fn repository(&self) -> PathBuf {
+        self.repo.clone().unwrap_or_else(|| {
+            let here = std::env::current_dir().ok();
+            match here.as_deref().and_then(find_repository) {
+                Some(found) if Some(found.as_path()) != here.as_deref() => found,
+                _ => PathBuf::from("."),
+            }
+        })
+    }
+}
+
+/// The nearest of `start` and its ancestors that holds `zones/zonegate.yaml`, as git finds
+/// `.git`: the search stops at the top of the git work tree `start` is in (the directory
+/// holding `.git`), so a zones repository of an enclosing project is never picked up.
+pub fn find_repository(start: &Path) -> Option<PathBuf> {
+    for directory in start.ancestors() {
+        if directory.join("zones/zonegate.yaml").is_file() {
+            return Some(directory.to_path_buf());
+        }
+        if directory.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// The commands.

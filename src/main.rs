@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         }
     };
     let context = Context {
-        root: args.repo.clone(),
+        root: args.repository(),
         clock: read_clock(),
         quiet: args.quiet,
         progress: !args.quiet && io::stderr().is_terminal(),
@@ -163,10 +163,12 @@ fn main() -> ExitCode {
         ),
         Command::Init(init_args) => init::run(
             &init::Options {
+                // A new repository goes where it is asked for, not into one found above.
                 directory: init_args
                     .directory
                     .clone()
-                    .unwrap_or_else(|| args.repo.clone()),
+                    .or_else(|| args.repo.clone())
+                    .unwrap_or_else(|| ".".into()),
                 domain: init_args.domain.clone(),
             },
             args.quiet,

@@ -68,6 +68,108 @@ fn a_directory_without_zones_is_a_clear_error() {
     );
 }
 
+/// `zonegate ARGS` run in `directory` without `--repo`, with `ZONEGATE_REPO` set to `env_repo`
+/// or unset.
+fn zonegate_in(directory: &Path, env_repo: Option<&Path>, args: &[&str]) -> support::Run {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_zonegate"));
+    command
+        .args(args)
+        .current_dir(directory)
+        .env("SOURCE_DATE_EPOCH", support::SOURCE_DATE_EPOCH)
+        .env("NO_COLOR", "1")
+        .env_remove("ZONEGATE_REPO");
+    if let Some(repo) = env_repo {
+        command.env("ZONEGATE_REPO", repo);
+    }
+    let output = command.output().unwrap();
+    support::Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+// Issue 16 item 8: only the current directory was looked at, so `zonegate check` from
+// zones/records/ said there was no repository.
+#[test]
+fn the_repository_is_found_from_a_subdirectory_as_git_finds_its_own() {
+    let repo = example_repository();
+    let expected = zonegate(repo.path(), &["check", "--format", "json"]);
+    assert_eq!(expected.code, 0, "{}", expected.transcript());
+    for directory in ["zones/records", "zones", "assertions", "."] {
+        let run = zonegate_in(
+            &repo.path().join(directory),
+            None,
+            &["check", "--format", "json"],
+        );
+        assert_eq!(run.transcript(), expected.transcript(), "from {directory}");
+    }
+    // Not past the top of a git work tree: a repository above it is another project's.
+    let outer = tempfile::tempdir().unwrap();
+    support::copy_tree(&repo.path().join("zones"), &outer.path().join("zones"));
+    let project = outer.path().join("project");
+    fs::create_dir_all(project.join("src")).unwrap();
+    git2::Repository::init(&project).unwrap();
+    let run = zonegate_in(&project.join("src"), None, &["check"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    // Outside any repository: the current directory, and the error that names it.
+    let empty = tempfile::tempdir().unwrap();
+    let run = zonegate_in(empty.path(), None, &["check"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .starts_with("error: cannot read ./zones/zonegate.yaml: no zones/zonegate.yaml here"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn zonegate_repo_names_the_repository_and_repo_overrides_it() {
+    let repo = example_repository();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = zonegate_in(
+        elsewhere.path(),
+        Some(repo.path()),
+        &["check", "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let run = zonegate_in(
+        repo.path(),
+        Some(elsewhere.path()),
+        &["check", "--format", "json"],
+    );
+    assert_eq!(
+        run.code,
+        2,
+        "ZONEGATE_REPO wins over the walk up: {}",
+        run.transcript()
+    );
+    let run = zonegate_in(
+        elsewhere.path(),
+        Some(elsewhere.path()),
+        &[
+            "--repo",
+            &repo.path().display().to_string(),
+            "check",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        run.code,
+        0,
+        "--repo wins over ZONEGATE_REPO: {}",
+        run.transcript()
+    );
+    // `init` still writes into the current directory, not into a repository found above it.
+    let inside = repo.path().join("new");
+    fs::create_dir(&inside).unwrap();
+    let run = zonegate_in(&inside, None, &["init"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(inside.join("zones/zonegate.yaml").is_file());
+}
+
 #[test]
 fn the_example_repository_checks_clean_in_every_format() {
     let repo = example_repository();
