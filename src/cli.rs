@@ -234,12 +234,38 @@ pub struct InitArgs {
 #[command(group = clap::ArgGroup::new("what").required(true).args(["rule", "all"]))]
 pub struct ExplainArgs {
     /// The rule id, as printed in brackets in a finding.
-    #[arg(value_name = "RULE-ID")]
+    #[arg(value_name = "RULE-ID", value_parser = RuleId, hide_possible_values = true)]
     pub rule: Option<String>,
 
     /// List every rule id with its default severity and summary.
     #[arg(long)]
     pub all: bool,
+}
+
+/// A rule id: any text (`explain` itself names the ids closest to an unknown one), with the
+/// registry's ids as the values shell completion offers, each with its summary.
+#[derive(Clone, Copy, Debug)]
+struct RuleId;
+
+impl clap::builder::TypedValueParser for RuleId {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, argument, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::check::RULES.iter().map(|rule| {
+            clap::builder::PossibleValue::new(rule.id).help(rule.summary)
+        })))
+    }
 }
 
 /// `zonegate schema`.

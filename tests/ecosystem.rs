@@ -357,6 +357,48 @@ fn completions_load_in_bash() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "explain\n");
 }
 
+// Issue 16 item 8: `zonegate explain <TAB>` offered nothing, though the ids are a fixed list.
+#[test]
+fn bash_completes_rule_ids_after_explain() {
+    let temp = tempfile::tempdir().unwrap();
+    let script = temp.path().join("zonegate.bash");
+    fs::write(&script, zonegate(root(), &["completions", "bash"]).stdout).unwrap();
+    let complete = |word: &str| {
+        let line = format!("zonegate explain {word}");
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=(zonegate explain '{word}'); COMP_CWORD=2; \
+                 COMP_LINE='{line}'; COMP_POINT={}; _zonegate zonegate '{word}' explain; \
+                 printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display(),
+                line.len()
+            ))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let cname: Vec<String> = zonegate::check::RULES
+        .iter()
+        .filter(|rule| rule.id.starts_with("cname-"))
+        .map(|rule| rule.id.to_owned())
+        .collect();
+    assert!(cname.len() >= 2);
+    let offered: Vec<String> = complete("cname-").lines().map(str::to_owned).collect();
+    assert_eq!(offered, cname);
+    let every = complete("");
+    for rule in zonegate::check::RULES {
+        assert!(every.lines().any(|line| line == rule.id), "{}: {every}", rule.id);
+    }
+    // zsh shows each id with its summary (clap_complete's fish script completes options only).
+    let zsh = zonegate(root(), &["completions", "zsh"]).stdout;
+    assert!(
+        zsh.contains("cname-loop\\:\"CNAME records that alias each other in a circle\""),
+        "{zsh}"
+    );
+}
+
 #[test]
 fn the_man_page_documents_every_command() {
     let run = zonegate(root(), &["man"]);
