@@ -3,6 +3,7 @@
 //! [`Args`] is what the user typed; the commands receive plain options structs built from it, so
 //! no stage ever sees a clap type.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -333,11 +334,90 @@ fn collect_man_pages(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>
     let mut roff = Vec::new();
     // Rendering into a Vec cannot fail.
     let _ = clap_mangen::Man::new(command.clone()).render(&mut roff);
-    pages.push((format!("{name}.1"), roff));
+    pages.push((format!("{name}.1"), with_common_sections(roff)));
     for subcommand in command.get_subcommands() {
         if subcommand.get_name() != "help" {
             collect_man_pages(subcommand, pages);
         }
+    }
+}
+
+/// What every command's exit status means (the man pages' EXIT STATUS).
+const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Success: nothing failed (warnings alone pass)."),
+    (
+        "1",
+        "A check, an assertion or a merge policy failed; the findings were printed. render refuses and writes nothing.",
+    ),
+    (
+        "2",
+        "Bad input (every problem located as path:line:column), a usage error, or a failure to read, write or reach a server; nothing was written.",
+    ),
+];
+
+/// The environment variables zonegate reads (the man pages' ENVIRONMENT).
+const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "ZONEGATE_REPO",
+        "The zones repository, when --repo is not given (before the search upwards from the current directory).",
+    ),
+    (
+        "ZONEGATE_TOKEN",
+        "The GitHub token of bot and regen with --forge github (else GITHUB_TOKEN); never printed.",
+    ),
+    (
+        "GITHUB_TOKEN",
+        "The GitHub token when ZONEGATE_TOKEN is unset.",
+    ),
+    (
+        "GITHUB_REPOSITORY",
+        "The GitHub repository (owner/name) of --forge github, as --github-repository.",
+    ),
+    (
+        "GITHUB_API_URL",
+        "The GitHub REST API's URL, as --github-api (GitHub Enterprise Server).",
+    ),
+    (
+        "ZONEGATE_MAX_ASSERTIONS",
+        "The most assertions for_each may expand to, as --max-assertions (1,000,000 by default).",
+    ),
+    (
+        "ZONEGATE_MEMORY_LIMIT",
+        "The memory budget in MiB (4096 by default; 0 for none): past it zonegate stops with an error, exit 2.",
+    ),
+    (
+        "SOURCE_DATE_EPOCH",
+        "The clock, in seconds since the Unix epoch, for date-based serials: reproducible runs.",
+    ),
+];
+
+/// `roff` with EXIT STATUS and ENVIRONMENT added before its VERSION section (or at its end).
+fn with_common_sections(roff: Vec<u8>) -> Vec<u8> {
+    let mut page = String::from_utf8(roff)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    let mut sections = String::new();
+    for (heading, entries) in [
+        ("\"EXIT STATUS\"", EXIT_STATUS),
+        ("ENVIRONMENT", ENVIRONMENT),
+    ] {
+        let _ = writeln!(sections, ".SH {heading}");
+        for (term, meaning) in entries {
+            let _ = write!(sections, ".TP\n\\fB{term}\\fR\n{}\n", roff_text(meaning));
+        }
+    }
+    let at = page.find("\n.SH VERSION\n").map_or(page.len(), |at| at + 1);
+    page.insert_str(at, &sections);
+    page.into_bytes()
+}
+
+/// `text` as a roff text line: backslashes and hyphens escaped, no line starting with a
+/// control character.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
     }
 }
 

@@ -389,7 +389,11 @@ fn bash_completes_rule_ids_after_explain() {
     assert_eq!(offered, cname);
     let every = complete("");
     for rule in zonegate::check::RULES {
-        assert!(every.lines().any(|line| line == rule.id), "{}: {every}", rule.id);
+        assert!(
+            every.lines().any(|line| line == rule.id),
+            "{}: {every}",
+            rule.id
+        );
     }
     // zsh shows each id with its summary (clap_complete's fish script completes options only).
     let zsh = zonegate(root(), &["completions", "zsh"]).stdout;
@@ -438,6 +442,63 @@ fn the_man_page_documents_every_command() {
     assert!(render.contains(".TH zonegate-render 1"), "{render}");
     assert!(render.contains("\\-\\-output"), "{render}");
     assert!(render.contains("Examples:"), "{render}");
+}
+
+// Issue 16 item 8: the pages had neither ENVIRONMENT nor EXIT STATUS.
+#[test]
+fn every_man_page_says_the_environment_and_the_exit_status() {
+    fn walk(command: &clap::Command, found: &mut BTreeSet<String>) {
+        for argument in command.get_arguments() {
+            if let Some(variable) = argument.get_env() {
+                found.insert(variable.to_string_lossy().into_owned());
+            }
+        }
+        for subcommand in command.get_subcommands() {
+            walk(subcommand, found);
+        }
+    }
+    // Every variable a flag reads, and those the program reads itself.
+    let mut variables: BTreeSet<String> = BTreeSet::from(
+        [
+            "ZONEGATE_TOKEN",
+            "GITHUB_TOKEN",
+            "ZONEGATE_MEMORY_LIMIT",
+            "SOURCE_DATE_EPOCH",
+        ]
+        .map(str::to_owned),
+    );
+    walk(&Args::command(), &mut variables);
+    assert!(variables.contains("ZONEGATE_REPO"), "{variables:?}");
+    let temp = tempfile::tempdir().unwrap();
+    let run = zonegate(root(), &["man", "--out", temp.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    for entry in fs::read_dir(temp.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let page = fs::read_to_string(&path).unwrap();
+        let section = |heading: &str| {
+            let start = page
+                .find(&format!(".SH {heading}\n"))
+                .unwrap_or_else(|| panic!("{}: no {heading}", path.display()));
+            let rest = &page[start + 4..];
+            rest[..rest.find("\n.SH ").unwrap_or(rest.len())].to_owned()
+        };
+        let environment = section("ENVIRONMENT");
+        for variable in &variables {
+            assert!(
+                environment.contains(&format!("\\fB{variable}\\fR")),
+                "{}: {variable} missing:\n{environment}",
+                path.display()
+            );
+        }
+        let status = section("\"EXIT STATUS\"");
+        for code in ["0", "1", "2"] {
+            assert!(
+                status.contains(&format!(".TP\n\\fB{code}\\fR\n")),
+                "{}: {code}:\n{status}",
+                path.display()
+            );
+        }
+    }
 }
 
 /// The `zonegate ...` command lines of a shell script (not its comments or `echo`ed messages):
