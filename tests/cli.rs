@@ -180,6 +180,36 @@ fn the_example_repository_checks_clean_in_every_format() {
     }
 }
 
+// Issue 16 item 8: a clean `check` printed nothing at all, so a user could not tell it from a
+// check of nothing.
+#[test]
+fn a_clean_check_says_in_one_line_what_it_checked() {
+    let repo = example_repository();
+    let run = zonegate(repo.path(), &["check"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(run.stdout, "");
+    let rendered = zonegate(repo.path(), &["render", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&rendered.stdout).unwrap();
+    let zones = report["manifest"]["zones"].as_array().unwrap();
+    let records: u64 = zones
+        .iter()
+        .map(|zone| zone["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "no findings in {} zone(s), {records} record(s)\n",
+            zones.len()
+        )
+    );
+    // --quiet and the machine formats add nothing.
+    assert_eq!(zonegate(repo.path(), &["--quiet", "check"]).stderr, "");
+    assert_eq!(
+        zonegate(repo.path(), &["check", "--format", "json"]).stderr,
+        ""
+    );
+}
+
 #[test]
 fn a_mistake_in_the_example_repository_is_reported_in_every_format() {
     let repo = example_repository();

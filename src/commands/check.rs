@@ -2,7 +2,8 @@
 //!
 //! Exit status (through [`Outcome`] and [`Error`]): 0 when no finding is an error (warnings
 //! alone pass), 1 when a rule found an error, 2 when the input is malformed. Findings go to
-//! stdout in every format; in the human format a one-line count follows on stderr. Malformed
+//! stdout in every format; in the human format a one-line count follows on stderr, `no
+//! findings in 4 zone(s), 1460 record(s)` on a clean run. Malformed
 //! input is printed to stderr in the human format and to stdout in the machine formats, so a
 //! pull request gets annotations for a YAML typo as for a CNAME conflict.
 
@@ -74,12 +75,11 @@ pub fn run(
         &checked.inventory.sources,
         crate::check::RULES,
     )?;
-    // Findings are the data (stdout); the count is for the person at the terminal (stderr), and
-    // a clean run says nothing at all.
-    if options.format == Format::Human
-        && !context.quiet
-        && let Some(summary) = report::summary(&checked.diagnostics)
-    {
+    // Findings are the data (stdout); the count is for the person at the terminal (stderr),
+    // a clean run included, so it is seen to have checked something (`--quiet` says nothing).
+    if options.format == Format::Human && !context.quiet {
+        let summary =
+            report::summary(&checked.diagnostics).unwrap_or_else(|| "no findings".to_owned());
         let zones = checked.zones.zones.len();
         let records = checked.zones.record_count();
         writeln!(err, "{summary} in {zones} zone(s), {records} record(s)")?;
