@@ -5,13 +5,13 @@
 //! without the job's token is 401, a body without those fields 422, and a repository without
 //! code scanning (a private one without GitHub Advanced Security) 403 with GitHub's message.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::github::{carries_token, error_answer};
 
 /// One accepted upload, decoded.
 #[derive(Clone, Debug)]
@@ -64,42 +64,16 @@ impl CodeScanning {
 }
 
 fn error(status: u16, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({
-        "message": message,
-        "documentation_url": "https://docs.github.com/rest/code-scanning/code-scanning#upload-an-analysis-as-sarif-data",
-        "status": status.to_string(),
-    }))
-}
-
-/// `base64 -d | gunzip`, as the API decodes the `sarif` field.
-fn decode(text: &str) -> Option<Vec<u8>> {
-    let mut child = Command::new("sh")
-        .args(["-c", "base64 -d | gzip -dc"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .ok()?;
-    let output = child.wait_with_output().ok()?;
-    output.status.success().then_some(output.stdout)
+    error_answer(
+        status,
+        message,
+        "https://docs.github.com/rest/code-scanning/code-scanning#upload-an-analysis-as-sarif-data",
+    )
 }
 
 impl Respond for CodeScanning {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let authorization = request
-            .headers
-            .get("authorization")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        if authorization != format!("Bearer {}", self.token)
-            && authorization != format!("token {}", self.token)
-        {
+        if !carries_token(request, &self.token) {
             return error(401, "Bad credentials");
         }
         let mut state = self.state.lock().unwrap();
@@ -125,7 +99,9 @@ impl Respond for CodeScanning {
         if !reference.starts_with("refs/") {
             return error(422, "Invalid request: ref is not a full Git reference.");
         }
-        let Some(sarif) = decode(&sarif).and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        // As the API decodes the field: base64, then gunzip.
+        let Some(sarif) = super::pipe_through("base64 -d | gzip -dc", sarif.as_bytes())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         else {
             return error(
                 422,

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::path_regex;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::github::{carries_token, error_answer as error};
+
 /// GitHub's limit on a comment's body, in characters.
 pub(crate) const BODY_LIMIT: usize = 65_536;
 
@@ -106,14 +108,6 @@ impl IssueComments {
     }
 }
 
-fn error(status: u16, message: &str, documentation: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({
-        "message": message,
-        "documentation_url": documentation,
-        "status": status.to_string(),
-    }))
-}
-
 const DOCUMENTATION: &str = "https://docs.github.com/rest/issues/comments";
 
 impl Respond for IssueComments {
@@ -122,14 +116,7 @@ impl Respond for IssueComments {
         let method = request.method.to_string();
         let mut state = self.state.lock().unwrap();
         state.requests.push(format!("{method} {path}"));
-        let authorization = request
-            .headers
-            .get("authorization")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        if authorization != format!("Bearer {}", self.token)
-            && authorization != format!("token {}", self.token)
-        {
+        if !carries_token(request, &self.token) {
             return error(401, "Bad credentials", "https://docs.github.com/rest");
         }
         let rest = path

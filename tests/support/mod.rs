@@ -207,3 +207,20 @@ pub(crate) fn commit_all(repository: &git2::Repository, message: &str) {
         )
         .unwrap();
 }
+
+/// `input` through the shell pipeline `pipeline` (`gzip -c | base64 -w0`): its output, or `None`
+/// when a command of it fails.
+pub(crate) fn pipe_through(pipeline: &str, input: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut child = Command::new("sh")
+        .args(["-c", pipeline])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    // A pipeline that exits early closes its input: its status says what went wrong.
+    let _ = child.stdin.take()?.write_all(input);
+    let output = child.wait_with_output().ok()?;
+    output.status.success().then_some(output.stdout)
+}

@@ -263,7 +263,10 @@ pub(super) fn upload_sarif(runner: &Runner, with: &BTreeMap<String, String>) -> 
         );
     }
     let log = serde_json::json!({ "version": "2.1.0", "runs": runs });
-    let encoded = gzip_base64(log.to_string().as_bytes())?;
+    // As GitHub's documentation of the upload says to encode it.
+    let encoded = super::super::pipe_through("gzip -c | base64 -w0", log.to_string().as_bytes())
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or("gzip | base64 failed")?;
     let github = |key: &str| runner.github[key].as_str().unwrap_or_default().to_owned();
     let token = with
         .get("token")
@@ -328,28 +331,4 @@ fn relativize(value: &mut Value, prefix: &str) {
         }
         _ => {}
     }
-}
-
-/// `gzip -c | base64 -w0`, as GitHub's documentation of the upload says to encode it.
-fn gzip_base64(bytes: &[u8]) -> Result<String, String> {
-    use std::io::Write as _;
-    let mut child = Command::new("sh")
-        .args(["-c", "gzip -c | base64 -w0"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|error| error.to_string())?;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bytes)
-        .map_err(|error| error.to_string())?;
-    let output = child
-        .wait_with_output()
-        .map_err(|error| error.to_string())?;
-    if !output.status.success() {
-        return Err("gzip | base64 failed".to_owned());
-    }
-    String::from_utf8(output.stdout).map_err(|error| error.to_string())
 }
