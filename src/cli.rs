@@ -389,6 +389,18 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "SOURCE_DATE_EPOCH",
         "The clock, in seconds since the Unix epoch, for date-based serials: reproducible runs.",
     ),
+    (
+        "NO_COLOR",
+        "Set and not empty: no colour, even on a terminal (no-color.org).",
+    ),
+    (
+        "CLICOLOR",
+        "0: no colour, even on a terminal. Findings are coloured only on a terminal otherwise.",
+    ),
+    (
+        "CLICOLOR_FORCE",
+        "Set and not 0: colour even where the output is not a terminal (unless NO_COLOR).",
+    ),
 ];
 
 /// `roff` with EXIT STATUS and ENVIRONMENT added before its VERSION section (or at its end).

@@ -229,6 +229,7 @@ impl Diagnostic {
         DisplayDiagnostic {
             diagnostic: self,
             sources,
+            styled: false,
         }
     }
 }
@@ -237,7 +238,34 @@ impl Diagnostic {
 pub struct DisplayDiagnostic<'a> {
     diagnostic: &'a Diagnostic,
     sources: &'a SourceMap,
+    styled: bool,
 }
+
+impl DisplayDiagnostic<'_> {
+    /// With the labels styled for a terminal (ANSI: `error[code]` bold red, `warning[code]` bold
+    /// yellow, `note:` bold green, `hint:` bold cyan), for the streams a person reads. The
+    /// binary's stdout and stderr drop the styles unless colour is wanted there (a terminal,
+    /// and neither `NO_COLOR` nor `CLICOLOR=0`; or `CLICOLOR_FORCE`).
+    #[must_use]
+    pub fn styled(mut self) -> Self {
+        self.styled = true;
+        self
+    }
+
+    fn style(&self, style: anstyle::Style) -> anstyle::Style {
+        if self.styled {
+            style
+        } else {
+            anstyle::Style::new()
+        }
+    }
+}
+
+/// The label styles of [`DisplayDiagnostic::styled`].
+const ERROR_STYLE: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+const WARNING_STYLE: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+const NOTE_STYLE: anstyle::Style = anstyle::AnsiColor::Green.on_default().bold();
+const HINT_STYLE: anstyle::Style = anstyle::AnsiColor::Cyan.on_default().bold();
 
 impl fmt::Display for DisplayDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -245,12 +273,26 @@ impl fmt::Display for DisplayDiagnostic<'_> {
         if let Some(span) = d.span {
             write!(f, "{}: ", self.sources.locate(span))?;
         }
-        write!(f, "{}[{}]: {}", d.severity, d.code, d.message)?;
-        for (span, note) in &d.related {
-            write!(f, "\n  note: {}: {note}", self.sources.locate(*span))?;
+        let label = self.style(match d.severity {
+            Severity::Error => ERROR_STYLE,
+            Severity::Warning | Severity::Off => WARNING_STYLE,
+        });
+        write!(
+            f,
+            "{label}{}[{}]{label:#}: {}",
+            d.severity, d.code, d.message
+        )?;
+        let note = self.style(NOTE_STYLE);
+        for (span, text) in &d.related {
+            write!(
+                f,
+                "\n  {note}note:{note:#} {}: {text}",
+                self.sources.locate(*span)
+            )?;
         }
-        for hint in &d.hints {
-            write!(f, "\n  hint: {hint}")?;
+        let hint = self.style(HINT_STYLE);
+        for text in &d.hints {
+            write!(f, "\n  {hint}hint:{hint:#} {text}")?;
         }
         Ok(())
     }

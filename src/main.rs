@@ -59,9 +59,12 @@ fn main() -> ExitCode {
         quiet: args.quiet,
         progress: !args.quiet && io::stderr().is_terminal(),
     };
+    // The commands style what a person reads; each stream keeps the styles only where colour is
+    // wanted (a terminal, neither NO_COLOR nor CLICOLOR=0; or CLICOLOR_FORCE) and drops them
+    // otherwise.
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr();
+    let mut out = io::BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
+    let mut err = anstream::AutoStream::auto(io::stderr());
     let result = match &args.command {
         Command::Render(render_args) => {
             let options = render::Options {

@@ -5,9 +5,11 @@
 //! severity, rule id, message, hints and related locations. Paths are relative to the
 //! repository root, as the [`SourceMap`] holds them; in the formats GitHub reads (annotations,
 //! SARIF) relative to the workspace's top instead ([`SourceMap::workspace_path`]), so GitHub
-//! places them on the pull request's files when the zones repository is a subfolder. Output goes to the writer it is given
-//! (stdout: this is the command's data); summaries and progress are the caller's business, on
-//! stderr. No colour: the human format is plain so it pipes and diffs cleanly.
+//! places them on the pull request's files when the zones repository is a subfolder. Output
+//! goes to the writer it is given (stdout: this is the command's data); summaries and progress
+//! are the caller's business, on stderr. The human format's labels are styled (ANSI); the binary's streams keep the styles
+//! only on a terminal that wants colour (not `NO_COLOR`, not `CLICOLOR=0`; or `CLICOLOR_FORCE`),
+//! so a pipe or a file gets plain text that diffs cleanly.
 
 use std::fmt::Write as _;
 use std::io;
@@ -20,7 +22,8 @@ use crate::diagnostic::{Diagnostic, Severity, SourceMap, Span};
 /// An output format for findings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// `path:line:col: severity[rule]: message`, then indented `note:` and `hint:` lines.
+    /// `path:line:col: severity[rule]: message`, then indented `note:` and `hint:` lines, the
+    /// labels styled for a terminal.
     Human,
     /// A JSON array of findings (see [`write`]).
     Json,
@@ -44,9 +47,11 @@ pub fn write(
     rules: &[Rule],
 ) -> io::Result<()> {
     match format {
+        // For a person: labels styled for a terminal (the binary's stdout drops the styles
+        // where colour is not wanted).
         Format::Human => {
             for diagnostic in diagnostics {
-                writeln!(out, "{}", diagnostic.display(sources))?;
+                writeln!(out, "{}", diagnostic.display(sources).styled())?;
             }
             Ok(())
         }
@@ -552,7 +557,13 @@ mod tests {
 
     #[test]
     fn human_is_the_one_line_format_with_notes_and_hints() {
-        insta::assert_snapshot!(render(Format::Human), @r"
+        let styled = render(Format::Human);
+        assert!(
+            styled.contains("\u{1b}[1m\u{1b}[33mwarning[unknown-role]\u{1b}[0m: "),
+            "{styled:?}"
+        );
+        let plain = anstream::adapter::strip_str(&styled).to_string();
+        insta::assert_snapshot!(plain, @r"
         zones/records/shop, 100%.yaml:2:5: error[cname-and-other-data]: `shop.example.net.` has a CNAME and other data (TXT); a CNAME must be the only record at its name
           note: zones/records/shop, 100%.yaml:3:5: the TXT record at `shop.example.net.` comes from here
           hint: move the TXT record(s) to `web1.ams.example.net.`

@@ -344,6 +344,97 @@ fn annotations_and_sarif_name_files_from_the_git_top_level() {
     );
 }
 
+/// What `zonegate --repo REPO ARGS` shows on a terminal (a pseudo-terminal, through
+/// util-linux's `script`), with `TERM=xterm` and the colour variables of `env` only.
+fn on_a_terminal(repo: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let directory = tempfile::tempdir().unwrap();
+    let command = directory.path().join("run.sh");
+    let mut words = vec![
+        env!("CARGO_BIN_EXE_zonegate").to_owned(),
+        "--repo".to_owned(),
+        repo.display().to_string(),
+    ];
+    words.extend(args.iter().map(|argument| (*argument).to_owned()));
+    let quoted: Vec<String> = words.iter().map(|word| format!("'{word}'")).collect();
+    let line = format!("exec {}", quoted.join(" "));
+    fs::write(&command, line).unwrap();
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &format!("sh '{}'", command.display()), "/dev/null"])
+        .env("TERM", "xterm")
+        .env("SOURCE_DATE_EPOCH", support::SOURCE_DATE_EPOCH)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CI");
+    for (name, value) in env {
+        script.env(name, value);
+    }
+    let output = script.output().expect("util-linux script runs");
+    String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n")
+}
+
+/// A CNAME beside a TXT record (error) and an address without PTR (warning).
+fn with_mistakes() -> tempfile::TempDir {
+    let repo = example_repository();
+    fs::write(
+        repo.path().join("zones/records/shop.yaml"),
+        "owner: team-shop\nrecords:\n  - { name: shop, type: CNAME, target: www.example.net. }\n  \
+         - { name: shop, type: TXT, text: \"owner=team-shop\" }\n  \
+         - { name: checkout, type: A, address: 10.200.0.1 }\n",
+    )
+    .unwrap();
+    repo
+}
+
+// Issue 16 item 8: findings were plain on a terminal too. Colour there, as NO_COLOR and CLICOLOR
+// (no-color.org, bixense.com/clicolors) say; never in a pipe unless CLICOLOR_FORCE asks.
+#[test]
+fn findings_are_coloured_on_a_terminal_unless_no_color_or_clicolor_says_not() {
+    let repo = with_mistakes();
+    // --quiet: the findings alone, without the progress spinner a terminal gets on stderr.
+    let check = ["--quiet", "check"];
+    let plain = zonegate(repo.path(), &check);
+    assert_eq!(plain.code, 1, "{}", plain.transcript());
+    assert!(!plain.stdout.contains('\u{1b}') && plain.stderr.is_empty());
+
+    let coloured = on_a_terminal(repo.path(), &check, &[]);
+    assert!(
+        coloured.contains("\u{1b}[1m\u{1b}[31merror[cname-and-other-data]\u{1b}[0m: "),
+        "{coloured:?}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[1m\u{1b}[33mwarning[missing-reverse]\u{1b}[0m: "),
+        "{coloured:?}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[1m\u{1b}[36mhint:\u{1b}[0m "),
+        "{coloured:?}"
+    );
+    // The same text once the styles are gone.
+    assert_eq!(
+        anstream::adapter::strip_str(&coloured).to_string(),
+        plain.stdout
+    );
+
+    for env in [[("NO_COLOR", "1")], [("CLICOLOR", "0")]] {
+        let shown = on_a_terminal(repo.path(), &check, &env);
+        assert_eq!(shown, plain.stdout, "{env:?}");
+    }
+    // NO_COLOR set but empty does not count (no-color.org).
+    assert!(on_a_terminal(repo.path(), &check, &[("NO_COLOR", "")]).contains('\u{1b}'));
+
+    let forced = support::command(repo.path(), &check)
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&forced.stdout).contains("\u{1b}[31merror["));
+    // Machine formats are never styled.
+    let json = on_a_terminal(repo.path(), &["--quiet", "check", "--format", "json"], &[]);
+    assert!(!json.contains('\u{1b}'), "{json:?}");
+}
+
 #[test]
 fn the_example_repository_renders_to_these_zones() {
     let repo = example_repository();

@@ -464,6 +464,9 @@ fn every_man_page_says_the_environment_and_the_exit_status() {
             "GITHUB_TOKEN",
             "ZONEGATE_MEMORY_LIMIT",
             "SOURCE_DATE_EPOCH",
+            "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
         ]
         .map(str::to_owned),
     );
