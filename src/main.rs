@@ -5,7 +5,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use zonegate::cli::{
     self, Args, CheckFormat, Command, DiffFormat, ForgeArgs, ForgeKind, PrAction, RenderFormat,
     ReviewKind, SchemaKind, TestFormat,
@@ -22,12 +22,26 @@ mod memory;
 #[global_allocator]
 static ALLOCATOR: memory::Budgeted = memory::Budgeted;
 
+/// What `zonegate --version` prints after the name: the package version and the commit it was
+/// built from (`0.1.0 (commit 6868eb4a1c2f 2026-12-04)`, see build.rs). Only the binary reads the
+/// commit, so a new commit rebuilds this file and not the library.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ZONEGATE_BUILD_COMMIT"),
+    ")"
+);
+
 fn main() -> ExitCode {
     if let Err(message) = memory::set_budget_from_environment() {
         eprintln!("error: {message}");
         return ExitCode::from(2);
     }
-    let args = match Args::try_parse() {
+    let parsed = Args::command()
+        .version(VERSION)
+        .try_get_matches()
+        .and_then(|matches| Args::from_arg_matches(&matches));
+    let args = match parsed {
         Ok(args) => args,
         Err(error) => {
             let _ = error.print();
@@ -40,14 +54,17 @@ fn main() -> ExitCode {
         }
     };
     let context = Context {
-        root: args.repo.clone(),
+        root: args.repository(),
         clock: read_clock(),
         quiet: args.quiet,
         progress: !args.quiet && io::stderr().is_terminal(),
     };
+    // The commands style what a person reads; each stream keeps the styles only where colour is
+    // wanted (a terminal, neither NO_COLOR nor CLICOLOR=0; or CLICOLOR_FORCE) and drops them
+    // otherwise.
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr();
+    let mut out = io::BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
+    let mut err = anstream::AutoStream::auto(io::stderr());
     let result = match &args.command {
         Command::Render(render_args) => {
             let options = render::Options {
@@ -84,6 +101,7 @@ fn main() -> ExitCode {
                     DiffFormat::Json => diff::Format::Json,
                     DiffFormat::Markdown => diff::Format::Markdown,
                 },
+                max_bytes: diff_args.max_bytes,
             },
             &mut out,
             &mut err,
@@ -154,10 +172,12 @@ fn main() -> ExitCode {
         ),
         Command::Init(init_args) => init::run(
             &init::Options {
+                // A new repository goes where it is asked for, not into one found above.
                 directory: init_args
                     .directory
                     .clone()
-                    .unwrap_or_else(|| args.repo.clone()),
+                    .or_else(|| args.repo.clone())
+                    .unwrap_or_else(|| ".".into()),
                 domain: init_args.domain.clone(),
             },
             args.quiet,

@@ -5,10 +5,12 @@
 //! `--head` the head is the working tree, as `git diff REV` compares REV with the working tree;
 //! `--head HEAD` compares with the last commit. Both revisions are loaded and built in parallel.
 
+use std::borrow::Cow;
 use std::io::Write;
+use std::path::Path;
 
 use super::{Context, Error, Outcome, print_human};
-use crate::diff::{self, RevisionFiles, Side, report};
+use crate::diff::{self, RevisionFiles, Side, markdown, report};
 use crate::git::Repo;
 use crate::inventory::files::{Directory, Files, YamlEntry};
 use crate::inventory::{self, Inventory};
@@ -34,6 +36,9 @@ pub struct Options {
     pub head: Option<String>,
     /// Output format.
     pub format: Format,
+    /// With [`Format::Markdown`]: the most bytes the report may take (`Some(0)`: no limit;
+    /// `None`: [`markdown::COMMENT_BUDGET`], what fits a pull-request comment).
+    pub max_bytes: Option<usize>,
 }
 
 /// A revision, loaded and built.
@@ -54,6 +59,7 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome, Error> {
+    let budget = markdown_budget(options)?;
     let repo = Repo::discover(&context.root)?;
     let base_commit = repo.resolve(&options.base)?;
     let base_tree = repo.commit_tree(base_commit)?;
@@ -108,17 +114,76 @@ pub fn run(
         },
         &base.inventory.settings.policy,
     );
+    let rerun = rerun_command(&context.root, &options.base, options.head.as_deref());
     let labels = report::Labels {
         base: &options.base,
         head: &head_label,
         large_changes: &large,
+        rerun: Some(&rerun),
     };
     match options.format {
         Format::Human => report::human(out, &difference, &labels)?,
         Format::Json => report::json(out, &difference, &labels)?,
-        Format::Markdown => out.write_all(report::markdown(&difference, &labels).as_bytes())?,
+        Format::Markdown => {
+            out.write_all(markdown::markdown(&difference, &labels, budget).as_bytes())?;
+        }
     }
     Ok(Outcome::Clean)
+}
+
+/// The Markdown report's budget in bytes, from `--max-bytes`.
+fn markdown_budget(options: &Options) -> Result<usize, Error> {
+    match (options.max_bytes, options.format) {
+        (None, _) => Ok(markdown::COMMENT_BUDGET),
+        (Some(_), Format::Human | Format::Json) => Err(Error::Usage(
+            "--max-bytes bounds the Markdown report; use it with --format markdown".to_owned(),
+        )),
+        (Some(0), Format::Markdown) => Ok(usize::MAX),
+        (Some(bytes), Format::Markdown) if bytes < markdown::MINIMUM_BUDGET => {
+            Err(Error::Usage(format!(
+                "--max-bytes {bytes} is too small: a report needs at least {} bytes (0 for no limit)",
+                markdown::MINIMUM_BUDGET
+            )))
+        }
+        (Some(bytes), Format::Markdown) => Ok(bytes),
+    }
+}
+
+/// The command line that prints a difference whole, for a shortened report's note: `root` as
+/// `--repo` unless it is the current directory, the revisions as given (no `--head` for the
+/// working tree), each word quoted for a POSIX shell.
+pub fn rerun_command(root: &Path, base: &str, head: Option<&str>) -> String {
+    let mut command = String::from("zonegate");
+    if root != Path::new(".") {
+        command.push_str(" --repo ");
+        command.push_str(&shell_word(&root.to_string_lossy()));
+    }
+    command.push_str(" diff --base ");
+    command.push_str(&shell_word(base));
+    if let Some(head) = head {
+        command.push_str(" --head ");
+        command.push_str(&shell_word(head));
+    }
+    command
+}
+
+/// `word` as one word of a POSIX shell command (bash, zsh, dash): as it is when it holds only
+/// characters no shell treats specially, otherwise in single quotes. `^` and `~` are quoted too:
+/// zsh's extended globbing gives them meaning (`HEAD^1` would be a pattern).
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word.bytes().all(|byte| {
+            byte.is_ascii_alphanumeric()
+                || matches!(
+                    byte,
+                    b'-' | b'_' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b'=' | b','
+                )
+        });
+    if plain {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    }
 }
 
 /// Loads and builds the repository in `files` (no check rules: the difference needs the zones
@@ -187,5 +252,23 @@ fn input_error(revision: &str, error: inventory::Error, err: &mut dyn Write) -> 
             }
         }
         error @ inventory::Error::Read { .. } => Error::Read(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn words_a_shell_would_change_are_quoted() {
+        assert_eq!(shell_word("main"), "main");
+        assert_eq!(shell_word("origin/release-1.2"), "origin/release-1.2");
+        // zsh with extended globbing reads ^ and ~ as patterns.
+        assert_eq!(shell_word("HEAD^1"), "'HEAD^1'");
+        assert_eq!(shell_word("HEAD~2"), "'HEAD~2'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$(rm -rf /)"), "'$(rm -rf /)'");
     }
 }

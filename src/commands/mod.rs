@@ -204,14 +204,16 @@ pub fn print_input_errors(error: inventory::Error, err: &mut dyn Write) -> Error
     }
 }
 
-/// Prints diagnostics one per line (with hint and note lines) followed by a blank line.
+/// Prints diagnostics one per line (with hint and note lines), their labels styled for a
+/// terminal ([`DisplayDiagnostic::styled`](crate::diagnostic::DisplayDiagnostic::styled): the
+/// binary's streams keep the styles only where colour is wanted).
 pub fn print_human(
     out: &mut dyn Write,
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
 ) -> io::Result<()> {
     for diagnostic in diagnostics {
-        writeln!(out, "{}", diagnostic.display(sources))?;
+        writeln!(out, "{}", diagnostic.display(sources).styled())?;
     }
     Ok(())
 }
