@@ -385,6 +385,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "The GitHub REST API's URL, as --github-api (GitHub Enterprise Server).",
     ),
     (
+        "ZONEGATE_SIGNING_KEY",
+        "The SSH key pr signs reviews, labels and records with, as --signing-key.",
+    ),
+    (
         "ZONEGATE_MAX_ASSERTIONS",
         "The most assertions for_each may expand to, as --max-assertions (1,000,000 by default).",
     ),

@@ -269,7 +269,7 @@ pub struct DisplayDiagnostic<'a> {
 }
 
 impl DisplayDiagnostic<'_> {
-    /// With the labels styled for a terminal (ANSI: `error[code]` bold red, `warning[code]` bold
+    /// With the labels styled for a terminal (ANSI: `error[ID]` bold red, `warning[ID]` bold
     /// yellow, `note:` bold green, `hint:` bold cyan), for the streams a person reads. The
     /// binary's stdout and stderr drop the styles unless colour is wanted there (a terminal,
     /// and neither `NO_COLOR` nor `CLICOLOR=0`; or `CLICOLOR_FORCE`).

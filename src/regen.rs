@@ -22,7 +22,7 @@ pub struct Summary {
 /// What `check` finds in the zones built with the new export.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckFindings {
-    /// The errors, each printed as `check` prints it (`path:line:column: error[code]: ...`).
+    /// The errors, each printed as `check` prints it (`path:line:column: error[ID]: ...`, ID the rule id).
     pub errors: Vec<String>,
     /// How many warnings there are.
     pub warnings: usize,

@@ -276,12 +276,19 @@ fn the_proposal_to_decommission_every_host_fits_a_pull_request_body() {
         &fixture.path,
         &["regen", "--cmdb", &export(&exports, &decommissioned)],
     );
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    // With every host gone, check fails (77 service-missing-in-datacenter, 11 dangling-target):
+    // regen still proposes the export, says so first, and exits 1 (issue 14 item 7).
+    assert_eq!(run.code, 1, "{}", run.transcript());
     let record = fixture.forge().record(1).unwrap();
     let body = &record.comments[0].body;
     assert!(body.len() <= 60_000, "{} bytes", body.len());
     assert!(body.chars().count() <= 65_536);
-    assert!(body.starts_with("<!-- zonegate:regen -->\n### DNS diff: `main` → `zonegate/regen`"));
+    assert!(
+        body.starts_with(
+            "<!-- zonegate:regen -->\n**The new export fails `check`: 88 error(s); the bot will not merge this as it is.** They are listed at the end.\n\n### DNS diff: `main` → `zonegate/regen`"
+        ),
+        "{body}"
+    );
     assert!(body.contains("> **Large change**"), "{body}");
     assert!(body.contains(" more record(s) not shown."), "{body}");
     // The commit message's summary closes the body, its long lists counted.
