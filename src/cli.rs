@@ -3,7 +3,8 @@
 //! [`Args`] is what the user typed; [`Args::resolve`] (`cli/resolve.rs`) turns it into the
 //! commands' plain options ([`crate::commands::Invocation`]), so no stage ever sees a clap type.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -19,9 +20,11 @@ pub use resolve::Resolved;
 Run `zonegate <command> --help` for examples."
 )]
 pub struct Args {
-    /// The zones repository: the directory that holds `zones/` and `assertions/`.
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
-    pub repo: PathBuf,
+    /// The zones repository: the directory that holds `zones/` and `assertions/` [default: the
+    /// nearest directory holding zones/zonegate.yaml, from the current one up to the top of its
+    /// git work tree; else the current directory].
+    #[arg(long, global = true, env = "ZONEGATE_REPO", value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 
     /// Print nothing but findings and errors (no summary, no progress bar).
     #[arg(short, long, global = true)]
@@ -30,6 +33,36 @@ pub struct Args {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Args {
+    /// The zones repository the command works on: `--repo` (or `ZONEGATE_REPO`) as given, else
+    /// the one [`find_repository`] finds from the current directory, else the current directory
+    /// (whose error then says what is missing).
+    pub fn repository(&self) -> PathBuf {
+        self.repo.clone().unwrap_or_else(|| {
+            let here = std::env::current_dir().ok();
+            match here.as_deref().and_then(find_repository) {
+                Some(found) if Some(found.as_path()) != here.as_deref() => found,
+                _ => PathBuf::from("."),
+            }
+        })
+    }
+}
+
+/// The nearest of `start` and its ancestors that holds `zones/zonegate.yaml`, as git finds
+/// `.git`: the search stops at the top of the git work tree `start` is in (the directory
+/// holding `.git`), so a zones repository of an enclosing project is never picked up.
+pub fn find_repository(start: &Path) -> Option<PathBuf> {
+    for directory in start.ancestors() {
+        if directory.join("zones/zonegate.yaml").is_file() {
+            return Some(directory.to_path_buf());
+        }
+        if directory.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// The commands.
@@ -64,10 +97,13 @@ server does not answer. in_authority/in_additional are checked against a live se
     #[command(
         after_help = "Examples:\n  zonegate diff --base main                 # main against the working tree\n  \
 zonegate diff --base main --head HEAD     # main against the last commit\n  \
-zonegate diff --base HEAD^1 --head HEAD --format markdown   # a PR's merge commit, for a comment\n\n\
+zonegate diff --base HEAD^1 --head HEAD --format markdown   # a PR's merge commit, for a comment\n  \
+zonegate diff --base main --format markdown --max-bytes 0   # the whole report, however long\n\n\
 Without --head the head is the working tree, as with `git diff REV`. Revisions are read\n\
 straight from git objects: nothing is checked out. Large changes are measured against the\n\
-base's `policy.thresholds`."
+base's `policy.thresholds`. A Markdown report keeps within --max-bytes: the totals, the\n\
+large-change reasons and the blast radius first, long lists ending with \"and N more\", and a\n\
+last line naming the command that prints the whole difference."
     )]
     Diff(DiffArgs),
 
@@ -205,12 +241,43 @@ pub struct InitArgs {
 #[command(group = clap::ArgGroup::new("what").required(true).args(["rule", "all"]))]
 pub struct ExplainArgs {
     /// The rule id, as printed in brackets in a finding, or a change class id.
-    #[arg(value_name = "RULE-ID")]
+    #[arg(value_name = "RULE-ID", value_parser = RuleId, hide_possible_values = true)]
     pub rule: Option<String>,
 
     /// List every rule id with its default severity and summary, then every change class.
     #[arg(long)]
     pub all: bool,
+}
+
+/// A rule id: any text (`explain` itself names the ids closest to an unknown one), with the
+/// registry's ids and the change classes' as the values shell completion offers, each with its
+/// summary.
+#[derive(Clone, Copy, Debug)]
+struct RuleId;
+
+impl clap::builder::TypedValueParser for RuleId {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, argument, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let rules = crate::rules::RULES
+            .iter()
+            .map(|rule| clap::builder::PossibleValue::new(rule.id()).help(rule.summary()));
+        let classes = crate::change_class::CLASSES
+            .iter()
+            .map(|class| clap::builder::PossibleValue::new(class.id).help(class.summary));
+        Some(Box::new(rules.chain(classes)))
+    }
 }
 
 /// `zonegate schema`.
@@ -251,13 +318,19 @@ pub struct ManArgs {
     pub out: Option<PathBuf>,
 }
 
-/// The process's command line. On `--help`, `--version` or a usage error clap has printed what
-/// it says, and `Err` holds the exit status: 0 for the first two, 2 for a usage error.
-pub fn parse() -> Result<Args, u8> {
-    Args::try_parse().map_err(|error| {
-        let _ = error.print();
-        if error.use_stderr() { 2 } else { 0 }
-    })
+/// The process's command line, `--version` printing `version`. On `--help`, `--version` or a
+/// usage error clap has printed what it says, and `Err` holds the exit status: 0 for the first
+/// two, 2 for a usage error.
+pub fn parse(version: &'static str) -> Result<Args, u8> {
+    use clap::{CommandFactory, FromArgMatches};
+    Args::command()
+        .version(version)
+        .try_get_matches()
+        .and_then(|matches| Args::from_arg_matches(&matches))
+        .map_err(|error| {
+            let _ = error.print();
+            if error.use_stderr() { 2 } else { 0 }
+        })
 }
 
 /// The completion script for `shell`.
@@ -287,11 +360,106 @@ fn collect_man_pages(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>
     let mut roff = Vec::new();
     // Rendering into a Vec cannot fail.
     let _ = clap_mangen::Man::new(command.clone()).render(&mut roff);
-    pages.push((format!("{name}.1"), roff));
+    pages.push((format!("{name}.1"), with_common_sections(roff)));
     for subcommand in command.get_subcommands() {
         if subcommand.get_name() != "help" {
             collect_man_pages(subcommand, pages);
         }
+    }
+}
+
+/// What every command's exit status means (the man pages' EXIT STATUS).
+const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Success: nothing failed (warnings alone pass)."),
+    (
+        "1",
+        "A check, an assertion or a merge policy failed; the findings were printed. render refuses and writes nothing.",
+    ),
+    (
+        "2",
+        "Bad input (every problem located as path:line:column), a usage error, or a failure to read, write or reach a server; nothing was written.",
+    ),
+];
+
+/// The environment variables zonegate reads (the man pages' ENVIRONMENT).
+const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "ZONEGATE_REPO",
+        "The zones repository, when --repo is not given (before the search upwards from the current directory).",
+    ),
+    (
+        "ZONEGATE_TOKEN",
+        "The GitHub token of bot and regen with --forge github (else GITHUB_TOKEN); never printed.",
+    ),
+    (
+        "GITHUB_TOKEN",
+        "The GitHub token when ZONEGATE_TOKEN is unset.",
+    ),
+    (
+        "GITHUB_REPOSITORY",
+        "The GitHub repository (owner/name) of --forge github, as --github-repository.",
+    ),
+    (
+        "GITHUB_API_URL",
+        "The GitHub REST API's URL, as --github-api (GitHub Enterprise Server).",
+    ),
+    (
+        "ZONEGATE_SIGNING_KEY",
+        "The SSH key pr signs reviews, labels and records with, as --signing-key.",
+    ),
+    (
+        "ZONEGATE_MAX_ASSERTIONS",
+        "The most assertions for_each may expand to, as --max-assertions (1,000,000 by default).",
+    ),
+    (
+        "ZONEGATE_MEMORY_LIMIT",
+        "The memory budget in MiB (4096 by default; 0 for none): past it zonegate stops with an error, exit 2.",
+    ),
+    (
+        "SOURCE_DATE_EPOCH",
+        "The clock, in seconds since the Unix epoch, for date-based serials: reproducible runs.",
+    ),
+    (
+        "NO_COLOR",
+        "Set and not empty: no colour, even on a terminal (no-color.org).",
+    ),
+    (
+        "CLICOLOR",
+        "0: no colour, even on a terminal. Findings are coloured only on a terminal otherwise.",
+    ),
+    (
+        "CLICOLOR_FORCE",
+        "Set and not 0: colour even where the output is not a terminal (unless NO_COLOR).",
+    ),
+];
+
+/// `roff` with EXIT STATUS and ENVIRONMENT added before its VERSION section (or at its end).
+fn with_common_sections(roff: Vec<u8>) -> Vec<u8> {
+    let mut page = String::from_utf8(roff)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    let mut sections = String::new();
+    for (heading, entries) in [
+        ("\"EXIT STATUS\"", EXIT_STATUS),
+        ("ENVIRONMENT", ENVIRONMENT),
+    ] {
+        let _ = writeln!(sections, ".SH {heading}");
+        for (term, meaning) in entries {
+            let _ = write!(sections, ".TP\n\\fB{term}\\fR\n{}\n", roff_text(meaning));
+        }
+    }
+    let at = page.find("\n.SH VERSION\n").map_or(page.len(), |at| at + 1);
+    page.insert_str(at, &sections);
+    page.into_bytes()
+}
+
+/// `text` as a roff text line: backslashes and hyphens escaped, no line starting with a
+/// control character.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
     }
 }
 
@@ -413,6 +581,11 @@ pub struct DiffArgs {
     /// How to print the difference.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
+
+    /// With --format markdown: the most bytes the report may take; 0 for no limit. The default
+    /// fits a pull-request comment (GitHub refuses more than 65,536 characters).
+    #[arg(long, value_name = "BYTES")]
+    pub max_bytes: Option<usize>,
 }
 
 /// Output formats of `diff`.

@@ -66,13 +66,34 @@ impl Span {
 
 /// The table of input files, so spans stay four words wide.
 ///
-/// Paths are stored as the user should see them: relative to the repository root.
+/// Paths are stored as the user should see them: relative to the repository root. The formats
+/// GitHub reads (annotations, SARIF) want them relative to the workspace, the git work tree's
+/// top level, which differs when the zones repository is a subfolder of it: see
+/// [`SourceMap::set_workspace_prefix`].
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     paths: Vec<PathBuf>,
+    /// The repository root's path from the workspace's top (`dns` for `dns/zones/...`); empty
+    /// when the repository is the top.
+    workspace_prefix: PathBuf,
 }
 
 impl SourceMap {
+    /// Records where the repository root is inside the workspace (the git work tree's top
+    /// level), for [`SourceMap::workspace_path`].
+    pub fn set_workspace_prefix(&mut self, prefix: impl Into<PathBuf>) {
+        self.workspace_prefix = prefix.into();
+    }
+
+    /// The path of `file` from the workspace's top: where GitHub looks for it when placing an
+    /// annotation or a code-scanning alert.
+    ///
+    /// # Panics
+    /// As [`SourceMap::path`].
+    pub fn workspace_path(&self, file: FileId) -> PathBuf {
+        self.workspace_prefix.join(self.path(file))
+    }
+
     /// Registers `path` (as it should be displayed) and returns its id.
     pub fn add(&mut self, path: impl Into<PathBuf>) -> FileId {
         let path = path.into();
@@ -108,6 +129,7 @@ impl SourceMap {
                     }
                 })
                 .collect(),
+            workspace_prefix: self.workspace_prefix.clone(),
         }
     }
 
@@ -234,6 +256,7 @@ impl Diagnostic {
         DisplayDiagnostic {
             diagnostic: self,
             sources,
+            styled: false,
         }
     }
 }
@@ -242,7 +265,34 @@ impl Diagnostic {
 pub struct DisplayDiagnostic<'a> {
     diagnostic: &'a Diagnostic,
     sources: &'a SourceMap,
+    styled: bool,
 }
+
+impl DisplayDiagnostic<'_> {
+    /// With the labels styled for a terminal (ANSI: `error[ID]` bold red, `warning[ID]` bold
+    /// yellow, `note:` bold green, `hint:` bold cyan), for the streams a person reads. The
+    /// binary's stdout and stderr drop the styles unless colour is wanted there (a terminal,
+    /// and neither `NO_COLOR` nor `CLICOLOR=0`; or `CLICOLOR_FORCE`).
+    #[must_use]
+    pub fn styled(mut self) -> Self {
+        self.styled = true;
+        self
+    }
+
+    fn style(&self, style: anstyle::Style) -> anstyle::Style {
+        if self.styled {
+            style
+        } else {
+            anstyle::Style::new()
+        }
+    }
+}
+
+/// The label styles of [`DisplayDiagnostic::styled`].
+const ERROR_STYLE: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+const WARNING_STYLE: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+const NOTE_STYLE: anstyle::Style = anstyle::AnsiColor::Green.on_default().bold();
+const HINT_STYLE: anstyle::Style = anstyle::AnsiColor::Cyan.on_default().bold();
 
 impl fmt::Display for DisplayDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -250,12 +300,26 @@ impl fmt::Display for DisplayDiagnostic<'_> {
         if let Some(span) = d.span {
             write!(f, "{}: ", self.sources.locate(span))?;
         }
-        write!(f, "{}[{}]: {}", d.severity, d.rule, d.message)?;
-        for (span, note) in &d.related {
-            write!(f, "\n  note: {}: {note}", self.sources.locate(*span))?;
+        let label = self.style(match d.severity {
+            Severity::Error => ERROR_STYLE,
+            Severity::Warning | Severity::Off => WARNING_STYLE,
+        });
+        write!(
+            f,
+            "{label}{}[{}]{label:#}: {}",
+            d.severity, d.rule, d.message
+        )?;
+        let note = self.style(NOTE_STYLE);
+        for (span, text) in &d.related {
+            write!(
+                f,
+                "\n  {note}note:{note:#} {}: {text}",
+                self.sources.locate(*span)
+            )?;
         }
-        for hint in &d.hints {
-            write!(f, "\n  hint: {hint}")?;
+        let hint = self.style(HINT_STYLE);
+        for text in &d.hints {
+            write!(f, "\n  {hint}hint:{hint:#} {text}")?;
         }
         Ok(())
     }

@@ -14,12 +14,22 @@ mod memory;
 #[global_allocator]
 static ALLOCATOR: memory::Budgeted = memory::Budgeted;
 
+/// What `zonegate --version` prints after the name: the package version and the commit it was
+/// built from (`0.1.0 (commit 6868eb4a1c2f 2026-12-04)`, see build.rs). Only the binary reads the
+/// commit, so a new commit rebuilds this file and not the library.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ZONEGATE_BUILD_COMMIT"),
+    ")"
+);
+
 fn main() -> ExitCode {
     if let Err(message) = memory::set_budget_from_environment() {
         eprintln!("error: {message}");
         return ExitCode::from(2);
     }
-    let args = match cli::parse() {
+    let args = match cli::parse(VERSION) {
         Ok(args) => args,
         Err(status) => return ExitCode::from(status),
     };
@@ -30,9 +40,13 @@ fn main() -> ExitCode {
         quiet: resolved.quiet,
         progress: !resolved.quiet && io::stderr().is_terminal(),
     };
+    // The commands style what a person reads; each stream keeps the styles only where colour is
+    // wanted (a terminal, neither NO_COLOR nor CLICOLOR=0; or CLICOLOR_FORCE) and drops them
+    // otherwise.
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let result = commands::run(&context, resolved.invocation, &mut out, &mut io::stderr());
+    let mut out = io::BufWriter::new(anstream::AutoStream::auto(stdout.lock()));
+    let mut err = anstream::AutoStream::auto(io::stderr());
+    let result = commands::run(&context, resolved.invocation, &mut out, &mut err);
     let flushed = out.flush();
     match (result, flushed) {
         (Err(commands::Error::Write(error)), _) | (_, Err(error))

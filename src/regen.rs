@@ -14,14 +14,15 @@ use crate::diff::{Counts, Diff};
 pub struct Summary {
     /// One line: the commit subject and the pull request's title.
     pub title: String,
-    /// The rest of the commit message: counts per zone and per datacenter.
+    /// The rest of the commit message: counts per zone and per datacenter (each list at most
+    /// [`SUMMARY_LINES`] long).
     pub body: String,
 }
 
 /// What `check` finds in the zones built with the new export.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckFindings {
-    /// The errors, each printed as `check` prints it (`path:line:column: error[code]: ...`).
+    /// The errors, each printed as `check` prints it (`path:line:column: error[ID]: ...`, ID the rule id).
     pub errors: Vec<String>,
     /// How many warnings there are.
     pub warnings: usize,
@@ -83,53 +84,58 @@ pub fn summarise(diff: &Diff, source: &str, check: &CheckFindings) -> Summary {
         }
         body.push('\n');
     }
-    if zones > 0 {
+    let zone_lines: Vec<String> = diff
+        .zones
+        .iter()
+        .filter(|zone| !zone.counts.is_empty())
+        .map(|zone| {
+            format!(
+                "  {}  {} ({} -> {} records)\n",
+                zone.origin,
+                describe(zone.counts),
+                zone.base_records,
+                zone.head_records
+            )
+        })
+        .collect();
+    if !zone_lines.is_empty() {
         body.push_str("Records per zone:\n");
+        push_lines(&mut body, &zone_lines, "zone(s)");
     }
-    for zone in diff.zones.iter().filter(|zone| !zone.counts.is_empty()) {
-        let _ = writeln!(
-            body,
-            "  {}  {} ({} -> {} records)",
-            zone.origin,
-            describe(zone.counts),
-            zone.base_records,
-            zone.head_records
-        );
-    }
-    let datacenters: Vec<_> = diff
+    let datacenter_lines: Vec<String> = diff
         .datacenters
         .iter()
         .filter(|datacenter| !datacenter.counts.is_empty())
-        .collect();
-    if !datacenters.is_empty() {
-        body.push_str("\nRecords per datacenter:\n");
-        for datacenter in datacenters {
-            let _ = writeln!(
-                body,
-                "  {}  {} ({} -> {} records)",
+        .map(|datacenter| {
+            format!(
+                "  {}  {} ({} -> {} records)\n",
                 datacenter.name,
                 describe(datacenter.counts),
                 datacenter.base_records,
                 datacenter.head_records
-            );
-        }
+            )
+        })
+        .collect();
+    if !datacenter_lines.is_empty() {
+        body.push_str("\nRecords per datacenter:\n");
+        push_lines(&mut body, &datacenter_lines, "datacenter(s)");
     }
-    let losing: Vec<_> = diff
+    let losing: Vec<String> = diff
         .services
         .iter()
         .filter(|service| !service.lost.is_empty())
-        .collect();
-    if !losing.is_empty() {
-        body.push_str("\nServices losing targets:\n");
-        for service in losing {
-            let _ = writeln!(
-                body,
-                "  {}  {} -> {} target(s)",
+        .map(|service| {
+            format!(
+                "  {}  {} -> {} target(s)\n",
                 crate::diff::service_label(service),
                 service.base_targets,
                 service.head_targets
-            );
-        }
+            )
+        })
+        .collect();
+    if !losing.is_empty() {
+        body.push_str("\nServices losing targets:\n");
+        push_lines(&mut body, &losing, "service(s)");
     }
     if !diff.vanished.is_empty() {
         let _ = writeln!(
@@ -139,6 +145,20 @@ pub fn summarise(diff: &Diff, source: &str, check: &CheckFindings) -> Summary {
         );
     }
     Summary { title, body }
+}
+
+/// Most lines of one list in the summary; the rest are counted. The summary is a commit message
+/// and part of the pull request's body, which GitHub limits to 65,536 characters.
+pub const SUMMARY_LINES: usize = 20;
+
+/// Appends the first [`SUMMARY_LINES`] of `lines`, then `  and N more <what>`.
+fn push_lines(body: &mut String, lines: &[String], what: &str) {
+    for line in lines.iter().take(SUMMARY_LINES) {
+        body.push_str(line);
+    }
+    if lines.len() > SUMMARY_LINES {
+        let _ = writeln!(body, "  and {} more {what}", lines.len() - SUMMARY_LINES);
+    }
 }
 
 /// `+3 -1 ~2 records`, leaving out zero parts.

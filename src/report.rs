@@ -3,10 +3,13 @@
 //!
 //! Every format carries the same facts per finding: path, line and column (when known),
 //! severity, rule id, message, hints and related locations. Paths are relative to the
-//! repository root, as the [`SourceMap`] holds them, so GitHub can place annotations and
-//! code-scanning alerts on the pull request's files. Output goes to the writer it is given
-//! (stdout: this is the command's data); summaries and progress are the caller's business, on
-//! stderr. No colour: the human format is plain so it pipes and diffs cleanly.
+//! repository root, as the [`SourceMap`] holds them; in the formats GitHub reads (annotations,
+//! SARIF) relative to the workspace's top instead ([`SourceMap::workspace_path`]), so GitHub
+//! places them on the pull request's files when the zones repository is a subfolder. Output
+//! goes to the writer it is given (stdout: this is the command's data); summaries and progress
+//! are the caller's business, on stderr. The human format's labels are styled (ANSI); the binary's streams keep the styles
+//! only on a terminal that wants colour (not `NO_COLOR`, not `CLICOLOR=0`; or `CLICOLOR_FORCE`),
+//! so a pipe or a file gets plain text that diffs cleanly.
 
 use std::fmt::Write as _;
 use std::io;
@@ -19,7 +22,8 @@ use crate::rules::{RULES, Rule, Stage};
 /// An output format for findings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// `path:line:col: severity[rule]: message`, then indented `note:` and `hint:` lines.
+    /// `path:line:col: severity[rule]: message`, then indented `note:` and `hint:` lines, the
+    /// labels styled for a terminal.
     Human,
     /// A JSON array of findings (see [`write`]).
     Json,
@@ -42,9 +46,11 @@ pub fn write(
     sources: &SourceMap,
 ) -> io::Result<()> {
     match format {
+        // For a person: labels styled for a terminal (the binary's stdout drops the styles
+        // where colour is not wanted).
         Format::Human => {
             for diagnostic in diagnostics {
-                writeln!(out, "{}", diagnostic.display(sources))?;
+                writeln!(out, "{}", diagnostic.display(sources).styled())?;
             }
             Ok(())
         }
@@ -67,6 +73,16 @@ pub fn write(
             writeln!(out)
         }
     }
+}
+
+/// The findings with [`Format::Json`]'s fields (an array; keys in the order of a
+/// [`serde_json::Value`]), for a document that carries them beside other things (`test --format
+/// json` on malformed input).
+pub fn json_value(diagnostics: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
+    diagnostics
+        .iter()
+        .map(|diagnostic| serde_json::json!(JsonFinding::new(diagnostic, sources)))
+        .collect()
 }
 
 /// `2 errors, 1 warning` (or `None` when there is nothing to report), for a summary line.
@@ -152,7 +168,19 @@ impl<'a> JsonFinding<'a> {
 
 /// Display path, and line and column when known (0 means unknown in a [`Span`]).
 fn location(span: Span, sources: &SourceMap) -> (String, Option<u32>, Option<u32>) {
-    let path = sources.path(span.file).display().to_string();
+    position(sources.path(span.file).display().to_string(), span)
+}
+
+/// As [`location`], with the path from the workspace's top, where GitHub resolves the paths of
+/// annotations and code-scanning alerts.
+fn workspace_location(span: Span, sources: &SourceMap) -> (String, Option<u32>, Option<u32>) {
+    position(
+        sources.workspace_path(span.file).display().to_string(),
+        span,
+    )
+}
+
+fn position(path: String, span: Span) -> (String, Option<u32>, Option<u32>) {
     let line = (span.line > 0).then_some(span.line);
     let column = (span.line > 0 && span.column > 0).then_some(span.column);
     (path, line, column)
@@ -170,7 +198,7 @@ fn github_command(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     };
     let mut properties: Vec<String> = Vec::new();
     if let Some(span) = diagnostic.span {
-        let (path, line, column) = location(span, sources);
+        let (path, line, column) = workspace_location(span, sources);
         properties.push(format!("file={}", escape_property(&path)));
         if let Some(line) = line {
             properties.push(format!("line={line}"));
@@ -213,6 +241,25 @@ pub(crate) fn escape_property(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // SARIF 2.1.0
 
+/// Where each rule's page is in this repository: `docs/rules/<id>.md`, the text of `zonegate
+/// explain <id>` (kept equal by `tests/rule_docs.rs`).
+pub const RULE_DOCUMENTATION: &str = "docs/rules";
+
+/// The page of rule `id` on GitHub, as SARIF's `helpUri` (code scanning links it from every
+/// alert): at the release tag of `version`, whose text matches the binary's, or on the default
+/// branch for a development build (`0.3.0-dev`), which has no tag.
+pub fn rule_documentation_url(id: &str, version: &str) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY")
+        .trim_end_matches('/')
+        .trim_end_matches(".git");
+    let revision = if version.contains('-') {
+        "main".to_owned()
+    } else {
+        format!("v{version}")
+    };
+    format!("{repository}/blob/{revision}/{RULE_DOCUMENTATION}/{id}.md")
+}
+
 /// The JSON schema of SARIF 2.1.0 (OASIS standard, errata 01).
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -254,6 +301,7 @@ struct SarifRule<'a> {
     name: String,
     short_description: SarifText,
     full_description: SarifText,
+    help_uri: String,
     help: SarifHelp,
     default_configuration: SarifConfiguration,
     properties: SarifRuleProperties,
@@ -381,6 +429,7 @@ fn sarif_rule(rule: &'static Rule) -> SarifRule<'static> {
         full_description: SarifText {
             text: what_it_does(&help),
         },
+        help_uri: rule_documentation_url(rule.id(), env!("CARGO_PKG_VERSION")),
         help: SarifHelp {
             text: help.clone(),
             markdown: help,
@@ -408,7 +457,7 @@ fn sarif_location(
     id: Option<usize>,
     note: Option<String>,
 ) -> SarifLocation {
-    let (path, line, column) = location(span, sources);
+    let (path, line, column) = workspace_location(span, sources);
     SarifLocation {
         id,
         physical_location: SarifPhysicalLocation {
@@ -508,7 +557,13 @@ mod tests {
 
     #[test]
     fn human_is_the_one_line_format_with_notes_and_hints() {
-        insta::assert_snapshot!(render(Format::Human), @r"
+        let styled = render(Format::Human);
+        assert!(
+            styled.contains("\u{1b}[1m\u{1b}[33mwarning[unknown-role]\u{1b}[0m: "),
+            "{styled:?}"
+        );
+        let plain = anstream::adapter::strip_str(&styled).to_string();
+        insta::assert_snapshot!(plain, @r"
         zones/records/shop, 100%.yaml:2:5: error[cname-and-other-data]: `shop.example.net.` has a CNAME and other data (TXT); a CNAME must be the only record at its name
           note: zones/records/shop, 100%.yaml:3:5: the TXT record at `shop.example.net.` comes from here
           hint: move the TXT record(s) to `web1.ams.example.net.`
@@ -565,6 +620,18 @@ mod tests {
         );
         assert_eq!(summary(&diagnostics[1..2]).as_deref(), Some("1 warning"));
         assert_eq!(summary(&[]), None);
+    }
+
+    #[test]
+    fn rule_pages_are_at_the_release_tag_or_on_main_for_a_development_build() {
+        assert_eq!(
+            rule_documentation_url("cname-loop", "0.4.1"),
+            "https://github.com/zonegate/zonegate/blob/v0.4.1/docs/rules/cname-loop.md"
+        );
+        assert_eq!(
+            rule_documentation_url("cname-loop", "0.5.0-dev"),
+            "https://github.com/zonegate/zonegate/blob/main/docs/rules/cname-loop.md"
+        );
     }
 
     #[test]

@@ -236,3 +236,155 @@ fn a_change_of_no_record_still_names_its_class() {
       codeowners-changed: CODEOWNERS is added: who must approve a change to which file changes
     ");
 }
+
+/// The example repository with every host decommissioned: committed on `main` on top of the
+/// example, or left in the work tree.
+fn example_decommissioned(commit: bool) -> tempfile::TempDir {
+    let repo = example_repository();
+    let repository = Repository::init(repo.path()).unwrap();
+    repository.set_head("refs/heads/main").unwrap();
+    commit_all(&repository, "example");
+    let export = repo.path().join("zones/cmdb/servers.csv");
+    let decommissioned = support::decommission_every_host(&fs::read_to_string(&export).unwrap());
+    fs::write(export, decommissioned).unwrap();
+    if commit {
+        commit_all(&repository, "decommission every host");
+    }
+    repo
+}
+
+/// Runs the binary in `directory` (no `--repo`) with the arguments of a command line.
+fn zonegate_in(directory: &Path, arguments: &[&str]) -> support::Run {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zonegate"))
+        .args(arguments)
+        .current_dir(directory)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    support::Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The record lines of a human report (`+ name ttl IN TYPE data`, indented).
+fn human_record_lines(report: &str) -> Vec<&str> {
+    report
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| {
+            (line.starts_with("+ ") || line.starts_with("- ") || line.starts_with("~ "))
+                && line.contains(" IN ")
+        })
+        .collect()
+}
+
+// Issue 16 item 2: the comment of this very change was 76,701 characters, and GitHub refuses a
+// comment over 65,536.
+#[test]
+fn decommissioning_the_example_s_hosts_fits_a_pull_request_comment() {
+    let repo = example_decommissioned(true);
+    let arguments = [
+        "diff", "--base", "HEAD^1", "--head", "HEAD", "--format", "markdown",
+    ];
+    let run = zonegate_in(repo.path(), &arguments);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let comment = run.stdout;
+    assert!(comment.len() <= 60_000, "{} bytes", comment.len());
+    assert!(comment.chars().count() <= 65_536);
+    // Summary, large-change reasons and blast radius first; long lists end with "and N more".
+    assert!(comment.contains("> **Large change**"), "{comment}");
+    assert!(comment.contains("**0 added, 1456 removed, 0 changed** in 3 of 4 zone(s)."));
+    assert!(comment.contains("| `example.net.` | 914 | 0 | 882 | 0 | 96.5% | changes |"));
+    assert!(comment.contains("- and "), "{comment}");
+    assert!(comment.contains(" more record(s) not shown."), "{comment}");
+    assert!(comment.ends_with(
+        "*Shortened to fit 60000 bytes: `zonegate diff --base 'HEAD^1' --head HEAD` prints the whole difference.*\n"
+    ));
+
+    // The whole report, for the job summary and the artifact, leaves nothing out.
+    let mut whole_arguments = arguments.to_vec();
+    whole_arguments.extend(["--max-bytes", "0"]);
+    let whole = zonegate_in(repo.path(), &whole_arguments);
+    assert_eq!(whole.code, 0, "{}", whole.transcript());
+    assert!(!whole.stdout.contains("Shortened"));
+    let record_lines = whole
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("- ") && line.contains(" IN "))
+        .count();
+    assert_eq!(record_lines, 1456);
+    assert!(whole.stdout.len() < 1_048_576, "fits a job summary");
+}
+
+// Issue 16 item 7: the note suggested `zonegate diff --base HEAD --head working tree`, which
+// fails. The command it names now runs, in the repository, and prints every record.
+#[test]
+fn the_command_a_shortened_report_names_prints_the_whole_difference() {
+    for commit in [false, true] {
+        let repo = example_decommissioned(commit);
+        let arguments: &[&str] = if commit {
+            &[
+                "diff",
+                "--base",
+                "HEAD^1",
+                "--head",
+                "HEAD",
+                "--format",
+                "markdown",
+                "--max-bytes",
+                "4000",
+            ]
+        } else {
+            &[
+                "diff",
+                "--base",
+                "HEAD",
+                "--format",
+                "markdown",
+                "--max-bytes",
+                "4000",
+            ]
+        };
+        let run = zonegate_in(repo.path(), arguments);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        assert!(run.stdout.len() <= 4000);
+        let command = support::note_command(&run.stdout);
+        assert!(command.starts_with("zonegate diff "), "{command}");
+        // As a user would paste it: one shell command line, in the repository.
+        let whole = support::shell(command, repo.path());
+        assert_eq!(whole.code, 0, "`{command}`: {}", whole.transcript());
+        let stdout = whole.stdout;
+        assert_eq!(
+            human_record_lines(&stdout).len(),
+            1456,
+            "`{command}`:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn max_bytes_is_for_markdown_and_has_a_floor() {
+    let repo = example_with_change(true);
+    let run = zonegate(
+        repo.path(),
+        &["diff", "--base", "main~1", "--max-bytes", "5000"],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.stderr, @"error: --max-bytes bounds the Markdown report; use it with --format markdown");
+    let run = zonegate(
+        repo.path(),
+        &[
+            "diff",
+            "--base",
+            "main~1",
+            "--format",
+            "markdown",
+            "--max-bytes",
+            "100",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.stderr, @"error: --max-bytes 100 is too small: a report needs at least 1024 bytes (0 for no limit)");
+}

@@ -124,8 +124,13 @@ fn the_scaffolded_workflows_install_zonegate_and_run_commands_it_has() {
                     "{step}"
                 );
                 let script = step["run"].as_str().unwrap_or_default();
-                assert!(!script.contains("cargo build"), "{name}: {script}");
-                if script.contains("cargo install --locked --git \"$ZONEGATE_GIT\"") {
+                // Nothing is built on the runner: zonegate is the release the workflow pins.
+                assert!(!script.contains("cargo"), "{name}: {script}");
+                let version = env!("CARGO_PKG_VERSION");
+                let uses = step["uses"].as_str().unwrap_or_default();
+                if uses == format!("zonegate/zonegate@v{version}")
+                    || uses == format!("zonegate/zonegate/install@v{version}")
+                {
                     installs += 1;
                 }
                 for line in script.lines() {
@@ -351,6 +356,52 @@ fn completions_load_in_bash() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "explain\n");
 }
 
+// Issue 16 item 8: `zonegate explain <TAB>` offered nothing, though the ids are a fixed list.
+#[test]
+fn bash_completes_rule_ids_after_explain() {
+    let temp = tempfile::tempdir().unwrap();
+    let script = temp.path().join("zonegate.bash");
+    fs::write(&script, zonegate(root(), &["completions", "bash"]).stdout).unwrap();
+    let complete = |word: &str| {
+        let line = format!("zonegate explain {word}");
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=(zonegate explain '{word}'); COMP_CWORD=2; \
+                 COMP_LINE='{line}'; COMP_POINT={}; _zonegate zonegate '{word}' explain; \
+                 printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display(),
+                line.len()
+            ))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let cname: Vec<String> = zonegate::rules::RULES
+        .iter()
+        .filter(|rule| rule.id().starts_with("cname-"))
+        .map(|rule| rule.id().to_owned())
+        .collect();
+    assert!(cname.len() >= 2);
+    let offered: Vec<String> = complete("cname-").lines().map(str::to_owned).collect();
+    assert_eq!(offered, cname);
+    let every = complete("");
+    for rule in zonegate::rules::RULES {
+        assert!(
+            every.lines().any(|line| line == rule.id()),
+            "{}: {every}",
+            rule.id()
+        );
+    }
+    // zsh shows each id with its summary (clap_complete's fish script completes options only).
+    let zsh = zonegate(root(), &["completions", "zsh"]).stdout;
+    assert!(
+        zsh.contains("cname-loop\\:\"CNAME records that alias each other in a circle\""),
+        "{zsh}"
+    );
+}
+
 #[test]
 fn the_man_page_documents_every_command() {
     let run = zonegate(root(), &["man"]);
@@ -392,29 +443,94 @@ fn the_man_page_documents_every_command() {
     assert!(render.contains("Examples:"), "{render}");
 }
 
-/// The `zonegate ...` command lines of a shell script: the words after the binary (however it
-/// is named: `zonegate`, `"$ZONEGATE"`), quoted shell expansions dropped with the option they
-/// belong to when it takes one, up to a redirection or `||`.
+// Issue 16 item 8: the pages had neither ENVIRONMENT nor EXIT STATUS.
+#[test]
+fn every_man_page_says_the_environment_and_the_exit_status() {
+    fn walk(command: &clap::Command, found: &mut BTreeSet<String>) {
+        for argument in command.get_arguments() {
+            if let Some(variable) = argument.get_env() {
+                found.insert(variable.to_string_lossy().into_owned());
+            }
+        }
+        for subcommand in command.get_subcommands() {
+            walk(subcommand, found);
+        }
+    }
+    // Every variable a flag reads, and those the program reads itself.
+    let mut variables: BTreeSet<String> = BTreeSet::from(
+        [
+            "ZONEGATE_TOKEN",
+            "GITHUB_TOKEN",
+            "ZONEGATE_MEMORY_LIMIT",
+            "SOURCE_DATE_EPOCH",
+            "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+        ]
+        .map(str::to_owned),
+    );
+    walk(&Args::command(), &mut variables);
+    assert!(variables.contains("ZONEGATE_REPO"), "{variables:?}");
+    let temp = tempfile::tempdir().unwrap();
+    let run = zonegate(root(), &["man", "--out", temp.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    for entry in fs::read_dir(temp.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let page = fs::read_to_string(&path).unwrap();
+        let section = |heading: &str| {
+            let start = page
+                .find(&format!(".SH {heading}\n"))
+                .unwrap_or_else(|| panic!("{}: no {heading}", path.display()));
+            let rest = &page[start + 4..];
+            rest[..rest.find("\n.SH ").unwrap_or(rest.len())].to_owned()
+        };
+        let environment = section("ENVIRONMENT");
+        for variable in &variables {
+            assert!(
+                environment.contains(&format!("\\fB{variable}\\fR")),
+                "{}: {variable} missing:\n{environment}",
+                path.display()
+            );
+        }
+        let status = section("\"EXIT STATUS\"");
+        for code in ["0", "1", "2"] {
+            assert!(
+                status.contains(&format!(".TP\n\\fB{code}\\fR\n")),
+                "{}: {code}:\n{status}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// The `zonegate ...` command lines of a shell script (not its comments or `echo`ed messages):
+/// the words after the binary, quoted shell
+/// expansions as `VALUE` (arrays and `"$@"`, which may be empty, dropped), up to a redirection,
+/// `||`, `;` or the end of a function body.
 fn command_lines(script: &str) -> Vec<Vec<String>> {
     let mut commands = Vec::new();
     for line in script.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let start = if words.first() == Some(&"zonegate") {
-            0
-        } else if let Some(start) = words.iter().position(|word| *word == "\"$ZONEGATE\"") {
-            start
-        } else {
+        // Comments and messages mention zonegate without running it.
+        if matches!(words.first(), Some(&"#" | &"echo")) {
+            continue;
+        }
+        let Some(start) = words.iter().position(|word| *word == "zonegate") else {
             continue;
         };
         let mut arguments = vec!["zonegate".to_owned()];
         for word in &words[start + 1..] {
-            if matches!(*word, ">" | ">>" | "|" | "||" | ";;") {
+            let word = word.trim_end_matches(';');
+            if matches!(word, ">" | ">>" | "|" | "||" | ";;" | "}") {
                 break;
+            }
+            if word == "\"$@\"" || word.ends_with("[@]}\"") {
+                continue;
             }
             arguments.push(if word.starts_with('"') {
                 "VALUE".to_owned()
             } else {
-                (*word).to_owned()
+                word.to_owned()
             });
         }
         commands.push(arguments);
@@ -428,7 +544,7 @@ fn the_github_action_runs_commands_the_cli_has() {
     let action: Value = serde_saphyr::from_str(&text).unwrap();
     assert!(action["name"].is_string() && action["description"].is_string());
     assert_eq!(action["runs"]["using"], "composite");
-    let mut seen = Vec::new();
+    let mut scripts = Vec::new();
     for step in action["runs"]["steps"].as_array().unwrap() {
         assert!(
             step["uses"].is_string() != step["run"].is_string(),
@@ -438,26 +554,47 @@ fn the_github_action_runs_commands_the_cli_has() {
             // Composite actions require a shell on every run step.
             assert!(step["shell"].is_string(), "{step}");
             // Inputs reach scripts through the environment, never spliced into the script.
-            assert!(!script.contains("${{ inputs."), "{script}");
-            for arguments in command_lines(script) {
-                let parsed = Args::try_parse_from(&arguments).unwrap_or_else(|error| {
-                    panic!("`{}` does not parse:\n{error}", arguments.join(" "))
-                });
-                seen.push(
-                    format!("{:?}", parsed.command)
-                        .split('(')
-                        .next()
-                        .unwrap()
-                        .to_owned(),
-                );
-            }
+            assert!(!script.contains("${{"), "{script}");
+            // Each run step is one of the action's scripts, named by a path in the environment
+            // and run by bash (no executable bit needed).
+            let path = script
+                .strip_prefix("bash ")
+                .unwrap_or_else(|| panic!("{script}: not `bash SCRIPT`"))
+                .trim_matches(|character| character == '"')
+                .split_once('/')
+                .map(|(_, path)| path.to_owned())
+                .unwrap();
+            scripts.push(path);
         }
     }
-    assert_eq!(seen, ["Check", "Test", "Diff"]);
+    assert_eq!(
+        scripts,
+        [
+            "install/plan.sh",
+            "install/install.sh",
+            "action/gate.sh",
+            "action/comment.sh"
+        ]
+    );
+    let gate = fs::read_to_string(root().join("action/gate.sh")).unwrap();
+    let mut seen = Vec::new();
+    for arguments in command_lines(&gate) {
+        let parsed = Args::try_parse_from(&arguments)
+            .unwrap_or_else(|error| panic!("`{}` does not parse:\n{error}", arguments.join(" ")));
+        seen.push(
+            format!("{:?}", parsed.command)
+                .split('(')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // check twice: SARIF for code scanning, then the annotations.
+    assert_eq!(seen, ["Diff", "Check", "Check", "Test"]);
     // Each command the `commands` input may name is one the script handles.
     let default = action["inputs"]["commands"]["default"].as_str().unwrap();
     for command in default.split_whitespace() {
-        assert!(text.contains(&format!("{command})")), "{command}");
+        assert!(gate.contains(&format!("    {command})")), "{command}");
     }
 }
 
@@ -465,21 +602,41 @@ fn the_github_action_runs_commands_the_cli_has() {
 fn the_pre_commit_hooks_run_commands_the_cli_has() {
     let text = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
     let hooks: Value = serde_saphyr::from_str(&text).unwrap();
+    let image = format!("ghcr.io/zonegate/zonegate:{}", env!("CARGO_PKG_VERSION"));
     let mut ids = Vec::new();
     for hook in hooks.as_array().unwrap() {
         for key in ["id", "name", "entry", "language"] {
             assert!(hook[key].is_string(), "{hook}: {key}");
         }
-        // pre-commit builds the hook with `cargo install` from this repository.
-        assert_eq!(hook["language"], "rust");
         // The commands look at the whole repository, not at the files pre-commit passes.
         assert_eq!(hook["pass_filenames"], false);
-        let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
-        assert_eq!(entry[0], "zonegate");
+        let mut entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+        // Nothing is built: the zonegate on PATH, or the release's image of this version.
+        match hook["language"].as_str().unwrap() {
+            "system" => assert_eq!(entry[0], "zonegate", "{hook}"),
+            "docker_image" => {
+                assert_eq!(entry[0], image, "{hook}");
+                entry[0] = "zonegate";
+            }
+            other => panic!("{hook}: language {other} builds or needs more than zonegate"),
+        }
         Args::try_parse_from(&entry).unwrap_or_else(|error| panic!("{entry:?}: {error}"));
         let files = hook["files"].as_str().unwrap();
         assert_eq!(files, "^(zones|assertions)/");
         ids.push(hook["id"].as_str().unwrap().to_owned());
     }
-    assert_eq!(ids, ["zonegate-check", "zonegate-test"]);
+    assert_eq!(
+        ids,
+        [
+            "zonegate-check",
+            "zonegate-test",
+            "zonegate-check-docker",
+            "zonegate-test-docker"
+        ]
+    );
+    // The documented rev is this version's tag.
+    assert!(
+        text.contains(&format!("rev: v{}", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
 }

@@ -1,7 +1,8 @@
 //! README.md's "Your first hour" walkthrough, run verbatim: the ```` ```sh first-hour ```` blocks
 //! in order, as one bash script in an empty directory with the zonegate under test first on the
 //! PATH (the install step before them is the one line not run); then every line of the
-//! ```` ```text first-hour-output ```` blocks must appear in what the script printed.
+//! ```` ```text first-hour-output ```` blocks must appear in what the script printed (on stdout
+//! or stderr, as a terminal shows both).
 #![allow(clippy::disallowed_methods)] // Tests read the README.
 
 use std::fs;
@@ -70,9 +71,13 @@ fn the_readme_walkthrough_runs_verbatim() {
         .lines()
         .filter(|line| !line.trim().is_empty())
     {
+        // What the terminal shows: summaries are on stderr, data on stdout.
         assert!(
-            stdout.lines().any(|printed| printed == line),
-            "README promises `{line}`, but the walkthrough printed:\n{stdout}"
+            stdout
+                .lines()
+                .chain(stderr.lines())
+                .any(|printed| printed == line),
+            "README promises `{line}`, but the walkthrough printed:\n{stdout}\n--- stderr\n{stderr}"
         );
     }
     assert!(home.path().join("dns/zones/services/search.yaml").is_file());

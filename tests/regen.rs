@@ -263,6 +263,51 @@ fn an_export_given_as_a_url_is_fetched() {
     );
 }
 
+// Issue 16 item 2: the proposal's body is the diff's Markdown report, and decommissioning the
+// example's hosts made it longer than the 65,536 characters GitHub accepts in a body.
+#[test]
+fn the_proposal_to_decommission_every_host_fits_a_pull_request_body() {
+    let example = support::example_repository();
+    let fixture = Fixture::from_directory(example.path());
+    let current = fs::read_to_string(example.path().join("zones/cmdb/servers.csv")).unwrap();
+    let decommissioned = support::decommission_every_host(&current);
+    let exports = tempfile::tempdir().unwrap();
+    let run = zonegate(
+        &fixture.path,
+        &["regen", "--cmdb", &export(&exports, &decommissioned)],
+    );
+    // With every host gone, check fails (77 service-missing-in-datacenter, 11 dangling-target):
+    // regen still proposes the export, says so first, and exits 1 (issue 14 item 7).
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let record = fixture.forge().record(1).unwrap();
+    let body = &record.comments[0].body;
+    assert!(body.len() <= 60_000, "{} bytes", body.len());
+    assert!(body.chars().count() <= 65_536);
+    assert!(
+        body.starts_with(
+            "<!-- zonegate:regen -->\n**The new export fails `check`: 88 error(s); the bot will not merge this as it is.** They are listed at the end.\n\n### DNS diff: `main` → `zonegate/regen`"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("> **Large change**"), "{body}");
+    assert!(body.contains(" more record(s) not shown."), "{body}");
+    // The commit message's summary closes the body, its long lists counted.
+    assert!(body.contains("Services losing targets:\n"), "{body}");
+    assert!(body.contains("  and "), "{body}");
+    assert!(body.ends_with("```\n"), "{body}");
+
+    // The note names the command that prints all of it, and that command works as written.
+    let command = support::note_command(body);
+    let run = support::shell(command, &fixture.path);
+    assert_eq!(run.code, 0, "`{command}`: {}", run.transcript());
+    let whole = run.stdout;
+    let removed = whole
+        .lines()
+        .filter(|line| line.trim_start().starts_with("- ") && line.contains(" IN "))
+        .count();
+    assert_eq!(removed, 1456, "`{command}`:\n{whole}");
+}
+
 #[test]
 fn an_export_given_as_a_url_is_downloaded_into_a_private_file_and_proposed() {
     use wiremock::matchers::{method, path};

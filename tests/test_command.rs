@@ -220,8 +220,8 @@ fn coverage_lists_what_no_assertion_touches() {
     "#);
 }
 
-#[test]
-fn malformed_assertion_files_exit_2_and_run_nothing() {
+/// Two assertion files with three mistakes between them.
+fn malformed_repository() -> tempfile::TempDir {
     let repo = repository(
         "- it: typo
   query: www.example.com.
@@ -238,6 +238,12 @@ fn malformed_assertion_files_exit_2_and_run_nothing() {
         "- it: bad type\n  query: www.example.com.\n  type: AAA\n  expect: nodata\n",
     )
     .unwrap();
+    repo
+}
+
+#[test]
+fn malformed_assertion_files_exit_2_and_run_nothing() {
+    let repo = malformed_repository();
     let run = zonegate(repo.path(), &["test"]);
     insta::assert_snapshot!(run.transcript(), @"
     exit: 2
@@ -251,6 +257,217 @@ fn malformed_assertion_files_exit_2_and_run_nothing() {
     assertions/second.yaml:3:9: error[invalid-value]: `AAA` is not a record type: expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, CAA
     error: 3 input error(s); nothing was written
     ");
+}
+
+// Issue 16 item 6: with a malformed assertion file, `--format json` printed nothing, so a CI
+// reporter reading stdout saw no results and no reason.
+#[test]
+fn malformed_assertion_files_are_json_errors_with_exit_2() {
+    let repo = malformed_repository();
+    let run = zonegate(repo.path(), &["test", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    insta::assert_json_snapshot!(report, @r#"
+    {
+      "errors": [
+        {
+          "code": "unknown-key",
+          "column": 13,
+          "hints": [
+            "did you mean `address`?",
+            "expected one of: address, target, port, priority, weight, exchange, preference, data, ttl, at_least, at_most, exactly, only, in_authority, in_additional, resolves_to, targets_resolve, covers_role, none_in, not_cname"
+          ],
+          "line": 3,
+          "message": "unknown key `adress`",
+          "path": "assertions/checks.yaml",
+          "related": [],
+          "severity": "error"
+        },
+        {
+          "code": "assertion-template",
+          "column": 10,
+          "hints": [
+            "variables bound here: dc"
+          ],
+          "line": 6,
+          "message": "unknown variable `datacenter`",
+          "path": "assertions/checks.yaml",
+          "related": [],
+          "severity": "error"
+        },
+        {
+          "code": "invalid-value",
+          "column": 9,
+          "hints": [],
+          "line": 3,
+          "message": "`AAA` is not a record type: expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, CAA",
+          "path": "assertions/second.yaml",
+          "related": [],
+          "severity": "error"
+        }
+      ],
+      "results": [],
+      "summary": {
+        "failed": 0,
+        "passed": 0,
+        "skipped": 0,
+        "total": 0
+      }
+    }
+    "#);
+    // The log still says it in words.
+    assert!(
+        run.stderr
+            .contains("assertions/checks.yaml:3:13: error[unknown-key]: unknown key `adress`"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// What junitparser (the Python library CI reporters build on) reads in a JUnit file: the
+/// totals after `update_statistics`, and each test case with its suite and results.
+fn read_with_junitparser(path: &std::path::Path) -> serde_json::Value {
+    const SCRIPT: &str = r"
+import json, sys
+from junitparser import JUnitXml
+xml = JUnitXml.fromfile(sys.argv[1])
+xml.update_statistics()
+cases = []
+for suite in xml:
+    for case in suite:
+        cases.append({
+            'suite': suite.name,
+            'name': case.name,
+            'classname': case.classname,
+            'results': [
+                {'kind': type(r).__name__, 'type': r.type, 'message': r.message, 'text': r.text}
+                for r in case.result
+            ],
+        })
+print(json.dumps({'tests': xml.tests, 'failures': xml.failures, 'errors': xml.errors,
+                  'skipped': xml.skipped, 'cases': cases}))
+";
+    // Debian's python3-junitparser (scripts/test.sh installs it) is the system interpreter's.
+    let output = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .expect("python3 with junitparser (apt-get install python3-junitparser)");
+    assert!(
+        output.status.success(),
+        "junitparser: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+// Issue 16 item 6: `--format junit` printed nothing and `--junit FILE` wrote nothing, so a CI
+// reporter showed "no results" for a suite that never ran.
+#[test]
+fn malformed_assertion_files_are_junit_error_test_cases_on_stdout_and_in_the_file() {
+    let repo = malformed_repository();
+    let file = repo.path().join("results.xml");
+    let run = zonegate(
+        repo.path(),
+        &[
+            "test",
+            "--format",
+            "junit",
+            "--junit",
+            &file.display().to_string(),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(fs::read_to_string(&file).unwrap(), run.stdout);
+    insta::assert_snapshot!(run.stdout, @r#"
+    <?xml version="1.0" encoding="UTF-8"?>
+    <testsuites name="zonegate test" tests="3" failures="0" errors="3" skipped="0">
+      <testsuite name="assertions/checks.yaml" tests="2" failures="0" errors="2" skipped="0">
+        <testcase name="assertions/checks.yaml:3:13: unknown-key" classname="assertions.checks" file="assertions/checks.yaml" line="3">
+          <error message="unknown key `adress`" type="unknown-key">assertions/checks.yaml:3:13: error[unknown-key]: unknown key `adress`
+      hint: did you mean `address`?
+      hint: expected one of: address, target, port, priority, weight, exchange, preference, data, ttl, at_least, at_most, exactly, only, in_authority, in_additional, resolves_to, targets_resolve, covers_role, none_in, not_cname</error>
+        </testcase>
+        <testcase name="assertions/checks.yaml:6:10: assertion-template" classname="assertions.checks" file="assertions/checks.yaml" line="6">
+          <error message="unknown variable `datacenter`" type="assertion-template">assertions/checks.yaml:6:10: error[assertion-template]: unknown variable `datacenter`
+      hint: variables bound here: dc</error>
+        </testcase>
+      </testsuite>
+      <testsuite name="assertions/second.yaml" tests="1" failures="0" errors="1" skipped="0">
+        <testcase name="assertions/second.yaml:3:9: invalid-value" classname="assertions.second" file="assertions/second.yaml" line="3">
+          <error message="`AAA` is not a record type: expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, CAA" type="invalid-value">assertions/second.yaml:3:9: error[invalid-value]: `AAA` is not a record type: expected one of A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, CAA</error>
+        </testcase>
+      </testsuite>
+    </testsuites>
+    "#);
+    let read = read_with_junitparser(&file);
+    assert_eq!(
+        (
+            &read["tests"],
+            &read["errors"],
+            &read["failures"],
+            &read["skipped"]
+        ),
+        (&3.into(), &3.into(), &0.into(), &0.into()),
+        "{read}"
+    );
+    let cases = read["cases"].as_array().unwrap();
+    for case in cases {
+        let results = case["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "{case}");
+        assert_eq!(results[0]["kind"], "Error", "{case}");
+    }
+    assert_eq!(cases[2]["suite"], "assertions/second.yaml");
+    assert_eq!(cases[2]["results"][0]["type"], "invalid-value");
+    assert!(
+        cases[2]["results"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`AAA` is not a record type")
+    );
+}
+
+// The zones' own inputs malformed stop `test` before any assertion is read: the same errors,
+// in the format asked for.
+#[test]
+fn malformed_zone_inputs_are_reported_in_the_format_asked_for() {
+    let repo = repository(PASSING);
+    fs::write(
+        repo.path().join("zones/services/web.yaml"),
+        "port: http\nprotocol: tcp\n",
+    )
+    .unwrap();
+    let file = repo.path().join("results.xml");
+    let run = zonegate(
+        repo.path(),
+        &["test", "--junit", &file.display().to_string()],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let read = read_with_junitparser(&file);
+    assert_eq!(read["errors"], read["tests"], "{read}");
+    assert_ne!(read["errors"], 0, "{read}");
+    assert_eq!(
+        read["cases"][0]["suite"], "zones/services/web.yaml",
+        "{read}"
+    );
+
+    let run = zonegate(repo.path(), &["test", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["results"], serde_json::json!([]));
+    assert_eq!(
+        report["errors"][0]["path"], "zones/services/web.yaml",
+        "{report}"
+    );
+
+    let run = zonegate(repo.path(), &["test", "--format", "github"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .starts_with("::error file=zones/services/web.yaml,line="),
+        "{}",
+        run.transcript()
+    );
 }
 
 #[test]

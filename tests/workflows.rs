@@ -102,7 +102,38 @@ fn every_zonegate_command_in_a_workflow_parses() {
     }
     seen.sort();
     seen.dedup();
-    assert_eq!(seen, ["bot", "check", "deploy", "diff", "regen", "test"]);
+    // check, test and diff run in the action the gate uses (tests/ecosystem.rs parses them).
+    assert_eq!(seen, ["bot", "deploy", "regen"]);
+}
+
+#[test]
+fn this_repository_s_workflows_build_zonegate_from_their_own_checkout() {
+    for (name, workflow) in workflows() {
+        for job in workflow["jobs"].as_object().unwrap().values() {
+            let steps = job["steps"].as_array().unwrap();
+            let local: Vec<&Value> = steps
+                .iter()
+                .filter(|step| {
+                    step["uses"]
+                        .as_str()
+                        .is_some_and(|uses| uses.starts_with("./"))
+                })
+                .collect();
+            // CI and the release build zonegate with cargo themselves.
+            if name == "ci.yml" || name == "release.yml" {
+                assert!(local.is_empty(), "{name}");
+                continue;
+            }
+            assert_eq!(local.len(), 1, "{name}: one local action");
+            assert_eq!(local[0]["with"]["from-source"], "true", "{name}");
+            let expected = if name == "zones-gate.yml" {
+                "./"
+            } else {
+                "./install"
+            };
+            assert_eq!(local[0]["uses"], expected, "{name}");
+        }
+    }
 }
 
 #[test]
@@ -141,4 +172,81 @@ fn the_bot_runs_on_a_schedule_and_on_reviews_one_pass_at_a_time() {
     assert_eq!(bot["concurrency"]["cancel-in-progress"], false);
     assert_eq!(bot["permissions"]["contents"], "write");
     assert_eq!(bot["permissions"]["statuses"], "write");
+}
+
+// Issue 16 item 4: a release workflow on tags: static binaries for both architectures with
+// SHA256SUMS, and the container image from the Dockerfile.
+#[test]
+fn a_tag_releases_static_binaries_with_checksums_and_an_image() {
+    let workflows = workflows();
+    let (_, release) = workflows
+        .iter()
+        .find(|(name, _)| name == "release.yml")
+        .unwrap();
+    assert_eq!(release["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    assert_eq!(release["permissions"]["contents"], "read");
+    let targets: Vec<&str> = release["jobs"]["binaries"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"]
+    );
+    let steps =
+        |job: &str| -> Vec<Value> { release["jobs"][job]["steps"].as_array().unwrap().clone() };
+    let build = steps("binaries")
+        .into_iter()
+        .find(|step| step["name"] == "build the static binary")
+        .unwrap();
+    assert_eq!(build["env"]["RUSTFLAGS"], "-C target-feature=+crt-static");
+    assert!(
+        build["run"]
+            .as_str()
+            .unwrap()
+            .contains("--target \"$TARGET\"")
+    );
+    let scripts: String = steps("release")
+        .iter()
+        .filter_map(|step| step["run"].as_str())
+        .collect();
+    assert!(
+        scripts.contains("sha256sum zonegate-*.tar.gz | tee SHA256SUMS"),
+        "{scripts}"
+    );
+    assert!(scripts.contains("dist/SHA256SUMS"), "{scripts}");
+    assert_eq!(
+        release["jobs"]["release"]["permissions"]["contents"],
+        "write"
+    );
+    let image = steps("image")
+        .into_iter()
+        .find(|step| step["uses"] == "docker/build-push-action@v6")
+        .unwrap();
+    assert_eq!(image["with"]["file"], "Dockerfile");
+    assert_eq!(image["with"]["platforms"], "linux/amd64,linux/arm64");
+    // The archive names are the ones the install action downloads.
+    let archive = steps("binaries")
+        .into_iter()
+        .find(|step| step["name"] == "archive")
+        .unwrap();
+    assert!(
+        archive["run"]
+            .as_str()
+            .unwrap()
+            .contains("name=\"zonegate-$VERSION-$TARGET\"")
+    );
+    let install =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("install/install.sh"))
+            .unwrap();
+    assert!(
+        install.contains("archive=\"zonegate-$VERSION-$TARGET.tar.gz\""),
+        "{install}"
+    );
+    let dockerfile =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("FROM scratch\n"));
+    assert!(dockerfile.contains("COPY zonegate-linux-${TARGETARCH} "));
 }

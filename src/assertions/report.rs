@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use super::coverage::Coverage;
 use super::resolver::{Answer, ResponseRecord};
 use super::{Assertion, Outcome, TraceLine, Verdict, record_text, summary_line};
-use crate::diagnostic::{SourceMap, Span};
+use crate::diagnostic::{Diagnostic, Severity, SourceMap, Span};
 use crate::report::{escape_data, escape_property};
 use crate::rules::assertions::ASSERTION_FAILED;
 
@@ -248,6 +248,7 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         "backend": report.backend,
         "summary": report.summary(),
         "results": results,
+        "errors": [],
     });
     if let (Some(coverage), Some(object)) = (report.coverage, document.as_object_mut()) {
         let mut value = serde_json::json!(coverage);
@@ -260,6 +261,23 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         }
         object.insert("coverage".into(), value);
     }
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// The JSON report of a suite that could not run: the summary of nothing, no results, and in
+/// `errors` the input problems that stopped it (each with the fields of a `check --format json`
+/// finding), so a CI reporter reading stdout sees why rather than nothing.
+pub fn json_input_errors(
+    out: &mut dyn Write,
+    problems: &[Diagnostic],
+    sources: &SourceMap,
+) -> io::Result<()> {
+    let document = serde_json::json!({
+        "summary": Summary::default(),
+        "results": [],
+        "errors": crate::report::json_value(problems, sources),
+    });
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
     writeln!(out)
 }
@@ -324,7 +342,13 @@ pub fn github(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         writeln!(
             out,
             "::error file={},line={},col={},title={}::{}",
-            escape_property(&location.path.display().to_string()),
+            escape_property(
+                &report
+                    .sources
+                    .workspace_path(assertion.span.file)
+                    .display()
+                    .to_string()
+            ),
             location.line,
             location.column,
             escape_property(&format!("assertion failed: {}", assertion.title())),
@@ -376,16 +400,13 @@ pub fn junit(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             xml(path),
             cases.len()
         )?;
-        let classname = path
-            .trim_end_matches(".yaml")
-            .trim_end_matches(".yml")
-            .replace('/', ".");
+        let class = classname(path);
         for (assertion, outcome) in cases {
             write!(
                 out,
                 r#"    <testcase name="{}" classname="{}" file="{}" line="{}""#,
                 xml(assertion.title()),
-                xml(&classname),
+                xml(&class),
                 xml(path),
                 assertion.span.line
             )?;
@@ -425,6 +446,92 @@ pub fn junit(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     writeln!(out, "</testsuites>")
 }
 
+/// JUnit XML of a suite that could not run: one test suite per file with problems (in the order
+/// given), one test case per problem with an `<error>` whose type is the rule and whose text is
+/// the problem as the terminal shows it. JUnit readers count these as errors, not failures: the
+/// suite was never evaluated. A problem with no file is in a suite named `zonegate`.
+pub fn junit_input_errors(
+    out: &mut dyn Write,
+    problems: &[Diagnostic],
+    sources: &SourceMap,
+) -> io::Result<()> {
+    let mut files: Vec<(String, Vec<&Diagnostic>)> = Vec::new();
+    for problem in problems {
+        let path = problem.span.map_or_else(
+            || "zonegate".to_owned(),
+            |span| sources.path(span.file).display().to_string(),
+        );
+        match files.iter_mut().find(|(known, _)| *known == path) {
+            Some((_, cases)) => cases.push(problem),
+            None => files.push((path, vec![problem])),
+        }
+    }
+    let errors = |cases: &[&Diagnostic]| {
+        cases
+            .iter()
+            .filter(|problem| problem.severity == Severity::Error)
+            .count()
+    };
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="zonegate test" tests="{}" failures="0" errors="{}" skipped="0">"#,
+        problems.len(),
+        errors(&problems.iter().collect::<Vec<_>>())
+    )?;
+    for (path, cases) in &files {
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="0" errors="{}" skipped="0">"#,
+            xml(path),
+            cases.len(),
+            errors(cases)
+        )?;
+        for problem in cases {
+            let (name, line) = match problem.span {
+                Some(span) if span.line > 0 => (
+                    format!("{}: {}", sources.locate(span), problem.rule.id()),
+                    format!(r#" file="{}" line="{}""#, xml(path), span.line),
+                ),
+                Some(_) => (
+                    format!("{path}: {}", problem.rule.id()),
+                    format!(r#" file="{}""#, xml(path)),
+                ),
+                None => (problem.rule.id().to_owned(), String::new()),
+            };
+            writeln!(
+                out,
+                r#"    <testcase name="{}" classname="{}"{line}>"#,
+                xml(&name),
+                xml(&classname(path))
+            )?;
+            let text = problem.display(sources).to_string();
+            // Only errors stop a run; a warning among them is reported, not counted.
+            if problem.severity == Severity::Error {
+                writeln!(
+                    out,
+                    r#"      <error message="{}" type="{}">{}</error>"#,
+                    xml(&problem.message),
+                    xml(problem.rule.id()),
+                    xml(&text)
+                )?;
+            } else {
+                writeln!(out, "      <system-out>{}</system-out>", xml(&text))?;
+            }
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}
+
+/// A JUnit class name for a file: its path without the YAML extension, dots for slashes.
+fn classname(path: &str) -> String {
+    path.trim_end_matches(".yaml")
+        .trim_end_matches(".yml")
+        .replace('/', ".")
+}
+
 /// Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry.
 fn xml(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -441,4 +548,54 @@ fn xml(text: &str) -> String {
         }
     }
     escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The cases the integration tests cannot reach from a repository: a problem with no file, a
+    // whole-file one, and a warning among errors (reported, not counted as an error).
+    #[test]
+    fn junit_input_errors_place_every_problem_and_count_only_errors() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("assertions/a & b.yaml");
+        let problems = [
+            Diagnostic::error(
+                crate::rules::input::YAML_SYNTAX,
+                Some(Span::file(file)),
+                "the file is <empty>",
+            ),
+            Diagnostic::warning(
+                crate::rules::build::UNKNOWN_ROLE,
+                Some(Span::new(file, 2, 3)),
+                "role `x`",
+            ),
+            Diagnostic::error(
+                crate::rules::input::UNREADABLE_FILE,
+                None,
+                "no assertions/ directory",
+            ),
+        ];
+        let mut out = Vec::new();
+        junit_input_errors(&mut out, &problems, &sources).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r#"
+        <?xml version="1.0" encoding="UTF-8"?>
+        <testsuites name="zonegate test" tests="3" failures="0" errors="2" skipped="0">
+          <testsuite name="assertions/a &amp; b.yaml" tests="2" failures="0" errors="1" skipped="0">
+            <testcase name="assertions/a &amp; b.yaml: yaml-syntax" classname="assertions.a &amp; b" file="assertions/a &amp; b.yaml">
+              <error message="the file is &lt;empty&gt;" type="yaml-syntax">assertions/a &amp; b.yaml: error[yaml-syntax]: the file is &lt;empty&gt;</error>
+            </testcase>
+            <testcase name="assertions/a &amp; b.yaml:2:3: unknown-role" classname="assertions.a &amp; b" file="assertions/a &amp; b.yaml" line="2">
+              <system-out>assertions/a &amp; b.yaml:2:3: warning[unknown-role]: role `x`</system-out>
+            </testcase>
+          </testsuite>
+          <testsuite name="zonegate" tests="1" failures="0" errors="1" skipped="0">
+            <testcase name="unreadable-file" classname="zonegate">
+              <error message="no assertions/ directory" type="unreadable-file">error[unreadable-file]: no assertions/ directory</error>
+            </testcase>
+          </testsuite>
+        </testsuites>
+        "#);
+    }
 }

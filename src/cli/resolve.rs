@@ -19,7 +19,7 @@ use crate::schema::Kind;
 /// A command line in the library's terms.
 #[derive(Debug)]
 pub struct Resolved {
-    /// The zones repository (`--repo`).
+    /// The zones repository: `--repo` (or `ZONEGATE_REPO`), else the one found from here.
     pub repo: PathBuf,
     /// Print nothing but findings and errors (`--quiet`).
     pub quiet: bool,
@@ -31,6 +31,7 @@ impl Args {
     /// The command line in the library's terms. `environment` looks a variable up (the GitHub
     /// token is read from `ZONEGATE_TOKEN` or `GITHUB_TOKEN`, never from an argument).
     pub fn resolve(self, environment: &dyn Fn(&str) -> Option<String>) -> Resolved {
+        let repo = self.repository();
         let invocation = match self.command {
             Command::Render(args) => Invocation::Render(render::Options {
                 output: args.output,
@@ -54,6 +55,7 @@ impl Args {
                     DiffFormat::Json => diff::Format::Json,
                     DiffFormat::Markdown => diff::Format::Markdown,
                 },
+                max_bytes: args.max_bytes,
             }),
             Command::Bot(args) => Invocation::Bot(bot::Options {
                 dry_run: args.dry_run,
@@ -100,7 +102,8 @@ impl Args {
                 max_assertions: args.budget.max_assertions,
             }),
             Command::Init(args) => Invocation::Init(init::Options {
-                directory: args.directory.unwrap_or_else(|| self.repo.clone()),
+                // A new repository goes where it is asked for, not into one found above.
+                directory: args.directory.or(self.repo).unwrap_or_else(|| ".".into()),
                 domain: args.domain,
             }),
             Command::Explain(args) => Invocation::Explain(match args.rule {
@@ -120,7 +123,7 @@ impl Args {
             },
         };
         Resolved {
-            repo: self.repo,
+            repo,
             quiet: self.quiet,
             invocation,
         }

@@ -53,6 +53,10 @@ pub const MAX_ATTEMPTS: usize = 3;
 /// Most failures listed in a comment; the rest are counted.
 const FAILURES_SHOWN: usize = 20;
 
+/// The budget of the diff in the bot's comment: three quarters of a comment, so the decision,
+/// approvals and test results above it fit in the rest.
+const BOT_DIFF_BUDGET: usize = diff::markdown::COMMENT_BUDGET / 4 * 3;
+
 /// Options of `zonegate bot`.
 #[derive(Debug)]
 pub struct Options {
@@ -595,13 +599,16 @@ fn evaluate(
             );
             evaluation.blast_radius = blast_radius(&difference);
             let head_label = format!("#{} merged", pull.number);
-            evaluation.diff_markdown = Some(diff_report::markdown(
+            evaluation.diff_markdown = Some(diff::markdown::markdown(
                 &difference,
                 &diff_report::Labels {
                     base: &pull.base_ref,
                     head: &head_label,
                     large_changes: &large,
+                    // The merge result exists only in memory: no one command prints it again.
+                    rerun: None,
                 },
+                BOT_DIFF_BUDGET,
             ));
             evaluation.merged = Some(MergeResult {
                 tree,

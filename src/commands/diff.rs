@@ -8,8 +8,8 @@
 use std::io::Write;
 
 use super::pipeline::{build_revisions, revision_files};
-use super::{Context, Error, Outcome, print_human};
-use crate::diff::{self, Side, report};
+use super::{Context, Error, Outcome, print_human, rerun_command};
+use crate::diff::{self, Side, markdown, report};
 use crate::git::Repo;
 use crate::inventory;
 use crate::inventory::files::{Directory, Files};
@@ -34,6 +34,9 @@ pub struct Options {
     pub head: Option<String>,
     /// Output format.
     pub format: Format,
+    /// With [`Format::Markdown`]: the most bytes the report may take (`Some(0)`: no limit;
+    /// `None`: [`markdown::COMMENT_BUDGET`], what fits a pull-request comment).
+    pub max_bytes: Option<usize>,
 }
 
 /// Runs `diff`.
@@ -43,6 +46,7 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome, Error> {
+    let budget = markdown_budget(options)?;
     let repo = Repo::discover(&context.root)?;
     let base_commit = repo.resolve(&options.base)?;
     let base_tree = repo.commit_tree(base_commit)?;
@@ -94,17 +98,39 @@ pub fn run(
         },
         &base.inventory.settings.policy,
     );
+    let rerun = rerun_command(&context.root, &options.base, options.head.as_deref());
     let labels = report::Labels {
         base: &options.base,
         head: &head_label,
         large_changes: &large,
+        rerun: Some(&rerun),
     };
     match options.format {
         Format::Human => report::human(out, &difference, &labels)?,
         Format::Json => report::json(out, &difference, &labels)?,
-        Format::Markdown => out.write_all(report::markdown(&difference, &labels).as_bytes())?,
+        Format::Markdown => {
+            out.write_all(markdown::markdown(&difference, &labels, budget).as_bytes())?;
+        }
     }
     Ok(Outcome::Clean)
+}
+
+/// The Markdown report's budget in bytes, from `--max-bytes`.
+fn markdown_budget(options: &Options) -> Result<usize, Error> {
+    match (options.max_bytes, options.format) {
+        (None, _) => Ok(markdown::COMMENT_BUDGET),
+        (Some(_), Format::Human | Format::Json) => Err(Error::Usage(
+            "--max-bytes bounds the Markdown report; use it with --format markdown".to_owned(),
+        )),
+        (Some(0), Format::Markdown) => Ok(usize::MAX),
+        (Some(bytes), Format::Markdown) if bytes < markdown::MINIMUM_BUDGET => {
+            Err(Error::Usage(format!(
+                "--max-bytes {bytes} is too small: a report needs at least {} bytes (0 for no limit)",
+                markdown::MINIMUM_BUDGET
+            )))
+        }
+        (Some(bytes), Format::Markdown) => Ok(bytes),
+    }
 }
 
 /// Prints a revision's load failure, naming the revision, and returns the command's error.

@@ -99,36 +99,86 @@ pub fn run(
 zonegate render    # the zone files, into out/\n  \
 zonegate test      # the assertions in assertions/\n  \
 git init && git add -A && git commit -m \"zonegate init\"\n\n\
-The workflows in .github/workflows install zonegate from the repository variable ZONEGATE_GIT\n\
-(its git URL; ZONEGATE_REF pins a tag or commit): set it under Settings > Secrets and variables >\n\
-Actions > Variables. Editors that speak yaml-language-server complete and check every file\n\
-against schemas/.\n"
+The workflows in .github/workflows use zonegate's release {version} (the action\n\
+{repository}@v{version} and its install action): its binary is downloaded, checked\n\
+against the release's SHA256SUMS and cached, nothing is built. Editors that speak\n\
+yaml-language-server complete and check every file against schemas/.\n",
+            version = env!("CARGO_PKG_VERSION"),
+            repository = github_repository(),
         )?;
+        if let Some(note) = development_note(env!("CARGO_PKG_VERSION")) {
+            err.write_all(note.as_bytes())?;
+        }
     }
     Ok(Outcome::Clean)
 }
 
-/// The workflows' step that builds zonegate from its own checkout (this repository is zonegate
-/// itself); a scaffolded repository gets [`INSTALL_STEP`] in its place.
-const BUILD_STEP: &str = "      # zonegate itself: build the binary from this checkout (`zonegate init` writes a step that\n      \
-# installs it instead).\n      \
-- name: build zonegate\n        \
-run: cargo build --release --locked && echo \"$PWD/target/release\" >> \"$GITHUB_PATH\"\n";
+/// The gate workflow's steps that build zonegate from its own checkout (this repository is
+/// zonegate itself); a scaffolded repository gets [`gate_release_step`] in their place.
+const GATE_BUILD_STEPS: &str = "      # zonegate itself: this repository's action, built from this checkout. `zonegate init`\n      \
+# writes `uses: zonegate/zonegate@vX.Y.Z` instead: the release of that version.\n      \
+- uses: dtolnay/rust-toolchain@stable\n      \
+- uses: ./\n        \
+with:\n          \
+from-source: \"true\"\n";
 
-/// The step a zones repository uses to get zonegate: `cargo install` from the git repository in
-/// the ZONEGATE_GIT variable, at ZONEGATE_REF when set.
-const INSTALL_STEP: &str = "      # zonegate is installed from the git repository in the repository variable ZONEGATE_GIT\n      \
-# (Settings > Secrets and variables > Actions > Variables); ZONEGATE_REF pins a tag or commit.\n      \
-- name: install zonegate\n        \
-env:\n          \
-ZONEGATE_GIT: ${{ vars.ZONEGATE_GIT }}\n          \
-ZONEGATE_REF: ${{ vars.ZONEGATE_REF }}\n        \
-run: |\n          \
-if [ -z \"$ZONEGATE_GIT\" ]; then\n            \
-echo \"::error::set the repository variable ZONEGATE_GIT to zonegate's git URL\"; exit 1\n          \
-fi\n          \
-cargo install --locked --git \"$ZONEGATE_GIT\" ${ZONEGATE_REF:+--rev \"$ZONEGATE_REF\"} --root \"$RUNNER_TEMP/zonegate\" zonegate\n          \
-echo \"$RUNNER_TEMP/zonegate/bin\" >> \"$GITHUB_PATH\"\n";
+/// The bot workflow's steps that build zonegate from its own checkout; a scaffolded repository
+/// gets [`install_release_step`] in their place.
+const BOT_BUILD_STEPS: &str = "      # zonegate itself: this repository's install action, built from this checkout. `zonegate\n      \
+# init` writes `uses: zonegate/zonegate/install@vX.Y.Z` instead: the release of that version.\n      \
+- uses: dtolnay/rust-toolchain@stable\n      \
+- uses: ./install\n        \
+with:\n          \
+from-source: \"true\"\n";
+
+/// `owner/name` of zonegate's GitHub repository (from Cargo.toml's `repository`), where its
+/// action and releases are.
+fn github_repository() -> &'static str {
+    let url = env!("CARGO_PKG_REPOSITORY");
+    let path = url.strip_prefix("https://github.com/").unwrap_or(url);
+    path.trim_end_matches('/').trim_end_matches(".git")
+}
+
+/// For a development build (`0.3.0-dev`), whose version has no release tag the workflows could
+/// download: what to pin instead.
+fn development_note(version: &str) -> Option<String> {
+    version.contains('-').then(|| {
+        format!(
+            "\nThis zonegate is a development build ({version}): no release has its tag yet. Until one\n\
+does, pin a released version or a commit of {} in the workflows.\n",
+            github_repository()
+        )
+    })
+}
+
+/// The gate at the release of this zonegate's version: the action installs that version's
+/// binary (checksum verified, cached), checks, tests and posts the diff.
+fn gate_release_step() -> String {
+    format!(
+        "      # The zonegate action at the release it pins: it installs that version's binary\n      \
+# (checksum verified, then cached), runs check and test, and posts the diff. Where github.com\n      \
+# is out of reach, set the repository variable ZONEGATE_DOWNLOAD_URL to a mirror of releases.\n      \
+- uses: {}@v{}\n        \
+with:\n          \
+download-url: ${{{{ vars.ZONEGATE_DOWNLOAD_URL }}}}\n",
+        github_repository(),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The install action at the release of this zonegate's version.
+fn install_release_step() -> String {
+    format!(
+        "      # zonegate at the release this workflow pins: its binary, checksum verified, then cached.\n      \
+# Where github.com is out of reach, set the repository variable ZONEGATE_DOWNLOAD_URL to a\n      \
+# mirror of the releases.\n      \
+- uses: {}/install@v{}\n        \
+with:\n          \
+download-url: ${{{{ vars.ZONEGATE_DOWNLOAD_URL }}}}\n",
+        github_repository(),
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 const GATE_WORKFLOW: &str = include_str!("../../.github/workflows/zones-gate.yml");
 const BOT_WORKFLOW: &str = include_str!("../../.github/workflows/bot.yml");
@@ -259,19 +309,14 @@ pub fn scaffold(domain: &str) -> Result<Vec<(String, String)>, Error> {
     }
     files.push((
         ".github/workflows/zones-gate.yml".to_owned(),
-        installing_workflow(GATE_WORKFLOW),
+        GATE_WORKFLOW.replacen(GATE_BUILD_STEPS, &gate_release_step(), 1),
     ));
     files.push((
         ".github/workflows/bot.yml".to_owned(),
-        installing_workflow(BOT_WORKFLOW),
+        BOT_WORKFLOW.replacen(BOT_BUILD_STEPS, &install_release_step(), 1),
     ));
     files.push((".gitignore".to_owned(), GITIGNORE.to_owned()));
     Ok(files)
-}
-
-/// This repository's workflow with its build step replaced by the install step.
-fn installing_workflow(workflow: &str) -> String {
-    workflow.replacen(BUILD_STEP, INSTALL_STEP, 1)
 }
 
 /// The targets that exist already, and the paths where a file stands in for a directory the
@@ -350,13 +395,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_workflows_have_the_build_step_init_replaces() {
-        for workflow in [GATE_WORKFLOW, BOT_WORKFLOW] {
-            assert_eq!(workflow.matches(BUILD_STEP).count(), 1, "{workflow}");
-            let installing = installing_workflow(workflow);
-            assert!(!installing.contains("cargo build"), "{installing}");
-            assert!(installing.contains("- name: install zonegate"));
+    fn the_workflows_init_writes_use_the_release_of_this_version() {
+        assert_eq!(github_repository(), "zonegate/zonegate");
+        let version = env!("CARGO_PKG_VERSION");
+        let files = scaffold("example.com.").unwrap();
+        let file = |name: &str| {
+            files
+                .iter()
+                .find(|(path, _)| path == name)
+                .map(|(_, content)| content.clone())
+                .unwrap()
+        };
+        for (name, workflow, build, uses) in [
+            (
+                ".github/workflows/zones-gate.yml",
+                GATE_WORKFLOW,
+                GATE_BUILD_STEPS,
+                format!("- uses: zonegate/zonegate@v{version}\n"),
+            ),
+            (
+                ".github/workflows/bot.yml",
+                BOT_WORKFLOW,
+                BOT_BUILD_STEPS,
+                format!("- uses: zonegate/zonegate/install@v{version}\n"),
+            ),
+        ] {
+            assert_eq!(workflow.matches(build).count(), 1, "{workflow}");
+            let written = file(name);
+            assert!(written.contains(&uses), "{written}");
+            // Nothing builds zonegate on the runner: no toolchain, no local action, no cargo.
+            for built in ["rust-toolchain", "uses: ./", "from-source", "cargo "] {
+                assert!(!written.contains(built), "{name}: {built}\n{written}");
+            }
         }
+    }
+
+    #[test]
+    fn a_development_build_says_its_workflows_pin_no_release_yet() {
+        assert_eq!(development_note("0.2.0"), None);
+        insta::assert_snapshot!(development_note("0.3.0-dev").unwrap(), @"
+        This zonegate is a development build (0.3.0-dev): no release has its tag yet. Until one
+        does, pin a released version or a commit of zonegate/zonegate in the workflows.
+        ");
     }
 
     #[test]

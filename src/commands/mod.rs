@@ -8,8 +8,9 @@
 //! not do its job or the input is malformed. Only `main` turns these into exit codes. [`run`]
 //! runs the [`Invocation`] `cli` resolved a command line into.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{self, Diagnostic, SourceMap};
 use crate::inventory;
@@ -231,14 +232,16 @@ pub fn print_input_errors(error: inventory::Error, err: &mut dyn Write) -> Error
     }
 }
 
-/// Prints diagnostics one per line (with hint and note lines) followed by a blank line.
+/// Prints diagnostics one per line (with hint and note lines), their labels styled for a
+/// terminal ([`DisplayDiagnostic::styled`](crate::diagnostic::DisplayDiagnostic::styled): the
+/// binary's streams keep the styles only where colour is wanted).
 pub fn print_human(
     out: &mut dyn Write,
     diagnostics: &[Diagnostic],
     sources: &SourceMap,
 ) -> io::Result<()> {
     for diagnostic in diagnostics {
-        writeln!(out, "{}", diagnostic.display(sources))?;
+        writeln!(out, "{}", diagnostic.display(sources).styled())?;
     }
     Ok(())
 }
@@ -254,4 +257,59 @@ pub fn explain_hint(diagnostics: &[Diagnostic]) -> Option<String> {
         "hint: `zonegate explain {}` says why the rule matters and how to fix a finding",
         first.rule
     ))
+}
+
+/// The command line that prints a difference whole, for a shortened report's note: `root` as
+/// `--repo` unless it is the current directory, the revisions as given (no `--head` for the
+/// working tree), each word quoted for a POSIX shell.
+pub fn rerun_command(root: &Path, base: &str, head: Option<&str>) -> String {
+    let mut command = String::from("zonegate");
+    if root != Path::new(".") {
+        command.push_str(" --repo ");
+        command.push_str(&shell_word(&root.to_string_lossy()));
+    }
+    command.push_str(" diff --base ");
+    command.push_str(&shell_word(base));
+    if let Some(head) = head {
+        command.push_str(" --head ");
+        command.push_str(&shell_word(head));
+    }
+    command
+}
+
+/// `word` as one word of a POSIX shell command (bash, zsh, dash): as it is when it holds only
+/// characters no shell treats specially, otherwise in single quotes. `^` and `~` are quoted too:
+/// zsh's extended globbing gives them meaning (`HEAD^1` would be a pattern).
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word.bytes().all(|byte| {
+            byte.is_ascii_alphanumeric()
+                || matches!(
+                    byte,
+                    b'-' | b'_' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b'=' | b','
+                )
+        });
+    if plain {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn words_a_shell_would_change_are_quoted() {
+        assert_eq!(shell_word("main"), "main");
+        assert_eq!(shell_word("origin/release-1.2"), "origin/release-1.2");
+        // zsh with extended globbing reads ^ and ~ as patterns.
+        assert_eq!(shell_word("HEAD^1"), "'HEAD^1'");
+        assert_eq!(shell_word("HEAD~2"), "'HEAD~2'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$(rm -rf /)"), "'$(rm -rf /)'");
+    }
 }

@@ -19,9 +19,9 @@ use std::path::PathBuf;
 use super::ForgeChoice;
 use super::download;
 use super::pipeline::{build, build_with, with_check};
-use super::{Context, Error, Outcome, print_input_errors};
+use super::{Context, Error, Outcome, print_input_errors, shell_word};
 use crate::diagnostic::Severity;
-use crate::diff::{self, Side, report};
+use crate::diff::{self, Diff, Side, markdown, report};
 use crate::git::{Identity, Repo};
 use crate::inventory::config::LoadOptions;
 use crate::inventory::files::Files;
@@ -199,18 +199,17 @@ pub fn run(
             check.errors.len()
         )
     };
-    let comment = format!(
-        "{COMMENT_MARKER}\n{alert}{}\n```\n{}\n{}```\n",
-        report::markdown(
-            &difference,
-            &report::Labels {
-                base: &base,
-                head: &options.branch,
-                large_changes: &large,
-            }
-        ),
-        summary.title,
-        summary.body
+    let rerun = rerun_command(context, &options.branch, github.is_some());
+    let comment = proposal_text(
+        &alert,
+        &difference,
+        &report::Labels {
+            base: &base,
+            head: &options.branch,
+            large_changes: &large,
+            rerun: Some(&rerun),
+        },
+        &summary,
     );
 
     if let Some(github) = &github {
@@ -353,4 +352,38 @@ fn check_findings(
         }
     }
     findings
+}
+
+/// The pull request's one comment (local forge) or its body (GitHub): the marker, the Markdown
+/// diff and the commit message's summary, together within what GitHub accepts in a body.
+fn proposal_text(
+    alert: &str,
+    difference: &Diff,
+    labels: &report::Labels<'_>,
+    summary: &regen::Summary,
+) -> String {
+    let summary_block = format!(
+        "```\n{}\n{}```\n",
+        summary.title,
+        summary.body.replace("```", "'''")
+    );
+    let budget = markdown::COMMENT_BUDGET
+        .saturating_sub(COMMENT_MARKER.len() + 2 + alert.len() + summary_block.len());
+    let report = markdown::markdown(difference, labels, budget);
+    format!("{COMMENT_MARKER}\n{alert}{report}\n{summary_block}")
+}
+
+/// The command that prints a proposal's whole difference: the branch's commit against its
+/// parent, the default branch's tip it was made on (in a clone of a GitHub repository, after a
+/// fetch).
+fn rerun_command(context: &Context, branch: &str, on_github: bool) -> String {
+    if on_github {
+        let remote = format!("origin/{branch}");
+        return format!(
+            "git fetch origin && zonegate diff --base {} --head {}",
+            shell_word(&format!("{remote}^1")),
+            shell_word(&remote)
+        );
+    }
+    super::rerun_command(&context.root, &format!("{branch}^1"), Some(branch))
 }

@@ -15,6 +15,8 @@ use crate::assertions::{self, Backend, QueryError, Verdict, coverage};
 use crate::diagnostic::{self, Diagnostic, SourceMap};
 use crate::dns::record_type::RecordType;
 use crate::filesystem;
+use crate::git::Repo;
+use crate::inventory;
 use crate::inventory::files::Directory;
 
 /// Report formats of `zonegate test`.
@@ -86,11 +88,22 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome, super::Error> {
-    let checked = load_and_check(context, options.cmdb.as_deref())
-        .map_err(|error| print_input_errors(error, err))?;
+    let checked = match load_and_check(context, options.cmdb.as_deref()) {
+        Ok(checked) => checked,
+        Err(inventory::Error::Invalid {
+            diagnostics,
+            mut sources,
+        }) => {
+            sources.set_workspace_prefix(Repo::workspace_prefix(&context.root));
+            return Err(refuse(context, options, out, err, diagnostics, &sources));
+        }
+        Err(error) => return Err(print_input_errors(error, err)),
+    };
     let mut sources = checked.inventory.sources.clone();
+    // Annotations name files from the workspace's top, where GitHub looks for them.
+    sources.set_workspace_prefix(Repo::workspace_prefix(&context.root));
     let files = Directory::new(&context.root);
-    let (assertions, mut problems) = assertions::load(
+    let (assertions, problems) = assertions::load(
         &files,
         &checked.inventory,
         &mut sources,
@@ -98,11 +111,7 @@ pub fn run(
     )
     .map_err(super::Error::Read)?;
     if !problems.is_empty() {
-        diagnostic::sort(&mut problems);
-        print_problems(out, err, options.format, &problems, &sources)?;
-        return Err(super::Error::Input {
-            count: problems.len(),
-        });
+        return Err(refuse(context, options, out, err, problems, &sources));
     }
     if assertions.is_empty() {
         writeln!(
@@ -181,9 +190,11 @@ pub fn run(
         Format::Junit => report::junit(out, &report)?,
     }
     if let Some(path) = &options.junit {
-        write_junit(path, &context.root, &report).map_err(|source| Error::Junit {
-            path: path.clone(),
-            source,
+        write_junit(path, &context.root, |out| report::junit(out, &report)).map_err(|source| {
+            Error::Junit {
+                path: path.clone(),
+                source,
+            }
         })?;
     }
     Ok(
@@ -198,19 +209,48 @@ pub fn run(
     )
 }
 
-/// Malformed assertion files: GitHub annotations on stdout for `--format github`, the usual
-/// `path:line:col` lines on stderr otherwise.
-fn print_problems(
+/// Malformed input (the zones' or the assertions'): the suite does not run, and its problems
+/// are reported where its results would have been, so a CI reporter shows why instead of
+/// nothing. The terminal's `path:line:col` lines go to `err` (for `--format github`, the
+/// annotations on `out` are the log's lines), JSON or JUnit to `out` as asked, and the JUnit
+/// file, when asked for, holds them as error test cases.
+fn refuse(
+    context: &Context,
+    options: &Options,
     out: &mut dyn Write,
     err: &mut dyn Write,
-    format: Format,
-    problems: &[Diagnostic],
+    mut problems: Vec<Diagnostic>,
     sources: &SourceMap,
-) -> io::Result<()> {
-    if format == Format::Github {
-        return crate::report::write(out, crate::report::Format::Github, problems, sources);
+) -> super::Error {
+    diagnostic::sort(&mut problems);
+    let printed = match options.format {
+        Format::Github => {
+            crate::report::write(out, crate::report::Format::Github, &problems, sources)
+        }
+        Format::Human => super::print_human(err, &problems, sources),
+        Format::Json => super::print_human(err, &problems, sources)
+            .and_then(|()| report::json_input_errors(out, &problems, sources)),
+        Format::Junit => super::print_human(err, &problems, sources)
+            .and_then(|()| report::junit_input_errors(out, &problems, sources)),
+    };
+    if let Err(error) = printed {
+        return super::Error::Write(error);
     }
-    super::print_human(err, problems, sources)
+    if let Some(path) = &options.junit {
+        let written = write_junit(path, &context.root, |out| {
+            report::junit_input_errors(out, &problems, sources)
+        });
+        if let Err(source) = written {
+            return Error::Junit {
+                path: path.clone(),
+                source,
+            }
+            .into();
+        }
+    }
+    super::Error::Input {
+        count: problems.len(),
+    }
 }
 
 /// Writes the JUnit report atomically ([`DirectoryHandle::replace`](crate::filesystem::DirectoryHandle::replace)),
@@ -224,12 +264,12 @@ fn print_problems(
 fn write_junit(
     path: &std::path::Path,
     repository: &std::path::Path,
-    report: &Report<'_>,
+    junit: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), filesystem::Error> {
     let (directory, name) = filesystem::open_parent(path, false, Some(repository))?;
     directory
         .replace(name, |out| {
-            report::junit(out, report).map_err(filesystem::io_error("write", path))
+            junit(out).map_err(filesystem::io_error("write", path))
         })
         .map(drop)
         .map_err(filesystem::WriteError::into_error)

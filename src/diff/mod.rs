@@ -4,9 +4,10 @@
 //! added, removed and re-TTLed record grouped by zone, datacenter and service; per zone and per
 //! datacenter the share of existing records removed or changed; services whose SRV RRsets lose
 //! targets (and whether a datacenter loses all of them); names that lose every address (hosts
-//! that disappear); and zones whose serial will change. [`report`] prints it; [`large_changes`]
-//! ([`large`]) says what makes it large under a policy: its thresholds and the change classes;
-//! [`assertions`] finds the base's assertions a change edits or removes.
+//! that disappear); and zones whose serial will change. [`report`] prints it, [`markdown`] as
+//! Markdown within a byte budget; [`large_changes`] ([`large`]) says what makes it large under a
+//! policy: its thresholds and the change classes; [`assertions`] finds the base's assertions a
+//! change edits or removes.
 //!
 //! Both zone sets are sorted canonically, so the difference is one merge-join over each pair of
 //! zones: linear, no hashing of a million records twice. This module does no IO and reads no
@@ -25,6 +26,7 @@ use crate::render;
 
 pub mod assertions;
 pub mod large;
+pub mod markdown;
 pub mod report;
 
 pub use large::{Cause, LargeChange, RevisionFiles, large_changes};

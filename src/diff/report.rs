@@ -1,6 +1,6 @@
 //! Printing a [`Diff`]: for people (`human`), for programs (`json`, streamed so a million changed
-//! records never sit in memory twice), and as a pull-request comment (`markdown`, bounded to what
-//! GitHub accepts in one comment).
+//! records never sit in memory twice), and the pieces the Markdown report (`super::markdown`,
+//! bounded to what GitHub accepts) shares with them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,11 +21,10 @@ pub struct Labels<'a> {
     pub head: &'a str,
     /// Why the change is large under the base's policy (empty when it is not).
     pub large_changes: &'a [LargeChange],
+    /// The command line that prints the whole difference, named when a Markdown report had to
+    /// leave something out; `None` when no one command reproduces it (the bot's in-memory merge).
+    pub rerun: Option<&'a str>,
 }
-
-/// Most record lines a markdown report lists; the rest are counted. GitHub refuses comments over
-/// 65,536 characters, and the summary tables say what matters.
-pub const MARKDOWN_RECORD_LINES: usize = 400;
 
 /// Writes the difference for people.
 pub fn human(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Result<()> {
@@ -235,174 +234,6 @@ pub fn json(out: &mut dyn Write, diff: &Diff, labels: &Labels<'_>) -> io::Result
     )
 }
 
-/// The difference as GitHub-flavoured markdown, for a pull-request comment.
-pub fn markdown(diff: &Diff, labels: &Labels<'_>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "### DNS diff: `{}` → `{}`\n", labels.base, labels.head);
-    if !labels.large_changes.is_empty() {
-        out.push_str("> [!WARNING]\n> **Large change** under the base branch's policy:\n");
-        for change in labels.large_changes {
-            let _ = writeln!(out, "> - {}", markdown_line(change));
-        }
-        out.push('\n');
-    }
-    if diff.is_empty() {
-        out.push_str("No record changes; every serial stays.\n");
-        return out;
-    }
-    let totals = diff.totals();
-    let changed_zones: Vec<&ZoneDiff> = diff
-        .zones
-        .iter()
-        .filter(|zone| !zone.counts.is_empty() || zone.serial_changes)
-        .collect();
-    let _ = writeln!(
-        out,
-        "**{}** in {} of {} zone(s).\n",
-        counts_text(totals),
-        changed_zones.len(),
-        diff.zones.len()
-    );
-    out.push_str(
-        "| zone | records | added | removed | changed | removed or changed | serial |\n\
-         |---|---:|---:|---:|---:|---:|---|\n",
-    );
-    for zone in &changed_zones {
-        let serial = match zone.presence {
-            Presence::Added => "new zone",
-            Presence::Removed => "zone deleted",
-            Presence::Both if zone.serial_changes => "changes",
-            Presence::Both => "stays",
-        };
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} | {} | {serial} |",
-            zone.origin,
-            zone.base_records,
-            zone.counts.added,
-            zone.counts.removed,
-            zone.counts.changed,
-            percent(zone.counts.share_of(zone.base_records)),
-        );
-    }
-    let datacenters: Vec<_> = diff
-        .datacenters
-        .iter()
-        .filter(|dc| !dc.counts.is_empty())
-        .collect();
-    if !datacenters.is_empty() {
-        out.push_str(
-            "\n| datacenter | records | added | removed | changed | removed or changed |\n\
-             |---|---:|---:|---:|---:|---:|\n",
-        );
-        for dc in datacenters {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                dc.name,
-                dc.base_records,
-                dc.counts.added,
-                dc.counts.removed,
-                dc.counts.changed,
-                percent(dc.counts.share_of(dc.base_records)),
-            );
-        }
-    }
-    if !diff.services.is_empty() {
-        out.push_str("\n**Services whose SRV targets change**\n\n");
-        for service in &diff.services {
-            let marker = if service.loses_all() { "⚠️ " } else { "" };
-            let place = service
-                .group
-                .datacenter
-                .as_deref()
-                .map_or_else(|| "all datacenters".to_owned(), |dc| format!("`{dc}`"));
-            let _ = write!(
-                out,
-                "- {marker}`{}` in {place} (`{}`): {} → {} targets",
-                service.group.service.as_deref().unwrap_or("?"),
-                service.owner,
-                service.base_targets,
-                service.head_targets
-            );
-            if !service.lost.is_empty() {
-                let _ = write!(
-                    out,
-                    "; loses {}{}: {}",
-                    service.lost.len(),
-                    if service.loses_all() { " (all)" } else { "" },
-                    code_names(&service.lost)
-                );
-            }
-            if !service.gained.is_empty() {
-                let _ = write!(
-                    out,
-                    "; gains {}: {}",
-                    service.gained.len(),
-                    code_names(&service.gained)
-                );
-            }
-            out.push('\n');
-        }
-    }
-    if !diff.vanished.is_empty() {
-        out.push_str("\n**Names that lose every address**\n\n");
-        for vanished in &diff.vanished {
-            let _ = writeln!(
-                out,
-                "- `{}`{}: {}",
-                vanished.name,
-                vanished
-                    .datacenter
-                    .as_deref()
-                    .map(|dc| format!(" ({dc})"))
-                    .unwrap_or_default(),
-                reason_text(&vanished.reason)
-            );
-        }
-    }
-    let record_count: usize = diff.zones.iter().map(|zone| zone.changes.len()).sum();
-    if record_count > 0 {
-        let _ = writeln!(
-            out,
-            "\n<details><summary>Records ({record_count})</summary>\n\n```diff"
-        );
-        let mut shown = 0;
-        let mut line = String::new();
-        'zones: for zone in &diff.zones {
-            for (group, changes) in grouped(zone) {
-                if shown >= MARKDOWN_RECORD_LINES {
-                    break 'zones;
-                }
-                let _ = writeln!(out, "@@ {} {} @@", zone.origin, group_text(group));
-                for change in changes {
-                    if shown >= MARKDOWN_RECORD_LINES {
-                        break 'zones;
-                    }
-                    line.clear();
-                    change_line(change, &mut line);
-                    // A fence inside the block would end it early.
-                    out.push_str(&line.replace("```", "'''"));
-                    out.push('\n');
-                    shown += 1;
-                }
-            }
-        }
-        out.push_str("```\n");
-        if shown < record_count {
-            let _ = writeln!(
-                out,
-                "\n{} more record(s) not shown; run `zonegate diff --base {} --head {}` for all of them.",
-                record_count - shown,
-                labels.base,
-                labels.head
-            );
-        }
-        out.push_str("\n</details>\n");
-    }
-    out
-}
-
 /// `+3 -2 ~1` style counts, spelled out.
 pub fn counts_text(counts: super::Counts) -> String {
     format!(
@@ -436,13 +267,23 @@ fn targets_text(service: &ServiceDiff) -> String {
         "{} -> {} targets",
         service.base_targets, service.head_targets
     );
+    push_target_changes(&mut text, service, names);
+    text
+}
+
+/// `; loses 2 (all): a, b; gains 1: c`, the names listed by `list`.
+pub(super) fn push_target_changes(
+    text: &mut String,
+    service: &ServiceDiff,
+    list: fn(&[crate::dns::name::Name]) -> String,
+) {
     if !service.lost.is_empty() {
         let _ = write!(
             text,
             "; loses {}{}: {}",
             service.lost.len(),
             if service.loses_all() { " (all)" } else { "" },
-            names(&service.lost)
+            list(&service.lost)
         );
     }
     if !service.gained.is_empty() {
@@ -450,10 +291,9 @@ fn targets_text(service: &ServiceDiff) -> String {
             text,
             "; gains {}: {}",
             service.gained.len(),
-            names(&service.gained)
+            list(&service.gained)
         );
     }
-    text
 }
 
 fn names(names: &[crate::dns::name::Name]) -> String {
@@ -470,7 +310,7 @@ fn names(names: &[crate::dns::name::Name]) -> String {
     text
 }
 
-fn code_names(names: &[crate::dns::name::Name]) -> String {
+pub(super) fn code_names(names: &[crate::dns::name::Name]) -> String {
     const SHOWN: usize = 8;
     let mut text = names
         .iter()
@@ -484,7 +324,7 @@ fn code_names(names: &[crate::dns::name::Name]) -> String {
     text
 }
 
-fn reason_text(reason: &VanishReason) -> String {
+pub(super) fn reason_text(reason: &VanishReason) -> String {
     match reason {
         VanishReason::Status(status) => format!("CMDB status is now `{status}`"),
         VanishReason::NotExported => "the host is no longer in the CMDB export".to_owned(),
@@ -496,7 +336,7 @@ fn reason_text(reason: &VanishReason) -> String {
     }
 }
 
-fn group_text(group: &Group) -> String {
+pub(super) fn group_text(group: &Group) -> String {
     match (&group.datacenter, &group.service) {
         (Some(dc), Some(service)) => format!("datacenter {dc}, service {service}"),
         (Some(dc), None) => format!("datacenter {dc}"),
@@ -506,7 +346,7 @@ fn group_text(group: &Group) -> String {
 }
 
 /// The changes of a zone grouped by datacenter and service; each group keeps canonical order.
-fn grouped(zone: &ZoneDiff) -> BTreeMap<&Group, Vec<&Change>> {
+pub(super) fn grouped(zone: &ZoneDiff) -> BTreeMap<&Group, Vec<&Change>> {
     let mut groups: BTreeMap<&Group, Vec<&Change>> = BTreeMap::new();
     for change in &zone.changes {
         groups.entry(&change.group).or_default().push(change);
@@ -541,7 +381,7 @@ pub fn markdown_line(change: &LargeChange) -> String {
 }
 
 /// Markdown-escapes text that may hold `_` or `*` (SRV owners do).
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         if matches!(character, '_' | '*' | '<' | '|' | '`' | '[' | ']') {

@@ -1,6 +1,7 @@
 //! The diff of two small revisions, checked record by record, and its reports.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
@@ -286,15 +287,221 @@ fn the_sample_change_is_correct_to_the_record() {
 fn the_sample_change_as_a_pull_request_comment() {
     let diff = diff_of(base_files(), sample_head());
     let large = large_of(base_files(), sample_head());
-    let text = report::markdown(
+    let text = markdown::markdown(
         &diff,
         &report::Labels {
             base: "main",
             head: "drain-ams",
             large_changes: &large,
+            rerun: Some("zonegate diff --base main --head drain-ams"),
         },
+        markdown::COMMENT_BUDGET,
     );
     insta::assert_snapshot!(text);
+}
+
+/// The base fixture with `hosts` more web and api hosts in both datacenters, and the same
+/// repository with every one of them decommissioned.
+fn many_hosts(hosts: usize) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut base = base_files();
+    let mut head = base_files();
+    let mut base_export = base["zones/cmdb/servers.csv"].clone();
+    let mut head_export = base_export.clone();
+    for index in 0..hosts {
+        let (datacenter, network) = if index % 2 == 0 {
+            ("ams", 1)
+        } else {
+            ("nyc", 2)
+        };
+        let role = if index % 3 == 0 { "api" } else { "web" };
+        let (high, low) = (index / 200 + 10, index % 200 + 1);
+        let line = format!(
+            "host{index},{datacenter},r9,10.{network}.{high}.{low},2001:db8:{network}::{high}:{low},{role},"
+        );
+        let _ = writeln!(base_export, "{line}in_use");
+        let _ = writeln!(head_export, "{line}decommissioned");
+    }
+    base.insert("zones/cmdb/servers.csv".into(), base_export);
+    head.insert("zones/cmdb/servers.csv".into(), head_export);
+    (base, head)
+}
+
+fn labels(large: &[LargeChange]) -> report::Labels<'_> {
+    report::Labels {
+        base: "main",
+        head: "decommission",
+        large_changes: large,
+        rerun: Some("zonegate diff --base main --head decommission"),
+    }
+}
+
+#[test]
+fn a_markdown_report_never_exceeds_its_budget_and_stays_well_formed() {
+    let (base, head) = many_hosts(600);
+    let diff = diff_of(base.clone(), head.clone());
+    let mut large = large_of(base, head);
+    // Reasons enough to fill a small budget on their own.
+    let assertions = crate::change_class::class("base-assertions-changed").unwrap();
+    large.extend((0..200).map(|index| LargeChange {
+        cause: Cause::Class(assertions),
+        reason: format!("assertion {index} of the base is removed"),
+    }));
+    let whole = markdown::markdown(&diff, &labels(&large), usize::MAX);
+    assert!(whole.len() > 200_000, "{}", whole.len());
+    for cut in ["Shortened", "not shown", "- and ", "> - and "] {
+        assert!(
+            !whole.contains(cut),
+            "nothing is left out without a budget: {cut}"
+        );
+    }
+    for budget in [
+        markdown::MINIMUM_BUDGET,
+        1_500,
+        4_000,
+        10_000,
+        33_333,
+        markdown::COMMENT_BUDGET,
+        150_000,
+    ] {
+        let text = markdown::markdown(&diff, &labels(&large), budget);
+        assert!(text.len() <= budget, "{budget}: {} bytes", text.len());
+        assert!(
+            text.len() > budget * 9 / 10,
+            "{budget}: only {} bytes used",
+            text.len()
+        );
+        assert!(
+            text.starts_with(
+                "### DNS diff: `main` → `decommission`
+"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("> **Large change**"),
+            "{budget}: the warning is kept
+{text}"
+        );
+        // 200 reasons and more take about 10,000 bytes: a smaller budget keeps some of them.
+        assert_eq!(
+            text.contains("> - and "),
+            budget <= 60_000,
+            "{budget}: {text}"
+        );
+        assert!(
+            text.ends_with(
+                "*Shortened to fit {budget} bytes: `zonegate diff --base main --head decommission` prints the whole difference.*
+"
+                    .replace("{budget}", &budget.to_string())
+                    .as_str()
+            ),
+            "{budget}: {text}"
+        );
+        // Every fence and collapsed block that opens also closes.
+        assert_eq!(text.matches("```").count() % 2, 0, "{budget}: {text}");
+        assert_eq!(
+            text.matches("<details>").count(),
+            text.matches("</details>").count(),
+            "{budget}: {text}"
+        );
+    }
+}
+
+#[test]
+fn the_totals_and_the_blast_radius_come_before_the_record_lines() {
+    let (base, head) = many_hosts(600);
+    let diff = diff_of(base.clone(), head.clone());
+    let large = large_of(base, head);
+    let text = markdown::markdown(&diff, &labels(&large), markdown::COMMENT_BUDGET);
+    let position = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing:\n{text}"))
+    };
+    assert!(position("**0 added, ") < position("| zone |"));
+    assert!(position("| zone |") < position("| datacenter |"));
+    assert!(position("| datacenter |") < position("**Services whose SRV targets change**"));
+    assert!(
+        position("**Services whose SRV targets change**")
+            < position("**Names that lose every address**")
+    );
+    assert!(position("**Names that lose every address**") < position("<details>"));
+    // Each list that does not fit says how much it leaves out, and the counts add up.
+    let shown_names = text
+        .lines()
+        .filter(|line| line.starts_with("- `host"))
+        .count();
+    let more_names: usize = text
+        .lines()
+        .find_map(|line| line.strip_prefix("- and ")?.strip_suffix(" more name(s)"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(shown_names + more_names, diff.vanished.len());
+    let records = diff
+        .zones
+        .iter()
+        .map(|zone| zone.changes.len())
+        .sum::<usize>();
+    let shown_records = text
+        .lines()
+        .filter(|line| line.starts_with("- ") && line.contains(" IN "))
+        .count();
+    let more_records: usize = text
+        .lines()
+        .find_map(|line| line.strip_suffix(" more record(s) not shown."))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(shown_records + more_records, records);
+}
+
+#[test]
+fn a_shortened_service_list_keeps_the_services_that_lose_every_target() {
+    let (base, mut head) = many_hosts(600);
+    // Only some hosts go: api loses every target in ams, web loses some everywhere.
+    let base_export = base["zones/cmdb/servers.csv"].clone();
+    let mut export = String::new();
+    for (index, line) in base_export.lines().enumerate() {
+        let drop = line.contains(",ams,") && line.contains(",api,")
+            || line.starts_with("host") && index % 5 == 0;
+        if drop {
+            export.push_str(&line.replace(",in_use", ",decommissioned"));
+        } else {
+            export.push_str(line);
+        }
+        export.push('\n');
+    }
+    head.insert("zones/cmdb/servers.csv".into(), export);
+    let diff = diff_of(base, head);
+    assert!(diff.services.iter().any(ServiceDiff::loses_all));
+    assert!(diff.services.iter().any(|service| !service.loses_all()));
+    let text = markdown::markdown(&diff, &labels(&[]), markdown::MINIMUM_BUDGET * 2);
+    let services: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.starts_with("**Services"))
+        .filter(|line| line.starts_with("- "))
+        .take_while(|line| !line.starts_with("- and "))
+        .collect();
+    assert!(!services.is_empty(), "{text}");
+    assert!(
+        services.iter().all(|line| line.starts_with("- ⚠️ ")),
+        "only services losing every target fit:\n{text}"
+    );
+}
+
+#[test]
+fn a_report_that_fits_has_no_note() {
+    let diff = diff_of(base_files(), sample_head());
+    let text = markdown::markdown(&diff, &labels(&[]), markdown::COMMENT_BUDGET);
+    assert!(!text.contains("Shortened"), "{text}");
+    assert!(!text.contains("not shown"), "{text}");
+}
+
+#[test]
+fn revision_labels_with_backticks_stay_code() {
+    assert_eq!(markdown::code_span("main"), "`main`");
+    assert_eq!(markdown::code_span("a`b"), "`` a`b ``");
+    assert_eq!(markdown::code_span("a``b`"), "``` a``b` ```");
 }
 
 #[test]
@@ -304,6 +511,7 @@ fn the_sample_change_for_people_and_programs() {
         base: "main",
         head: "drain-ams",
         large_changes: &[],
+        rerun: None,
     };
     let mut human = Vec::new();
     report::human(&mut human, &diff, &labels).unwrap();

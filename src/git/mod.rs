@@ -353,6 +353,15 @@ impl Repo {
             .map_err(operation(action()))
     }
 
+    /// The zones repository's path from the git work tree's top (`dns` when it is `dns/`; empty
+    /// at the top, in a bare repository, or outside git), for the paths GitHub reads.
+    pub fn workspace_prefix(root: &Path) -> PathBuf {
+        Self::discover(root).map_or_else(
+            |_| PathBuf::new(),
+            |repo| PathBuf::from(repo.prefix.trim_end_matches('/')),
+        )
+    }
+
     /// `path` (relative to the zones repository) as a path from the git root.
     pub fn path_in_git(&self, path: &str) -> String {
         format!("{}{path}", self.prefix)

@@ -336,6 +336,25 @@ fn in_text(value: &mut Value, token: &str) {
 }
 
 /// A user as the API documents it (a subset).
+/// Whether `request` carries `token` as GitHub takes it (`Bearer TOKEN` or `token TOKEN`).
+pub(crate) fn carries_token(request: &Request, token: &str) -> bool {
+    let authorization = request
+        .headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    authorization == format!("Bearer {token}") || authorization == format!("token {token}")
+}
+
+/// GitHub's error answer: `message`, `documentation_url` and `status`.
+pub(crate) fn error_answer(status: u16, message: &str, documentation: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({
+        "message": message,
+        "documentation_url": documentation,
+        "status": status.to_string(),
+    }))
+}
+
 pub(crate) fn user(login: &str) -> Value {
     json!({ "login": login, "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": false })
 }

@@ -2,11 +2,14 @@
 //! runs of the real binary.
 #![allow(dead_code, clippy::missing_panics_doc)] // Each test binary uses a different subset.
 
+pub(crate) mod code_scanning;
 pub(crate) mod deploy;
 pub(crate) mod forge;
 pub(crate) mod github;
 pub(crate) mod hostile;
+pub(crate) mod issue_comments;
 pub(crate) mod reliability;
+pub(crate) mod runner;
 pub(crate) mod servers;
 
 use std::fs;
@@ -100,6 +103,56 @@ pub(crate) fn zonegate(repo: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// `export` (a CMDB CSV with a `status` column) with every host's status `decommissioned`: the
+/// change whose Markdown diff of the example was too long for a GitHub comment (issue 16).
+pub(crate) fn decommission_every_host(export: &str) -> String {
+    let mut lines = export.lines();
+    let header = lines.next().expect("a header row");
+    let status = header
+        .split(',')
+        .position(|name| name == "status")
+        .expect("a status column");
+    let mut decommissioned = format!("{header}\n");
+    for line in lines {
+        let mut fields: Vec<&str> = line.split(',').collect();
+        fields[status] = "decommissioned";
+        decommissioned.push_str(&fields.join(","));
+        decommissioned.push('\n');
+    }
+    decommissioned
+}
+
+/// The command a shortened Markdown report's last note names as printing the whole difference.
+pub(crate) fn note_command(report: &str) -> &str {
+    let note = report
+        .lines()
+        .find(|line| line.starts_with("*Shortened to fit "))
+        .unwrap_or_else(|| panic!("no note in:\n{report}"));
+    note.split_once(": `")
+        .and_then(|(_, rest)| rest.split_once("` prints the whole difference"))
+        .map_or_else(|| panic!("no command in {note:?}"), |(command, _)| command)
+}
+
+/// Runs `command` as one `sh -c` command line in `directory`, with the binary under test first
+/// on `PATH` as `zonegate`.
+pub(crate) fn shell(command: &str, directory: &Path) -> Run {
+    let binary = Path::new(env!("CARGO_BIN_EXE_zonegate")).parent().unwrap();
+    let path = format!("{}:{}", binary.display(), std::env::var("PATH").unwrap());
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(directory)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// Every file below `root`, relative, sorted.
 pub(crate) fn list_files(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
@@ -153,4 +206,21 @@ pub(crate) fn commit_all(repository: &git2::Repository, message: &str) {
             &parents,
         )
         .unwrap();
+}
+
+/// `input` through the shell pipeline `pipeline` (`gzip -c | base64 -w0`): its output, or `None`
+/// when a command of it fails.
+pub(crate) fn pipe_through(pipeline: &str, input: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut child = Command::new("sh")
+        .args(["-c", pipeline])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    // A pipeline that exits early closes its input: its status says what went wrong.
+    let _ = child.stdin.take()?.write_all(input);
+    let output = child.wait_with_output().ok()?;
+    output.status.success().then_some(output.stdout)
 }
