@@ -115,7 +115,7 @@ fn pipeline(criterion: &mut Criterion) {
         unix_seconds: 1_795_564_800,
     };
     let (rendered, manifest) =
-        zonegate::commands::render::render_all(&inventory, &zones, None, clock).expect("renders");
+        zonegate::commands::pipeline::render_all(&inventory, &zones, None, clock).expect("renders");
     lock.publish(&rendered, &manifest).expect("publishes");
     drop(rendered);
     let entries: Vec<Option<&zonegate::output::ManifestZone>> =

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the DNS servers the integration tests
-# load zones into (BIND, Knot, NSD and their checkers), then runs every test.
+# load zones into (BIND, Knot, NSD and their checkers), then runs every test (or those the
+# cargo test arguments given select).
+#
+# `scripts/test.sh --insta` (what .ci/run runs) runs the whole suite through cargo-insta, which
+# also fails on a snapshot file that no test reads any more; only a whole run can tell those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +28,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cargo test --locked "$@"
+if [ "${1:-}" = --insta ]; then
+  if ! cargo insta --version >/dev/null 2>&1; then
+    echo "scripts/test.sh --insta needs cargo-insta: cargo install --locked cargo-insta --version 1.49.0" >&2
+    exit 2
+  fi
+  # No --locked here (cargo-insta would hand it to the test binaries): .ci/run's clippy step
+  # checked Cargo.lock with --locked before.
+  cargo insta test --check --unreferenced reject
+else
+  cargo test --locked "$@"
+fi

@@ -1,12 +1,16 @@
 //! Command-line arguments: the only module that knows about clap.
 //!
-//! [`Args`] is what the user typed; the commands receive plain options structs built from it, so
-//! no stage ever sees a clap type.
+//! [`Args`] is what the user typed; [`Args::resolve`] (`cli/resolve.rs`) turns it into the
+//! commands' plain options ([`crate::commands::Invocation`]), so no stage ever sees a clap type.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod resolve;
+
+pub use resolve::Resolved;
 
 /// GitOps DNS: CMDB + YAML -> zone files, checks, assertions, blast radius, merge bot, deploy.
 #[derive(Debug, Parser)]
@@ -312,6 +316,21 @@ pub struct ManArgs {
     /// printing zonegate.1.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// The process's command line, `--version` printing `version`. On `--help`, `--version` or a
+/// usage error clap has printed what it says, and `Err` holds the exit status: 0 for the first
+/// two, 2 for a usage error.
+pub fn parse(version: &'static str) -> Result<Args, u8> {
+    use clap::{CommandFactory, FromArgMatches};
+    Args::command()
+        .version(version)
+        .try_get_matches()
+        .and_then(|matches| Args::from_arg_matches(&matches))
+        .map_err(|error| {
+            let _ = error.print();
+            if error.use_stderr() { 2 } else { 0 }
+        })
 }
 
 /// The completion script for `shell`.

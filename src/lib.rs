@@ -15,7 +15,8 @@
 //! - [`deploy`] plans (pure) and applies (IO edge) deploys to BIND, Knot, NSD or a directory;
 //! - [`report`] prints findings as text, JSON, GitHub annotations or SARIF;
 //! - [`schema`] generates the JSON Schemas of the YAML files a user writes;
-//! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions.
+//! - [`commands`] runs the stages for each CLI command; [`cli`] holds the clap definitions and
+//!   resolves a command line into a [`commands::Invocation`].
 //!
 //! [`diagnostic`] is the located-finding type every stage reports with, [`rules`] the registry
 //! of every code a finding can carry, [`dns`] the names and record types every stage shares,

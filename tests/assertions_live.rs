@@ -59,7 +59,7 @@ fn free_port() -> u16 {
 
 /// Renders `zones` into `directory`, writes a named.conf serving them and starts BIND.
 fn start_bind(inventory: &inventory::Inventory, zones: &ZoneSet, directory: &Path) -> Bind {
-    let (files, manifest) = zonegate::commands::render::render_all(
+    let (files, manifest) = zonegate::commands::pipeline::render_all(
         inventory,
         zones,
         None,

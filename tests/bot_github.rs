@@ -5,94 +5,19 @@
 
 mod support;
 
-use std::process::Command;
-
 use serde_json::{Value, json};
-use support::forge::{Fixture, NOW};
-use support::github::{pull, review, user};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use support::forge::Fixture;
+use support::github::{REPOSITORY, StandIn, pull, reference, repository, review, run_bot, user};
 use zonegate::commands::bot::PullOutcome;
 use zonegate::merge::Verdict;
 use zonegate::merge::github::{GitHub, Token};
 
 const TOKEN: &str = "ghp_zonegateTestToken0123456789abcdef";
-const REPOSITORY: &str = "/repos/example/zones";
 const MERGED: &str = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
 
-/// A running stand-in and the runtime that drives the test's async calls.
-struct StandIn {
-    runtime: tokio::runtime::Runtime,
-    server: MockServer,
-}
-
-impl StandIn {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Self { runtime, server }
-    }
-
-    fn on(&self, verb: &str, route: &str, status: u16, body: Value) {
-        self.runtime.block_on(
-            Mock::given(method(verb))
-                .and(path(route))
-                .respond_with(ResponseTemplate::new(status).set_body_json(body))
-                .mount(&self.server),
-        );
-    }
-
-    /// Like [`StandIn::on`], for the first `times` matching requests, before other answers.
-    fn first(&self, verb: &str, route: &str, times: u64, body: Value) {
-        self.runtime.block_on(
-            Mock::given(method(verb))
-                .and(path(route))
-                .respond_with(ResponseTemplate::new(200).set_body_json(body))
-                .up_to_n_times(times)
-                .with_priority(1)
-                .mount(&self.server),
-        );
-    }
-
-    fn forge(&self) -> GitHub {
-        GitHub::new(
-            &self.server.uri(),
-            "example/zones",
-            Token::new(TOKEN.into()),
-        )
-        .unwrap()
-    }
-
-    /// `METHOD /path?query` of every request received, in order.
-    fn requests(&self) -> Vec<wiremock::Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.requests()
-            .iter()
-            .map(|request| {
-                let query = request
-                    .url
-                    .query()
-                    .map(|query| format!("?{query}"))
-                    .unwrap_or_default();
-                format!("{} {}{query}", request.method, request.url.path())
-            })
-            .collect()
-    }
-
-    fn body(&self, verb: &str, route: &str) -> Value {
-        self.requests()
-            .iter()
-            .find(|request| request.method.as_str() == verb && request.url.path() == route)
-            .map_or_else(
-                || panic!("no {verb} {route}"),
-                |request| request.body_json::<Value>().unwrap(),
-            )
-    }
+/// The client the library's bot pass uses, pointed at `stand_in`.
+fn forge(stand_in: &StandIn) -> GitHub {
+    GitHub::new(&stand_in.uri(), "example/zones", Token::new(TOKEN.into())).unwrap()
 }
 
 /// One pull request (`add-web4`, by alice) on a fixture, and a stand-in that knows it.
@@ -109,13 +34,8 @@ impl Scenario {
         let base = fixture.main().to_string();
         fixture.commit_add_web4();
         let head = fixture.tip("add-web4").to_string();
-        let stand_in = StandIn::start();
-        stand_in.on(
-            "GET",
-            REPOSITORY,
-            200,
-            json!({ "id": 1, "name": "zones", "full_name": "example/zones", "private": true, "default_branch": "main" }),
-        );
+        let stand_in = StandIn::faithful();
+        stand_in.on("GET", REPOSITORY, 200, repository());
         stand_in.on(
             "GET",
             &format!("{REPOSITORY}/pulls"),
@@ -132,12 +52,7 @@ impl Scenario {
             "GET",
             &format!("{REPOSITORY}/git/ref/heads/main"),
             200,
-            json!({
-                "ref": "refs/heads/main",
-                "node_id": "MDM6UmVmcmVmcy9oZWFkcy9tYWlu",
-                "url": "https://api.github.com/repos/example/zones/git/refs/heads/main",
-                "object": { "type": "commit", "sha": base, "url": "https://api.github.com/repos/example/zones/git/commits/x" }
-            }),
+            reference("refs/heads/main", &base),
         );
         stand_in.on(
             "POST",
@@ -217,7 +132,7 @@ impl Scenario {
     }
 
     fn run(&self) -> (PullOutcome, String) {
-        let (mut outcomes, log) = self.fixture.pass_with(&self.stand_in.forge(), false);
+        let (mut outcomes, log) = self.fixture.pass_with(&forge(&self.stand_in), false);
         assert_eq!(outcomes.len(), 1, "{log}");
         assert!(!log.contains(TOKEN));
         (outcomes.remove(0), log)
@@ -471,38 +386,11 @@ fn a_merge_whose_tree_differs_from_the_tested_one_is_an_error() {
     assert_eq!(status["state"], "error");
 }
 
-/// Runs the binary against the stand-in with the token in the environment.
-fn zonegate_github(fixture: &Fixture, stand_in: &StandIn) -> support::Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_zonegate"))
-        .arg("--repo")
-        .arg(&fixture.path)
-        .args([
-            "bot",
-            "--forge",
-            "github",
-            "--github-repository",
-            "example/zones",
-        ])
-        .arg("--github-api")
-        .arg(stand_in.server.uri())
-        .env("ZONEGATE_TOKEN", TOKEN)
-        .env_remove("GITHUB_TOKEN")
-        .env("SOURCE_DATE_EPOCH", NOW.to_string())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    support::Run {
-        code: output.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn the_binary_never_prints_the_token() {
     let scenario = Scenario::new();
     scenario.reviews(&[]).existing(&json!([]), json!([]));
-    let run = zonegate_github(&scenario.fixture, &scenario.stand_in);
+    let run = run_bot(&scenario.fixture, &scenario.stand_in, TOKEN);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stdout.contains("#1 \"add-web4\" by alice: waiting"),
@@ -512,14 +400,14 @@ fn the_binary_never_prints_the_token() {
     assert!(!run.transcript().contains(TOKEN));
 
     // Refused credentials: a clear error, exit 2, still no token.
-    let refused = StandIn::start();
+    let refused = StandIn::faithful();
     refused.on(
         "GET",
         REPOSITORY,
         401,
         json!({ "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401" }),
     );
-    let run = zonegate_github(&scenario.fixture, &refused);
+    let run = run_bot(&scenario.fixture, &refused, TOKEN);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert_eq!(
         run.stderr,
@@ -563,7 +451,7 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
     let second_tree = fixture.merge_tree(githubs_first, second);
     let (base, first, second) = (base.to_string(), first.to_string(), second.to_string());
 
-    let stand_in = StandIn::start();
+    let stand_in = StandIn::faithful();
     stand_in.on(
         "GET",
         REPOSITORY,
@@ -657,7 +545,7 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
         json!({ "sha": MERGED_SECOND, "tree": { "sha": second_tree.to_string() }, "parents": [{ "sha": MERGED }, { "sha": second }] }),
     );
 
-    let (outcomes, log) = fixture.pass_with(&stand_in.forge(), false);
+    let (outcomes, log) = fixture.pass_with(&forge(&stand_in), false);
     let merged: Vec<Option<&str>> = outcomes
         .iter()
         .map(|outcome| outcome.merged.as_deref())
@@ -678,14 +566,14 @@ fn two_approved_changes_merge_in_turn_the_second_tested_on_githubs_merge_of_the_
 #[test]
 fn a_server_that_echoes_the_token_does_not_get_it_printed() {
     let scenario = Scenario::new();
-    let echoing = StandIn::start();
+    let echoing = StandIn::faithful();
     echoing.on(
         "GET",
         REPOSITORY,
         502,
         json!({ "message": format!("bad gateway; the request was: GET {REPOSITORY} Authorization: Bearer {TOKEN}") }),
     );
-    let run = zonegate_github(&scenario.fixture, &echoing);
+    let run = run_bot(&scenario.fixture, &echoing, TOKEN);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(!run.transcript().contains(TOKEN), "{}", run.transcript());
     assert!(

@@ -6,153 +6,62 @@
 
 mod support;
 
-use std::process::Command;
-
-use serde_json::{Value, json};
-use support::forge::{Fixture, NOW, servers_with_web4};
-use support::github::{commit, reference, regen_pull};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use serde_json::json;
+use support::forge::{Fixture, servers_with_web4};
+use support::github::{REPOSITORY, StandIn, commit, reference, regen_pull, repository, run_regen};
 
 const TOKEN: &str = "ghp_zonegateRegenTestToken0123456789abcd";
-const REPOSITORY: &str = "/repos/example/zones";
 const BLOB: &str = "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15";
 const TREE: &str = "cd8274d15fa3ae2ab983129fb037999f264ba9a7";
 const COMMIT: &str = "7638417db6d59f3c431d3e1f261cc637155684cd";
 const OLD_PROPOSAL: &str = "aa218f56b14c9653891f9e74264a383fa43fefbd";
 const OLD_BASE: &str = "ed9a4f3c2bb8a4b6d6c77d1b1d4c5e6f7a8b9c0d";
 
-struct StandIn {
-    runtime: tokio::runtime::Runtime,
-    server: MockServer,
-}
-
-impl StandIn {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Self { runtime, server }
-    }
-
-    fn on(&self, verb: &str, route: &str, status: u16, body: Value) {
-        self.runtime.block_on(
-            Mock::given(method(verb))
-                .and(path(route))
-                .respond_with(ResponseTemplate::new(status).set_body_json(body))
-                .mount(&self.server),
-        );
-    }
-
-    fn requests(&self) -> Vec<wiremock::Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.requests()
-            .iter()
-            .map(|request| {
-                let query = request
-                    .url
-                    .query()
-                    .map(|query| format!("?{query}"))
-                    .unwrap_or_default();
-                format!("{} {}{query}", request.method, request.url.path())
-            })
-            .collect()
-    }
-
-    fn body(&self, verb: &str, route: &str) -> Value {
-        self.requests()
-            .iter()
-            .find(|request| request.method.as_str() == verb && request.url.path() == route)
-            .map_or_else(
-                || panic!("no {verb} {route}"),
-                |request| request.body_json::<Value>().unwrap(),
-            )
-    }
-
-    /// The repository, `main` at `main_sha`, and the Git Data API answers for a new commit.
-    fn repository(&self, main_sha: &str) {
-        self.on(
-            "GET",
-            REPOSITORY,
-            200,
-            json!({ "id": 1, "name": "zones", "full_name": "example/zones", "default_branch": "main", "private": true }),
-        );
-        self.on(
-            "GET",
-            &format!("{REPOSITORY}/git/ref/heads/main"),
-            200,
-            reference("refs/heads/main", main_sha),
-        );
-        self.on(
-            "GET",
-            &format!("{REPOSITORY}/git/commits/{main_sha}"),
-            200,
-            commit(
-                main_sha,
-                "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-                &[OLD_BASE],
-            ),
-        );
-        self.on(
-            "POST",
-            &format!("{REPOSITORY}/git/blobs"),
-            201,
-            json!({ "url": format!("https://api.github.com/repos/example/zones/git/blobs/{BLOB}"), "sha": BLOB }),
-        );
-        self.on(
-            "POST",
-            &format!("{REPOSITORY}/git/trees"),
-            201,
-            json!({ "sha": TREE, "url": format!("https://api.github.com/repos/example/zones/git/trees/{TREE}"), "tree": [], "truncated": false }),
-        );
-        self.on(
-            "POST",
-            &format!("{REPOSITORY}/git/commits"),
-            201,
-            commit(COMMIT, TREE, &[main_sha]),
-        );
-    }
-
-    /// Runs `zonegate regen --forge github` on `fixture` with `export`.
-    fn regen(&self, fixture: &Fixture, export: &str) -> (i32, String, String) {
-        let exports = tempfile::tempdir().unwrap();
-        let file = exports.path().join("servers.csv");
-        std::fs::write(&file, export).unwrap();
-        let output = Command::new(env!("CARGO_BIN_EXE_zonegate"))
-            .arg("--repo")
-            .arg(&fixture.path)
-            .args([
-                "regen",
-                "--forge",
-                "github",
-                "--github-repository",
-                "example/zones",
-            ])
-            .arg("--github-api")
-            .arg(self.server.uri())
-            .arg("--cmdb")
-            .arg(&file)
-            .env("ZONEGATE_TOKEN", TOKEN)
-            .env("SOURCE_DATE_EPOCH", NOW.to_string())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
-        (output.status.code().unwrap(), stdout, stderr)
-    }
+/// The repository, `main` at `main_sha`, and the Git Data API answers for a new commit.
+fn git_data_api(stand_in: &StandIn, main_sha: &str) {
+    stand_in.on("GET", REPOSITORY, 200, repository());
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/ref/heads/main"),
+        200,
+        reference("refs/heads/main", main_sha),
+    );
+    stand_in.on(
+        "GET",
+        &format!("{REPOSITORY}/git/commits/{main_sha}"),
+        200,
+        commit(
+            main_sha,
+            "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+            &[OLD_BASE],
+        ),
+    );
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/git/blobs"),
+        201,
+        json!({ "url": format!("https://api.github.com/repos/example/zones/git/blobs/{BLOB}"), "sha": BLOB }),
+    );
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/git/trees"),
+        201,
+        json!({ "sha": TREE, "url": format!("https://api.github.com/repos/example/zones/git/trees/{TREE}"), "tree": [], "truncated": false }),
+    );
+    stand_in.on(
+        "POST",
+        &format!("{REPOSITORY}/git/commits"),
+        201,
+        commit(COMMIT, TREE, &[main_sha]),
+    );
 }
 
 #[test]
 fn the_first_proposal_is_a_git_data_api_commit_and_a_new_pull_request() {
     let fixture = Fixture::new();
     let main = fixture.main().to_string();
-    let stand_in = StandIn::start();
-    stand_in.repository(&main);
+    let stand_in = StandIn::faithful();
+    git_data_api(&stand_in, &main);
     stand_in.on(
         "GET",
         &format!("{REPOSITORY}/git/ref/heads/zonegate/regen"),
@@ -174,10 +83,11 @@ fn the_first_proposal_is_a_git_data_api_commit_and_a_new_pull_request() {
     );
 
     let export = servers_with_web4();
-    let (code, stdout, stderr) = stand_in.regen(&fixture, &export);
-    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run = run_regen(&fixture, &stand_in, TOKEN, &export);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!run.transcript().contains(TOKEN));
     assert_eq!(
-        stdout,
+        run.stdout,
         "opened pull request #12 (zonegate/regen -> main): regen: CMDB export servers.csv: +3 records in 2 zone(s)\n"
     );
     assert_eq!(
@@ -247,8 +157,8 @@ fn the_first_proposal_is_a_git_data_api_commit_and_a_new_pull_request() {
 fn a_second_change_moves_the_branch_and_updates_the_same_pull_request() {
     let fixture = Fixture::new();
     let main = fixture.main().to_string();
-    let stand_in = StandIn::start();
-    stand_in.repository(&main);
+    let stand_in = StandIn::faithful();
+    git_data_api(&stand_in, &main);
     stand_in.on(
         "GET",
         &format!("{REPOSITORY}/git/ref/heads/zonegate/regen"),
@@ -281,9 +191,14 @@ fn a_second_change_moves_the_branch_and_updates_the_same_pull_request() {
         regen_pull(12, COMMIT, &main),
     );
 
-    let (code, stdout, stderr) = stand_in.regen(&fixture, &servers_with_web4());
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.starts_with("updated pull request #12 "), "{stdout}");
+    let run = run_regen(&fixture, &stand_in, TOKEN, &servers_with_web4());
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!run.transcript().contains(TOKEN));
+    assert!(
+        run.stdout.starts_with("updated pull request #12 "),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         stand_in.body(
             "PATCH",
@@ -310,8 +225,8 @@ fn a_second_change_moves_the_branch_and_updates_the_same_pull_request() {
 fn an_export_that_fails_check_is_proposed_on_github_with_its_findings_in_title_and_body() {
     let fixture = Fixture::new();
     let main = fixture.main().to_string();
-    let stand_in = StandIn::start();
-    stand_in.repository(&main);
+    let stand_in = StandIn::faithful();
+    git_data_api(&stand_in, &main);
     stand_in.on(
         "GET",
         &format!("{REPOSITORY}/git/ref/heads/zonegate/regen"),
@@ -334,11 +249,12 @@ fn an_export_that_fails_check_is_proposed_on_github_with_its_findings_in_title_a
 
     // web5 takes web1's address (10.1.0.1): a duplicate address, and no record of its own.
     let export = format!("{}web5,ams,r1,10.1.0.1,,web,in_use\n", servers_with_web4());
-    let (code, stdout, stderr) = stand_in.regen(&fixture, &export);
-    assert_eq!(code, 1, "{stdout}{stderr}");
+    let run = run_regen(&fixture, &stand_in, TOKEN, &export);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(!run.transcript().contains(TOKEN));
     let title = "regen: CMDB export servers.csv fails check (1 error(s)): +3 records in 2 zone(s)";
     assert_eq!(
-        stdout,
+        run.stdout,
         format!("opened pull request #12 (zonegate/regen -> main): {title}\n")
     );
     let pull = stand_in.body("POST", &format!("{REPOSITORY}/pulls"));

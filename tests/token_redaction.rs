@@ -12,14 +12,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 use support::Run;
-use support::forge::{Fixture, NOW, servers_with_web4};
+use support::forge::{Fixture, servers_with_web4};
 use support::github::{
     Echo, REPOSITORY, Route, StandIn, commit, pull, reference, regen_pull, repository, review,
-    route, user,
+    route, run_bot, run_regen, user,
 };
 
 const TOKEN: &str = "ghp_zonegateEchoedToken0123456789abcdefgh";
@@ -213,48 +212,6 @@ fn proposal_common(main: &str) -> Vec<Route> {
     ]
 }
 
-/// `zonegate bot --forge github` against `stand_in`, the token in the environment.
-fn bot(fixture: &Fixture, stand_in: &StandIn) -> Run {
-    run(Command::new(env!("CARGO_BIN_EXE_zonegate"))
-        .arg("--repo")
-        .arg(&fixture.path)
-        .args(["bot", "--forge", "github"])
-        .args(["--github-repository", "example/zones"])
-        .arg("--github-api")
-        .arg(stand_in.uri()))
-}
-
-/// `zonegate regen --forge github --cmdb EXPORT` against `stand_in`.
-fn regen(fixture: &Fixture, stand_in: &StandIn, export: &str) -> Run {
-    let exports = tempfile::tempdir().unwrap();
-    let file = exports.path().join("servers.csv");
-    std::fs::write(&file, export).unwrap();
-    run(Command::new(env!("CARGO_BIN_EXE_zonegate"))
-        .arg("--repo")
-        .arg(&fixture.path)
-        .args(["regen", "--forge", "github"])
-        .args(["--github-repository", "example/zones"])
-        .arg("--github-api")
-        .arg(stand_in.uri())
-        .arg("--cmdb")
-        .arg(&file))
-}
-
-fn run(command: &mut Command) -> Run {
-    let output = command
-        .env("ZONEGATE_TOKEN", TOKEN)
-        .env_remove("GITHUB_TOKEN")
-        .env("SOURCE_DATE_EPOCH", NOW.to_string())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// The token is in no output, no request but its `Authorization` header, and nothing in the
 /// repository; the run ended as the tool ends (exit 0, 1 or 2, no panic).
 fn assert_token_nowhere(case: &str, run: &Run, stand_in: &StandIn, fixture: &Fixture) {
@@ -320,7 +277,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn bot_answers_with_the_token_in_every_value_never_leak_it() {
     let (fixture, routes) = bot_scenario();
     let stand_in = StandIn::start(routes, Echo::Never, TOKEN);
-    let faithful = bot(&fixture, &stand_in);
+    let faithful = run_bot(&fixture, &stand_in, TOKEN);
     assert_eq!(faithful.code, 0, "{}", faithful.transcript());
     assert!(
         faithful.stdout.contains("merged as 6dcb09b"),
@@ -333,7 +290,7 @@ fn bot_answers_with_the_token_in_every_value_never_leak_it() {
     for from in 0..requests {
         let (fixture, routes) = bot_scenario();
         let stand_in = StandIn::start(routes, Echo::Everywhere { from }, TOKEN);
-        let run = bot(&fixture, &stand_in);
+        let run = run_bot(&fixture, &stand_in, TOKEN);
         let case = format!("echoed from request {from}");
         assert_token_nowhere(&case, &run, &stand_in, &fixture);
         assert!(stand_in.requests().len() > from, "{case}: never echoed");
@@ -344,7 +301,7 @@ fn bot_answers_with_the_token_in_every_value_never_leak_it() {
 fn the_default_branch_and_a_decode_error_show_the_token_blanked_out() {
     let (fixture, routes) = bot_scenario();
     let stand_in = StandIn::start(routes, Echo::Everywhere { from: 0 }, TOKEN);
-    let run = bot(&fixture, &stand_in);
+    let run = run_bot(&fixture, &stand_in, TOKEN);
     insta::assert_snapshot!(run.transcript(), @r#"
     exit: 2
     --- stdout
@@ -354,7 +311,7 @@ fn the_default_branch_and_a_decode_error_show_the_token_blanked_out() {
 
     let (fixture, routes) = bot_scenario();
     let stand_in = StandIn::start(routes, Echo::Everywhere { from: 1 }, TOKEN);
-    let run = bot(&fixture, &stand_in);
+    let run = run_bot(&fixture, &stand_in, TOKEN);
     insta::assert_snapshot!(run.transcript(), @r#"
     exit: 2
     --- stdout
@@ -367,7 +324,7 @@ fn the_default_branch_and_a_decode_error_show_the_token_blanked_out() {
 fn bot_answers_with_the_token_in_their_text_still_merge_without_leaking_it() {
     let (fixture, routes) = bot_scenario();
     let stand_in = StandIn::start(routes, Echo::InText, TOKEN);
-    let run = bot(&fixture, &stand_in);
+    let run = run_bot(&fixture, &stand_in, TOKEN);
     assert_token_nowhere("text", &run, &stand_in, &fixture);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
@@ -398,7 +355,7 @@ fn regen_answers_with_the_token_in_every_value_never_leak_it() {
         let fixture = Fixture::new();
         let main = fixture.main().to_string();
         let stand_in = StandIn::start(routes(&main), Echo::Never, TOKEN);
-        let faithful = regen(&fixture, &stand_in, &servers_with_web4());
+        let faithful = run_regen(&fixture, &stand_in, TOKEN, &servers_with_web4());
         assert_eq!(faithful.code, 0, "{flow}: {}", faithful.transcript());
         let requests = stand_in.requests().len();
 
@@ -406,7 +363,7 @@ fn regen_answers_with_the_token_in_every_value_never_leak_it() {
             let fixture = Fixture::new();
             let main = fixture.main().to_string();
             let stand_in = StandIn::start(routes(&main), Echo::Everywhere { from }, TOKEN);
-            let run = regen(&fixture, &stand_in, &servers_with_web4());
+            let run = run_regen(&fixture, &stand_in, TOKEN, &servers_with_web4());
             let case = format!("{flow} proposal, echoed from request {from}");
             assert_token_nowhere(&case, &run, &stand_in, &fixture);
             assert!(stand_in.requests().len() > from, "{case}: never echoed");
@@ -427,7 +384,7 @@ fn regen_answers_with_the_token_in_their_text_still_propose_without_leaking_it()
         let fixture = Fixture::new();
         let main = fixture.main().to_string();
         let stand_in = StandIn::start(routes(&main), Echo::InText, TOKEN);
-        let run = regen(&fixture, &stand_in, &servers_with_web4());
+        let run = run_regen(&fixture, &stand_in, TOKEN, &servers_with_web4());
         assert_token_nowhere(flow, &run, &stand_in, &fixture);
         assert_eq!(run.code, 0, "{flow}: {}", run.transcript());
         assert!(run.stdout.starts_with(verb), "{flow}: {}", run.stdout);
@@ -445,7 +402,7 @@ fn a_request_body_that_would_carry_the_token_is_not_sent() {
         &format!("web4,nyc,r7 {TOKEN},10.2.0.4,,web,in_use"),
         1,
     );
-    let run = regen(&fixture, &stand_in, &export);
+    let run = run_regen(&fixture, &stand_in, TOKEN, &export);
     assert_token_nowhere("export", &run, &stand_in, &fixture);
     insta::assert_snapshot!(run.transcript(), @"
     exit: 2

@@ -745,6 +745,27 @@ mod tests {
         bytes
     }
 
+    /// A name of labels of `lengths` octets, ending in the pointer to `suffix` or in the root.
+    fn long_name(lengths: &[u8], suffix: Option<u8>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for &length in lengths {
+            bytes.push(length);
+            bytes.extend(std::iter::repeat_n(b'a', usize::from(length)));
+        }
+        match suffix {
+            Some(at) => bytes.extend([0xc0, at]),
+            None => bytes.push(0),
+        }
+        bytes
+    }
+
+    /// An A record (192.0.2.1) owned by the name `owner`.
+    fn owned_by(owner: &[u8]) -> Vec<u8> {
+        let mut bytes = owner.to_vec();
+        bytes.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 1]);
+        bytes
+    }
+
     fn problem(bytes: &[u8]) -> String {
         match Response::parse(bytes).and_then(|response| response.answer()) {
             Ok(answer) => panic!("decoded {answer:?}"),
@@ -818,6 +839,44 @@ mod tests {
         assert!(
             answer.additional.is_empty(),
             "OPT is not a record of the answer"
+        );
+    }
+
+    // A bound of 319 octets passed every test while the only long name tried was 321 octets.
+    #[test]
+    fn a_name_of_255_octets_is_read_and_one_of_256_is_refused() {
+        let longest = long_name(&[63, 63, 63, 61], None);
+        assert_eq!(longest.len(), 255);
+        let answer = Response::parse(&response([1, 0, 0], &owned_by(&longest)))
+            .unwrap()
+            .answer()
+            .unwrap();
+        assert_eq!(answer.answer[0].owner.wire_length(), 255);
+
+        let too_long = long_name(&[63, 63, 63, 62], None);
+        assert_eq!(too_long.len(), 256);
+        assert_eq!(
+            problem(&response([1, 0, 0], &owned_by(&too_long))),
+            "at octet 27: a name is longer than 255 octets"
+        );
+    }
+
+    #[test]
+    fn a_names_length_counts_the_octets_behind_its_pointers() {
+        // The first record's owner: two labels of 63 before the question `a.example.` (11
+        // octets at 12), 139 octets in all, at 27; the second's: labels before that.
+        let first = owned_by(&long_name(&[63, 63], Some(12)));
+        let second_at = 12 + 15 + first.len();
+        let answer_with = |lengths: &[u8]| {
+            let mut records = first.clone();
+            records.extend(owned_by(&long_name(lengths, Some(27))));
+            Response::parse(&response([2, 0, 0], &records)).and_then(|parsed| parsed.answer())
+        };
+        let answer = answer_with(&[63, 51]).unwrap();
+        assert_eq!(answer.answer[1].owner.wire_length(), 255);
+        assert_eq!(
+            answer_with(&[63, 52]).unwrap_err().to_string(),
+            format!("at octet {second_at}: a name is longer than 255 octets")
         );
     }
 

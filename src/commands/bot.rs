@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use super::ForgeChoice;
-use super::diff::{Built, build, revision_files};
+use super::pipeline::{Built, build, revision_files, verify_templates, with_check};
 use super::{Context, Error, Outcome};
 use crate::assertions::Verdict as AssertionVerdict;
 use crate::assertions::resolver::Resolver;
@@ -745,7 +745,7 @@ fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> 
     };
     let mut failures = Vec::new();
 
-    let diagnostics = super::with_check(merged.built.diagnostics.clone(), zones, inventory);
+    let diagnostics = with_check(merged.built.diagnostics.clone(), zones, inventory);
     for finding in &diagnostics {
         match finding.severity {
             Severity::Error => {
@@ -758,7 +758,7 @@ fn gate(merged: &MergeResult, base_files: &GitTree, settings: &PassSettings) -> 
     }
     // Render as `render` would, reading every zone back: a template may fail on the new zones,
     // or write text that does not hold exactly their records.
-    match super::render::verify_templates(inventory, zones, settings.clock) {
+    match verify_templates(inventory, zones, settings.clock) {
         Ok(findings) => {
             counts.check_errors += findings.len();
             failures.extend(

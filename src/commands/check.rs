@@ -10,7 +10,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{Context, Error, Outcome, load_and_check, print_input_errors};
+use super::pipeline::{load_and_check, verify_templates};
+use super::{Context, Error, Outcome, print_input_errors};
 use crate::git::Repo;
 use crate::report::{self, Format};
 use crate::{diagnostic, inventory};
@@ -50,8 +51,7 @@ pub fn run(
     };
     // The template too: the text it makes of every zone must hold exactly the zone's records,
     // or `render` would refuse it, so the pull-request gate refuses it first.
-    let findings =
-        super::render::verify_templates(&checked.inventory, &checked.zones, context.clock)?;
+    let findings = verify_templates(&checked.inventory, &checked.zones, context.clock)?;
     if !findings.is_empty() {
         checked.diagnostics.extend(findings);
         diagnostic::sort(&mut checked.diagnostics);

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::{Context, Error, Outcome, load_and_check, print_human, print_input_errors};
+use super::pipeline::{Template, load_and_check, verify_templates};
+use super::{Context, Error, Outcome, print_human, print_input_errors};
 use crate::assertions::resolver::Resolver;
 use crate::assertions::{self, Verdict, live};
 use crate::deploy::target::{self, LiveVerdict, NewZone, Paths, Report, Rollback};
@@ -67,7 +68,7 @@ pub fn run(
     }
     // The template's text of every zone is read back before any server is touched; each
     // zone is read back again as it is written.
-    let findings = super::render::verify_templates(inventory, &checked.zones, context.clock)?;
+    let findings = verify_templates(inventory, &checked.zones, context.clock)?;
     if !findings.is_empty() {
         print_human(err, &findings, &inventory.sources)?;
         writeln!(
@@ -157,7 +158,7 @@ pub fn run(
         }
     }
 
-    let template = super::render::Template::of(inventory);
+    let template = Template::of(inventory);
     let render_options = template.options(inventory);
     let hashes: Vec<[u8; 32]> = checked
         .zones

@@ -1,15 +1,19 @@
 //! The commands: each runs the pipeline stages it needs and reports.
 //!
+//! One file per command; a command uses the stages through [`pipeline`] (load + build + check,
+//! render + verify + publish, build two revisions), never through another command.
+//!
 //! Commands write data to `out` and progress and logs to `err` (both passed in, so tests capture
 //! them), return [`Outcome::Findings`] when a check or test failed, and `Err` when the tool could
-//! not do its job or the input is malformed. Only `main` turns these into exit codes.
+//! not do its job or the input is malformed. Only `main` turns these into exit codes. [`run`]
+//! runs the [`Invocation`] `cli` resolved a command line into.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{self, Diagnostic, SourceMap};
-use crate::inventory::{self, Inventory};
-use crate::model::{self, zone::ZoneSet};
+use crate::inventory;
 use crate::serial::Clock;
 
 pub mod bot;
@@ -19,11 +23,84 @@ pub mod diff;
 pub mod download;
 pub mod explain;
 pub mod init;
+pub mod man;
+pub mod pipeline;
 pub mod pr;
 pub mod regen;
 pub mod render;
 pub mod schema;
 pub mod test;
+
+/// A command with its options: what `cli` resolves a command line into and [`run`] runs.
+#[derive(Debug)]
+pub enum Invocation {
+    /// `zonegate render`.
+    Render(render::Options),
+    /// `zonegate check`.
+    Check(check::Options),
+    /// `zonegate test`.
+    Test(test::Options),
+    /// `zonegate diff`.
+    Diff(diff::Options),
+    /// `zonegate bot`.
+    Bot(bot::Options),
+    /// `zonegate pr ...`.
+    Pr {
+        /// What to do.
+        action: pr::Action,
+        /// The SSH key the record is signed with (`--signing-key`).
+        signing_key: Option<PathBuf>,
+    },
+    /// `zonegate deploy`.
+    Deploy(deploy::Options),
+    /// `zonegate regen`.
+    Regen(regen::Options),
+    /// `zonegate init`.
+    Init(init::Options),
+    /// `zonegate explain`.
+    Explain(explain::Request),
+    /// `zonegate schema`.
+    Schema(crate::schema::Kind),
+    /// `zonegate completions`: print this script.
+    Completions(Vec<u8>),
+    /// `zonegate man`: these pages (file name, roff; the main page first).
+    Man {
+        /// The pages.
+        pages: Vec<(String, Vec<u8>)>,
+        /// Write every page here instead of printing the main one.
+        directory: Option<PathBuf>,
+    },
+}
+
+/// Runs `invocation`.
+pub fn run(
+    context: &Context,
+    invocation: Invocation,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    match invocation {
+        Invocation::Render(options) => render::run(context, &options, out, err),
+        Invocation::Check(options) => check::run(context, &options, out, err),
+        Invocation::Test(options) => test::run(context, &options, out, err),
+        Invocation::Diff(options) => diff::run(context, &options, out, err),
+        Invocation::Bot(options) => bot::run(context, options, out, err),
+        Invocation::Pr {
+            action,
+            signing_key,
+        } => pr::run(context, &action, signing_key.as_deref(), out),
+        Invocation::Deploy(options) => deploy::run(context, &options, out, err),
+        Invocation::Regen(options) => regen::run(context, &options, out, err),
+        Invocation::Init(options) => init::run(&options, context.quiet, out, err),
+        Invocation::Explain(request) => explain::run(&request, out),
+        Invocation::Schema(kind) => schema::run(kind, out),
+        Invocation::Completions(script) => {
+            out.write_all(&script)?;
+            Ok(Outcome::Clean)
+        }
+        Invocation::Man { pages, directory } => man::run(&pages, directory.as_deref(), out),
+    }
+}
 
 /// How a command ended when it could do its job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,55 +212,6 @@ pub fn release_in_background<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 
-/// Everything up to and including `check`, shared by render, check, test, diff and deploy.
-#[derive(Debug)]
-pub struct Checked {
-    /// What the repository says.
-    pub inventory: Inventory,
-    /// The zones built from it.
-    pub zones: ZoneSet,
-    /// Findings from building and checking, severities applied, sorted.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Loads the repository, builds the zones and runs every check rule.
-///
-/// Malformed input comes back as [`inventory::Error::Invalid`] for the caller to print in its
-/// own format (see [`print_input_errors`]).
-pub fn load_and_check(context: &Context, cmdb: Option<&Path>) -> Result<Checked, inventory::Error> {
-    let progress = Progress::new(context.progress);
-    progress.stage("reading the repository");
-    let options = inventory::config::LoadOptions {
-        cmdb: cmdb.map(Path::to_path_buf),
-    };
-    let inventory =
-        inventory::config::load_with(&inventory::files::Directory::new(&context.root), &options)
-            .inspect_err(|_| progress.finish())?;
-    progress.stage("generating records");
-    let (zones, diagnostics) = model::build(&inventory);
-    progress.stage("checking");
-    let diagnostics = with_check(diagnostics, &zones, &inventory);
-    progress.finish();
-    Ok(Checked {
-        inventory,
-        zones,
-        diagnostics,
-    })
-}
-
-/// The findings of building (`build_diagnostics`) plus every check rule over `zones`,
-/// severities applied, sorted: what `check` reports.
-pub fn with_check(
-    mut build_diagnostics: Vec<Diagnostic>,
-    zones: &ZoneSet,
-    inventory: &Inventory,
-) -> Vec<Diagnostic> {
-    build_diagnostics.extend(crate::check::run(zones, &inventory.settings));
-    let mut diagnostics = crate::check::apply_severities(build_diagnostics, &inventory.settings);
-    diagnostic::sort(&mut diagnostics);
-    diagnostics
-}
-
 /// Turns a load failure into the command's error, printing malformed-input diagnostics to `err`
 /// first.
 pub fn print_input_errors(error: inventory::Error, err: &mut dyn Write) -> Error {
@@ -231,30 +259,57 @@ pub fn explain_hint(diagnostics: &[Diagnostic]) -> Option<String> {
     ))
 }
 
-/// A spinner with the current stage on a terminal; nothing otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+/// The command line that prints a difference whole, for a shortened report's note: `root` as
+/// `--repo` unless it is the current directory, the revisions as given (no `--head` for the
+/// working tree), each word quoted for a POSIX shell.
+pub fn rerun_command(root: &Path, base: &str, head: Option<&str>) -> String {
+    let mut command = String::from("zonegate");
+    if root != Path::new(".") {
+        command.push_str(" --repo ");
+        command.push_str(&shell_word(&root.to_string_lossy()));
+    }
+    command.push_str(" diff --base ");
+    command.push_str(&shell_word(base));
+    if let Some(head) = head {
+        command.push_str(" --head ");
+        command.push_str(&shell_word(head));
+    }
+    command
 }
 
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        let bar = enabled.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
+/// `word` as one word of a POSIX shell command (bash, zsh, dash): as it is when it holds only
+/// characters no shell treats specially, otherwise in single quotes. `^` and `~` are quoted too:
+/// zsh's extended globbing gives them meaning (`HEAD^1` would be a pattern).
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word.bytes().all(|byte| {
+            byte.is_ascii_alphanumeric()
+                || matches!(
+                    byte,
+                    b'-' | b'_' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b'=' | b','
+                )
         });
-        Self { bar }
+    if plain {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
     }
+}
 
-    fn stage(&self, message: &'static str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(message);
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
 
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+    #[test]
+    fn words_a_shell_would_change_are_quoted() {
+        assert_eq!(shell_word("main"), "main");
+        assert_eq!(shell_word("origin/release-1.2"), "origin/release-1.2");
+        // zsh with extended globbing reads ^ and ~ as patterns.
+        assert_eq!(shell_word("HEAD^1"), "'HEAD^1'");
+        assert_eq!(shell_word("HEAD~2"), "'HEAD~2'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$(rm -rf /)"), "'$(rm -rf /)'");
     }
 }

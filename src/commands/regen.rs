@@ -17,18 +17,18 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::ForgeChoice;
-use super::diff::{build, shell_word};
 use super::download;
-use super::{Context, Error, Outcome, print_input_errors};
+use super::pipeline::{build, build_with, with_check};
+use super::{Context, Error, Outcome, print_input_errors, shell_word};
 use crate::diagnostic::Severity;
 use crate::diff::{self, Diff, Side, markdown, report};
 use crate::git::{Identity, Repo};
-use crate::inventory::config::{LoadOptions, load_with};
+use crate::inventory::config::LoadOptions;
 use crate::inventory::files::Files;
 use crate::merge::forge::Forge;
 use crate::merge::github::{GitHub, Proposal, Proposed};
 use crate::merge::local::{Local, NewPull};
-use crate::{model, regen};
+use crate::regen;
 
 /// The comment marker of regeneration pull requests (one comment, updated in place).
 pub const COMMENT_MARKER: &str = "<!-- zonegate:regen -->";
@@ -130,31 +130,30 @@ pub fn run(
     }
 
     // The head side: the same tree with the new export (malformed input stops here, exit 2).
-    let head_inventory = load_with(
+    let head_side = build_with(
         &base_files,
         &LoadOptions {
             cmdb: Some(cmdb.clone()),
         },
     )
     .map_err(|error| print_input_errors(error, err))?;
-    let (head_zones, head_diagnostics) = model::build(&head_inventory);
     let (base_view, head_view) = (
         Side {
             inventory: &base_side.inventory,
             zones: &base_side.zones,
         },
         Side {
-            inventory: &head_inventory,
-            zones: &head_zones,
+            inventory: &head_side.inventory,
+            zones: &head_side.zones,
         },
     );
     let difference = diff::diff(base_view, head_view);
     // The export's findings name it by the path it gets on the branch, not the file given.
-    let shown_sources = head_inventory.sources.renamed(&cmdb, &export_path);
+    let shown_sources = head_side.inventory.sources.renamed(&cmdb, &export_path);
     let check = check_findings(
-        head_diagnostics,
-        &head_inventory,
-        &head_zones,
+        head_side.diagnostics,
+        &head_side.inventory,
+        &head_side.zones,
         &shown_sources,
     );
     let base_errors = check_findings(
@@ -343,7 +342,7 @@ fn check_findings(
     sources: &crate::diagnostic::SourceMap,
 ) -> regen::CheckFindings {
     let mut findings = regen::CheckFindings::default();
-    for diagnostic in super::with_check(build_diagnostics, zones, inventory) {
+    for diagnostic in with_check(build_diagnostics, zones, inventory) {
         match diagnostic.severity {
             Severity::Error => findings
                 .errors
@@ -386,5 +385,5 @@ fn rerun_command(context: &Context, branch: &str, on_github: bool) -> String {
             shell_word(&remote)
         );
     }
-    super::diff::rerun_command(&context.root, &format!("{branch}^1"), Some(branch))
+    super::rerun_command(&context.root, &format!("{branch}^1"), Some(branch))
 }

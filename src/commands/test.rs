@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Context, Outcome, load_and_check, print_input_errors};
+use super::pipeline::load_and_check;
+use super::{Context, Outcome, print_input_errors};
 use crate::assertions::live::{self, AddressError, Server};
 use crate::assertions::report::{self, Report};
 use crate::assertions::resolver::Resolver;

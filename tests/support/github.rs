@@ -1,14 +1,20 @@
 //! A stand-in for the GitHub REST API (wiremock) that answers from a table of routes with the
 //! documented response shapes, and can echo the API token into its answers the way a proxy or
 //! server that reflects the request would: into every value of an answer, or into the text of
-//! every answer while keeping the identifiers a pass needs, and into a header.
+//! every answer while keeping the identifiers a pass needs, and into a header. The bot, regen
+//! and token tests all use it; a test adds routes as its scenario unfolds ([`StandIn::on`]).
 #![allow(clippy::missing_panics_doc)]
 
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use super::Run;
+use super::forge::{Fixture, NOW};
 
 /// The repository every route is under.
 pub(crate) const REPOSITORY: &str = "/repos/example/zones";
@@ -64,10 +70,21 @@ pub(crate) fn route(method: &'static str, path: &str, status: u16, body: Value) 
     }
 }
 
+/// A route of the table, and how many more requests it answers (`None`: every one).
+#[derive(Debug)]
+struct Entry {
+    route: Route,
+    remaining: Option<usize>,
+}
+
+/// The routes, in the order they are tried.
+type Table = Arc<Mutex<Vec<Entry>>>;
+
 /// A running stand-in and the runtime that drives it.
 pub(crate) struct StandIn {
     runtime: tokio::runtime::Runtime,
     server: MockServer,
+    table: Table,
 }
 
 impl StandIn {
@@ -76,14 +93,53 @@ impl StandIn {
     pub(crate) fn start(routes: Vec<Route>, echo: Echo, token: &str) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let server = runtime.block_on(MockServer::start());
+        let table: Table = Arc::new(Mutex::new(
+            routes
+                .into_iter()
+                .map(|route| Entry {
+                    route,
+                    remaining: None,
+                })
+                .collect(),
+        ));
         let responder = Responder {
-            routes,
+            table: Arc::clone(&table),
             echo,
             token: token.to_owned(),
             seen: AtomicUsize::new(0),
         };
         runtime.block_on(Mock::given(any()).respond_with(responder).mount(&server));
-        Self { runtime, server }
+        Self {
+            runtime,
+            server,
+            table,
+        }
+    }
+
+    /// Faithful answers, no route yet: every request is a 404 until [`StandIn::on`] adds one.
+    pub(crate) fn faithful() -> Self {
+        Self::start(Vec::new(), Echo::Never, "")
+    }
+
+    /// From now on, `method path` answers `status` with `body` (after the routes already
+    /// there for it).
+    pub(crate) fn on(&self, method: &'static str, path: &str, status: u16, body: Value) {
+        self.table.lock().unwrap().push(Entry {
+            route: route(method, path, status, body),
+            remaining: None,
+        });
+    }
+
+    /// The next `times` requests of `method path` answer 200 with `body`, before any other
+    /// route for it.
+    pub(crate) fn first(&self, method: &'static str, path: &str, times: usize, body: Value) {
+        self.table.lock().unwrap().insert(
+            0,
+            Entry {
+                route: route(method, path, 200, body),
+                remaining: Some(times),
+            },
+        );
     }
 
     /// The API base URL.
@@ -97,13 +153,112 @@ impl StandIn {
             .block_on(self.server.received_requests())
             .unwrap()
     }
+
+    /// `METHOD /path?query` of every request received, in order.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|request| {
+                let query = request
+                    .url
+                    .query()
+                    .map(|query| format!("?{query}"))
+                    .unwrap_or_default();
+                format!("{} {}{query}", request.method, request.url.path())
+            })
+            .collect()
+    }
+
+    /// The JSON body of the first `method path` request received.
+    pub(crate) fn body(&self, method: &str, path: &str) -> Value {
+        self.requests()
+            .iter()
+            .find(|request| request.method.as_str() == method && request.url.path() == path)
+            .map_or_else(
+                || panic!("no {method} {path}"),
+                |request| request.body_json::<Value>().unwrap(),
+            )
+    }
+}
+
+/// `zonegate bot --forge github` on `fixture` against `stand_in`, `token` in the environment.
+pub(crate) fn run_bot(fixture: &Fixture, stand_in: &StandIn, token: &str) -> Run {
+    run(
+        Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(&fixture.path)
+            .args(["bot", "--forge", "github"])
+            .args(["--github-repository", "example/zones"])
+            .arg("--github-api")
+            .arg(stand_in.uri()),
+        token,
+    )
+}
+
+/// `zonegate regen --forge github --cmdb EXPORT` on `fixture` against `stand_in`, `token` in
+/// the environment, the export holding `export`.
+pub(crate) fn run_regen(fixture: &Fixture, stand_in: &StandIn, token: &str, export: &str) -> Run {
+    let exports = tempfile::tempdir().unwrap();
+    let file = exports.path().join("servers.csv");
+    std::fs::write(&file, export).unwrap();
+    run(
+        Command::new(env!("CARGO_BIN_EXE_zonegate"))
+            .arg("--repo")
+            .arg(&fixture.path)
+            .args(["regen", "--forge", "github"])
+            .args(["--github-repository", "example/zones"])
+            .arg("--github-api")
+            .arg(stand_in.uri())
+            .arg("--cmdb")
+            .arg(&file),
+        token,
+    )
+}
+
+fn run(command: &mut Command, token: &str) -> Run {
+    let output = command
+        .env("ZONEGATE_TOKEN", token)
+        .env_remove("GITHUB_TOKEN")
+        .env("SOURCE_DATE_EPOCH", NOW.to_string())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }
 
 struct Responder {
-    routes: Vec<Route>,
+    table: Table,
     echo: Echo,
     token: String,
     seen: AtomicUsize,
+}
+
+impl Responder {
+    /// The status and body of the first route for `request` that still answers.
+    fn answer(&self, request: &Request) -> (u16, Value) {
+        let mut table = self.table.lock().unwrap();
+        let entry = table.iter_mut().find(|entry| {
+            entry.remaining != Some(0)
+                && entry.route.method == request.method.as_str()
+                && entry.route.path == request.url.path()
+        });
+        match entry {
+            Some(entry) => {
+                if let Some(remaining) = &mut entry.remaining {
+                    *remaining -= 1;
+                }
+                (entry.route.status, entry.route.body.clone())
+            }
+            None => (
+                404,
+                json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
+            ),
+        }
+    }
 }
 
 impl wiremock::Respond for Responder {
@@ -117,20 +272,7 @@ impl wiremock::Respond for Responder {
             // Every list fits on its first page.
             (200, json!([]))
         } else {
-            self.routes
-                .iter()
-                .find(|route| {
-                    route.method == request.method.as_str() && route.path == request.url.path()
-                })
-                .map_or_else(
-                    || {
-                        (
-                            404,
-                            json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
-                        )
-                    },
-                    |route| (route.status, route.body.clone()),
-                )
+            self.answer(request)
         };
         let mut url = request.url.clone();
         url.set_query(None);
