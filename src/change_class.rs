@@ -26,12 +26,7 @@ pub struct ChangeClass {
 impl ChangeClass {
     /// The explanation as Markdown, ready to print (`zonegate explain ID`).
     pub fn explain(&self) -> String {
-        let mut text = String::with_capacity(self.explanation.len());
-        for line in self.explanation.lines() {
-            text.push_str(line.strip_prefix(' ').unwrap_or(line));
-            text.push('\n');
-        }
-        text
+        crate::rules::doc_text(self.explanation)
     }
 }
 

@@ -144,12 +144,7 @@ impl Rule {
     /// The explanation as Markdown, ready to print (`zonegate explain RULE`): the doc comment's
     /// sections without the one-space indent the doc comment wrote them with.
     pub fn explain(&self) -> String {
-        let mut text = String::with_capacity(self.explanation.len());
-        for line in self.explanation.lines() {
-            text.push_str(line.strip_prefix(' ').unwrap_or(line));
-            text.push('\n');
-        }
-        text
+        doc_text(self.explanation)
     }
 
     /// True when `check.rules` may change the severity: only the findings about the built
@@ -221,6 +216,17 @@ pub enum Stage {
     Test,
     /// `merge`: found by the merge bot in what it reads from the base branch.
     Merge,
+}
+
+/// A doc comment as Markdown: every line without the one-space indent `///` leaves (the
+/// documentation of rules and of change classes).
+pub fn doc_text(doc: &str) -> String {
+    let mut text = String::with_capacity(doc.len());
+    for line in doc.lines() {
+        text.push_str(line.strip_prefix(' ').unwrap_or(line));
+        text.push('\n');
+    }
+    text
 }
 
 #[cfg(test)]
