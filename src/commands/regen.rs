@@ -354,8 +354,9 @@ fn check_findings(
     findings
 }
 
-/// The pull request's one comment (local forge) or its body (GitHub): the marker, the Markdown
-/// diff and the commit message's summary, together within what GitHub accepts in a body.
+/// The pull request's one comment (local forge) or its body (GitHub): the marker, `alert` (the
+/// check errors' warning, or nothing), the Markdown diff and the commit message's summary,
+/// together within what GitHub accepts in a body.
 fn proposal_text(
     alert: &str,
     difference: &Diff,
